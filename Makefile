@@ -1,0 +1,75 @@
+# The compendium's commands. Everything runs in .venv, built from the pinned
+# requirements-lock.txt with plain Python 3.11 + pip (no conda needed).
+#   make reproduce   set up, execute every notebook (parameter set PARAMS) and render it
+#   make test        set up, lint, run the unit tests and nbval on the stored notebooks
+#   make lab         JupyterLab on the same environment, bound to localhost
+
+PYTHON ?= python3
+PARAMS ?= default
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export JUPYTER_PLATFORM_DIRS := 1
+
+.PHONY: help setup reproduce test lint unit lab notebooks standin datadict bench lock clean
+
+help:
+	@echo "make reproduce   execute and render every notebook into reports/$(PARAMS)/"
+	@echo "make test        lint + unit tests + nbval on the stored notebooks"
+	@echo "make lab         JupyterLab on http://127.0.0.1:8888"
+	@echo "make notebooks   refresh the notebooks' stored outputs in place (default parameters)"
+	@echo "make standin     regenerate the stand-in data in data/standin/"
+	@echo "make datadict    regenerate data/standin/datapackage.json from the schema"
+	@echo "make bench       run the benchmarks"
+	@echo "make lock        re-resolve requirements-lock.txt from requirements.txt"
+
+setup: $(STAMP)
+
+# Re-runs only when the pins or the package metadata change.
+$(STAMP): requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements-lock.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	@touch $@
+
+reproduce: $(STAMP)
+	$(BIN)/python -m helpers.run --params $(PARAMS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests notebooks benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests notebooks benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=.
+
+notebooks: $(STAMP)
+	$(BIN)/python -m helpers.run --refresh-in-place
+
+standin: $(STAMP)
+	$(BIN)/python -m helpers.standin
+
+datadict: $(STAMP)
+	$(BIN)/python -m helpers.datadict
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	(echo "# Full resolved environment for Python 3.11 (regenerate with 'make lock'; do not edit by hand)."; \
+	 .venv-lock/bin/python -m pip freeze --all | grep -v '^pip==' | sort -f) > requirements-lock.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) reports build src/*.egg-info

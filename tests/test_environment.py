@@ -1,0 +1,102 @@
+"""The pins, the lock, environment.yml and pyproject.toml name the same packages and versions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+from helpers.paths import PROJECT_ROOT
+
+SPEC = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)$")
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pins(filename: str) -> dict[str, str]:
+    pins = {}
+    for line in (PROJECT_ROOT / filename).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = SPEC.match(line)
+        assert match, f"{filename}: not an exact pin: {line!r}"
+        pins[_canon(match.group(1))] = match.group(2)
+    return pins
+
+
+@pytest.fixture(scope="module")
+def env_yml() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
+
+
+def test_environment_yml_is_a_conda_environment(env_yml):
+    assert set(env_yml) == {"name", "channels", "dependencies"}
+    assert env_yml["channels"][0] == "conda-forge"
+    conda_specs = [d for d in env_yml["dependencies"] if isinstance(d, str)]
+    pip_sections = [d["pip"] for d in env_yml["dependencies"] if isinstance(d, dict)]
+    assert pip_sections == [["-e ."]]
+    assert "python=3.11" in conda_specs
+    assert "pip" in conda_specs
+    for spec in conda_specs:
+        assert re.fullmatch(r"[a-z0-9_.\-]+((==|=)[A-Za-z0-9_.+\-]+)?", spec), spec
+
+
+def test_environment_yml_matches_requirements(env_yml):
+    conda = {}
+    for spec in env_yml["dependencies"]:
+        if isinstance(spec, str) and "==" in spec:
+            name, version = spec.split("==")
+            conda[_canon(name)] = version
+    assert conda == _pins("requirements.txt")
+
+
+def test_lock_contains_every_pin_at_the_same_version():
+    lock, pins = _pins("requirements-lock.txt"), _pins("requirements.txt")
+    assert {n: lock.get(n) for n in pins} == pins
+
+
+def test_pyproject_dependencies_are_pinned():
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins("requirements.txt")
+    unpinned = [d for d in project["dependencies"] if _canon(d) not in pins]
+    assert not unpinned
+
+
+def test_installed_versions_are_the_locked_ones():
+    from importlib import metadata
+
+    lock = _pins("requirements-lock.txt")
+    installed = {_canon(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    wrong = {n: (v, installed.get(n)) for n, v in lock.items() if installed.get(n) != v}
+    assert not wrong, f"installed packages differ from the lock (run `make setup`): {wrong}"
+
+
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_private_data_and_reports_are_ignored():
+    if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
+        pytest.skip("not a git checkout")
+    for path in (
+        "data/private/patients.csv",
+        "data/private/x/measurements.csv",
+        "reports/default/a.html",
+    ):
+        assert _git("check-ignore", "-q", path).returncode == 0, f"{path} is not ignored"
+    assert _git("check-ignore", "-q", "data/standin/patients.csv").returncode == 1
+
+
+def test_nothing_under_data_private_is_tracked():
+    if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
+        pytest.skip("not a git checkout")
+    tracked = _git("ls-files", "data/private").stdout.split()
+    assert tracked == []
