@@ -1,0 +1,148 @@
+"""Exceptions raised by the helpers package.
+
+One base class, :class:`HelpersError`; each subclass carries structured fields
+and a readable ``__str__`` so that a notebook, the runner and a terminal all
+show one clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "DataValidationError",
+    "Failure",
+    "HelpersError",
+    "NotebookExecutionError",
+    "ParameterError",
+]
+
+
+class HelpersError(Exception):
+    """Base class for every error the helpers package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken rule in one input file.
+
+    Parameters
+    ----------
+    file : str
+        The file, as the user named it.
+    row : int or None
+        1-based data row: the first row under the header is row 1 and the
+        file's line number is ``row + 1``. ``None`` for a problem with the
+        header or the whole table.
+    column : str or None
+        The column concerned, ``None`` for a table-wide problem.
+    value : str or None
+        The offending value as it stands in the file.
+    rule : str
+        The rule broken, in words.
+
+    Examples
+    --------
+    >>> print(Failure("patients.csv", 2, "age_years", "forty", "must be an integer"))
+    patients.csv, row 2 (line 3), column 'age_years', value 'forty': must be an integer
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def where(self) -> str:
+        """Say where the problem is: file, row and line, column."""
+        parts = [self.file]
+        parts.append("header" if self.row is None else f"row {self.row} (line {self.row + 1})")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        value = "" if self.value is None else f", value {self.value!r}"
+        return f"{self.where()}{value}: {self.rule}"
+
+
+class DataValidationError(HelpersError):
+    """Input data broke one or more rules of the data dictionary.
+
+    All problems found in one pass over all files are carried together, so a
+    user fixes them in one go.
+
+    Parameters
+    ----------
+    failures : sequence of Failure
+        Every problem found, in file and row order.
+    """
+
+    def __init__(self, failures: Sequence[Failure]) -> None:
+        files = list(dict.fromkeys(f.file for f in failures))
+        self.failures = sorted(
+            failures,
+            key=lambda f: (files.index(f.file), -1 if f.row is None else f.row, f.column or ""),
+        )
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type, tuple[list[Failure]]]:
+        return (type(self), (self.failures,))
+
+    def __str__(self) -> str:
+        files = list(dict.fromkeys(f.file for f in self.failures))
+        head = f"{len(self.failures)} problem(s) in {', '.join(files)}; the data were rejected:"
+        return "\n".join([head, *(f"  - {f}" for f in self.failures)])
+
+
+class ParameterError(HelpersError):
+    """A parameter set names something a notebook does not declare, or is malformed."""
+
+
+class NotebookExecutionError(HelpersError):
+    """A notebook failed while the runner executed it.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's file name.
+    cell : int or None
+        0-based index of the failing cell in the executed notebook.
+    execution_count : int or None
+        The failing cell's execution count, as Jupyter shows it (``In [n]``).
+    error : str
+        The exception's name and message.
+    kept_at : str or None
+        Where the failed notebook was kept for inspection.
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        cell: int | None,
+        execution_count: int | None,
+        error: str,
+        kept_at: str | None = None,
+    ) -> None:
+        self.notebook = notebook
+        self.cell = cell
+        self.execution_count = execution_count
+        self.error = error
+        self.kept_at = kept_at
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, int | None, str, str | None]]:
+        return (
+            type(self),
+            (self.notebook, self.cell, self.execution_count, self.error, self.kept_at),
+        )
+
+    def __str__(self) -> str:
+        where = f"notebook {self.notebook}"
+        if self.cell is not None:
+            where += f", cell {self.cell}"
+        if self.execution_count is not None:
+            where += f" (In [{self.execution_count}])"
+        kept = f"\nThe failed notebook is kept at {self.kept_at}" if self.kept_at else ""
+        return f"{where} failed:\n{self.error}{kept}"

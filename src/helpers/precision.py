@@ -1,0 +1,144 @@
+"""Reported precision: what a printed number can stand for, and how to print like the abstract.
+
+A figure printed with ``d`` decimals stands for every value that rounds to it:
+the closed interval ``value ± 0.5 × 10^-d`` (closed, because authors and
+software round halves differently). A comparison with a reported figure is a
+match when the recomputed value lies in that interval, or satisfies the
+reported relation (``<``, ``>``) for bounds such as ``p > 0,05``.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_mean_sd", "format_number", "matches_reported", "reported_interval"]
+
+# Rounding slack for binary floating point (a figure of 58.815 computed as 58.81499999).
+_EPS = 1e-9
+
+
+def reported_interval(value: float, decimals: int) -> tuple[float, float]:
+    """Return the interval of true values a printed figure can stand for.
+
+    Parameters
+    ----------
+    value : float
+        The figure as printed (comma decimals already read as points).
+    decimals : int
+        How many decimals were printed (0 or more).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Inclusive bounds.
+
+    Raises
+    ------
+    ValueError
+        If ``decimals`` is negative.
+
+    Examples
+    --------
+    >>> reported_interval(58.81, 2)
+    (58.805, 58.815)
+    >>> reported_interval(7, 0)
+    (6.5, 7.5)
+    """
+    if decimals < 0:
+        raise ValueError(f"decimals must be 0 or more, got {decimals}")
+    half = 0.5 * 10.0**-decimals
+    return (round(value - half, decimals + 1), round(value + half, decimals + 1))
+
+
+def matches_reported(observed: float, value: float, relation: str, decimals: int) -> bool:
+    """Decide whether a recomputed figure agrees with a reported one at reported precision.
+
+    Parameters
+    ----------
+    observed : float
+        The recomputed figure.
+    value : float
+        The reported figure.
+    relation : {"=", "<", ">"}
+        How the report states it: ``p=0,04`` is ``=``, ``p > 0,05`` is ``>``.
+    decimals : int
+        Decimals printed in the report.
+
+    Returns
+    -------
+    bool
+        ``False`` also when ``observed`` is missing (NaN).
+
+    Raises
+    ------
+    ValueError
+        If ``relation`` is not one of ``=``, ``<``, ``>``.
+
+    Examples
+    --------
+    >>> matches_reported(58.8142, 58.81, "=", 2)
+    True
+    >>> matches_reported(0.31, 0.05, ">", 2)
+    True
+    >>> matches_reported(58.82, 58.81, "=", 2)
+    False
+    """
+    if relation not in ("=", "<", ">"):
+        raise ValueError(f"relation must be one of '=', '<', '>', got {relation!r}")
+    if observed is None or math.isnan(observed):
+        return False
+    if relation == "<":
+        return observed < value
+    if relation == ">":
+        return observed > value
+    low, high = reported_interval(value, decimals)
+    return low - _EPS <= observed <= high + _EPS
+
+
+def format_number(value: float, decimals: int, *, comma: bool = False) -> str:
+    """Print a number with a fixed number of decimals, optionally with a decimal comma.
+
+    Parameters
+    ----------
+    value : float
+    decimals : int
+    comma : bool, default False
+        Use a decimal comma, as the abstract does.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_number(58.8142, 2, comma=True)
+    '58,81'
+    """
+    if value is None or math.isnan(value):
+        return "–"
+    text = f"{value:.{decimals}f}"
+    return text.replace(".", ",") if comma else text
+
+
+def format_mean_sd(mean: float, sd: float, decimals: int = 1, *, comma: bool = False) -> str:
+    """Print ``mean ± SD`` the way clinical tables (and the abstract) do.
+
+    Parameters
+    ----------
+    mean, sd : float
+    decimals : int, default 1
+    comma : bool, default False
+        Use decimal commas, as the abstract does.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_mean_sd(31.43, 7.89)
+    '31.4 ± 7.9'
+    """
+    return (
+        f"{format_number(mean, decimals, comma=comma)} ± {format_number(sd, decimals, comma=comma)}"
+    )

@@ -1,0 +1,29 @@
+"""Shared fixtures: copies of the stand-in data to break on purpose."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import PROJECT_ROOT
+
+STANDIN = PROJECT_ROOT / "data" / "standin"
+REPORTED = PROJECT_ROOT / "data" / "reported" / "abstract_figures.csv"
+ABSTRACT = PROJECT_ROOT / "data" / "reported" / "abstract.md"
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of the stand-in data directory."""
+    target = tmp_path / "data"
+    shutil.copytree(STANDIN, target)
+    return target
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    """Replace one exact piece of a text file (fails loudly if it is not there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -1,0 +1,224 @@
+"""Validation of patient-level files: every problem named with file, row, column, value, rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.data import load_cohort, read_csv_text, validate_table
+from helpers.errors import DataValidationError, Failure
+from helpers.schema import OUTCOMES, PatientsModel, identifier_reason, measurements_schema
+
+from conftest import rewrite
+
+
+def _problems(data_dir: Path) -> list[Failure]:
+    with pytest.raises(DataValidationError) as info:
+        load_cohort(data_dir)
+    return info.value.failures
+
+
+def test_standin_loads_with_declared_types():
+    cohort = load_cohort("data/standin")
+    assert len(cohort.patients) == 7
+    assert cohort.patients["age_years"].dtype == "int64"
+    assert cohort.patients["cells_infused_million"].dtype == "float64"
+    assert cohort.is_reconstructed
+    assert "RECONSTRUCTED" in cohort.source_statement()
+
+
+def test_text_age_duplicate_id_and_name_column_reported_together(data_copy):
+    patients = data_copy / "patients.csv"
+    lines = patients.read_text().splitlines()
+    lines[0] += ",name"
+    first_id = lines[1].split(",")[0]
+    second = lines[2].split(",")
+    second[0], second[2] = first_id, "forty"
+    lines[2] = ",".join(second)
+    lines[1:] = [line + ",someone" for line in lines[1:]]
+    patients.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(DataValidationError) as info:
+        load_cohort(data_copy)
+    failures, message = info.value.failures, str(info.value)
+    assert (None, "name") in {(f.row, f.column) for f in failures}
+    assert any(f.column == "name" and "direct identifier" in f.rule for f in failures)
+    assert any(f.row == 2 and f.column == "age_years" and f.value == "forty" for f in failures)
+    dup_rows = {f.row for f in failures if f.column == "patient_id" and "unique" in f.rule}
+    assert dup_rows == {1, 2}
+    # the name column is reported once, as an identifier, not again as "not in the dictionary"
+    assert sum(f.column == "name" for f in failures) == 1
+    for needle in ("patients.csv", "row 2 (line 3)", "'age_years'", "'forty'", "'name'", "unique"):
+        assert needle in message
+
+
+def test_range_checked_on_parseable_rows_of_a_column_with_text(data_copy):
+    patients = data_copy / "patients.csv"
+    lines = patients.read_text().splitlines()
+    cells = [line.split(",") for line in lines]
+    cells[1][2], cells[3][2] = "forty", "200"
+    patients.write_text("\n".join(",".join(c) for c in cells) + "\n")
+    failures = _problems(data_copy)
+    assert [(f.row, f.value) for f in failures if f.column == "age_years"] == [
+        (1, "forty"),
+        (3, "200"),
+    ]
+    assert "between 18 and 100" in next(f.rule for f in failures if f.value == "200")
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "rule_fragment"),
+    [
+        ("sex", "X", "must be one of"),
+        ("age_years", "17", "between 18 and 100"),
+        ("age_years", "31.5", "whole number"),
+        ("cells_infused_million", "ninety", "must be a number"),
+        ("cells_infused_million", "5000", "between 1.0 and 1000.0"),
+        ("culture_weeks", "12", "between 1.0 and 8.0"),
+        ("patient_id", "Ivan Petrov", "pseudonymous id"),
+        ("patient_id", "", "must not be empty"),
+    ],
+)
+def test_each_patient_rule(data_copy, column, bad, rule_fragment):
+    frame = pd.read_csv(data_copy / "patients.csv", dtype=str)
+    frame.loc[3, column] = bad
+    frame.to_csv(data_copy / "patients.csv", index=False)
+    failures = _problems(data_copy)
+    hit = [f for f in failures if f.column == column and f.row == 4]
+    assert hit, failures
+    assert rule_fragment in hit[0].rule
+    assert hit[0].file.endswith("patients.csv")
+
+
+def _measurements(data_copy: Path, rows: str) -> None:
+    (data_copy / "measurements.csv").write_text("patient_id,visit_month,outcome,value\n" + rows)
+
+
+def test_measurement_rules(data_copy):
+    _measurements(
+        data_copy,
+        "P01,0,hba1c,9.1\nP01,0,hba1c,9.2\nP01,4,hba1c,8\nP99,1,hba1c,8\n"
+        "P02,1,hba1c,75\nP02,1,cholesterol,5\nP03,1,leptin,\n",
+    )
+    failures = _problems(data_copy)
+    by_row = {}
+    for f in failures:
+        by_row.setdefault(f.row, []).append(f)
+    assert all("combination" in f.rule for f in by_row[1] + by_row[2])
+    assert any(f.column == "visit_month" and f.value == "4" for f in by_row[3])
+    assert any(f.column == "patient_id" and "not in patients.csv" in f.rule for f in by_row[4])
+    assert any(f.column == "value" and f.value == "75.0" and "HbA1c" in f.rule for f in by_row[5])
+    assert any(f.column == "outcome" and f.value == "cholesterol" for f in by_row[6])
+    assert any(f.column == "value" and "must not be empty" in f.rule for f in by_row[7])
+
+
+@pytest.mark.parametrize("o", OUTCOMES, ids=lambda o: o.code)
+def test_every_outcome_has_bounds_that_bite(o):
+    schema = measurements_schema()
+    inside = pd.DataFrame(
+        {
+            "patient_id": ["P01"],
+            "visit_month": ["0"],
+            "outcome": [o.code],
+            "value": [str(o.maximum)],
+        }
+    )
+    outside = inside.assign(value=[str(o.maximum + 1)])
+    assert validate_table(inside, schema, "m.csv")[1] == []
+    failures = validate_table(outside, schema, "m.csv")[1]
+    assert len(failures) == 1
+    assert failures[0].column == "value"
+    assert o.unit in failures[0].rule
+
+
+def test_empty_measurements_are_valid(data_copy):
+    cohort = load_cohort(data_copy)
+    assert cohort.measurements.empty
+    assert list(cohort.measurements.columns) == ["patient_id", "visit_month", "outcome", "value"]
+
+
+@pytest.mark.parametrize(
+    ("column", "kind"),
+    [
+        ("name", "a name"),
+        ("Surname", "a name"),
+        ("Date of birth", "a date of birth"),
+        ("DOB", "a date of birth"),
+        ("address", "an address"),
+        ("phone_number", "a phone number"),
+        ("e-mail", "an e-mail address"),
+        ("national_id", "a national identity number"),
+        ("IIN", "a national identity number"),
+        ("MRN", "a medical record or insurance number"),
+    ],
+)
+def test_identifier_columns_are_recognised(column, kind):
+    assert identifier_reason(column) == kind
+
+
+@pytest.mark.parametrize("column", ["patient_id", "age_years", "sex", "value", "outcome", "rename"])
+def test_ordinary_columns_are_not_identifiers(column):
+    assert identifier_reason(column) is None
+
+
+def test_missing_file_named(tmp_path):
+    failures = _problems(tmp_path)
+    assert {f.rule for f in failures} == {"file not found"}
+    assert {Path(f.file).name for f in failures} == {"patients.csv", "measurements.csv"}
+
+
+def test_repeated_header_column(data_copy):
+    rewrite(data_copy / "patients.csv", "culture_weeks", "culture_weeks,sex")
+    frame, failures = read_csv_text(data_copy / "patients.csv")
+    assert frame is None
+    assert [(f.column, f.rule) for f in failures] == [
+        ("sex", "column appears more than once in the header")
+    ]
+
+
+def test_ragged_csv_is_a_failure_not_a_traceback(data_copy):
+    path = data_copy / "patients.csv"
+    path.write_text(path.read_text() + "P08,M,30,96,3,extra,cells\n")
+    failures = _problems(data_copy)
+    assert "not a well-formed CSV" in failures[0].rule
+
+
+def test_unknown_column_lists_allowed(data_copy):
+    rewrite(data_copy / "patients.csv", "culture_weeks", "culture_weeks,bmi")
+    path = data_copy / "patients.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0]] + [line + ",22" for line in lines[1:]]) + "\n")
+    failures = _problems(data_copy)
+    assert [(f.column, f.row) for f in failures] == [("bmi", None)]
+    assert "age_years" in failures[0].rule
+
+
+def test_failure_str_and_pickle_round_trip():
+    import pickle
+
+    error = DataValidationError(
+        [Failure("b.csv", 3, "x", "1", "r"), Failure("a.csv", None, "y", None, "s")]
+    )
+    assert pickle.loads(pickle.dumps(error)).failures == error.failures
+    assert str(error).splitlines()[1] == "  - b.csv, row 3 (line 4), column 'x', value '1': r"
+
+
+def test_patients_model_rejects_identifier_even_when_otherwise_valid():
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["P01"],
+            "sex": ["M"],
+            "age_years": ["30"],
+            "cells_infused_million": ["96"],
+            "culture_weeks": ["3"],
+            "dob": ["1990-01-01"],
+        }
+    )
+    _, failures = validate_table(frame, PatientsModel.to_schema(), "p.csv")
+    assert [(f.column, "date of birth" in f.rule) for f in failures] == [("dob", True)]
+
+
+def test_measurements_schema_does_not_grow_between_calls():
+    assert len(measurements_schema().checks) == len(measurements_schema().checks) == len(OUTCOMES)

@@ -1,0 +1,59 @@
+"""Reported precision: intervals and matching."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers.precision import format_mean_sd, format_number, matches_reported, reported_interval
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "interval"),
+    [
+        (58.81, 2, (58.805, 58.815)),
+        (47.5, 1, (47.45, 47.55)),
+        (7, 0, (6.5, 7.5)),
+        (0.046, 3, (0.0455, 0.0465)),
+    ],
+)
+def test_interval(value, decimals, interval):
+    assert reported_interval(value, decimals) == pytest.approx(interval)
+
+
+def test_relations():
+    assert matches_reported(0.31, 0.05, ">", 2)
+    assert not matches_reported(0.04, 0.05, ">", 2)
+    assert matches_reported(0.01, 0.05, "<", 2)
+    assert not matches_reported(float("nan"), 1.0, "=", 0)
+    with pytest.raises(ValueError, match="relation must be one of"):
+        matches_reported(1.0, 1.0, "~", 0)
+    with pytest.raises(ValueError, match="decimals"):
+        reported_interval(1.0, -1)
+
+
+@given(
+    st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False),
+    st.integers(min_value=0, max_value=4),
+)
+def test_a_value_matches_its_own_printed_form(x, decimals):
+    printed = float(format_number(x, decimals))
+    assert matches_reported(x, printed, "=", decimals)
+
+
+@given(
+    st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False),
+    st.integers(min_value=0, max_value=3),
+)
+def test_one_unit_off_in_the_last_digit_does_not_match(x, decimals):
+    printed = float(format_number(x, decimals))
+    assert not matches_reported(printed + 1.01 * 10.0**-decimals, printed, "=", decimals)
+
+
+def test_formatting_like_the_abstract():
+    assert format_number(58.8142, 2, comma=True) == "58,81"
+    assert format_mean_sd(9.594, 1.7312, 2, comma=True) == "9,59 ± 1,73"
+    assert format_number(math.nan, 2) == "–"
