@@ -1,0 +1,116 @@
+"""Table 1 and the cohort check against the abstract, cross-checked with scipy and statistics."""
+
+from __future__ import annotations
+
+import statistics
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers.cohort import (
+    cohort_statistic,
+    compare_cohort_with_reported,
+    summarise_matches,
+    table_one,
+    visit_completeness,
+    visit_schedule,
+)
+from helpers.data import load_cohort, load_reported
+
+from conftest import REPORTED
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return load_cohort("data/standin")
+
+
+@pytest.fixture(scope="module")
+def reported():
+    return load_reported(REPORTED)
+
+
+def test_statistics_agree_with_scipy_and_statistics(cohort):
+    ages = cohort.patients["age_years"].tolist()
+    described = stats.describe(ages)
+    assert cohort_statistic(cohort.patients, "age_years", "mean", "all") == pytest.approx(
+        described.mean
+    )
+    assert cohort_statistic(cohort.patients, "age_years", "sd", "all") == pytest.approx(
+        statistics.stdev(ages)
+    )
+    assert cohort_statistic(cohort.patients, "age_years", "min", "all") == described.minmax[0]
+
+
+def test_sex_counts(cohort):
+    male = cohort_statistic(cohort.patients, "patients", "n", "male")
+    female = cohort_statistic(cohort.patients, "patients", "n", "female")
+    assert male == (cohort.patients["sex"] == "M").sum()
+    assert male + female == cohort_statistic(cohort.patients, "patients", "n", "all")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("patients", "mean", "all"), "only the statistic 'n'"),
+        (("height", "mean", "all"), "unknown variable"),
+        (("age_years", "mode", "all"), "statistic must be one of"),
+        (("age_years", "mean", "other"), "group must be"),
+    ],
+)
+def test_cohort_statistic_rejects_what_it_does_not_compute(cohort, args, message):
+    with pytest.raises(ValueError, match=message):
+        cohort_statistic(cohort.patients, *args)
+
+
+def test_standin_matches_every_reported_cohort_fact(cohort, reported):
+    table = compare_cohort_with_reported(cohort.patients, reported)
+    assert len(table) == 9
+    assert table["match"].all()
+    assert (
+        summarise_matches(table) == "9 of 9 reported figures match the data at reported precision."
+    )
+
+
+def test_one_changed_age_breaks_the_match(cohort, reported):
+    patients = cohort.patients.copy()
+    oldest = patients["age_years"].idxmax()
+    patients.loc[oldest, "age_years"] = 43
+    table = compare_cohort_with_reported(patients, reported).set_index("figure_id")
+    assert not table.loc["age.max", "match"]
+    assert table.drop(index="age.max")["match"].all()
+
+
+def test_table_one_numbers(cohort):
+    table = table_one(cohort.patients)
+    column = table.columns[0]
+    assert column == "All patients (n = 7)"
+    ages = cohort.patients["age_years"]
+    expected = f"{ages.mean():.1f} ± {statistics.stdev(ages):.1f}"
+    assert table.loc["Age, years, mean ± SD", column] == expected
+    assert table.loc["Male, n (%)", column] == "5 (71.4)"
+    assert table.loc["Age, years, median (range)", column].endswith("(20–42)")
+
+
+def test_visit_completeness_counts_patients():
+    patients = pd.DataFrame({"patient_id": ["A", "B"], "sex": ["M", "F"]})
+    measurements = pd.DataFrame(
+        {
+            "patient_id": ["A", "B", "A"],
+            "visit_month": [0, 0, 1],
+            "outcome": ["hba1c"] * 3,
+            "value": [9.0, 8.0, 7.5],
+        }
+    )
+    from helpers.data import Cohort
+
+    table = visit_completeness(Cohort(patients, measurements, "x"))
+    assert table.loc["HbA1c"].tolist() == ["2/2", "1/2", "0/2", "0/2"]
+    assert table.loc["Leptin"].tolist() == ["0/2"] * 4
+
+
+def test_visit_schedule(cohort, reported):
+    table = visit_schedule(cohort, reported)
+    assert table["visit_month"].tolist() == [0, 1, 2, 3]
+    assert table["measurements"].sum() == len(cohort.measurements)
