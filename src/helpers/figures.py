@@ -1,0 +1,196 @@
+"""Figures, drawn from tidy tables with seaborn; the theme is set once, here.
+
+Axes-level functions take ``data`` and an optional ``ax`` and return the Axes;
+figure-level wrappers return the Figure. Figures compute nothing a table in
+the same notebook does not also show.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from IPython.display import Image, display
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = [
+    "SEX_LABELS",
+    "cohort_figure",
+    "plot_age_by_sex",
+    "plot_treatment_by_patient",
+    "set_theme",
+    "show",
+]
+
+SEX_LABELS = {"M": "Male", "F": "Female"}
+_SEX_ORDER = ["Male", "Female"]
+_PALETTE = {"Male": "#1b6ca8", "Female": "#c4452b"}
+
+
+def set_theme() -> None:
+    """Set the compendium's one plotting theme (seaborn ``ticks``, readable fonts).
+
+    Examples
+    --------
+    >>> set_theme()
+    """
+    sns.set_theme(context="notebook", style="ticks", font_scale=1.0)
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
+
+
+def _with_sex_label(data: pd.DataFrame) -> pd.DataFrame:
+    return data.assign(Sex=data["sex"].map(SEX_LABELS))
+
+
+def plot_age_by_sex(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object) -> Axes:
+    """Dot plot of age by sex, one dot per patient.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A patients table (``sex``, ``age_years``).
+    ax : matplotlib Axes, optional
+        Default: the current Axes.
+    **kwargs
+        Passed to :func:`seaborn.stripplot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ax = plot_age_by_sex(pd.DataFrame({"sex": ["M", "F"], "age_years": [20, 42]}))
+    >>> ax.get_xlabel()
+    'Age (years)'
+    """
+    ax = ax or plt.gca()
+    sns.stripplot(
+        data=_with_sex_label(data),
+        x="age_years",
+        y="Sex",
+        hue="Sex",
+        order=_SEX_ORDER,
+        hue_order=_SEX_ORDER,
+        palette=_PALETTE,
+        jitter=False,
+        size=9,
+        legend=False,
+        ax=ax,
+        **kwargs,
+    )
+    ax.set(xlabel="Age (years)", ylabel="", title="Age at infusion")
+    return ax
+
+
+def plot_treatment_by_patient(
+    data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object
+) -> Axes:
+    """Cells infused per patient, coloured by sex, with culture weeks as marker labels.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A patients table (``patient_id``, ``sex``, ``cells_infused_million``, ``culture_weeks``).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :func:`seaborn.scatterplot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"patient_id": ["P1"], "sex": ["F"], "cells_infused_million": [96.0],
+    ...                   "culture_weeks": [3.0]})
+    >>> plot_treatment_by_patient(p).get_ylabel()
+    'Cells infused (×10^6)'
+    """
+    ax = ax or plt.gca()
+    frame = _with_sex_label(data)
+    sns.scatterplot(
+        data=frame,
+        x="patient_id",
+        y="cells_infused_million",
+        hue="Sex",
+        hue_order=_SEX_ORDER,
+        palette=_PALETTE,
+        s=90,
+        ax=ax,
+        **kwargs,
+    )
+    for row in frame.itertuples():
+        ax.annotate(
+            f"{row.culture_weeks:g} wk",
+            (row.patient_id, row.cells_infused_million),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            fontsize=8,
+        )
+    ax.set(
+        xlabel="Patient",
+        ylabel="Cells infused (×10^6)",
+        title="Dose infused (labels: weeks in culture)",
+    )
+    ax.margins(y=0.3)
+    return ax
+
+
+def cohort_figure(patients: pd.DataFrame) -> Figure:
+    """Two-panel cohort figure: age by sex, and dose and culture time per patient.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        A validated patients table.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> len(cohort_figure(load_cohort("data/standin").patients).axes)
+    2
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    plot_age_by_sex(patients, ax=left)
+    plot_treatment_by_patient(patients, ax=right)
+    return fig
+
+
+def show(fig: Figure, alt: str | None = None) -> None:
+    """Display a figure once in a notebook, whatever the matplotlib backend, and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str, optional
+        Alternative text for screen readers and the HTML report; default, the
+        panel titles.
+
+    Notes
+    -----
+    The figure is rendered to PNG here rather than by the notebook's backend,
+    so it shows the same under ``inline``, ``Agg`` and papermill.
+
+    Examples
+    --------
+    >>> show(plt.figure())
+    <IPython.core.display.Image object>
+    """
+    if alt is None:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        alt = "Figure: " + "; ".join(titles) if titles else "Figure"
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})

@@ -1,0 +1,512 @@
+"""Execute the compendium's notebooks with papermill, for a named parameter set.
+
+Usage::
+
+    python -m helpers.run                      # parameter set "default", every notebook
+    python -m helpers.run --params private     # notebooks/params/private.yaml
+    python -m helpers.run --notebook 01_cohort_description --jobs 1
+    python -m helpers.run --refresh-in-place   # re-execute notebooks/*.ipynb with their defaults
+
+Steps, each a function: resolve the parameter set against the parameters each
+notebook declares (an unknown name is an error) → execute the notebooks in
+parallel processes into a staging folder → on success render HTML and swap the
+staging folder in as ``reports/<set>/`` → on failure keep the failed notebook
+in ``reports/<set>.failed/``, leave the last good report untouched and exit
+non-zero with the notebook, the cell and the error in one message.
+
+A parameter-set file (``notebooks/params/<set>.yaml``)::
+
+    description: what this set is for
+    common:            # passed to every notebook that declares the parameter
+      data_dir: data/standin
+    notebooks:         # per notebook (file name without .ipynb)
+      01_cohort_description: {}
+
+Relative paths in parameters are relative to the project root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import yaml
+from nbconvert import HTMLExporter
+from tqdm import tqdm
+from traitlets.config import Config
+
+from helpers.errors import HelpersError, NotebookExecutionError, ParameterError
+from helpers.paths import PROJECT_ROOT
+
+__all__ = [
+    "NOTEBOOK_DIR",
+    "PARAMS_DIR",
+    "REPORTS_DIR",
+    "NotebookResult",
+    "ParameterSet",
+    "declared_parameters",
+    "discover_notebooks",
+    "execute_notebook",
+    "load_parameter_set",
+    "refresh_in_place",
+    "resolve_parameters",
+    "run",
+    "strip_volatile_metadata",
+]
+
+logger = logging.getLogger(__name__)
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+PARAMS_DIR = NOTEBOOK_DIR / "params"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+#: Injected into every notebook that declares it.
+SET_PARAMETER = "parameter_set"
+_ALLOWED_KEYS = {"description", "common", "notebooks"}
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """A named set of notebook parameters, read from ``notebooks/params/<name>.yaml``.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    common : dict
+        Parameters for every notebook that declares them.
+    notebooks : dict
+        Parameters for one notebook, keyed by its file name without ``.ipynb``.
+    """
+
+    name: str
+    description: str = ""
+    common: dict[str, Any] = field(default_factory=dict)
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """What became of one notebook's execution."""
+
+    notebook: str
+    output: Path
+    seconds: float
+    error: NotebookExecutionError | None = None
+
+
+def discover_notebooks(directory: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """List the compendium's numbered notebooks (``NN_name.ipynb``) in order.
+
+    Parameters
+    ----------
+    directory : str or Path, default ``notebooks/``
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> [p.name for p in discover_notebooks()][:1]
+    ['01_cohort_description.ipynb']
+    """
+    return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
+
+
+def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> ParameterSet:
+    """Read a parameter set.
+
+    Parameters
+    ----------
+    name : str
+        File name without ``.yaml`` in ``directory``.
+    directory : str or Path, default ``notebooks/params/``
+
+    Returns
+    -------
+    ParameterSet
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing (the message lists the sets there are), is not
+        valid YAML, or has keys other than description, common and notebooks.
+
+    Examples
+    --------
+    >>> load_parameter_set("default").common["data_dir"]
+    'data/standin'
+    """
+    path = Path(directory) / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in Path(directory).glob("*.yaml"))) or "none"
+        raise ParameterError(f"no parameter set {name!r} ({path} not found); available: {known}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or set(raw) - _ALLOWED_KEYS:
+        extra = sorted(set(raw) - _ALLOWED_KEYS) if isinstance(raw, dict) else raw
+        allowed = ", ".join(sorted(_ALLOWED_KEYS))
+        raise ParameterError(f"{path}: unexpected top-level keys {extra}; allowed: {allowed}")
+    common = raw.get("common") or {}
+    notebooks = raw.get("notebooks") or {}
+    if not isinstance(common, dict) or not all(isinstance(v, dict) for v in notebooks.values()):
+        raise ParameterError(f"{path}: 'common' and each entry of 'notebooks' must be mappings")
+    notebooks = {k: (v or {}) for k, v in notebooks.items()}
+    return ParameterSet(name, str(raw.get("description", "")), common, notebooks)
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, Any]:
+    """Return the parameters a notebook declares in its ``parameters`` cell, with defaults.
+
+    Parameters
+    ----------
+    notebook : str or Path
+
+    Returns
+    -------
+    dict
+        Parameter name → default value (a Python literal, evaluated).
+
+    Examples
+    --------
+    >>> declared_parameters("notebooks/01_cohort_description.ipynb")["data_dir"]
+    'data/standin'
+    """
+    info = papermill.inspect_notebook(str(notebook))
+    return {name: ast.literal_eval(p["default"]) for name, p in info.items()}
+
+
+def resolve_parameters(
+    pset: ParameterSet, notebooks: Sequence[str | Path]
+) -> dict[Path, dict[str, Any]]:
+    """Work out what each notebook receives, refusing any parameter no notebook declares.
+
+    Parameters
+    ----------
+    pset : ParameterSet
+    notebooks : sequence of path
+        The notebooks to run.
+
+    Returns
+    -------
+    dict
+        Notebook path → parameters to inject (``parameter_set`` included where declared).
+
+    Raises
+    ------
+    ParameterError
+        Listing every unknown notebook section, every parameter a notebook does
+        not declare, and every common parameter no notebook declares.
+
+    Examples
+    --------
+    >>> nb = discover_notebooks()[0]
+    >>> resolve_parameters(ParameterSet("x", common={"data_dir": "d"}), [nb])[nb]
+    {'parameter_set': 'x', 'data_dir': 'd'}
+    """
+    paths = [Path(nb) for nb in notebooks]
+    declared = {p: declared_parameters(p) for p in paths}
+    by_stem = {p.stem: p for p in paths}
+    problems: list[str] = []
+    known_stems = {p.stem for p in discover_notebooks(paths[0].parent)} if paths else set()
+    for stem in pset.notebooks:
+        if stem not in known_stems and stem not in by_stem:
+            problems.append(
+                f"section {stem!r} names no notebook (known: {', '.join(sorted(known_stems))})"
+            )
+    for name in pset.common:
+        if not any(name in d for d in declared.values()):
+            problems.append(f"common parameter {name!r} is declared by no notebook being run")
+    resolved: dict[Path, dict[str, Any]] = {}
+    for path in paths:
+        params: dict[str, Any] = {}
+        if SET_PARAMETER in declared[path]:
+            params[SET_PARAMETER] = pset.name
+        params.update({k: v for k, v in pset.common.items() if k in declared[path]})
+        for name, value in pset.notebooks.get(path.stem, {}).items():
+            if name not in declared[path]:
+                allowed = ", ".join(declared[path]) or "none"
+                problems.append(f"{path.name}: unknown parameter {name!r} (declared: {allowed})")
+            params[name] = value
+        resolved[path] = params
+    if problems:
+        raise ParameterError(
+            f"parameter set {pset.name!r} does not fit the notebooks:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    return resolved
+
+
+def _failure_from(exc: Exception, notebook: Path) -> NotebookExecutionError:
+    if isinstance(exc, papermill.PapermillExecutionError):
+        return NotebookExecutionError(
+            notebook.name, exc.cell_index, exc.exec_count, f"{exc.ename}: {exc.evalue}"
+        )
+    return NotebookExecutionError(notebook.name, None, None, f"{type(exc).__name__}: {exc}")
+
+
+def execute_notebook(
+    notebook: str | Path, output: str | Path, parameters: dict[str, Any]
+) -> NotebookResult:
+    """Execute one notebook with papermill, in the notebooks folder, without raising.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The source notebook.
+    output : str or Path
+        Where the executed notebook is written (also when it fails).
+    parameters : dict
+        Parameters to inject; an empty dict injects none.
+
+    Returns
+    -------
+    NotebookResult
+        With ``error`` set if the notebook failed.
+    """
+    notebook, output = Path(notebook), Path(output)
+    # Local IPC sockets: the kernel never listens on a network port.
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    start = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            config=config,
+        )
+    except Exception as exc:
+        error = _failure_from(exc, notebook)
+    return NotebookResult(notebook.name, output, time.perf_counter() - start, error)
+
+
+def _execute_all(
+    jobs: dict[Path, tuple[Path, dict[str, Any]]], workers: int, progress: bool
+) -> list[NotebookResult]:
+    ctx = multiprocessing.get_context("spawn")
+    results: list[NotebookResult] = []
+    with (
+        ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
+        tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress) as bar,
+    ):
+        futures = {
+            pool.submit(execute_notebook, nb, out, params): nb for nb, (out, params) in jobs.items()
+        }
+        for future in as_completed(futures):
+            result = future.result()
+            status = "failed" if result.error else "done"
+            message = f"{result.notebook} {status} in {result.seconds:.1f} s"
+            if progress:
+                bar.write(message)
+            else:
+                logger.info(message)
+            bar.update()
+            results.append(result)
+    return sorted(results, key=lambda r: r.notebook)
+
+
+def _render_html(executed: Path) -> Path:
+    html_path = executed.with_suffix(".html")
+    # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
+    exporter = HTMLExporter(template_name="classic")
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def run(
+    params: str = "default",
+    notebooks: Sequence[str | Path] | None = None,
+    *,
+    reports_dir: str | Path = REPORTS_DIR,
+    params_dir: str | Path = PARAMS_DIR,
+    jobs: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
+
+    Parameters
+    ----------
+    params : str, default "default"
+        The parameter set's name.
+    notebooks : sequence of path, optional
+        Notebooks to run; default, every numbered notebook in ``notebooks/``.
+    reports_dir : str or Path, default ``reports/``
+    params_dir : str or Path, default ``notebooks/params/``
+    jobs : int, optional
+        Parallel processes; default, one per notebook up to the number of CPUs.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        The report folder, holding each executed notebook and its HTML.
+
+    Raises
+    ------
+    ParameterError
+        Before anything runs, if the parameter set does not fit the notebooks.
+    NotebookExecutionError
+        If a notebook fails. The failed notebook is kept in
+        ``reports/<set>.failed/`` and the previous ``reports/<set>/`` is untouched.
+    """
+    pset = load_parameter_set(params, params_dir)
+    selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
+    if not selected:
+        raise ParameterError("no notebooks to run")
+    resolved = resolve_parameters(pset, selected)
+    reports = Path(reports_dir)
+    reports.mkdir(parents=True, exist_ok=True)
+    final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
+    staging = Path(tempfile.mkdtemp(prefix=f".{pset.name}.staging-", dir=reports))
+    logger.info("parameter set %r: %d notebook(s) → %s", pset.name, len(selected), final)
+    try:
+        work = {nb: (staging / nb.name, p) for nb, p in resolved.items()}
+        workers = jobs or min(len(work), os.cpu_count() or 1)
+        results = _execute_all(work, workers, progress)
+        errors = [r.error for r in results if r.error is not None]
+        if errors:
+            shutil.rmtree(failed_dir, ignore_errors=True)
+            failed_dir.mkdir()
+            for r in results:
+                if r.error is not None and r.output.exists():
+                    shutil.move(r.output, failed_dir / r.output.name)
+                    r.error.kept_at = str(failed_dir / r.output.name)
+            raise (errors[0] if len(errors) == 1 else HelpersError("\n\n".join(map(str, errors))))
+        for r in results:
+            _render_html(r.output)
+        previous = reports / f".{pset.name}.previous-{os.getpid()}"
+        if final.exists():
+            final.rename(previous)
+        staging.chmod(0o755)  # mkdtemp makes it private; a report is for readers
+        staging.rename(final)
+        shutil.rmtree(previous, ignore_errors=True)
+        shutil.rmtree(failed_dir, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("report written to %s", final)
+    return final
+
+
+def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove timings and run records so a re-executed notebook is byte-stable.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook, modified in place.
+    """
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def refresh_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path]:
+    """Re-execute notebooks with their own default parameters and store the outputs in place.
+
+    These stored outputs are what nbval checks. A notebook is only overwritten
+    when it ran without error.
+
+    Parameters
+    ----------
+    notebooks : sequence of path, optional
+        Default: every numbered notebook.
+
+    Returns
+    -------
+    list of Path
+        The notebooks refreshed.
+
+    Raises
+    ------
+    NotebookExecutionError
+        If a notebook fails; it is left as it was.
+    """
+    selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
+    done = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for nb in selected:
+            result = execute_notebook(nb, Path(tmp) / nb.name, {})
+            if result.error is not None:
+                raise result.error
+            executed = strip_volatile_metadata(nbformat.read(result.output, as_version=4))
+            nbformat.write(executed, nb)
+            logger.info("refreshed %s in %.1f s", nb.name, result.seconds)
+            done.append(nb)
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; exit status 1 with one message on any failure."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--params", default="default", help="parameter set (default: %(default)s)")
+    parser.add_argument("--notebook", action="append", help="run only this notebook (repeatable)")
+    parser.add_argument("--jobs", type=int, help="parallel processes")
+    parser.add_argument("--reports", default=str(REPORTS_DIR), help="reports folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--refresh-in-place", action="store_true", help="re-execute the stored notebooks in place"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
+    try:
+        if args.refresh_in_place:
+            refresh_in_place(chosen)
+        else:
+            run(
+                args.params,
+                chosen,
+                reports_dir=args.reports,
+                jobs=args.jobs,
+                progress=not args.no_progress,
+            )
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _notebook_path(name: str) -> Path:
+    path = Path(name)
+    if path.suffix != ".ipynb":
+        path = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in discover_notebooks())
+        raise SystemExit(f"error: no notebook {name!r}; known: {known}")
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Structure of the stored notebooks and their parameters."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from helpers.run import (
+    declared_parameters,
+    discover_notebooks,
+    load_parameter_set,
+    resolve_parameters,
+)
+
+NOTEBOOKS = discover_notebooks()
+
+
+def test_there_are_notebooks():
+    assert [nb.name for nb in NOTEBOOKS][:1] == ["01_cohort_description.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    first, second = nb.cells[0], nb.cells[1]
+    assert first.cell_type == "markdown"
+    assert first.source.startswith("# ")
+    assert "Purpose" in first.source
+    assert second.cell_type == "code"
+    assert "parameters" in second.metadata.get("tags", [])
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "reconstructed" in text.lower()
+    assert "not patient records" in text
+    assert "## Caveats" in text or "## Limitations" in text
+    assert nb.cells[-1].source.strip() == "hr.environment_record()"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_declares_data_dir_and_parameter_set(path):
+    assert {"data_dir", "parameter_set"} <= set(declared_parameters(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_are_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "papermill" not in nb.metadata
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "run top to bottom"
+    for cell in code:
+        for out in cell.outputs:
+            assert out.output_type != "error", cell.source[:60]
+            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
+        assert "papermill" not in cell.metadata
+        assert "execution" not in cell.metadata
+
+
+def test_default_set_equals_the_notebooks_own_defaults():
+    """So the stored notebooks show exactly what `make reproduce` produces."""
+    resolved = resolve_parameters(load_parameter_set("default"), NOTEBOOKS)
+    for path, params in resolved.items():
+        declared = declared_parameters(path)
+        assert {k: declared[k] for k in params} == params, path.name
+
+
+def test_every_parameter_set_fits_the_notebooks():
+    from helpers.run import PARAMS_DIR
+
+    for path in sorted(PARAMS_DIR.glob("*.yaml")):
+        resolve_parameters(load_parameter_set(path.stem), NOTEBOOKS)
