@@ -78,8 +78,12 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     _params(tmp_path, "bad", f"common:\n  data_dir: {bad}\n")
     reports = tmp_path / "reports"
 
-    out = run("good", [NB01], reports_dir=reports, params_dir=directory, progress=False)
-    assert sorted(p.name for p in out.iterdir()) == [f"{NB01.stem}.html", NB01.name]
+    # every notebook, side by side in two processes (kernels must not share sockets)
+    notebooks = discover_notebooks()
+    assert len(notebooks) >= 2
+    out = run("good", notebooks, reports_dir=reports, params_dir=directory, jobs=2, progress=False)
+    expected = sorted([nb.name for nb in notebooks] + [f"{nb.stem}.html" for nb in notebooks])
+    assert sorted(p.name for p in out.iterdir()) == expected
     executed = nbformat.read(out / NB01.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'parameter_set = "good"' in injected[0].source

@@ -281,23 +281,26 @@ def execute_notebook(
         With ``error`` set if the notebook failed.
     """
     notebook, output = Path(notebook), Path(output)
-    # Local IPC sockets: the kernel never listens on a network port.
-    config = Config()
-    config.KernelManager.transport = "ipc"
     start = time.perf_counter()
     error = None
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters,
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            log_output=False,
-            config=config,
-        )
-    except Exception as exc:
-        error = _failure_from(exc, notebook)
+    # Local IPC sockets (the kernel never listens on a network port), in a folder of this
+    # execution's own: kernels started side by side would otherwise share socket paths.
+    with tempfile.TemporaryDirectory(prefix="amsct-kernel-") as sockets:
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "kernel")
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                config=config,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as a structured result, never lost
+            error = _failure_from(exc, notebook)
     return NotebookResult(notebook.name, output, time.perf_counter() - start, error)
 
 
