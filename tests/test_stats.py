@@ -1,0 +1,128 @@
+"""Tests computed as SPSS and R compute them, cross-checked against other libraries and by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pingouin as pg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.descriptivestats import sign_test as sm_sign_test
+
+from helpers.stats import independent_test, paired_p, paired_test, paired_values
+
+# Hollander & Wolfe (1973), as in R's ?wilcox.test: wilcox.test(x, y, paired = TRUE)
+X = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
+Y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
+
+
+def test_r_textbook_wilcoxon():
+    row = paired_test(Y, X, "wilcoxon_r").iloc[0]
+    assert row["statistic"] == 40  # R: V = 40
+    assert row["p_val"] == pytest.approx(0.0390625)  # R: p-value = 0.03906 (exact)
+
+
+def _z_by_hand(d: np.ndarray, cc: bool) -> float:
+    """Normal approximation of the signed-rank test, written out (Lehmann 1975)."""
+    d = d[d != 0]
+    m = len(d)
+    ranks = stats.rankdata(np.abs(d))
+    w_plus = ranks[d > 0].sum()
+    _, counts = np.unique(np.abs(d), return_counts=True)
+    var = m * (m + 1) * (2 * m + 1) / 24 - (counts**3 - counts).sum() / 48
+    dev = abs(w_plus - m * (m + 1) / 4) - (0.5 if cc else 0.0)
+    return 2 * stats.norm.sf(max(dev, 0.0) / math.sqrt(var))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-4, max_value=4), min_size=5, max_size=12).filter(
+        lambda d: sum(v != 0 for v in d) >= 2
+    )
+)
+def test_asymptotic_wilcoxon_with_ties_and_zeros_matches_the_formula(d):
+    diff = np.array(d, dtype=float)
+    zero = np.zeros_like(diff)
+    assert paired_p(zero, diff, "wilcoxon_asymptotic") == pytest.approx(_z_by_hand(diff, False))
+    assert paired_p(zero, diff, "wilcoxon_asymptotic_cc") == pytest.approx(_z_by_hand(diff, True))
+
+
+def test_paired_t_agrees_with_pingouin():
+    rng = np.random.default_rng(7)
+    x = rng.normal(50, 10, 7)
+    y = x + rng.normal(-5, 6, 7)
+    ours = paired_test(x, y, "paired_t").iloc[0]
+    theirs = pg.ttest(y, x, paired=True).iloc[0]
+    assert ours["p_val"] == pytest.approx(theirs["p_val"])
+    assert ours["statistic"] == pytest.approx(theirs["T"])
+
+
+def test_wilcoxon_exact_agrees_with_pingouin():
+    ours = paired_test(Y, X, "wilcoxon_exact").iloc[0]["p_val"]
+    assert ours == pytest.approx(pg.wilcoxon(X, Y, method="exact").iloc[0]["p_val"])
+
+
+def test_exact_wilcoxon_refuses_ties_and_zeros():
+    with pytest.raises(ValueError, match="only without zero differences and ties"):
+        paired_p([0, 0, 0, 0], [1, 1, 2, 3], "wilcoxon_exact")
+    with pytest.raises(ValueError, match="only without zero differences and ties"):
+        paired_p([0, 0, 0, 0], [0, 1, 2, 3], "wilcoxon_exact")
+
+
+def test_r_default_switches_to_continuity_corrected_with_ties():
+    before, after = np.zeros(6), np.array([1.0, 1.0, 2.0, 3.0, -4.0, 5.0])
+    assert paired_p(before, after, "wilcoxon_r") == paired_p(
+        before, after, "wilcoxon_asymptotic_cc"
+    )
+    after = np.array([1.0, 2.0, 3.0, -4.0, 5.0, 6.0])
+    assert paired_p(before, after, "wilcoxon_r") == paired_p(before, after, "wilcoxon_exact")
+
+
+def test_sign_test_agrees_with_statsmodels():
+    d = np.array([1.2, -0.4, 2.0, 0.0, 3.1, 0.7, -1.0, 2.2])
+    assert paired_p(np.zeros(8), d, "sign_test") == pytest.approx(sm_sign_test(d, 0)[1])
+
+
+@pytest.mark.parametrize(
+    ("test", "kwargs"),
+    [("student_t", {"correction": False}), ("welch_t", {"correction": True})],
+)
+def test_independent_t_agrees_with_pingouin(test, kwargs):
+    a, b = [5.1, 6.3, 4.8, 7.0, 5.5], [6.9, 8.1, 7.7, 6.0, 9.2, 8.8]
+    assert independent_test(a, b, test)["p_val"].item() == pytest.approx(
+        pg.ttest(a, b, **kwargs)["p_val"].item()
+    )
+
+
+def test_mann_whitney_variants():
+    a, b = [5.1, 6.3, 4.8, 7.0, 5.5], [6.9, 8.1, 7.7, 6.0, 9.2, 8.8]
+    exact = independent_test(a, b, "mann_whitney_exact")["p_val"].item()
+    assert exact == pytest.approx(pg.mwu(a, b, method="exact")["p_val"].item())
+    plain = independent_test(a, b, "mann_whitney_asymptotic")["p_val"].item()
+    cc = independent_test(a, b, "mann_whitney_asymptotic_cc")["p_val"].item()
+    assert plain < cc
+    with pytest.raises(ValueError, match="without ties"):
+        independent_test([1, 2], [2, 3], "mann_whitney_exact")
+
+
+def test_unknown_test_and_bad_input():
+    with pytest.raises(ValueError, match="unknown test 'ttest'; allowed: paired_t"):
+        paired_p([1, 2], [2, 3], "ttest")
+    with pytest.raises(ValueError, match="missing values"):
+        paired_p([1, float("nan")], [2, 3], "paired_t")
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_p([1, 2, 3], [2, 3], "paired_t")
+
+
+def test_paired_values_drops_incomplete_pairs():
+    import pandas as pd
+
+    long = pd.DataFrame(
+        {"id": ["a", "a", "b", "c", "c"], "visit": [0, 1, 0, 0, 1], "v": [1.0, 2.0, 3.0, 4.0, 6.0]}
+    )
+    pairs = paired_values(long, dv="v", within="visit", subject="id", before=0, after=1)
+    assert pairs.index.tolist() == ["a", "c"]
+    assert pairs["after"].tolist() == [2.0, 6.0]
