@@ -165,7 +165,10 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
             f"(plausibility bound: {o.source})"
         )
     if check == "p_values_are_comparisons":
-        return "a p_value row needs a reference_visit and a value between 0 and 1"
+        return (
+            "a p_value row needs either a reference_visit (paired) or a reference_group "
+            "(independent groups), and a value between 0 and 1"
+        )
     return check
 
 

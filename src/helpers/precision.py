@@ -2,22 +2,34 @@
 
 A figure printed with ``d`` decimals stands for every value that rounds to it:
 the closed interval ``value ± 0.5 × 10^-d`` (closed, because authors and
-software round halves differently). A comparison with a reported figure is a
-match when the recomputed value lies in that interval, or satisfies the
-reported relation (``<``, ``>``) for bounds such as ``p > 0,05``.
+software round halves differently). Some software truncates instead; under the
+``"truncate"`` rule a figure stands for ``[value, value + 10^-d]``. A
+comparison with a reported figure is a match when the recomputed value lies in
+that interval, or satisfies the reported relation (``<``, ``>``) for bounds
+such as ``p > 0,05``.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["format_mean_sd", "format_number", "matches_reported", "reported_interval"]
+__all__ = [
+    "PRECISION_RULES",
+    "format_mean_sd",
+    "format_number",
+    "matches_reported",
+    "range_meets_reported",
+    "reported_interval",
+]
+
+#: How a printed figure relates to the value behind it.
+PRECISION_RULES = ("round", "truncate")
 
 # Rounding slack for binary floating point (a figure of 58.815 computed as 58.81499999).
 _EPS = 1e-9
 
 
-def reported_interval(value: float, decimals: int) -> tuple[float, float]:
+def reported_interval(value: float, decimals: int, rule: str = "round") -> tuple[float, float]:
     """Return the interval of true values a printed figure can stand for.
 
     Parameters
@@ -26,6 +38,8 @@ def reported_interval(value: float, decimals: int) -> tuple[float, float]:
         The figure as printed (comma decimals already read as points).
     decimals : int
         How many decimals were printed (0 or more).
+    rule : {"round", "truncate"}, default "round"
+        How the figure was printed from the true value.
 
     Returns
     -------
@@ -35,7 +49,7 @@ def reported_interval(value: float, decimals: int) -> tuple[float, float]:
     Raises
     ------
     ValueError
-        If ``decimals`` is negative.
+        If ``decimals`` is negative or ``rule`` unknown.
 
     Examples
     --------
@@ -43,14 +57,22 @@ def reported_interval(value: float, decimals: int) -> tuple[float, float]:
     (58.805, 58.815)
     >>> reported_interval(7, 0)
     (6.5, 7.5)
+    >>> reported_interval(0.046, 3, "truncate")
+    (0.046, 0.047)
     """
     if decimals < 0:
         raise ValueError(f"decimals must be 0 or more, got {decimals}")
-    half = 0.5 * 10.0**-decimals
-    return (round(value - half, decimals + 1), round(value + half, decimals + 1))
+    if rule not in PRECISION_RULES:
+        raise ValueError(f"rule must be one of {', '.join(PRECISION_RULES)}, got {rule!r}")
+    unit = 10.0**-decimals
+    if rule == "truncate":
+        return (round(value, decimals + 1), round(value + unit, decimals + 1))
+    return (round(value - unit / 2, decimals + 1), round(value + unit / 2, decimals + 1))
 
 
-def matches_reported(observed: float, value: float, relation: str, decimals: int) -> bool:
+def matches_reported(
+    observed: float, value: float, relation: str, decimals: int, rule: str = "round"
+) -> bool:
     """Decide whether a recomputed figure agrees with a reported one at reported precision.
 
     Parameters
@@ -63,6 +85,8 @@ def matches_reported(observed: float, value: float, relation: str, decimals: int
         How the report states it: ``p=0,04`` is ``=``, ``p > 0,05`` is ``>``.
     decimals : int
         Decimals printed in the report.
+    rule : {"round", "truncate"}, default "round"
+        See :func:`reported_interval`.
 
     Returns
     -------
@@ -91,8 +115,39 @@ def matches_reported(observed: float, value: float, relation: str, decimals: int
         return observed < value
     if relation == ">":
         return observed > value
-    low, high = reported_interval(value, decimals)
+    low, high = reported_interval(value, decimals, rule)
     return low - _EPS <= observed <= high + _EPS
+
+
+def range_meets_reported(
+    low: float, high: float, value: float, relation: str, decimals: int, rule: str = "round"
+) -> bool:
+    """Decide whether some value in ``[low, high]`` agrees with a reported figure.
+
+    Parameters
+    ----------
+    low, high : float
+        A range of values a test can produce (``low <= high``).
+    value, relation, decimals, rule
+        The reported figure, as in :func:`matches_reported`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> range_meets_reported(0.0, 0.452, 0.485, "=", 3)
+    False
+    >>> range_meets_reported(0.0, 0.452, 0.05, ">", 2)
+    True
+    """
+    if relation == ">":
+        return high > value
+    if relation == "<":
+        return low < value
+    r_low, r_high = reported_interval(value, decimals, rule)
+    return low <= r_high + _EPS and high >= r_low - _EPS
 
 
 def format_number(value: float, decimals: int, *, comma: bool = False) -> str:

@@ -303,11 +303,16 @@ class ReportedFiguresModel(pa.DataFrameModel):
     stands for the interval ``value ± 0.5 × 10^-decimals``; ``quote`` is the
     text it comes from, verbatim.
 
+    A ``p_value`` row compares either two visits of one group (paired:
+    ``visit`` against ``reference_visit``) or two independent groups at one
+    visit (``group`` against ``reference_group``). Group sizes come from ``n``
+    rows of the variable (at the visit, or at any visit) or of ``patients``.
+
     Examples
     --------
     >>> from helpers.data import load_reported
     >>> load_reported("data/reported/abstract_figures.csv").shape[1]
-    13
+    14
     """
 
     figure_id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9_.]+$")
@@ -319,6 +324,7 @@ class ReportedFiguresModel(pa.DataFrameModel):
     group: Series[str] = pa.Field()
     visit: Series[pd.Int64Dtype] = pa.Field(nullable=True, isin=list(VISIT_MONTHS))
     reference_visit: Series[pd.Int64Dtype] = pa.Field(nullable=True, isin=list(VISIT_MONTHS))
+    reference_group: Series[str] = pa.Field(nullable=True)
     value: Series[float] = pa.Field()
     relation: Series[str] = pa.Field(isin=["=", "<", ">"])
     decimals: Series[int] = pa.Field(ge=0, le=6)
@@ -335,10 +341,11 @@ class ReportedFiguresModel(pa.DataFrameModel):
     @pa.dataframe_check
     @classmethod
     def p_values_are_comparisons(cls, df: pd.DataFrame) -> pd.Series:
-        """P-values compare two visits and lie in [0, 1]."""
+        """Check a p-value compares two visits (paired) or two groups (independent), in [0, 1]."""
         is_p = df["statistic"] == "p_value"
-        ok = df["reference_visit"].notna() & df["value"].between(0.0, 1.0)
-        return ~is_p | ok
+        paired = df["reference_visit"].notna() & df["reference_group"].isna()
+        independent = df["reference_group"].notna() & df["reference_visit"].isna()
+        return ~is_p | ((paired | independent) & df["value"].between(0.0, 1.0))
 
 
 # Direct identifiers: a column whose normalised name matches one of these is

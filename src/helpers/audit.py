@@ -1,0 +1,811 @@
+"""Audit of reported statistics: which tests can have produced each reported p-value.
+
+For every comparison in a reported-figures table (one group before/after, or
+two independent groups) and every candidate test, the audit says whether the
+reported p (with its relation ``=``, ``<``, ``>``) can be reached, what can be
+reached, what that implies and, when it cannot, why. Every reported number is
+treated as the interval its printed decimals allow (:mod:`helpers.precision`).
+
+* Tests whose p is continuous in the unknowns (paired t: the before-after
+  correlation r; Student and Welch t) give a **range** of attainable p over
+  r in [-1, 1] and the rounding intervals of means and SDs.
+* Rank and sign tests give the **set** of attainable p-values at the sample
+  size. For the signed-rank tests every pattern of zero differences and ties
+  is enumerated (up to ``TIE_ENUMERATION_MAX_N`` pairs), and each distinct
+  configuration's p is computed by :mod:`helpers.stats`, i.e. by scipy. The
+  set says which p a data set of that size can give; whether one can give it
+  together with the reported means and SDs is shown by the reconstruction.
+
+The granularity check (GRIM, Brown & Heathers 2017; GRIMMER, Anaya 2016) says,
+for each mean and SD at its n, whether raw values recorded as multiples of a
+granularity (integers, halves, tenths, hundredths) can produce them.
+
+Run ``python -m helpers.audit data/reported/abstract_figures.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.data import display_path, load_reported
+from helpers.precision import (
+    PRECISION_RULES,
+    format_number,
+    matches_reported,
+    range_meets_reported,
+    reported_interval,
+)
+from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired_p
+
+__all__ = [
+    "GRANULARITIES",
+    "STUDY_PRECISION_RULE",
+    "STUDY_TEST",
+    "TIE_ENUMERATION_MAX_N",
+    "Comparison",
+    "Reported",
+    "attainable_p",
+    "audit",
+    "comparisons_from_reported",
+    "granularity",
+    "grim_sums",
+    "grimmer_consistent",
+    "paired_t_implied_r",
+    "paired_t_p_range",
+]
+
+#: The study's most plausible test, decided from this audit of the abstract. Under the
+#: usual rounding reading, four tests reach 4 of the 5 reported p-values (the islet-cell
+#: p = 0.485 is reachable by none): the paired t-test and the three normal-approximation
+#: Wilcoxon variants. The Wilcoxon variants need contrived data for it — leptin's p needs
+#: all seven differences in two tied groups (4 and 3), HbA1c's a zero difference and tied
+#: pairs — while the paired t-test needs only before-after correlations (0.60-0.65 for
+#: insulin, 0.72 for HbA1c; leptin's -0.2 is unusual but possible). The exact Wilcoxon and
+#: sign tests reach none of the four exact p-values. A test checks this choice against the
+#: audit. (Under a truncation reading an exact Wilcoxon p of 0.046875, W+ = 2, explains both
+#: insulin's "0,04" and leptin's "0,046": notebook 04 shows that alternative.)
+STUDY_TEST = "paired_t"
+#: How the abstract's figures are read by default: rounded to the printed decimals.
+STUDY_PRECISION_RULE = "round"
+#: Granularities of raw values checked by default: integers, halves, tenths, hundredths.
+GRANULARITIES: tuple[float, ...] = (1.0, 0.5, 0.1, 0.01)
+#: Above this many pairs, signed-rank tie patterns are not enumerated (2^(n-1) compositions).
+TIE_ENUMERATION_MAX_N = 12
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A reported number: value, relation and printed decimals."""
+
+    value: float
+    decimals: int
+    relation: str = "="
+    quote: str = ""
+    figure_id: str = ""
+
+    def interval(self, rule: str = "round") -> tuple[float, float]:
+        """Return the interval of values the printed figure stands for."""
+        return reported_interval(self.value, self.decimals, rule)
+
+    def text(self) -> str:
+        """Print as the report does, with a decimal point."""
+        return f"{self.relation} {format_number(self.value, self.decimals)}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One reported comparison: two summaries (mean ± SD, n) and a p-value.
+
+    For a paired design, 1 is the reference visit (before) and 2 the later
+    visit; for independent groups, 1 is the reference group.
+    """
+
+    comparison_id: str
+    variable: str
+    design: str
+    label1: str
+    label2: str
+    n1: int
+    n2: int
+    mean1: Reported
+    sd1: Reported
+    mean2: Reported
+    sd2: Reported
+    p: Reported
+    visit1: int | None = None
+    visit2: int | None = None
+
+    @property
+    def n(self) -> int:
+        """Pairs (paired) or total size (independent)."""
+        return self.n1 if self.design == "paired" else self.n1 + self.n2
+
+
+def _figure(rows: pd.DataFrame, what: str, comparison: str) -> Reported:
+    if len(rows) != 1:
+        raise ValueError(f"{comparison}: expected one {what} row, found {len(rows)}")
+    r = rows.iloc[0]
+    return Reported(
+        float(r["value"]), int(r["decimals"]), r["relation"], r["quote"], r["figure_id"]
+    )
+
+
+def _n_for(reported: pd.DataFrame, variable: str, group: str, visit: object) -> int:
+    n_rows = reported[(reported["statistic"] == "n") & (reported["group"] == group)]
+    for candidates in (
+        n_rows[(n_rows["variable"] == variable) & (n_rows["visit"] == visit)],
+        n_rows[(n_rows["variable"] == variable) & n_rows["visit"].isna()],
+        n_rows[n_rows["variable"] == "patients"],
+    ):
+        if len(candidates) == 1:
+            return int(candidates["value"].iloc[0])
+    raise ValueError(f"no sample size reported for {variable}, group {group}, visit {visit}")
+
+
+def comparisons_from_reported(reported: pd.DataFrame) -> list[Comparison]:
+    """Collect the comparisons (p-value rows with their two summaries) of a reported table.
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame
+        A reported-figures table (:func:`helpers.data.load_reported`).
+
+    Returns
+    -------
+    list of Comparison
+
+    Raises
+    ------
+    ValueError
+        If a comparison lacks its means, SDs or sample size.
+
+    Examples
+    --------
+    >>> from helpers.data import load_reported
+    >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
+    >>> [c.comparison_id for c in cs][:2]
+    ['insulin_dose: month 1 vs month 0', 'leptin: month 1 vs month 0']
+    """
+    out = []
+    for p in reported[reported["statistic"] == "p_value"].itertuples():
+        var = p.variable
+        same = reported[
+            (reported["variable"] == var) & (reported["statistic"].isin(["mean", "sd"]))
+        ]
+        if pd.isna(p.reference_group):
+            design, g1, g2, v1, v2 = "paired", p.group, p.group, p.reference_visit, p.visit
+            label1, label2 = f"month {v1}", f"month {v2}"
+        else:
+            design, g1, g2, v1, v2 = "independent", p.reference_group, p.group, p.visit, p.visit
+            label1, label2 = str(g1), str(g2)
+        cid = f"{var}: {label2} vs {label1}"
+
+        def pick(
+            stat: str, group: str, visit: object, cid: str = cid, same: pd.DataFrame = same
+        ) -> Reported:
+            rows = same[(same["statistic"] == stat) & (same["group"] == group)]
+            rows = rows[rows["visit"] == visit] if not pd.isna(visit) else rows
+            return _figure(rows, f"{stat} ({group}, visit {visit})", cid)
+
+        out.append(
+            Comparison(
+                cid,
+                var,
+                design,
+                label1,
+                label2,
+                _n_for(reported, var, g1, v1),
+                _n_for(reported, var, g2, v2),
+                pick("mean", g1, v1),
+                pick("sd", g1, v1),
+                pick("mean", g2, v2),
+                pick("sd", g2, v2),
+                Reported(float(p.value), int(p.decimals), p.relation, p.quote, p.figure_id),
+                None if pd.isna(v1) else int(v1),
+                None if pd.isna(v2) else int(v2),
+            )
+        )
+    return out
+
+
+# --- attainable p-values of rank and sign tests -------------------------------------------
+
+
+def _compositions(m: int) -> Iterator[tuple[int, ...]]:
+    """Ordered tie-group sizes summing to m (2^(m-1) of them)."""
+    for cuts in range(2 ** (m - 1)):
+        sizes, size = [], 1
+        for bit in range(m - 1):
+            if cuts >> bit & 1:
+                sizes.append(size)
+                size = 1
+            else:
+                size += 1
+        sizes.append(size)
+        yield tuple(sizes)
+
+
+def _describe_config(n: int, m: int, w_plus: float, sizes: tuple[int, ...]) -> str:
+    ties = [g for g in sizes if g > 1]
+    parts = [f"W+ = {w_plus:g} of {m} non-zero difference(s)"]
+    if n > m:
+        parts.append(f"{n - m} zero difference(s)")
+    parts.append("tie groups of " + ", ".join(map(str, ties)) if ties else "no ties")
+    return ", ".join(parts)
+
+
+@cache
+def _signed_rank_configs(n: int, ties: bool, zeros: bool) -> tuple[tuple[object, ...], ...]:
+    """Distinct (m, W+, tie sizes) configurations with one representative difference vector."""
+    seen: dict[tuple[int, float, tuple[int, ...]], tuple[object, ...]] = {}
+    for m in range(1, n + 1) if zeros else (n,):
+        comps = _compositions(m) if ties and n <= TIE_ENUMERATION_MAX_N else iter([(1,) * m])
+        for sizes in comps:
+            key_ties = tuple(sorted(g for g in sizes if g > 1))
+            midranks, start = [], 1
+            for g in sizes:
+                midranks.append(start + (g - 1) / 2)
+                start += g
+            states: dict[float, tuple[int, ...]] = {0.0: ()}
+            for g, r in zip(sizes, midranks, strict=True):
+                states = {w + j * r: (*pos, j) for w, pos in states.items() for j in range(g + 1)}
+            for w, positives in states.items():
+                key = (m, w, key_ties)
+                if key in seen:
+                    continue
+                d = [0.0] * (n - m)
+                for level, (g, j) in enumerate(zip(sizes, positives, strict=True), start=1):
+                    d += [float(level)] * j + [-float(level)] * (g - j)
+                seen[key] = (m, w, sizes, tuple(d))
+    return tuple(seen.values())
+
+
+@cache
+def _attainable_paired(n: int, test: str) -> pd.DataFrame:
+    rows = []
+    if test == "sign_test":
+        for m in range(1, n + 1):
+            for k in range(m + 1):
+                d = [0.0] * (n - m) + [1.0] * k + [-1.0] * (m - k)
+                desc = f"{k} of {m} non-zero difference(s) positive" + (
+                    f", {n - m} zero difference(s)" if n > m else ""
+                )
+                rows.append((paired_p(np.zeros(n), d, test), desc, n - m, 0))
+    else:
+        exact_only = test == "wilcoxon_exact"
+        for m, w, sizes, d in _signed_rank_configs(n, not exact_only, not exact_only):
+            test_here = test
+            if test == "wilcoxon_r":
+                plain = m == n and all(g == 1 for g in sizes) and m < 50
+                test_here = "wilcoxon_exact" if plain else "wilcoxon_asymptotic_cc"
+            p = paired_p(np.zeros(n), np.array(d), test_here)
+            ties = sum(g for g in sizes if g > 1)
+            rows.append((p, _describe_config(n, m, w, sizes), n - m, ties))
+    table = pd.DataFrame(rows, columns=["p", "configuration", "zeros", "tied"])
+    return table.sort_values(["p", "zeros", "tied"], kind="stable").reset_index(drop=True)
+
+
+def _mann_whitney_samples(n1: int, n2: int, u: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two tie-free samples whose U statistic (of x) is u."""
+    counts, left = [], u
+    for _ in range(n2):
+        c = min(n1, left)
+        counts.append(c)
+        left -= c
+    x = np.arange(n1, dtype=float)
+    # y_j lies just below n1 - c_j x-values; distinct offsets keep the y-values untied
+    y = np.array([n1 - c - 0.75 + j / (2 * n2) for j, c in enumerate(counts)])
+    return x, y
+
+
+@cache
+def _attainable_independent(n1: int, n2: int, test: str) -> pd.DataFrame:
+    rows = []
+    for u in range(n1 * n2 + 1):
+        x, y = _mann_whitney_samples(n1, n2, u)
+        rows.append((independent_p(x, y, test), f"U = {u} (no ties)", 0, 0))
+    table = pd.DataFrame(rows, columns=["p", "configuration", "zeros", "tied"])
+    return table.sort_values("p", kind="stable").reset_index(drop=True)
+
+
+def attainable_p(test: str, n1: int, n2: int | None = None) -> pd.DataFrame:
+    """List the p-values a rank or sign test can give at a sample size, with a configuration.
+
+    Parameters
+    ----------
+    test : str
+        A rank or sign test of :data:`helpers.stats.PAIRED_TESTS` (needs ``n1``
+        pairs) or a Mann-Whitney test of :data:`helpers.stats.INDEPENDENT_TESTS`
+        (needs ``n1`` and ``n2``).
+    n1 : int
+    n2 : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``p``, ``configuration`` (how to get it), ``zeros``, ``tied``; one row
+        per distinct configuration, sorted by p.
+
+    Examples
+    --------
+    >>> sorted(set(attainable_p("wilcoxon_exact", 7)["p"].round(6)))[:3]
+    [0.015625, 0.03125, 0.046875]
+    """
+    if test in PAIRED_TESTS and test != "paired_t":
+        return _attainable_paired(n1, test)
+    if test.startswith("mann_whitney") and n2 is not None:
+        return _attainable_independent(n1, n2, test)
+    raise ValueError(f"{test!r} has no finite set of p-values (or n2 is missing)")
+
+
+# --- t-tests: ranges ------------------------------------------------------------------------
+
+
+def _abs_range(low: float, high: float) -> tuple[float, float]:
+    if low <= 0 <= high:
+        return 0.0, max(-low, high)
+    return min(abs(low), abs(high)), max(abs(low), abs(high))
+
+
+def paired_t_p_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
+    """Range of paired-t p-values over r in [-1, 1] and the rounding intervals.
+
+    The SD of the differences is ``sqrt(s1² + s2² - 2 r s1 s2)``, between
+    ``|s1 - s2|`` (r = 1) and ``s1 + s2`` (r = -1); t = |mean change| √n / SD.
+
+    Parameters
+    ----------
+    c : Comparison
+        A paired comparison.
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    (p_min, p_max) : tuple of float
+
+    Examples
+    --------
+    >>> from helpers.data import load_reported
+    >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
+    >>> round(paired_t_p_range(cs[-1])[1], 3)  # islet-cell antibodies: p at most 0.452
+    0.452
+    """
+    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
+    (s1l, s1h), (s2l, s2h) = c.sd1.interval(rule), c.sd2.interval(rule)
+    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    sd_min, sd_max = max(0.0, s1l - s2h, s2l - s1h), s1h + s2h
+    df = c.n1 - 1
+    t_max = math.inf if sd_min == 0 else d_max * math.sqrt(c.n1) / sd_min
+    t_min = d_min * math.sqrt(c.n1) / sd_max
+    return float(2 * stats.t.sf(t_max, df)), float(2 * stats.t.sf(t_min, df))
+
+
+def paired_t_implied_r(c: Comparison, p: float) -> float:
+    """Compute the before-after correlation a paired t-test needs to give p, at reported values.
+
+    Uses the identity ``sd_diff² = s1² + s2² - 2 r s1 s2``. A value outside
+    [-1, 1] means no data with these means and SDs give p.
+
+    Parameters
+    ----------
+    c : Comparison
+    p : float
+        Two-sided p-value, in (0, 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from helpers.data import load_reported
+    >>> c = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))[0]
+    >>> round(paired_t_implied_r(c, 0.04), 2)  # insulin dose
+    0.63
+    """
+    t = stats.t.isf(p / 2, c.n1 - 1)
+    sd_diff = abs(c.mean2.value - c.mean1.value) * math.sqrt(c.n1) / t
+    s1, s2 = c.sd1.value, c.sd2.value
+    return float((s1**2 + s2**2 - sd_diff**2) / (2 * s1 * s2))
+
+
+def _independent_t_range(c: Comparison, test: str, rule: str) -> tuple[float, float]:
+    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
+    (s1l, s1h), (s2l, s2h) = c.sd1.interval(rule), c.sd2.interval(rule)
+    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    ps = [
+        stats.ttest_ind_from_stats(0.0, s1, c.n1, d, s2, c.n2, equal_var=test == "student_t").pvalue
+        for d in (d_min, d_max)
+        for s1 in np.linspace(s1l, s1h, 5)
+        for s2 in np.linspace(s2l, s2h, 5)
+    ]
+    return float(min(ps)), float(max(ps))
+
+
+# --- verdicts -------------------------------------------------------------------------------
+
+
+def _p_text(p: float) -> str:
+    return f"{p:.4g}"
+
+
+def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> dict[str, object]:
+    hit = table[
+        [matches_reported(p, c.p.value, c.p.relation, c.p.decimals, rule) for p in table["p"]]
+    ]
+    lo, hi = c.p.interval(rule)
+    if not hit.empty:
+        simplest = hit.sort_values(["zeros", "tied"], kind="stable").iloc[0]
+        values = sorted(set(hit["p"].round(6)))
+        shown = ", ".join(_p_text(v) for v in values[:6]) + (" …" if len(values) > 6 else "")
+        nearest = min(values, key=lambda v: abs(v - c.p.value))
+        return {
+            "reachable": True,
+            "attainable": f"{len(values)} attainable value(s) fit: {shown}",
+            "nearest_p": nearest,
+            "implies": "e.g. " + simplest["configuration"],
+            "reason": "",
+        }
+    below = table.loc[table["p"] < lo, "p"]
+    above = table.loc[table["p"] > hi, "p"]
+    around = [
+        v
+        for v in (below.max() if len(below) else None, above.min() if len(above) else None)
+        if v is not None
+    ]
+    nearest = min(around, key=lambda v: abs(v - c.p.value))
+    scope = {
+        "wilcoxon_exact": "the exact test allows no ties or zero differences",
+        "sign_test": "zero differences enumerated",
+    }.get(test, "zero differences and ties enumerated")
+    if c.design == "paired" and test != "sign_test" and c.n1 > TIE_ENUMERATION_MAX_N:
+        scope = f"ties not enumerated above n = {TIE_ENUMERATION_MAX_N}"
+    if c.design == "independent":
+        scope = "ties not enumerated"
+    return {
+        "reachable": False,
+        "attainable": "nearest attainable: " + " and ".join(_p_text(v) for v in around),
+        "nearest_p": nearest,
+        "implies": "",
+        "reason": (
+            f"no data set of this size gives p {c.p.text()} "
+            f"(interval {_p_text(lo)}–{_p_text(hi)} under the '{rule}' rule); "
+            f"nearest attainable: {' and '.join(_p_text(v) for v in around)} ({scope})"
+        ),
+    }
+
+
+def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
+    p_min, p_max = paired_t_p_range(c, rule)
+    reachable = range_meets_reported(p_min, p_max, c.p.value, c.p.relation, c.p.decimals, rule)
+    lo, hi = c.p.interval(rule)
+    if c.p.relation == ">":
+        r_text = f"needs r below {paired_t_implied_r(c, c.p.value):.2f}"
+    elif c.p.relation == "<":
+        r_text = f"needs r above {paired_t_implied_r(c, c.p.value):.2f}"
+    else:
+        r_a, r_b = sorted(paired_t_implied_r(c, p) for p in (max(lo, 1e-12), min(hi, 1.0)))
+        r_text = f"needs a before-after correlation r between {r_a:.2f} and {r_b:.2f}"
+    r_text += " (at the reported means and SDs)"
+    nearest = min(max(c.p.value, p_min), p_max)
+    reason = ""
+    if not reachable:
+        if p_max < lo or (c.p.relation == ">" and p_max <= c.p.value):
+            reason = (
+                f"even with r = -1 (the largest SD of differences, s1 + s2) and the smallest mean "
+                f"change the rounding allows, p is at most {_p_text(p_max)}"
+            )
+        else:
+            reason = (
+                f"even with r = 1 (the smallest SD of differences, |s1 - s2|) and the largest mean "
+                f"change the rounding allows, p is at least {_p_text(p_min)}"
+            )
+        r_text = r_text.replace("needs", "would need") + ": impossible"
+    return {
+        "reachable": reachable,
+        "attainable": f"p in [{_p_text(p_min)}, {_p_text(p_max)}] over r in [-1, 1]",
+        "nearest_p": nearest,
+        "implies": r_text,
+        "reason": reason,
+    }
+
+
+def _verdict_independent_t(c: Comparison, test: str, rule: str) -> dict[str, object]:
+    p_min, p_max = _independent_t_range(c, test, rule)
+    reachable = range_meets_reported(p_min, p_max, c.p.value, c.p.relation, c.p.decimals, rule)
+    return {
+        "reachable": reachable,
+        "attainable": f"p in [{_p_text(p_min)}, {_p_text(p_max)}] over the rounding intervals",
+        "nearest_p": min(max(c.p.value, p_min), p_max),
+        "implies": "determined by the reported means, SDs and group sizes",
+        "reason": ""
+        if reachable
+        else (
+            f"the reported means, SDs and group sizes give p between {_p_text(p_min)} and "
+            f"{_p_text(p_max)} only"
+        ),
+    }
+
+
+def _default_tests(design: str) -> list[str]:
+    return list(PAIRED_TESTS if design == "paired" else INDEPENDENT_TESTS)
+
+
+def audit(
+    reported: pd.DataFrame, tests: Sequence[str] | None = None, rule: str = "round"
+) -> pd.DataFrame:
+    """Say, for every reported comparison and candidate test, whether the reported p is reachable.
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame
+        A reported-figures table (:func:`helpers.data.load_reported`).
+    tests : sequence of str, optional
+        Candidate tests; default, every test for the comparison's design
+        (:data:`helpers.stats.PAIRED_TESTS` or :data:`helpers.stats.INDEPENDENT_TESTS`).
+        Tests that do not fit a design are skipped for it.
+    rule : {"round", "truncate"}, default "round"
+        How printed figures relate to the values behind them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison × test: ``comparison``, ``variable``,
+        ``design``, ``n1``, ``n2``, ``test``, ``reported_p`` (as printed,
+        with a decimal point), ``p_figure_id``, ``reachable``, ``attainable``
+        (range or fitting values), ``nearest_p`` (the attainable p closest to
+        the reported one), ``implies`` and ``reason`` (why not, when not).
+
+    Raises
+    ------
+    ValueError
+        For an unknown test or precision rule.
+
+    Examples
+    --------
+    >>> from helpers.data import load_reported
+    >>> table = audit(load_reported("data/reported/abstract_figures.csv"), ["paired_t"])
+    >>> table[["variable", "reachable"]].values.tolist()[-1]
+    ['islet_ab', False]
+    """
+    if rule not in PRECISION_RULES:
+        raise ValueError(f"rule must be one of {', '.join(PRECISION_RULES)}, got {rule!r}")
+    known = {*PAIRED_TESTS, *INDEPENDENT_TESTS}
+    unknown = [t for t in tests or [] if t not in known]
+    if unknown:
+        raise ValueError(f"unknown test(s) {unknown}; allowed: {', '.join(sorted(known))}")
+    rows = []
+    for c in comparisons_from_reported(reported):
+        allowed = _default_tests(c.design)
+        for test in [t for t in (tests or allowed) if t in allowed]:
+            if test == "paired_t":
+                verdict = _verdict_paired_t(c, rule)
+            elif test in ("student_t", "welch_t"):
+                verdict = _verdict_independent_t(c, test, rule)
+            else:
+                verdict = _verdict_set(c, test, attainable_p(test, c.n1, c.n2), rule)
+            rows.append(
+                {
+                    "comparison": c.comparison_id,
+                    "variable": c.variable,
+                    "design": c.design,
+                    "n1": c.n1,
+                    "n2": c.n2,
+                    "test": test,
+                    "reported_p": f"p {c.p.text()}",
+                    "p_figure_id": c.p.figure_id,
+                    **verdict,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --- granularity (GRIM / GRIMMER) -----------------------------------------------------------
+
+
+def grim_sums(mean: Reported, n: int, granularity: float, rule: str = "round") -> list[int]:
+    """List the sums (in units of ``granularity``) of n values whose mean prints as reported.
+
+    This is GRIM (Brown & Heathers 2017) for any recording granularity.
+
+    Parameters
+    ----------
+    mean : Reported
+    n : int
+    granularity : float
+        Raw values are multiples of this (1 = integers, 0.1 = tenths).
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    list of int
+        Empty when the mean is GRIM-inconsistent.
+
+    Examples
+    --------
+    >>> grim_sums(Reported(5.19, 2), 28, 1.0)  # Brown & Heathers (2017): inconsistent
+    []
+    >>> grim_sums(Reported(5.18, 2), 28, 1.0)
+    [145]
+    """
+    lo, hi = mean.interval(rule)
+    first = math.ceil(lo * n / granularity - _EPS)
+    last = math.floor(hi * n / granularity + _EPS)
+    return list(range(first, last + 1))
+
+
+def grimmer_consistent(
+    mean: Reported, sd: Reported, n: int, granularity: float, rule: str = "round"
+) -> bool:
+    """Check whether a mean and SD can come from n values on a granularity (GRIM + GRIMMER).
+
+    With values x_i = k_i × g (integers k_i), the sum of squares Q = Σk_i² is an
+    integer of the same parity as the sum S = Σk_i, at least the most even
+    split's, and (n - 1) SD² / g² = Q - S²/n. The SD is consistent when some such
+    Q gives an SD within its rounding interval.
+
+    Parameters
+    ----------
+    mean, sd : Reported
+    n : int
+    granularity : float
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> grimmer_consistent(Reported(16.9, 1), Reported(8.31, 2), 7, 1.0)
+    False
+    >>> grimmer_consistent(Reported(16.9, 1), Reported(8.31, 2), 7, 0.1)
+    True
+    """
+    s_lo, s_hi = sd.interval(rule)
+    for total in grim_sums(mean, n, granularity, rule):
+        base, rest = divmod(total, n)
+        q_floor = (n - rest) * base**2 + rest * (base + 1) ** 2
+        q_lo = (n - 1) * (max(s_lo, 0.0) / granularity) ** 2 + total**2 / n
+        q_hi = (n - 1) * (s_hi / granularity) ** 2 + total**2 / n
+        q = max(math.ceil(q_lo - _EPS), q_floor)
+        if q % 2 != total % 2:
+            q += 1
+        if q <= q_hi + _EPS:
+            return True
+    return False
+
+
+def granularity(
+    reported: pd.DataFrame,
+    granularities: Sequence[float] = GRANULARITIES,
+    rule: str = "round",
+) -> pd.DataFrame:
+    """Check every reported mean ± SD against recording granularities (GRIM / GRIMMER).
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame
+        A reported-figures table.
+    granularities : sequence of float, default (1, 0.5, 0.1, 0.01)
+    rule : {"round", "truncate"}, default "round"
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variable × group × visit × granularity: ``variable``,
+        ``group``, ``visit``, ``n``, ``mean``, ``sd`` (as printed), ``mean_id``,
+        ``sd_id``, ``granularity``, ``grim`` (mean possible), ``grimmer`` (SD
+        possible too), ``consistent``.
+
+    Examples
+    --------
+    >>> from helpers.data import load_reported
+    >>> g = granularity(load_reported("data/reported/abstract_figures.csv"))
+    >>> g.query("variable == 'hba1c' and visit == 1 and consistent")["granularity"].tolist()
+    [0.01]
+    """
+    means = reported[reported["statistic"] == "mean"]
+    rows = []
+    for m in means.itertuples():
+        sd_rows = reported[
+            (reported["variable"] == m.variable)
+            & (reported["statistic"] == "sd")
+            & (reported["group"] == m.group)
+            & (reported["visit"] == m.visit)
+        ]
+        if len(sd_rows) != 1:
+            continue
+        s = sd_rows.iloc[0]
+        n = _n_for(reported, m.variable, m.group, m.visit)
+        mean = Reported(float(m.value), int(m.decimals), quote=m.quote, figure_id=m.figure_id)
+        sd = Reported(float(s["value"]), int(s["decimals"]), figure_id=s["figure_id"])
+        for g in granularities:
+            grim = bool(grim_sums(mean, n, g, rule))
+            grimmer = grim and grimmer_consistent(mean, sd, n, g, rule)
+            rows.append(
+                {
+                    "variable": m.variable,
+                    "group": m.group,
+                    "visit": m.visit,
+                    "n": n,
+                    "mean": format_number(mean.value, mean.decimals),
+                    "sd": format_number(sd.value, sd.decimals),
+                    "mean_id": mean.figure_id,
+                    "sd_id": sd.figure_id,
+                    "granularity": g,
+                    "grim": grim,
+                    "grimmer": grimmer,
+                    "consistent": grimmer,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _print_verdicts(table: pd.DataFrame, out: object) -> None:
+    for cid, block in table.groupby("comparison", sort=False):
+        first = block.iloc[0]
+        size = f"n = {first.n1}" if first.design == "paired" else f"n = {first.n1} + {first.n2}"
+        print(f"\n{cid} ({first.design}, {size}); reported {first.reported_p}", file=out)
+        for r in block.itertuples():
+            verdict = "reachable    " if r.reachable else "NOT reachable"
+            detail = r.implies if r.reachable else r.reason
+            print(f"  {r.test:<27} {verdict}  {detail}", file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m helpers.audit PATH [--csv OUT] [--tests ...] [--precision]``."""
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.audit",
+        description="Which tests can have produced each reported p-value, and which "
+        "recording granularities fit each reported mean and SD.",
+    )
+    parser.add_argument("path", help="reported-figures table (CSV)")
+    parser.add_argument("--tests", nargs="+", help="candidate tests (default: all for the design)")
+    parser.add_argument("--precision", choices=PRECISION_RULES, default="round")
+    parser.add_argument("--csv", help="write the verdict table to this CSV file")
+    parser.add_argument("--granularity-csv", help="write the granularity table to this CSV file")
+    args = parser.parse_args(argv)
+    from helpers.errors import HelpersError
+
+    try:
+        reported = load_reported(args.path)
+        verdicts = audit(reported, args.tests, args.precision)
+        grains = granularity(reported, rule=args.precision)
+    except (HelpersError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Audit of {display_path(args.path)} (precision rule: {args.precision})")
+    _print_verdicts(verdicts, sys.stdout)
+    print("\nGranularity of raw values consistent with each mean ± SD (GRIM + GRIMMER):")
+    fits = (
+        grains[grains["consistent"]]
+        .groupby(["variable", "visit", "mean", "sd"], sort=False)["granularity"]
+        .apply(lambda g: ", ".join(f"{v:g}" for v in g))
+    )
+    print(fits.to_string())
+    for target, table in ((args.csv, verdicts), (args.granularity_csv, grains)):
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            table.to_csv(target, index=False, lineterminator="\n")
+            print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

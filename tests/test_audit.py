@@ -1,0 +1,290 @@
+"""The audit: attainable p-values, paired-t ranges, granularity, verdicts on the abstract."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+import scrutipy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.audit import (
+    STUDY_TEST,
+    Comparison,
+    Reported,
+    attainable_p,
+    audit,
+    comparisons_from_reported,
+    granularity,
+    grim_sums,
+    grimmer_consistent,
+    main,
+    paired_t_implied_r,
+    paired_t_p_range,
+)
+from helpers.data import load_reported
+from helpers.stats import paired_p
+
+from conftest import REPORTED
+
+# Exact two-sided signed-rank p-values for n = 7: 2 * (number of subsets with rank sum
+# <= w) / 2^7, for w = 0, 1, 2, ... (e.g. Hollander & Wolfe, Table A.4).
+EXACT_N7 = [
+    0.015625,
+    0.03125,
+    0.046875,
+    0.078125,
+    0.109375,
+    0.15625,
+    0.21875,
+    0.296875,
+    0.375,
+    0.46875,
+    0.578125,
+    0.6875,
+    0.8125,
+    0.9375,
+    1.0,
+]
+
+
+@pytest.fixture(scope="module")
+def reported():
+    return load_reported(REPORTED)
+
+
+@pytest.fixture(scope="module")
+def verdicts(reported):
+    return audit(reported)
+
+
+def test_exact_signed_rank_values_for_n7():
+    assert sorted(set(attainable_p("wilcoxon_exact", 7)["p"].round(6))) == EXACT_N7
+
+
+def test_sign_test_values_for_n7_without_zeros():
+    table = attainable_p("sign_test", 7)
+    no_zeros = sorted(set(table.loc[table["zeros"] == 0, "p"].round(6)))
+    assert no_zeros == [0.015625, 0.125, 0.453125, 1.0]
+
+
+def test_enumerated_configurations_reproduce_their_p():
+    table = attainable_p("wilcoxon_asymptotic", 5)
+    assert len(table) > 20
+    assert (table["zeros"] > 0).any()
+    assert (table["tied"] > 0).any()
+
+
+def test_every_asymptotic_p_of_small_samples_is_enumerated():
+    """Brute force: all difference vectors of n = 5 from a small alphabet give listed p-values."""
+    listed = set(attainable_p("wilcoxon_asymptotic", 5)["p"].round(10))
+    for d in itertools.product([-3, -2, -1, 0, 1, 2, 3], repeat=5):
+        if any(d):
+            assert (
+                round(paired_p(np.zeros(5), np.array(d, float), "wilcoxon_asymptotic"), 10)
+                in listed
+            )
+
+
+def _comparison(m1, s1, m2, s2, n, p=0.05, relation="="):
+    return Comparison(
+        "c",
+        "v",
+        "paired",
+        "0",
+        "1",
+        n,
+        n,
+        Reported(m1, 2),
+        Reported(s1, 2),
+        Reported(m2, 2),
+        Reported(s2, 2),
+        Reported(p, 3, relation),
+        0,
+        1,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=4, max_value=12), st.integers(min_value=0, max_value=10_000))
+def test_paired_t_correlation_identity_and_range(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(10, 3, n)
+    y = 0.6 * x + rng.normal(4, 2, n)
+    s1, s2, r = x.std(ddof=1), y.std(ddof=1), np.corrcoef(x, y)[0, 1]
+    # identity: var(y - x) = s1^2 + s2^2 - 2 r s1 s2
+    assert np.var(y - x, ddof=1) == pytest.approx(s1**2 + s2**2 - 2 * r * s1 * s2)
+    p = paired_p(x, y, "paired_t")
+    c = _comparison(x.mean(), s1, y.mean(), s2, n, p=p)
+    assert paired_t_implied_r(c, p) == pytest.approx(r, abs=1e-6)
+    low, high = paired_t_p_range(c)
+    assert low <= p <= high
+
+
+def test_grim_published_examples():
+    # Brown & Heathers (2017): a mean of 5.19 from 28 integers is impossible; 5.18 is possible
+    assert grim_sums(Reported(5.19, 2), 28, 1.0) == []
+    assert grim_sums(Reported(5.18, 2), 28, 1.0) == [145]
+    assert scrutipy.grim_scalar("5.19", 28) is False
+    assert scrutipy.grim_scalar("5.18", 28) is True
+
+
+def _scaled(value: float, decimals: int, items: int) -> str:
+    """The printed figure in units of 1/items (items a power of ten), keeping its precision."""
+    d = Decimal(f"{value:.{decimals}f}").scaleb(round(math.log10(items)))
+    return f"{d:f}"
+
+
+@pytest.mark.parametrize("items", [1, 10, 100])
+def test_grim_and_grimmer_agree_with_scrutipy_on_the_abstract(reported, items):
+    table = granularity(reported, granularities=[1 / items])
+    shift = len(str(items)) - 1
+    compared = 0
+    for r in table.itertuples():
+        m_dec = len(r.mean.partition(".")[2])
+        s_dec = len(r.sd.partition(".")[2])
+        assert r.grim == scrutipy.grim_scalar(r.mean, r.n, items=items), (r.mean, items)
+        # scrutipy's A-GRIMMER needs at least one decimal left after scaling
+        if r.grim and m_dec > shift and s_dec > shift:
+            mean = _scaled(float(r.mean), m_dec, items)
+            sd = _scaled(float(r.sd), s_dec, items)
+            assert r.grimmer == scrutipy.grimmer([mean], [sd], [r.n])[0], (r.mean, r.sd, items)
+            compared += 1
+    assert compared >= {1: 1, 10: 3, 100: 0}[items]
+
+
+def test_grimmer_agrees_with_scrutipy_on_many_cases():
+    rng = np.random.default_rng(2017)
+    compared = disagreements = 0
+    for _ in range(400):
+        n = int(rng.integers(3, 30))
+        mean = Reported(round(float(rng.uniform(1, 20)), 2), 2)
+        sd = Reported(round(float(rng.uniform(0.2, 6)), 2), 2)
+        if not grim_sums(mean, n, 1.0):
+            continue
+        compared += 1
+        ours = grimmer_consistent(mean, sd, n, 1.0)
+        theirs = scrutipy.grimmer([f"{mean.value:.2f}"], [f"{sd.value:.2f}"], [n])[0]
+        disagreements += ours != theirs
+    assert compared > 50
+    assert disagreements == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=3, max_value=6),
+    st.floats(min_value=1.0, max_value=6.0),
+    st.floats(min_value=0.3, max_value=3.0),
+)
+def test_grimmer_agrees_with_brute_force(n, mean, sd):
+    """For small n, enumerate every multiset of integers 0..9 and compare."""
+    m, s = Reported(round(mean, 2), 2), Reported(round(sd, 2), 2)
+    found = False
+    for values in itertools.combinations_with_replacement(range(10), n):
+        v = np.array(values, float)
+        if abs(v.mean() - m.value) <= 0.005 + 1e-9 and abs(v.std(ddof=1) - s.value) <= 0.005 + 1e-9:
+            found = True
+            break
+    if found:
+        assert grimmer_consistent(m, s, n, 1.0)
+    elif grimmer_consistent(m, s, n, 1.0):
+        # consistent by GRIM + GRIMMER but not within 0..9: the values need a wider range
+        v_needed = m.value + s.value * math.sqrt(n - 1)
+        assert v_needed > 9 - 1 or m.value - s.value * math.sqrt(n - 1) < 0
+
+
+def test_abstract_verdicts(verdicts):
+    v = verdicts.set_index(["variable", "test"])["reachable"]
+    assert not v.xs("islet_ab").any()  # no candidate test gives p = 0.485
+    assert v[("insulin_dose", "paired_t")]
+    assert v[("hba1c", "paired_t")]
+    assert not v[("insulin_dose", "wilcoxon_exact")]
+    assert v[("insulin_dose", "wilcoxon_asymptotic")]  # SPSS: W+ = 2 gives 0.0425
+    assert v.xs("gad_ab").all()  # p > 0.05: everything fits
+
+
+def test_unreachable_rows_say_why(verdicts):
+    missing = verdicts[~verdicts["reachable"]]
+    assert (missing["reason"].str.len() > 20).all()
+    assert (verdicts.loc[verdicts["reachable"], "reason"] == "").all()
+    islet_t = verdicts.query("variable == 'islet_ab' and test == 'paired_t'").iloc[0]
+    assert "at most 0.452" in islet_t["reason"]
+
+
+def test_study_test_reaches_as_many_as_any(verdicts):
+    counts = verdicts.groupby("test")["reachable"].sum()
+    assert counts[STUDY_TEST] == counts.max()
+
+
+def test_truncation_reading_lets_one_exact_p_explain_two_figures(reported):
+    v = audit(reported, ["wilcoxon_exact"], "truncate").set_index("variable")
+    assert v.loc["insulin_dose", "reachable"]
+    assert v.loc["leptin", "reachable"]
+    assert v.loc["insulin_dose", "nearest_p"] == v.loc["leptin", "nearest_p"] == 0.046875
+
+
+def test_independent_groups_table(tmp_path):
+    """Any table in the format: a two-group comparison at one visit."""
+    rows = [
+        ("a.n", "methods", "patients", "n", "A", "", "", "", 8, "=", 0),
+        ("b.n", "methods", "patients", "n", "B", "", "", "", 9, "=", 0),
+        ("a.mean", "results", "y", "mean", "A", 0, "", "", 10.2, "=", 1),
+        ("a.sd", "results", "y", "sd", "A", 0, "", "", 2.1, "=", 1),
+        ("b.mean", "results", "y", "mean", "B", 0, "", "", 13.0, "=", 1),
+        ("b.sd", "results", "y", "sd", "B", 0, "", "", 2.4, "=", 1),
+        ("p", "results", "y", "p_value", "B", 0, "", "A", 0.02, "=", 2),
+    ]
+    cols = [
+        "figure_id",
+        "section",
+        "variable",
+        "statistic",
+        "group",
+        "visit",
+        "reference_visit",
+        "reference_group",
+        "value",
+        "relation",
+        "decimals",
+    ]
+    frame = pd.DataFrame(rows, columns=cols).assign(unit="", quote="q", note="")
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    table = audit(load_reported(tmp_path / "r.csv")).set_index("test")
+    assert table.loc["student_t", "design"] == "independent"
+    assert (table["n1"] == 8).all()
+    assert (table["n2"] == 9).all()
+    assert set(table.index) == {
+        "student_t",
+        "welch_t",
+        "mann_whitney_exact",
+        "mann_whitney_asymptotic",
+        "mann_whitney_asymptotic_cc",
+    }
+    from scipy import stats
+
+    p = stats.ttest_ind_from_stats(10.2, 2.1, 8, 13.0, 2.4, 9).pvalue
+    assert table.loc["student_t", "reachable"] == (0.015 <= p <= 0.025)
+
+
+def test_comparisons_carry_visits(reported):
+    first = comparisons_from_reported(reported)[0]
+    assert (first.visit1, first.visit2, first.n1) == (0, 1, 7)
+
+
+def test_command_line(tmp_path, capsys):
+    out = tmp_path / "verdicts.csv"
+    assert main([str(REPORTED), "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    for variable in ("insulin_dose", "leptin", "hba1c", "gad_ab", "islet_ab"):
+        assert f"{variable}: month" in text
+    assert "NOT reachable" in text
+    assert "even with r = -1" in text
+    written = pd.read_csv(out)
+    assert len(written) == 30
+    assert main([str(tmp_path / "missing.csv")]) == 1
+    assert "file not found" in capsys.readouterr().err
