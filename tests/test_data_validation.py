@@ -134,6 +134,7 @@ def test_every_outcome_has_bounds_that_bite(o):
 
 
 def test_empty_measurements_are_valid(data_copy):
+    _measurements(data_copy, "")
     cohort = load_cohort(data_copy)
     assert cohort.measurements.empty
     assert list(cohort.measurements.columns) == ["patient_id", "visit_month", "outcome", "value"]

@@ -52,5 +52,10 @@ def test_provenance_labels_reconstruction_and_records_targets():
     assert load_cohort(STANDIN).is_reconstructed
 
 
-def test_no_invented_outcomes_yet():
-    assert load_cohort(STANDIN).measurements.empty
+def test_measurements_only_at_reported_visits():
+    measurements = load_cohort(STANDIN).measurements
+    reported = load_reported(REPORTED)
+    stats = reported[reported["statistic"].isin(["mean", "sd"])]
+    reported_cells = set(zip(stats["variable"], stats["visit"], strict=True))
+    present = set(zip(measurements["outcome"], measurements["visit_month"], strict=True))
+    assert present == reported_cells

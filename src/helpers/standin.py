@@ -11,9 +11,12 @@ uniformly within the reported range with both ends of the range placed on two
 randomly chosen patients, so the range is exactly the reported one. Every
 target is read from the reported-figures table, none is typed in here.
 
-Outcome measurements are added by the reconstruction of the reported
-statistics; until then ``measurements.csv`` holds only its header, so no
-outcome value is invented.
+Measurements (``measurements.csv``): reconstructed by
+:func:`helpers.reconstruct.reconstruct_measurements` so that the compendium's
+analysis with the study's default test (:data:`helpers.audit.STUDY_TEST`)
+reproduces every reported mean, SD and p-value that any data can give. Only
+the visits the abstract reports on are filled; the others stay missing, so no
+value is invented for a visit the abstract says nothing about.
 
 Run ``python -m helpers.standin`` to regenerate ``data/standin`` byte for byte.
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.audit import STUDY_PRECISION_RULE, STUDY_TEST
 from helpers.cohort import compare_cohort_with_reported
 from helpers.data import (
     MEASUREMENTS_FILE,
@@ -37,7 +41,8 @@ from helpers.data import (
     load_reported,
 )
 from helpers.paths import resolve_path
-from helpers.schema import MeasurementsModel, PatientsModel
+from helpers.reconstruct import MAX_ABS_R, PREFERRED_R, reconstruct_measurements
+from helpers.schema import PatientsModel
 
 __all__ = [
     "DEFAULT_REPORTED",
@@ -178,6 +183,13 @@ def write_standin(
     reported = load_reported(reported_path)
     patients = generate_patients(reported, seed)
     achieved = compare_cohort_with_reported(patients, reported)
+    measurements, comparisons = reconstruct_measurements(
+        patients["patient_id"].tolist(),
+        reported,
+        test=STUDY_TEST,
+        rule=STUDY_PRECISION_RULE,
+        seed=seed,
+    )
     out = resolve_path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     provenance = {
@@ -204,16 +216,27 @@ def write_standin(
                 for r in achieved.itertuples()
             ],
         },
-        "measurements": (
-            "header only: outcome values are added by the reconstruction of the reported "
-            "statistics; none are invented here"
-        ),
+        "measurements": {
+            "rule": (
+                "per reported comparison: values on the coarsest granularity GRIM and GRIMMER "
+                "allow; SPRITE-style marginals with the reported means and SDs; the "
+                "before-after pairing chosen among all pairings so the default test gives the "
+                f"reported p, with the correlation closest to {PREFERRED_R} and within "
+                f"+/-{MAX_ABS_R}. Where no data can give the reported p, only the means and "
+                f"SDs are matched and the correlation is the one closest to {PREFERRED_R}"
+            ),
+            "test": STUDY_TEST,
+            "precision_rule": STUDY_PRECISION_RULE,
+            "visits_left_missing": (
+                "visits the abstract reports nothing about (month 2; month 3 for insulin, "
+                "HbA1c and leptin; month 1 for the antibodies) have no values"
+            ),
+            "comparisons": comparisons,
+        },
     }
     files = [out / PATIENTS_FILE, out / MEASUREMENTS_FILE, out / PROVENANCE_FILE]
     patients.to_csv(files[0], index=False, lineterminator="\n")
-    pd.DataFrame(columns=list(MeasurementsModel.to_schema().columns)).to_csv(
-        files[1], index=False, lineterminator="\n"
-    )
+    measurements.to_csv(files[1], index=False, lineterminator="\n")
     files[2].write_text(
         json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
