@@ -20,7 +20,9 @@ __all__ = [
     "SEX_LABELS",
     "cohort_figure",
     "plot_age_by_sex",
+    "plot_reachability",
     "plot_treatment_by_patient",
+    "reachability_figure",
     "set_theme",
     "show",
 ]
@@ -141,6 +143,75 @@ def plot_treatment_by_patient(
     )
     ax.margins(y=0.3)
     return ax
+
+
+def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object) -> Axes:
+    """Heat map of which tests can reach which reported p-values.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        Comparisons × tests of booleans (:func:`helpers.reproduction.reachability_matrix`;
+        a trailing count row is ignored).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :func:`seaborn.heatmap`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"paired_t": [True, False]}, index=["a", "b"])
+    >>> plot_reachability(m).get_title()
+    'Can the test give the reported p-value?'
+    """
+    ax = ax or plt.gca()
+    cells = matrix[[str(i).startswith("reachable (of") is False for i in matrix.index]]
+    cells = cells.astype(bool)
+    sns.heatmap(
+        cells.astype(int),
+        cmap=["#e8e8e8", "#2a7f62"],
+        vmin=0,
+        vmax=1,
+        cbar=False,
+        linewidths=1,
+        linecolor="white",
+        annot=cells.map(lambda v: "yes" if v else "no"),
+        fmt="",
+        ax=ax,
+        **kwargs,
+    )
+    ax.set(xlabel="", ylabel="", title="Can the test give the reported p-value?")
+    ax.tick_params(axis="x", rotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    return ax
+
+
+def reachability_figure(matrix: pd.DataFrame) -> Figure:
+    """Figure of :func:`plot_reachability`, sized to the matrix.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> reachability_figure(pd.DataFrame({"t": [True]}, index=["a"])).axes[0].get_title()
+    'Can the test give the reported p-value?'
+    """
+    rows = sum(not str(i).startswith("reachable (of") for i in matrix.index)
+    fig, ax = plt.subplots(
+        figsize=(1.3 * matrix.shape[1] + 3, 0.5 * rows + 1.6), layout="constrained"
+    )
+    plot_reachability(matrix, ax=ax)
+    return fig
 
 
 def cohort_figure(patients: pd.DataFrame) -> Figure:
