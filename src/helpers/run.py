@@ -299,7 +299,7 @@ def execute_notebook(
                 log_output=False,
                 config=config,
             )
-        except Exception as exc:  # noqa: BLE001 - reported as a structured result, never lost
+        except Exception as exc:  # reported as a structured result, never lost
             error = _failure_from(exc, notebook)
     return NotebookResult(notebook.name, output, time.perf_counter() - start, error)
 
