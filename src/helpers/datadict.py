@@ -53,6 +53,8 @@ def _field(name: str, column: pa.Column) -> dict[str, Any]:
     if meta.get("source"):
         out["source"] = meta["source"]
     out["constraints"] = constraints
+    if not column.required:
+        out["description"] += " (optional column)"
     return out
 
 
@@ -79,7 +81,10 @@ def table_schema(model: type[pa.DataFrameModel]) -> dict[str, Any]:
     key = (
         list(schema.unique) if schema.unique else [n for n, c in schema.columns.items() if c.unique]
     )
-    return {"fields": fields, "primaryKey": key, "missingValues": [""]}
+    out: dict[str, Any] = {"fields": fields, "primaryKey": key, "missingValues": [""]}
+    if not all(c.required for c in schema.columns.values()):
+        out["fieldsMatch"] = "superset"  # optional columns may be absent; no extra ones allowed
+    return out
 
 
 def datapackage() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -209,6 +210,17 @@ class PatientsModel(pa.DataFrameModel):
             "weeks",
             "Culture-expanded MSC products are grown for about 2-6 weeks; abstract: "
             "'cultivated for 3-4 weeks'.",
+        ),
+    )
+
+    weight_kg: Optional[Series[float]] = pa.Field(  # noqa: UP045 (pandera reads Optional)
+        nullable=True,
+        in_range={"min_value": 30.0, "max_value": 250.0},
+        title="Body weight",
+        description="Body weight at baseline, kg. Optional; needed for insulin dose per kg "
+        "(IDAA1c, partial remission).",
+        metadata=_meta(
+            "kg", "Adult plausibility bounds; the abstract does not report body weight."
         ),
     )
 
