@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from helpers.data import load_cohort
+from helpers.outcomes import compare_to_baseline, mixed_model, omnibus_tests
 from helpers.run import discover_notebooks, run
 from helpers.schema import OUTCOMES, VISIT_MONTHS
+from helpers.simulate import simulate_cohort
 
 SEED = 12345
 
@@ -65,6 +67,21 @@ def bench_validation(n: int, seconds_target: float, mib_target: float) -> bool:
     return ok
 
 
+def bench_outcome_analysis(n: int, seconds_target: float) -> bool:
+    measurements = simulate_cohort(n, missing=[("S01", 2)], seed=SEED).measurements
+    start = time.perf_counter()
+    compare_to_baseline(measurements, outcomes=["insulin_dose", "hba1c", "leptin"], seed=SEED)
+    omnibus_tests(measurements, ["insulin_dose", "hba1c", "leptin"])
+    mixed_model(measurements, ["insulin_dose", "hba1c", "leptin"])
+    elapsed = time.perf_counter() - start
+    ok = elapsed <= seconds_target
+    print(
+        f"outcome analysis (3 outcomes x 4 visits, 2000 bootstrap) on {n} simulated patients: "
+        f"{elapsed:6.2f} s (target ≤ {seconds_target} s)  {'ok' if ok else 'MISSED'}"
+    )
+    return ok
+
+
 def bench_runner(seconds_target: float) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -83,6 +100,7 @@ def main() -> int:
     results = [
         bench_validation(1_000, 2.0, 100.0),
         bench_validation(10_000, 10.0, 500.0),
+        bench_outcome_analysis(500, 30.0),
         bench_runner(60.0),
     ]
     return 0 if all(results) else 1

@@ -83,7 +83,8 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     assert len(notebooks) >= 2
     out = run("good", notebooks, reports_dir=reports, params_dir=directory, jobs=2, progress=False)
     expected = sorted([nb.name for nb in notebooks] + [f"{nb.stem}.html" for nb in notebooks])
-    assert sorted(p.name for p in out.iterdir()) == expected
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == expected
+    assert sorted(p.name for p in (out / "tables").iterdir())[:1] == ["02_abstract_format.csv"]
     executed = nbformat.read(out / NB01.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'parameter_set = "good"' in injected[0].source
@@ -138,3 +139,55 @@ def test_strip_volatile_metadata():
     strip_volatile_metadata(nb)
     assert nb.metadata == {}
     assert nb.cells[0].metadata == {"tags": ["x"]}
+
+
+NB02 = next(nb for nb in discover_notebooks() if nb.name.startswith("02_"))
+
+
+@pytest.mark.slow
+def test_other_primary_test_through_the_runner_equals_scipy(tmp_path):
+    import pandas as pd
+    from scipy import stats
+
+    from helpers.data import load_cohort
+
+    directory = _params(
+        tmp_path, "wilcoxon", "notebooks:\n  02_glycemic_outcomes:\n    primary_test: wilcoxon_r\n"
+    )
+    out = run("wilcoxon", [NB02], reports_dir=tmp_path / "r", params_dir=directory, progress=False)
+    table = pd.read_csv(out / "tables" / "02_comparisons.csv")
+    primary = table[(table["analysis"] == "primary") & table["p_val"].notna()]
+    assert set(primary["test"]) == {"wilcoxon_r"}
+    m = load_cohort(STANDIN).measurements
+    for r in primary.itertuples():
+        sub = m[m["outcome"] == r.outcome].pivot(
+            index="patient_id", columns="visit_month", values="value"
+        )
+        d = (sub[r.visit_month] - sub[0]).dropna()
+        tied = (d == 0).any() or d.abs().duplicated().any()
+        expected = stats.wilcoxon(d, method="approx" if tied else "exact", correction=tied)
+        assert r.p_val == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_simulated_forty_patients_with_a_missing_visit_through_the_runner(tmp_path):
+    import pandas as pd
+
+    from helpers.simulate import simulate_cohort, write_cohort
+
+    data = tmp_path / "sim"
+    write_cohort(simulate_cohort(40, missing=[("S07", 2)], seed=40), data)
+    directory = _params(tmp_path, "sim40", f"common:\n  data_dir: {data}\n")
+    out = run("sim40", [NB02], reports_dir=tmp_path / "r", params_dir=directory, progress=False)
+    tables = out / "tables"
+    comparisons = pd.read_csv(tables / "02_comparisons.csv")
+    n_by_visit = comparisons.groupby("visit_month")["n"].unique().to_dict()
+    assert {v: list(n) for v, n in n_by_visit.items()} == {1: [40], 2: [39], 3: [40]}
+    omnibus = pd.read_csv(tables / "02_omnibus.csv")
+    assert (omnibus["n_patients"] == 39).all()
+    assert (omnibus["n_values"] == 39 * 4).all()
+    mixed = pd.read_csv(tables / "02_mixed_model.csv")
+    assert (mixed["n_patients"] == 40).all()
+    assert (mixed["n_values"] == 159).all()
+    html = (out / "02_glycemic_outcomes.html").read_text()
+    assert "SIMULATED DATA" in html

@@ -157,12 +157,14 @@ def table_one(patients: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
     return pd.DataFrame({f"All patients (n = {n})": rows}).rename_axis("Characteristic")
 
 
-def visit_completeness(cohort: Cohort) -> pd.DataFrame:
+def visit_completeness(cohort: Cohort, outcomes: list[str] | None = None) -> pd.DataFrame:
     """Count, for each outcome and visit, the patients with a measurement.
 
     Parameters
     ----------
     cohort : Cohort
+    outcomes : list of str, optional
+        Outcome codes to show; default, all.
 
     Returns
     -------
@@ -177,16 +179,17 @@ def visit_completeness(cohort: Cohort) -> pd.DataFrame:
     (5, 4)
     """
     n = len(cohort.patients)
+    shown = [o for o in OUTCOMES if outcomes is None or o.code in outcomes]
     counts = (
         cohort.measurements.groupby(["outcome", "visit_month"])["patient_id"]
         .nunique()
-        .reindex(pd.MultiIndex.from_product([[o.code for o in OUTCOMES], VISIT_MONTHS]))
+        .reindex(pd.MultiIndex.from_product([[o.code for o in shown], VISIT_MONTHS]))
         .fillna(0)
         .astype(int)
         .unstack()
     )
     table = counts.map(lambda k: f"{k}/{n}")
-    table.index = [o.label for o in OUTCOMES]
+    table.index = [o.label for o in shown]
     table.columns = [f"month {m}" for m in table.columns]
     return table.rename_axis("Outcome")
 

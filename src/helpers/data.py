@@ -314,6 +314,12 @@ class Cohort:
 
     def source_statement(self) -> str:
         """Say in one paragraph which data these are, for the top of every notebook."""
+        if self.provenance.get("kind") == "simulated":
+            return (
+                f"SIMULATED DATA — NOT PATIENT RECORDS. The files in {self.data_dir} were "
+                f"simulated ({self.provenance.get('method', 'see provenance.json')}) to exercise "
+                "the analysis; they say nothing about the study."
+            )
         if self.is_reconstructed:
             return (
                 f"STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS. The files in "

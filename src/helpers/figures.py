@@ -16,15 +16,21 @@ from IPython.display import Image, display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from helpers.outcomes import outcome_label
+
 __all__ = [
     "SEX_LABELS",
+    "changes_figure",
     "cohort_figure",
     "plot_age_by_sex",
+    "plot_changes",
     "plot_reachability",
+    "plot_trajectories",
     "plot_treatment_by_patient",
     "reachability_figure",
     "set_theme",
     "show",
+    "trajectories_figure",
 ]
 
 SEX_LABELS = {"M": "Male", "F": "Female"}
@@ -43,7 +49,7 @@ def set_theme() -> None:
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
 
 
-def _with_sex_label(data: pd.DataFrame) -> pd.DataFrame:
+def _with_sexoutcome_label(data: pd.DataFrame) -> pd.DataFrame:
     return data.assign(Sex=data["sex"].map(SEX_LABELS))
 
 
@@ -72,7 +78,7 @@ def plot_age_by_sex(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: obj
     """
     ax = ax or plt.gca()
     sns.stripplot(
-        data=_with_sex_label(data),
+        data=_with_sexoutcome_label(data),
         x="age_years",
         y="Sex",
         hue="Sex",
@@ -115,7 +121,7 @@ def plot_treatment_by_patient(
     'Cells infused (×10^6)'
     """
     ax = ax or plt.gca()
-    frame = _with_sex_label(data)
+    frame = _with_sexoutcome_label(data)
     sns.scatterplot(
         data=frame,
         x="patient_id",
@@ -265,3 +271,189 @@ def show(fig: Figure, alt: str | None = None) -> None:
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
+
+
+def plot_trajectories(
+    data: pd.DataFrame, means: pd.DataFrame, *, outcome: str, ax: Axes | None = None
+) -> Axes:
+    """One outcome over the visits: a thin line per patient, the mean and its CI on top.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Tidy measurements.
+    means : pandas.DataFrame
+        From :func:`helpers.outcomes.visit_means_ci` (the figure draws only what
+        that table holds).
+    outcome : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.outcomes import visit_means_ci
+    >>> m = simulate_cohort(5).measurements
+    >>> plot_trajectories(m, visit_means_ci(m), outcome="hba1c").get_xlabel()
+    'Months after infusion'
+    """
+    ax = ax or plt.gca()
+    sub = data[data["outcome"] == outcome]
+    sns.lineplot(
+        data=sub,
+        x="visit_month",
+        y="value",
+        units="patient_id",
+        estimator=None,
+        color="#9a9a9a",
+        linewidth=0.8,
+        alpha=0.7,
+        marker="o",
+        markersize=3,
+        ax=ax,
+    )
+    m = means[means["outcome"] == outcome]
+    ax.errorbar(
+        m["visit_month"],
+        m["mean"],
+        yerr=[m["mean"] - m["ci_low"], m["ci_high"] - m["mean"]],
+        color="#1b6ca8",
+        linewidth=2.2,
+        marker="s",
+        capsize=4,
+        label="mean (95% CI)",
+    )
+    ax.set(
+        xlabel="Months after infusion",
+        ylabel=outcome_label(outcome),
+        xticks=sorted(set(sub["visit_month"])),
+    )
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    return ax
+
+
+def plot_changes(
+    changes: pd.DataFrame, comparisons: pd.DataFrame, *, outcome: str, ax: Axes | None = None
+) -> Axes:
+    """Change from baseline per patient at each visit, with the estimated change and its CI.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        From :func:`helpers.outcomes.change_from_baseline`.
+    comparisons : pandas.DataFrame
+        Primary-analysis rows of :func:`helpers.outcomes.compare_to_baseline`.
+    outcome : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.outcomes import change_from_baseline, compare_to_baseline
+    >>> m = simulate_cohort(6).measurements
+    >>> cmp = compare_to_baseline(m, outcomes=["hba1c"], sensitivity=None)
+    >>> plot_changes(change_from_baseline(m), cmp, outcome="hba1c").get_xlabel()
+    'Months after infusion'
+    """
+    ax = ax or plt.gca()
+    sub = changes[changes["outcome"] == outcome]
+    ax.axhline(0, color="black", linewidth=0.8)
+    sns.stripplot(
+        data=sub,
+        x="visit_month",
+        y="change",
+        color="#9a9a9a",
+        jitter=False,
+        size=5,
+        ax=ax,
+        native_scale=True,
+    )
+    est = comparisons[(comparisons["outcome"] == outcome) & (comparisons["analysis"] == "primary")]
+    est = est.dropna(subset=["change_estimate"])
+    # the estimate is drawn just right of the patients' points so neither hides the other
+    ax.errorbar(
+        est["visit_month"] + 0.25,
+        est["change_estimate"],
+        yerr=[
+            est["change_estimate"] - est["change_ci_low"],
+            est["change_ci_high"] - est["change_estimate"],
+        ],
+        fmt="D",
+        color="#c4452b",
+        capsize=4,
+        markersize=7,
+        label="estimate (95% CI)",
+    )
+    shown = sorted(set(sub["visit_month"]))
+    if shown:
+        ax.set_xticks(shown)
+        ax.set_xlim(min(shown) - 0.6, max(shown) + 0.6)
+    ax.set(xlabel="Months after infusion", ylabel=f"Change in {outcome_label(outcome)}")
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    return ax
+
+
+def trajectories_figure(data: pd.DataFrame, means: pd.DataFrame, outcomes: list[str]) -> Figure:
+    """One trajectory panel per outcome (:func:`plot_trajectories`).
+
+    Parameters
+    ----------
+    data, means : pandas.DataFrame
+    outcomes : list of str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.outcomes import visit_means_ci
+    >>> m = simulate_cohort(4).measurements
+    >>> len(trajectories_figure(m, visit_means_ci(m), ["hba1c", "leptin"]).axes)
+    2
+    """
+    fig, axes = plt.subplots(
+        1, len(outcomes), figsize=(4.2 * len(outcomes), 3.6), layout="constrained", squeeze=False
+    )
+    for ax, code in zip(axes[0], outcomes, strict=True):
+        plot_trajectories(data, means, outcome=code, ax=ax)
+        ax.set_title(outcome_label(code).split(" (")[0])
+    return fig
+
+
+def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: list[str]) -> Figure:
+    """One change-from-baseline panel per outcome (:func:`plot_changes`).
+
+    Parameters
+    ----------
+    changes, comparisons : pandas.DataFrame
+    outcomes : list of str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.outcomes import change_from_baseline, compare_to_baseline
+    >>> m = simulate_cohort(5).measurements
+    >>> cmp = compare_to_baseline(m, sensitivity=None)
+    >>> len(changes_figure(change_from_baseline(m), cmp, ["hba1c"]).axes)
+    1
+    """
+    fig, axes = plt.subplots(
+        1, len(outcomes), figsize=(4.2 * len(outcomes), 3.6), layout="constrained", squeeze=False
+    )
+    for ax, code in zip(axes[0], outcomes, strict=True):
+        plot_changes(changes, comparisons, outcome=code, ax=ax)
+        ax.set_title(outcome_label(code).split(" (")[0])
+    return fig

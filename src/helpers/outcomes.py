@@ -9,14 +9,53 @@ says how many that was.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+import pingouin as pg
+import statsmodels.formula.api as smf
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
-from helpers.precision import matches_reported
-from helpers.stats import paired_test, paired_values
+from helpers.precision import format_mean_sd, format_number, matches_reported
+from helpers.schema import OUTCOMES
+from helpers.stats import PAIRED_TESTS, paired_test, paired_values
 
-__all__ = ["compare_visits", "describe_visits", "reproduce_reported"]
+__all__ = [
+    "HBA1C_IFCC",
+    "MULTIPLICITY_METHODS",
+    "REMISSION_IDAA1C",
+    "abstract_format_table",
+    "add_hba1c_ifcc",
+    "adjust_pvalues",
+    "change_from_baseline",
+    "compare_to_baseline",
+    "compare_visits",
+    "comparison_table",
+    "describe_visits",
+    "hba1c_mmol_mol",
+    "idaa1c",
+    "mixed_model",
+    "omnibus_tests",
+    "outcome_label",
+    "rank_biserial",
+    "reproduce_reported",
+    "summarise_comparisons",
+    "summary_table",
+    "visit_means_ci",
+]
+
+#: Code of HbA1c expressed in IFCC units, derived from the % (NGSP) values.
+HBA1C_IFCC = "hba1c_mmol_mol"
+#: Partial remission: insulin-dose-adjusted A1c of 9 or less (Mortensen et al. 2009,
+#: Diabetes Care 32:1384-1390).
+REMISSION_IDAA1C = 9.0
+#: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
+MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
+_DERIVED_LABELS = {HBA1C_IFCC: ("HbA1c (IFCC)", "mmol/mol")}
 
 
 def describe_visits(
@@ -181,3 +220,934 @@ def reproduce_reported(
             }
         )
     return pd.DataFrame(out)
+
+
+def outcome_label(code: str, *, unit: bool = True) -> str:
+    """Name an outcome for tables and figures, with its unit.
+
+    Parameters
+    ----------
+    code : str
+    unit : bool, default True
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> outcome_label("insulin_dose")
+    'Daily insulin dose (U/day)'
+    """
+    for o in OUTCOMES:
+        if o.code == code:
+            return f"{o.label} ({o.unit})" if unit else o.label
+    label, u = _DERIVED_LABELS.get(code, (code, ""))
+    return f"{label} ({u})" if unit and u else label
+
+
+def hba1c_mmol_mol(percent: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
+    """Convert HbA1c from % (NGSP/DCCT) to mmol/mol (IFCC).
+
+    Uses the IFCC-NGSP master equation, mmol/mol = 10.929 × (% − 2.15)
+    (Hoelzel et al. 2004, Clin Chem 50:166-174).
+
+    Parameters
+    ----------
+    percent : float or array-like
+
+    Returns
+    -------
+    float or array-like
+
+    Examples
+    --------
+    >>> round(hba1c_mmol_mol(7.0), 1)  # the familiar 7 % = 53 mmol/mol
+    53.0
+    """
+    return 10.929 * (percent - 2.15)
+
+
+def add_hba1c_ifcc(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Add HbA1c in mmol/mol as rows of the derived outcome ``hba1c_mmol_mol``.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input plus one converted row per HbA1c row.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["a"], "visit_month": [0], "outcome": ["hba1c"],
+    ...                   "value": [7.0]})
+    >>> add_hba1c_ifcc(m)["outcome"].tolist()
+    ['hba1c', 'hba1c_mmol_mol']
+    """
+    hba1c = measurements[measurements["outcome"] == "hba1c"]
+    ifcc = hba1c.assign(outcome=HBA1C_IFCC, value=hba1c_mmol_mol(hba1c["value"]))
+    return pd.concat([measurements, ifcc], ignore_index=True)
+
+
+def _select(
+    measurements: pd.DataFrame, outcomes: Sequence[str] | None, visits: Sequence[int] | None
+) -> pd.DataFrame:
+    data = measurements
+    if outcomes is not None:
+        data = data[data["outcome"].isin(outcomes)]
+    if visits is not None:
+        data = data[data["visit_month"].isin(visits)]
+    return data
+
+
+def summary_table(
+    measurements: pd.DataFrame,
+    outcomes: Sequence[str] | None = None,
+    visits: Sequence[int] | None = None,
+    decimals: int = 2,
+    *,
+    hba1c_ifcc: bool = False,
+) -> pd.DataFrame:
+    """Describe each outcome at each visit as a publication table of text.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes, visits : sequence, optional
+    decimals : int, default 2
+    hba1c_ifcc : bool, default False
+        Also show HbA1c in mmol/mol (IFCC), right after HbA1c in %.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (outcome label, visit); columns ``n``, ``mean ± SD``, ``as in
+        the abstract`` (decimal commas), ``median [IQR]``, ``min–max``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["a", "b"], "visit_month": [0, 0],
+    ...                   "outcome": ["hba1c", "hba1c"], "value": [8.0, 9.0]})
+    >>> summary_table(m).iloc[0]["as in the abstract"]
+    '8,50 ± 0,71'
+    """
+    codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(measurements["outcome"]))
+    if hba1c_ifcc and "hba1c" in codes:
+        measurements = add_hba1c_ifcc(measurements)
+        codes.insert(codes.index("hba1c") + 1, HBA1C_IFCC)
+    desc = describe_visits(measurements, codes, visits)
+    order = {c: i for i, c in enumerate(codes)}
+    desc = desc.sort_values(
+        ["outcome", "visit_month"], key=lambda c: c.map(order) if c.name == "outcome" else c
+    )
+
+    def fmt(v: float) -> str:
+        return format_number(v, decimals)
+
+    table = pd.DataFrame(
+        {
+            "outcome": [outcome_label(c) for c in desc["outcome"]],
+            "visit": [f"month {v}" for v in desc["visit_month"]],
+            "n": desc["n"].astype(int).to_numpy(),
+            "mean ± SD": [
+                format_mean_sd(m, s, decimals)
+                for m, s in zip(desc["mean"], desc["sd"], strict=True)
+            ],
+            "as in the abstract": [
+                format_mean_sd(m, s, decimals, comma=True)
+                for m, s in zip(desc["mean"], desc["sd"], strict=True)
+            ],
+            "median [IQR]": [
+                f"{fmt(m)} [{fmt(a)}, {fmt(b)}]"
+                for m, a, b in zip(desc["median"], desc["q1"], desc["q3"], strict=True)
+            ],
+            "min–max": [
+                f"{fmt(a)}–{fmt(b)}" for a, b in zip(desc["min"], desc["max"], strict=True)
+            ],
+        }
+    )
+    return table.set_index(["outcome", "visit"])
+
+
+def change_from_baseline(
+    measurements: pd.DataFrame, baseline: int = 0, outcomes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Compute each patient's change from baseline at every later visit.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    baseline : int, default 0
+    outcomes : sequence of str, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``outcome``, ``visit_month``, ``baseline_value``,
+        ``value``, ``change``, ``percent_change``; only patients measured at
+        baseline and at that visit.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["a", "a"], "visit_month": [0, 1],
+    ...                   "outcome": ["hba1c", "hba1c"], "value": [10.0, 9.0]})
+    >>> change_from_baseline(m)[["change", "percent_change"]].values.tolist()
+    [[-1.0, -10.0]]
+    """
+    data = _select(measurements, outcomes, None)
+    base = data[data["visit_month"] == baseline][["patient_id", "outcome", "value"]]
+    later = data[data["visit_month"] != baseline]
+    merged = later.merge(base, on=["patient_id", "outcome"], suffixes=("", "_base"))
+    merged = merged.rename(columns={"value_base": "baseline_value"})
+    merged["change"] = merged["value"] - merged["baseline_value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        merged["percent_change"] = 100 * merged["change"] / merged["baseline_value"]
+    columns = [
+        "patient_id",
+        "outcome",
+        "visit_month",
+        "baseline_value",
+        "value",
+        "change",
+        "percent_change",
+    ]
+    return (
+        merged[columns].sort_values(["outcome", "visit_month", "patient_id"]).reset_index(drop=True)
+    )
+
+
+def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
+    """Matched-pairs rank-biserial correlation of after − before (Kerby 2014).
+
+    ``(W+ − W−) / (W+ + W−)`` over the non-zero differences: +1 when every
+    patient rose, −1 when every patient fell.
+
+    Parameters
+    ----------
+    before, after : array-like
+
+    Returns
+    -------
+    float
+        NaN when every difference is zero.
+
+    Examples
+    --------
+    >>> rank_biserial(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 2.5]))
+    0.6666666666666666
+    """
+    d = np.asarray(after, float) - np.asarray(before, float)
+    d = d[d != 0]
+    if len(d) == 0:
+        return math.nan
+    ranks = stats.rankdata(np.abs(d))
+    return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
+
+
+def _effect_and_change(
+    before: np.ndarray, after: np.ndarray, test: str, ci_level: float, n_boot: int, seed: int
+) -> dict[str, object]:
+    n = len(before)
+    d = after - before
+    nan = math.nan
+    if test == "paired_t":
+        out: dict[str, object] = {"effect_size": "hedges_g_av", "change": "mean change"}
+        if n < 3:
+            return {
+                **out,
+                "effect": nan,
+                "effect_ci_low": nan,
+                "effect_ci_high": nan,
+                "change_estimate": float(d.mean()) if n else nan,
+                "change_ci_low": nan,
+                "change_ci_high": nan,
+            }
+        g = float(pg.compute_effsize(after, before, paired=True, eftype="hedges"))
+        g_ci = pg.compute_esci(
+            stat=g, nx=n, ny=n, paired=True, eftype="hedges", confidence=ci_level, decimals=10
+        )
+        m_ci = stats.ttest_rel(after, before).confidence_interval(ci_level)
+        return {
+            **out,
+            "effect": g,
+            "effect_ci_low": float(g_ci[0]),
+            "effect_ci_high": float(g_ci[1]),
+            "change_estimate": float(d.mean()),
+            "change_ci_low": float(m_ci.low),
+            "change_ci_high": float(m_ci.high),
+        }
+    out = {"effect_size": "rank_biserial", "change": "median change"}
+    if n < 3 or np.all(d == 0):
+        return {
+            **out,
+            "effect": rank_biserial(before, after),
+            "effect_ci_low": nan,
+            "effect_ci_high": nan,
+            "change_estimate": float(np.median(d)) if n else nan,
+            "change_ci_low": nan,
+            "change_ci_high": nan,
+        }
+    r_ci = pg.compute_bootci(
+        before,
+        after,
+        func=rank_biserial,
+        paired=True,
+        method="per",
+        confidence=ci_level,
+        n_boot=n_boot,
+        seed=seed,
+        decimals=10,
+    )
+    med_ci = pg.compute_bootci(
+        d, func=np.median, method="per", confidence=ci_level, n_boot=n_boot, seed=seed, decimals=10
+    )
+    return {
+        **out,
+        "effect": rank_biserial(before, after),
+        "effect_ci_low": float(r_ci[0]),
+        "effect_ci_high": float(r_ci[1]),
+        "change_estimate": float(np.median(d)),
+        "change_ci_low": float(med_ci[0]),
+        "change_ci_high": float(med_ci[1]),
+    }
+
+
+def compare_to_baseline(
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str] | None = None,
+    visits: Sequence[int] | None = None,
+    baseline: int = 0,
+    primary: str = "paired_t",
+    sensitivity: str | None = "wilcoxon_r",
+    ci_level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Compare every follow-up visit with baseline: primary test, sensitivity test, effect sizes.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes, visits : sequence, optional
+        Default, all present; visits other than ``baseline`` are compared with it.
+    baseline : int, default 0
+    primary : str, default "paired_t"
+        A key of :data:`helpers.stats.PAIRED_TESTS`.
+    sensitivity : str or None, default "wilcoxon_r"
+        A second test, reported beside the primary one; None for none.
+    ci_level : float, default 0.95
+    n_boot : int, default 2000
+        Bootstrap resamples for rank-based effect sizes and median changes.
+    seed : int, default 0
+        Seed of those bootstraps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome × visit × analysis: ``outcome``, ``visit_month``,
+        ``baseline``, ``analysis`` (primary / sensitivity), ``test``, ``n``
+        (patients with both visits), ``n_used``, ``statistic``, ``p_val``,
+        ``effect_size`` (``hedges_g_av``: pingouin's paired Hedges g, the mean
+        change over the root mean square of the two SDs, small-sample
+        corrected, CI from its normal approximation; ``rank_biserial``: with a
+        seeded percentile bootstrap CI), ``effect``, ``effect_ci_low``,
+        ``effect_ci_high``, ``change`` (mean change with its t CI for the
+        t-test; median change with a bootstrap CI otherwise),
+        ``change_estimate``, ``change_ci_low``, ``change_ci_high``. A visit
+        with fewer than two patients measured at both visits gets a row with
+        ``n`` and missing results.
+
+    Raises
+    ------
+    ValueError
+        For an unknown test or a CI level outside (0, 1).
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> m = simulate_cohort(12, seed=2).measurements
+    >>> t = compare_to_baseline(m, outcomes=["hba1c"], n_boot=200)
+    >>> t[["visit_month", "analysis", "n"]].values.tolist()[:2]
+    [[1, 'primary', 12], [1, 'sensitivity', 12]]
+    """
+    for test in (primary, sensitivity):
+        if test is not None and test not in PAIRED_TESTS:
+            raise ValueError(f"unknown test {test!r}; allowed: {', '.join(PAIRED_TESTS)}")
+    if not 0 < ci_level < 1:
+        raise ValueError(f"ci_level must be between 0 and 1, got {ci_level}")
+    data = _select(measurements, outcomes, None)
+    codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
+    rows = []
+    for code in codes:
+        sub = data[data["outcome"] == code]
+        present = sorted(set(sub["visit_month"]) - {baseline})
+        wanted = [v for v in (visits if visits is not None else present) if v != baseline]
+        for visit in wanted:
+            pairs = paired_values(
+                sub,
+                dv="value",
+                within="visit_month",
+                subject="patient_id",
+                before=baseline,
+                after=visit,
+            )
+            before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
+            for analysis, test in (("primary", primary), ("sensitivity", sensitivity)):
+                if test is None:
+                    continue
+                row: dict[str, object] = {
+                    "outcome": code,
+                    "visit_month": visit,
+                    "baseline": baseline,
+                    "analysis": analysis,
+                    "test": test,
+                    "n": len(pairs),
+                }
+                if len(pairs) >= 2:
+                    res = paired_test(before, after, test).iloc[0]
+                    row.update(
+                        n_used=int(res["n_used"]),
+                        statistic=float(res["statistic"]),
+                        p_val=float(res["p_val"]),
+                    )
+                    row.update(_effect_and_change(before, after, test, ci_level, n_boot, seed))
+                rows.append(row)
+    columns = [
+        "outcome",
+        "visit_month",
+        "baseline",
+        "analysis",
+        "test",
+        "n",
+        "n_used",
+        "statistic",
+        "p_val",
+        "effect_size",
+        "effect",
+        "effect_ci_low",
+        "effect_ci_high",
+        "change",
+        "change_estimate",
+        "change_ci_low",
+        "change_ci_high",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def adjust_pvalues(table: pd.DataFrame, method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+    """Add multiplicity-adjusted p-values, one family per analysis (primary, sensitivity).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`compare_to_baseline` (columns ``analysis`` and ``p_val``).
+    method : {"holm", "bonferroni", "fdr_bh", "hommel", "none"}, default "holm"
+        Passed to statsmodels ``multipletests``; "none" copies the raw p.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with ``p_adj`` and ``significant`` (p_adj < alpha); rows
+        without a p-value stay missing.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"analysis": ["primary"] * 3, "p_val": [0.01, 0.04, 0.03]})
+    >>> adjust_pvalues(t)["p_adj"].round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    if method not in MULTIPLICITY_METHODS:
+        raise ValueError(f"method must be one of {', '.join(MULTIPLICITY_METHODS)}, got {method!r}")
+    out = table.copy()
+    out["p_adj"] = np.nan
+    for _, idx in out.groupby("analysis").groups.items():
+        p = out.loc[idx, "p_val"].astype(float)
+        ok = p.notna()
+        if not ok.any():
+            continue
+        adj = (
+            p[ok].to_numpy()
+            if method == "none"
+            else multipletests(p[ok], alpha=alpha, method=method)[1]
+        )
+        out.loc[p[ok].index, "p_adj"] = adj
+    out["significant"] = (out["p_adj"] < alpha).where(out["p_adj"].notna())
+    return out
+
+
+def omnibus_tests(
+    measurements: pd.DataFrame,
+    outcomes: Sequence[str] | None = None,
+    visits: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Test for any change across visits: Friedman, and repeated-measures ANOVA.
+
+    Both need every visit of a patient, so they use complete cases only; the
+    table says how many patients and values that was. The ANOVA reports the
+    Greenhouse–Geisser corrected p when there are three or more visits
+    (pingouin ``rm_anova(correction=True)``).
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes, visits : sequence, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome × method: ``outcome``, ``method``, ``visits``,
+        ``n_patients``, ``n_values``, ``statistic`` (Friedman Q or F),
+        ``df1``, ``df2``, ``p_val``, ``epsilon`` (Greenhouse–Geisser),
+        ``p_gg`` (corrected), ``note``.
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> c = simulate_cohort(10, missing=[("S01", 2)], seed=3)
+    >>> omnibus_tests(c.measurements, ["hba1c"])[["method", "n_patients"]].values.tolist()
+    [['friedman', 9], ['rm_anova', 9]]
+    """
+    data = _select(measurements, outcomes, visits)
+    codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
+    rows = []
+    for code in codes:
+        sub = data[data["outcome"] == code]
+        wide = sub.pivot(index="patient_id", columns="visit_month", values="value")
+        complete = wide.dropna()
+        k, n = wide.shape[1], len(complete)
+        base = {
+            "outcome": code,
+            "visits": ", ".join(map(str, wide.columns)),
+            "n_patients": n,
+            "n_values": n * k,
+        }
+        if k < 2 or n < 2:
+            note = "needs at least two visits with at least two patients measured at all of them"
+            rows += [{**base, "method": m, "note": note} for m in ("friedman", "rm_anova")]
+            continue
+        long = complete.reset_index().melt(
+            id_vars="patient_id", var_name="visit_month", value_name="value"
+        )
+        fr = pg.friedman(long, dv="value", within="visit_month", subject="patient_id").iloc[0]
+        rows.append(
+            {
+                **base,
+                "method": "friedman",
+                "statistic": float(fr["Q"]),
+                "df1": float(fr["ddof1"]),
+                "p_val": float(fr["p_unc"]),
+                "note": "",
+            }
+        )
+        aov = pg.rm_anova(
+            long, dv="value", within="visit_month", subject="patient_id", correction=True
+        ).iloc[0]
+        row = {
+            **base,
+            "method": "rm_anova",
+            "statistic": float(aov["F"]),
+            "df1": float(aov["ddof1"]),
+            "df2": float(aov["ddof2"]),
+            "p_val": float(aov["p_unc"]),
+            "epsilon": float(aov["eps"]),
+            "note": "two visits: sphericity holds trivially" if k == 2 else "",
+        }
+        if "p_GG_corr" in aov:
+            row["p_gg"] = float(aov["p_GG_corr"])
+        rows.append(row)
+    columns = [
+        "outcome",
+        "method",
+        "visits",
+        "n_patients",
+        "n_values",
+        "statistic",
+        "df1",
+        "df2",
+        "p_val",
+        "epsilon",
+        "p_gg",
+        "note",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def mixed_model(
+    measurements: pd.DataFrame,
+    outcomes: Sequence[str] | None = None,
+    visits: Sequence[int] | None = None,
+    baseline: int = 0,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
+    """Fit a linear mixed model per outcome: value ~ visit, random intercept per patient.
+
+    Unlike the omnibus tests it keeps patients with missing visits (REML,
+    statsmodels ``mixedlm``). Estimates are differences from baseline.
+    Fitting problems (non-convergence, a singular random-effect variance) are
+    caught and reported in ``note`` rather than printed as warnings.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes, visits : sequence, optional
+    baseline : int, default 0
+    ci_level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome × follow-up visit: ``outcome``, ``visit_month``,
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_val``,
+        ``n_patients``, ``n_values``, ``converged``, ``note``.
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> c = simulate_cohort(12, missing=[("S01", 2)], seed=4)
+    >>> mm = mixed_model(c.measurements, ["hba1c"])
+    >>> mm[["visit_month", "n_patients", "n_values"]].values.tolist()[0]
+    [1, 12, 47]
+    """
+    data = _select(measurements, outcomes, visits)
+    codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
+    rows = []
+    for code in codes:
+        sub = data[data["outcome"] == code].copy()
+        levels = sorted(set(sub["visit_month"]))
+        base = {"outcome": code, "n_patients": sub["patient_id"].nunique(), "n_values": len(sub)}
+        if baseline not in levels or len(levels) < 2 or sub["patient_id"].nunique() < 3:
+            rows.append(
+                {**base, "note": "needs baseline, another visit and at least three patients"}
+            )
+            continue
+        formula = f"value ~ C(visit_month, Treatment(reference={baseline}))"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = smf.mixedlm(formula, sub, groups=sub["patient_id"]).fit(reml=True)
+        notes = sorted({str(w.message).split("\n")[0] for w in caught})
+        ci = fit.conf_int(alpha=1 - ci_level)
+        for visit in levels:
+            if visit == baseline:
+                continue
+            term = f"C(visit_month, Treatment(reference={baseline}))[T.{visit}]"
+            rows.append(
+                {
+                    **base,
+                    "visit_month": visit,
+                    "estimate": float(fit.fe_params[term]),
+                    "se": float(fit.bse_fe[term]),
+                    "ci_low": float(ci.loc[term, 0]),
+                    "ci_high": float(ci.loc[term, 1]),
+                    "p_val": float(fit.pvalues[term]),
+                    "converged": bool(fit.converged),
+                    "note": "; ".join(notes),
+                }
+            )
+    columns = [
+        "outcome",
+        "visit_month",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_val",
+        "n_patients",
+        "n_values",
+        "converged",
+        "note",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def visit_means_ci(
+    measurements: pd.DataFrame,
+    outcomes: Sequence[str] | None = None,
+    visits: Sequence[int] | None = None,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean of each outcome at each visit with its t-based confidence interval.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes, visits : sequence, optional
+    ci_level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome``, ``visit_month``, ``n``, ``mean``, ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["a", "b", "c"], "visit_month": [0] * 3,
+    ...                   "outcome": ["hba1c"] * 3, "value": [8.0, 9.0, 10.0]})
+    >>> visit_means_ci(m)[["mean", "ci_low"]].round(2).values.tolist()
+    [[9.0, 6.52]]
+    """
+    desc = describe_visits(measurements, outcomes, visits)
+    half = [
+        stats.t.ppf(0.5 + ci_level / 2, n - 1) * sd / math.sqrt(n) if n >= 2 else math.nan
+        for n, sd in zip(desc["n"], desc["sd"], strict=True)
+    ]
+    return desc[["outcome", "visit_month", "n", "mean"]].assign(
+        ci_low=desc["mean"] - half, ci_high=desc["mean"] + half
+    )
+
+
+def idaa1c(measurements: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """Insulin-dose-adjusted A1c and partial remission, where body weight is known.
+
+    IDAA1c = HbA1c (%) + 4 × insulin dose (U/kg/day); partial remission is
+    IDAA1c ≤ 9 (Mortensen et al. 2009). Body weight comes from the optional
+    ``weight_kg`` column of the patients table (weight at baseline).
+
+    Parameters
+    ----------
+    measurements, patients : pandas.DataFrame
+
+    Returns
+    -------
+    table : pandas.DataFrame or None
+        ``patient_id``, ``visit_month``, ``hba1c``, ``insulin_u_kg_day``,
+        ``idaa1c``, ``partial_remission``; None when it cannot be computed.
+    reason : str
+        Why it cannot be computed, or "" when it can.
+
+    Examples
+    --------
+    >>> table, reason = idaa1c(pd.DataFrame(columns=["patient_id", "visit_month", "outcome",
+    ...     "value"]), pd.DataFrame({"patient_id": ["a"]}))
+    >>> table is None, reason.startswith("body weight is not in the data")
+    (True, True)
+    """
+    if "weight_kg" not in patients or patients["weight_kg"].isna().all():
+        return None, (
+            "body weight is not in the data (the optional weight_kg column of patients.csv), so "
+            "the insulin dose cannot be expressed per kg and IDAA1c and partial remission "
+            "cannot be computed"
+        )
+    wide = measurements[measurements["outcome"].isin(["hba1c", "insulin_dose"])].pivot_table(
+        index=["patient_id", "visit_month"], columns="outcome", values="value"
+    )
+    if not {"hba1c", "insulin_dose"} <= set(wide.columns):
+        return None, "HbA1c and insulin dose are not both in the data"
+    wide = wide.dropna().reset_index().merge(patients[["patient_id", "weight_kg"]], on="patient_id")
+    wide = wide.dropna(subset=["weight_kg"])
+    wide["insulin_u_kg_day"] = wide["insulin_dose"] / wide["weight_kg"]
+    wide["idaa1c"] = wide["hba1c"] + 4 * wide["insulin_u_kg_day"]
+    wide["partial_remission"] = wide["idaa1c"] <= REMISSION_IDAA1C
+    columns = [
+        "patient_id",
+        "visit_month",
+        "hba1c",
+        "insulin_u_kg_day",
+        "idaa1c",
+        "partial_remission",
+    ]
+    return wide[columns], ""
+
+
+def abstract_format_table(
+    measurements: pd.DataFrame,
+    reported: pd.DataFrame,
+    outcomes: Sequence[str],
+    test: str,
+    rule: str = "round",
+) -> pd.DataFrame:
+    """Set each reported comparison beside its recomputation, written as the abstract writes it.
+
+    Parameters
+    ----------
+    measurements, reported : pandas.DataFrame
+    outcomes : sequence of str
+    test : str
+        The paired test for the recomputed p.
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported comparison of these outcomes: ``outcome``,
+        ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
+        commas), ``figures``, ``matching`` (of the five: two means, two SDs, p),
+        ``all_match``.
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort, load_reported
+    >>> t = abstract_format_table(load_cohort("data/standin").measurements,
+    ...     load_reported("data/reported/abstract_figures.csv"), ["insulin_dose"], "paired_t")
+    >>> t["recomputed"].item()
+    '58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)'
+    """
+    table = reproduce_reported(measurements, reported, test, rule).set_index("figure_id")
+    rows = []
+    for p in reported[
+        (reported["statistic"] == "p_value") & reported["variable"].isin(outcomes)
+    ].itertuples():
+        ids = {
+            stat: reported[
+                (reported["variable"] == p.variable)
+                & (reported["statistic"] == stat)
+                & (reported["visit"] == visit)
+            ]["figure_id"].item()
+            for stat, visit in (("mean", p.reference_visit), ("sd", p.reference_visit))
+        } | {
+            f"{stat}2": reported[
+                (reported["variable"] == p.variable)
+                & (reported["statistic"] == stat)
+                & (reported["visit"] == p.visit)
+            ]["figure_id"].item()
+            for stat in ("mean", "sd")
+        }
+        figs = [ids["mean"], ids["sd"], ids["mean2"], ids["sd2"], p.figure_id]
+
+        def text(column: str, figs: list[str] = figs) -> str:
+            v = [
+                format_number(table.loc[f, column], int(table.loc[f, "decimals"]), comma=True)
+                for f in figs
+            ]
+            rel = "=" if column == "recomputed" else table.loc[figs[4], "relation"]
+            return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {rel} {v[4]})"
+
+        matches = table.loc[figs, "match"]
+        rows.append(
+            {
+                "outcome": outcome_label(p.variable),
+                "comparison": f"month {p.visit} vs month {p.reference_visit}",
+                "reported": text("value"),
+                "recomputed": text("recomputed"),
+                "figures": len(figs),
+                "matching": int(matches.sum()),
+                "all_match": bool(matches.all()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def comparison_table(comparisons: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """Format :func:`compare_to_baseline` output (with ``p_adj``) as a publication table.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+    decimals : int, default 2
+        Decimals of estimates; p-values get three.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (outcome, visit, analysis); columns ``test``, ``n``, ``p``,
+        ``p (adjusted)``, ``effect size``, ``change``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["hba1c"], "visit_month": [1], "baseline": [0],
+    ...     "analysis": ["primary"], "test": ["paired_t"], "n": [7], "p_val": [0.0925],
+    ...     "p_adj": [0.2], "effect_size": ["hedges_g_av"], "effect": [-0.6],
+    ...     "effect_ci_low": [-1.4], "effect_ci_high": [0.2], "change": ["mean change"],
+    ...     "change_estimate": [-0.94], "change_ci_low": [-2.1], "change_ci_high": [0.2]})
+    >>> comparison_table(t).iloc[0]["change"]
+    'mean change −0.94 (−2.10 to 0.20)'
+    """
+
+    def num(v: float, d: int = decimals) -> str:
+        return format_number(v, d).replace("-", "−")
+
+    def p_text(v: float) -> str:
+        return "–" if pd.isna(v) else ("< 0.001" if v < 0.001 else format_number(v, 3))
+
+    rows = []
+    for r in comparisons.itertuples():
+        ok = not pd.isna(r.p_val)
+        rows.append(
+            {
+                "outcome": outcome_label(r.outcome),
+                "visit": f"month {r.visit_month} vs {r.baseline}",
+                "analysis": r.analysis,
+                "test": r.test,
+                "n": int(r.n),
+                "p": p_text(r.p_val),
+                "p (adjusted)": p_text(getattr(r, "p_adj", math.nan)),
+                "effect size": (
+                    f"{r.effect_size} {num(r.effect)} "
+                    f"({num(r.effect_ci_low)} to {num(r.effect_ci_high)})"
+                    if ok
+                    else "–"
+                ),
+                "change": (
+                    f"{r.change} {num(r.change_estimate)} "
+                    f"({num(r.change_ci_low)} to {num(r.change_ci_high)})"
+                    if ok
+                    else "too few patients measured at both visits"
+                ),
+            }
+        )
+    return pd.DataFrame(rows).set_index(["outcome", "visit", "analysis"])
+
+
+def summarise_comparisons(comparisons: pd.DataFrame, alpha: float, method: str) -> str:
+    """Say in plain words what the primary comparisons show, before and after adjustment.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+        With ``p_adj`` (:func:`adjust_pvalues`).
+    alpha : float
+    method : str
+        The multiplicity method used.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin"], "visit_month": [1, 1],
+    ...     "analysis": ["primary"] * 2, "test": ["paired_t"] * 2, "n": [7, 7],
+    ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3]})
+    >>> print(summarise_comparisons(t, 0.05, "holm"))  # doctest: +NORMALIZE_WHITESPACE
+    - Primary analysis (paired_t): 2 comparisons with baseline; 1 with p < 0.05 before
+      adjustment, 0 after holm adjustment.
+    - Below 0.05 before adjustment only: HbA1c at month 1.
+    - 2 of these comparisons rest on fewer than 10 patients: estimates are imprecise and a
+      single patient can change the conclusion.
+    """
+    prim = comparisons[(comparisons["analysis"] == "primary") & comparisons["p_val"].notna()]
+    if prim.empty:
+        return (
+            "- No comparison with baseline could be made: too few patients measured at both visits."
+        )
+    test = prim["test"].iloc[0]
+    raw = prim[prim["p_val"] < alpha]
+    adj = prim[prim["p_adj"] < alpha]
+    lines = [
+        f"- Primary analysis ({test}): {len(prim)} comparisons with baseline; {len(raw)} with "
+        f"p < {alpha:g} before adjustment, {len(adj)} after {method} adjustment."
+    ]
+    lost = raw[~raw.index.isin(adj.index)]
+    if len(lost):
+        names = ", ".join(
+            f"{outcome_label(r.outcome, unit=False)} at month {r.visit_month}"
+            for r in lost.itertuples()
+        )
+        lines.append(f"- Below {alpha:g} before adjustment only: {names}.")
+    small = prim[prim["n"] < 10]
+    if len(small):
+        lines.append(
+            f"- {len(small)} of these comparisons rest on fewer than 10 patients: estimates are "
+            "imprecise and a single patient can change the conclusion."
+        )
+    return "\n".join(lines)

@@ -75,6 +75,10 @@ PARAMS_DIR = NOTEBOOK_DIR / "params"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 #: Injected into every notebook that declares it.
 SET_PARAMETER = "parameter_set"
+#: Injected by the runner: where a notebook writes its result tables, relative to the
+#: report folder the notebook runs in (the stored notebooks default to None: no files).
+TABLES_PARAMETER = "tables_dir"
+TABLES_DIR = "tables"
 _ALLOWED_KEYS = {"description", "common", "notebooks"}
 
 
@@ -193,7 +197,9 @@ def declared_parameters(notebook: str | Path) -> dict[str, Any]:
 
 
 def resolve_parameters(
-    pset: ParameterSet, notebooks: Sequence[str | Path]
+    pset: ParameterSet,
+    notebooks: Sequence[str | Path],
+    injected: dict[str, Any] | None = None,
 ) -> dict[Path, dict[str, Any]]:
     """Work out what each notebook receives, refusing any parameter no notebook declares.
 
@@ -202,11 +208,14 @@ def resolve_parameters(
     pset : ParameterSet
     notebooks : sequence of path
         The notebooks to run.
+    injected : dict, optional
+        Values the runner provides to every notebook that declares them;
+        default ``{"parameter_set": pset.name}``.
 
     Returns
     -------
     dict
-        Notebook path → parameters to inject (``parameter_set`` included where declared).
+        Notebook path → parameters to inject (runner-provided ones included where declared).
 
     Raises
     ------
@@ -235,9 +244,8 @@ def resolve_parameters(
             problems.append(f"common parameter {name!r} is declared by no notebook being run")
     resolved: dict[Path, dict[str, Any]] = {}
     for path in paths:
-        params: dict[str, Any] = {}
-        if SET_PARAMETER in declared[path]:
-            params[SET_PARAMETER] = pset.name
+        provided = {SET_PARAMETER: pset.name} if injected is None else injected
+        params: dict[str, Any] = {k: v for k, v in provided.items() if k in declared[path]}
         params.update({k: v for k, v in pset.common.items() if k in declared[path]})
         for name, value in pset.notebooks.get(path.stem, {}).items():
             if name not in declared[path]:
@@ -262,9 +270,12 @@ def _failure_from(exc: Exception, notebook: Path) -> NotebookExecutionError:
 
 
 def execute_notebook(
-    notebook: str | Path, output: str | Path, parameters: dict[str, Any]
+    notebook: str | Path,
+    output: str | Path,
+    parameters: dict[str, Any],
+    cwd: str | Path | None = None,
 ) -> NotebookResult:
-    """Execute one notebook with papermill, in the notebooks folder, without raising.
+    """Execute one notebook with papermill, without raising.
 
     Parameters
     ----------
@@ -274,6 +285,10 @@ def execute_notebook(
         Where the executed notebook is written (also when it fails).
     parameters : dict
         Parameters to inject; an empty dict injects none.
+    cwd : str or Path, optional
+        Working directory of the kernel; default, the notebook's folder (as in
+        JupyterLab). Data paths do not depend on it: helpers resolve them
+        against the project root.
 
     Returns
     -------
@@ -294,7 +309,7 @@ def execute_notebook(
                 str(notebook),
                 str(output),
                 parameters=parameters,
-                cwd=str(notebook.parent),
+                cwd=str(cwd if cwd is not None else notebook.parent),
                 progress_bar=False,
                 log_output=False,
                 config=config,
@@ -314,7 +329,8 @@ def _execute_all(
         tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress) as bar,
     ):
         futures = {
-            pool.submit(execute_notebook, nb, out, params): nb for nb, (out, params) in jobs.items()
+            pool.submit(execute_notebook, nb, out, params, out.parent): nb
+            for nb, (out, params) in jobs.items()
         }
         for future in as_completed(futures):
             result = future.result()
@@ -365,7 +381,8 @@ def run(
     Returns
     -------
     Path
-        The report folder, holding each executed notebook and its HTML.
+        The report folder, holding each executed notebook, its HTML, and the
+        result tables the notebooks wrote in ``tables/``.
 
     Raises
     ------
@@ -379,7 +396,9 @@ def run(
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     if not selected:
         raise ParameterError("no notebooks to run")
-    resolved = resolve_parameters(pset, selected)
+    # notebooks run inside the staging folder, so their relative tables_dir lands in the report
+    injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
+    resolved = resolve_parameters(pset, selected, injected)
     reports = Path(reports_dir)
     reports.mkdir(parents=True, exist_ok=True)
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"

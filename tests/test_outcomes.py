@@ -1,0 +1,267 @@
+"""Outcome-analysis helpers, cross-checked against scipy, pingouin and statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+from statsmodels.stats.anova import AnovaRM
+
+from helpers.data import load_cohort, load_reported
+from helpers.outcomes import (
+    HBA1C_IFCC,
+    abstract_format_table,
+    adjust_pvalues,
+    change_from_baseline,
+    compare_to_baseline,
+    comparison_table,
+    describe_visits,
+    hba1c_mmol_mol,
+    idaa1c,
+    mixed_model,
+    omnibus_tests,
+    rank_biserial,
+    summarise_comparisons,
+    summary_table,
+    visit_means_ci,
+)
+from helpers.simulate import simulate_cohort, write_cohort
+from helpers.stats import paired_values
+
+from conftest import REPORTED, STANDIN
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_cohort(40, missing=[("S01", 2)], seed=11)
+
+
+def _pairs(m, code, visit):
+    sub = m[m["outcome"] == code]
+    return paired_values(
+        sub, dv="value", within="visit_month", subject="patient_id", before=0, after=visit
+    )
+
+
+def test_describe_visits_agrees_with_scipy(sim):
+    m = sim.measurements
+    row = describe_visits(m, ["hba1c"], [2]).iloc[0]
+    values = m[(m["outcome"] == "hba1c") & (m["visit_month"] == 2)]["value"]
+    d = stats.describe(values)
+    assert row["n"] == 39 == d.nobs
+    assert row["mean"] == pytest.approx(d.mean)
+    assert row["sd"] ** 2 == pytest.approx(d.variance)
+
+
+def test_summary_table_formats_and_adds_ifcc(sim):
+    table = summary_table(sim.measurements, ["hba1c"], [0], hba1c_ifcc=True)
+    assert [i[0] for i in table.index] == ["HbA1c (%)", "HbA1c (IFCC) (mmol/mol)"]
+    assert "," in table.iloc[0]["as in the abstract"]
+
+
+def test_hba1c_conversion_known_values():
+    assert hba1c_mmol_mol(7.0) == pytest.approx(53.0, abs=0.1)
+    assert hba1c_mmol_mol(10.0) == pytest.approx(85.8, abs=0.1)
+
+
+def test_change_from_baseline(sim):
+    ch = change_from_baseline(sim.measurements, 0, ["leptin"])
+    assert set(ch["visit_month"]) == {1, 2, 3}
+    assert len(ch[ch["visit_month"] == 2]) == 39
+    first = ch.iloc[0]
+    assert first["change"] == pytest.approx(first["value"] - first["baseline_value"])
+    assert first["percent_change"] == pytest.approx(100 * first["change"] / first["baseline_value"])
+
+
+def test_primary_and_sensitivity_equal_scipy(sim):
+    m = sim.measurements
+    table = compare_to_baseline(m, outcomes=["insulin_dose"], n_boot=300, seed=1)
+    for visit in (1, 2, 3):
+        pairs = _pairs(m, "insulin_dose", visit)
+        rows = table[table["visit_month"] == visit].set_index("analysis")
+        assert rows.loc["primary", "n"] == len(pairs) == (39 if visit == 2 else 40)
+        assert rows.loc["primary", "p_val"] == pytest.approx(
+            stats.ttest_rel(pairs["after"], pairs["before"]).pvalue
+        )
+        d = pairs["after"] - pairs["before"]
+        ties_or_zeros = (d == 0).any() or d.abs().duplicated().any()
+        expected = stats.wilcoxon(
+            d, method="approx" if ties_or_zeros else "exact", correction=bool(ties_or_zeros)
+        ).pvalue
+        assert rows.loc["sensitivity", "p_val"] == pytest.approx(expected)
+
+
+def test_effect_sizes_and_change_intervals_agree_with_pingouin(sim):
+    m = sim.measurements
+    pairs = _pairs(m, "hba1c", 1)
+    row = compare_to_baseline(m, outcomes=["hba1c"], visits=[1], sensitivity=None).iloc[0]
+    b, a = pairs["before"], pairs["after"]
+    n = len(pairs)
+    # Hedges g_av as pingouin documents it: d_av with the small-sample factor J
+    d_av = (a.mean() - b.mean()) / np.sqrt((a.var() + b.var()) / 2)
+    j = 1 - 3 / (4 * (2 * n) - 9)
+    assert row["effect"] == pytest.approx(d_av * j, rel=1e-6)
+    ci = pg.ttest(a, b, paired=True)["CI95"].iloc[0]
+    assert row["change_ci_low"] == pytest.approx(ci[0], abs=0.006)
+    assert row["change_ci_high"] == pytest.approx(ci[1], abs=0.006)
+
+
+def test_rank_biserial_agrees_with_pingouin(sim):
+    pairs = _pairs(sim.measurements, "leptin", 1)
+    ours = rank_biserial(pairs["before"].to_numpy(), pairs["after"].to_numpy())
+    theirs = pg.wilcoxon(pairs["after"], pairs["before"])["RBC"].iloc[0]
+    assert ours == pytest.approx(theirs)
+
+
+def test_bootstrap_intervals_are_seeded(sim):
+    kwargs = {
+        "outcomes": ["leptin"],
+        "visits": [1],
+        "primary": "wilcoxon_r",
+        "sensitivity": None,
+        "n_boot": 300,
+    }
+    first = compare_to_baseline(sim.measurements, seed=5, **kwargs)
+    again = compare_to_baseline(sim.measurements, seed=5, **kwargs)
+    other = compare_to_baseline(sim.measurements, seed=6, **kwargs)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+
+
+def test_holm_agrees_with_pingouin():
+    t = pd.DataFrame(
+        {
+            "analysis": ["primary"] * 4 + ["sensitivity"] * 2,
+            "p_val": [0.01, 0.04, 0.03, np.nan, 0.2, 0.01],
+        }
+    )
+    out = adjust_pvalues(t, "holm")
+    _, expected = pg.multicomp([0.01, 0.04, 0.03], method="holm")
+    assert out["p_adj"].iloc[:3].tolist() == pytest.approx(list(expected))
+    assert np.isnan(out["p_adj"].iloc[3])
+    assert out["p_adj"].iloc[4:].tolist() == pytest.approx([0.2, 0.02])
+    assert adjust_pvalues(t, "none")["p_adj"].iloc[0] == 0.01
+    with pytest.raises(ValueError, match="method must be one of"):
+        adjust_pvalues(t, "tukey")
+
+
+def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
+    m = sim.measurements
+    table = omnibus_tests(m, ["gad_ab"]).set_index("method")
+    assert table.loc["friedman", "n_patients"] == 39  # S01 misses month 2
+    assert table.loc["rm_anova", "n_values"] == 39 * 4
+    wide = (
+        m[m["outcome"] == "gad_ab"]
+        .pivot(index="patient_id", columns="visit_month", values="value")
+        .dropna()
+    )
+    fr = stats.friedmanchisquare(*[wide[c] for c in wide.columns])
+    assert table.loc["friedman", "p_val"] == pytest.approx(fr.pvalue)
+    long = wide.reset_index().melt(id_vars="patient_id", var_name="visit_month", value_name="value")
+    sm = AnovaRM(long, "value", "patient_id", within=["visit_month"]).fit().anova_table
+    assert table.loc["rm_anova", "statistic"] == pytest.approx(sm["F Value"].iloc[0])
+    assert 0 < table.loc["rm_anova", "epsilon"] <= 1
+    assert not np.isnan(table.loc["rm_anova", "p_gg"])
+
+
+def test_two_visit_anova_is_the_squared_paired_t():
+    c = load_cohort(STANDIN)
+    aov = omnibus_tests(c.measurements, ["insulin_dose"]).set_index("method").loc["rm_anova"]
+    pairs = _pairs(c.measurements, "insulin_dose", 1)
+    t = stats.ttest_rel(pairs["after"], pairs["before"]).statistic
+    assert aov["statistic"] == pytest.approx(t**2)
+
+
+def test_mixed_model_keeps_patients_with_missing_visits(sim):
+    mm = mixed_model(sim.measurements, ["hba1c"]).set_index("visit_month")
+    assert (mm["n_patients"] == 40).all()
+    assert (mm["n_values"] == 159).all()
+    assert mm["converged"].all()
+
+
+def test_mixed_model_on_complete_data_estimates_mean_differences():
+    c = simulate_cohort(15, seed=3)
+    mm = mixed_model(c.measurements, ["leptin"]).set_index("visit_month")
+    m = c.measurements[c.measurements["outcome"] == "leptin"]
+    means = m.groupby("visit_month")["value"].mean()
+    for visit in (1, 2, 3):
+        assert mm.loc[visit, "estimate"] == pytest.approx(means[visit] - means[0])
+        assert mm.loc[visit, "ci_low"] < mm.loc[visit, "estimate"] < mm.loc[visit, "ci_high"]
+
+
+def test_too_little_data_is_said_not_raised():
+    m = pd.DataFrame(
+        {
+            "patient_id": ["a", "a"],
+            "visit_month": [0, 1],
+            "outcome": ["hba1c"] * 2,
+            "value": [9.0, 8.0],
+        }
+    )
+    cmp = compare_to_baseline(m, outcomes=["hba1c"], visits=[1, 2])
+    assert cmp["p_val"].isna().all()
+    assert (cmp["n"] <= 1).all()
+    assert "too few patients" in comparison_table(adjust_pvalues(cmp)).iloc[0]["change"]
+    assert omnibus_tests(m, ["hba1c"])["note"].str.contains("at least two").all()
+    assert mixed_model(m, ["hba1c"])["note"].str.contains("at least three").all()
+    assert "could be made" in summarise_comparisons(adjust_pvalues(cmp), 0.05, "holm")
+
+
+def test_visit_means_ci_uses_t():
+    c = simulate_cohort(10, seed=2)
+    row = visit_means_ci(c.measurements, ["hba1c"], [0]).iloc[0]
+    values = c.measurements.query("outcome == 'hba1c' and visit_month == 0")["value"]
+    ci = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(ci)
+
+
+def test_idaa1c_with_and_without_weight():
+    c = simulate_cohort(6, outcomes=["insulin_dose", "hba1c"], seed=4)
+    table, reason = idaa1c(c.measurements, c.patients)
+    assert table is None
+    assert "body weight is not in the data" in reason
+    patients = c.patients.assign(weight_kg=[60.0, 70.0, 80.0, 90.0, 100.0, np.nan])
+    table, reason = idaa1c(c.measurements, patients)
+    assert reason == ""
+    assert set(table["patient_id"]) == {"S01", "S02", "S03", "S04", "S05"}
+    first = table.iloc[0]
+    ins = c.measurements.query(
+        "patient_id == @first.patient_id and visit_month == @first.visit_month"
+    )
+    hba1c = ins.query("outcome == 'hba1c'")["value"].item()
+    dose = ins.query("outcome == 'insulin_dose'")["value"].item()
+    assert first["idaa1c"] == pytest.approx(hba1c + 4 * dose / 60.0)
+    assert first["partial_remission"] == (first["idaa1c"] <= 9)
+
+
+def test_abstract_format_table_on_the_standin():
+    t = abstract_format_table(
+        load_cohort(STANDIN).measurements,
+        load_reported(REPORTED),
+        ["insulin_dose", "hba1c", "leptin"],
+        "paired_t",
+    )
+    assert t["all_match"].all()
+    assert t["reported"].str.contains("±").all()
+
+
+def test_simulated_cohort_is_valid_and_seeded(tmp_path):
+    c = simulate_cohort(40, missing=[("S01", 2)], seed=9)
+    write_cohort(c, tmp_path)
+    loaded = load_cohort(tmp_path)
+    assert len(loaded.patients) == 40
+    assert len(loaded.measurements) == 40 * 4 * 5 - 5
+    assert loaded.provenance["kind"] == "simulated"
+    assert not loaded.is_reconstructed
+    again = simulate_cohort(40, missing=[("S01", 2)], seed=9)
+    pd.testing.assert_frame_equal(c.measurements, again.measurements)
+    with pytest.raises(ValueError, match="correlation"):
+        simulate_cohort(5, correlation=1.0)
+
+
+def test_ifcc_code_is_not_a_measured_outcome():
+    from helpers.schema import OUTCOMES
+
+    assert HBA1C_IFCC not in {o.code for o in OUTCOMES}
