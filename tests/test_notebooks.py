@@ -76,3 +76,10 @@ def test_reproduction_notebook_defaults_to_the_study_test():
     declared = declared_parameters(NOTEBOOKS[0].parent / "04_reproduction_audit.ipynb")
     assert declared["test"] == STUDY_TEST
     assert declared["precision_rule"] == STUDY_PRECISION_RULE
+
+
+def test_safety_notebook_cutoffs_default_to_the_documented_ones():
+    from helpers.safety import ASSAY_CUTOFFS
+
+    declared = declared_parameters(NOTEBOOKS[0].parent / "03_immunologic_safety.ipynb")
+    assert declared["cutoffs"] == {k: v["cutoff"] for k, v in ASSAY_CUTOFFS.items()}

@@ -191,3 +191,36 @@ def test_simulated_forty_patients_with_a_missing_visit_through_the_runner(tmp_pa
     assert (mixed["n_values"] == 159).all()
     html = (out / "02_glycemic_outcomes.html").read_text()
     assert "SIMULATED DATA" in html
+
+
+@pytest.mark.slow
+def test_margin_through_the_runner_changes_the_equivalence_verdict(tmp_path):
+    """Simulated cohort with a known rise of 1 IU/mL: a margin of 3 shows equivalence, 0.5 not."""
+    import pandas as pd
+
+    from helpers.simulate import simulate_cohort, write_cohort
+
+    profiles = {
+        "gad_ab": {"mean": 12.0, "sd": 3.0, "change": (1.0, 1.0, 1.0), "decimals": 2},
+        "islet_ab": {"mean": 14.0, "sd": 4.0, "change": (0.0, 0.0, 0.0), "decimals": 2},
+    }
+    data = tmp_path / "sim"
+    write_cohort(
+        simulate_cohort(
+            60, outcomes=["gad_ab", "islet_ab"], profiles=profiles, correlation=0.95, seed=6
+        ),
+        data,
+    )
+    nb03 = next(nb for nb in discover_notebooks() if nb.name.startswith("03_"))
+    verdicts = {}
+    for name, margin in (("wide", 3.0), ("narrow", 0.5)):
+        text = (
+            f"common:\n  data_dir: {data}\nnotebooks:\n  03_immunologic_safety:\n"
+            f"    visits: [0, 3]\n    margins: {{gad_ab: {margin}, islet_ab: 3.0}}\n"
+        )
+        directory = _params(tmp_path, name, text)
+        out = run(name, [nb03], reports_dir=tmp_path / "r", params_dir=directory, progress=False)
+        safety = pd.read_csv(out / "tables" / "03_safety.csv").set_index("outcome")
+        verdicts[name] = bool(safety.loc["gad_ab", "equivalent"])
+        assert safety.loc["gad_ab", "margin"] == margin
+    assert verdicts == {"wide": True, "narrow": False}

@@ -22,6 +22,8 @@ __all__ = [
     "SEX_LABELS",
     "changes_figure",
     "cohort_figure",
+    "equivalence_figure",
+    "patient_antibody_figure",
     "plot_age_by_sex",
     "plot_changes",
     "plot_reachability",
@@ -456,4 +458,160 @@ def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: l
     for ax, code in zip(axes[0], outcomes, strict=True):
         plot_changes(changes, comparisons, outcome=code, ax=ax)
         ax.set_title(outcome_label(code).split(" (")[0])
+    return fig
+
+
+def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Each antibody's mean change with its intervals, against its ±margin.
+
+    The thick bar is the (1 − 2α) interval that equivalence at level α needs
+    inside the margin; the thin one the two-sided confidence interval.
+
+    Parameters
+    ----------
+    safety : pandas.DataFrame
+        From :func:`helpers.safety.safety_analysis` (drawn as is).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "mean_change": [1.0],
+    ...     "ci_low": [-1.0], "ci_high": [3.0], "tost_ci_low": [-0.5], "tost_ci_high": [2.5],
+    ...     "margin": [5.0]})
+    >>> plot_equivalence(s).get_xlabel()
+    'Change from baseline (in each antibody unit)'
+    """
+    ax = ax or plt.gca()
+    rows = safety.dropna(subset=["mean_change"]).reset_index(drop=True)
+    labels = [
+        f"{outcome_label(r.outcome, unit=False)}, month {r.visit_month}" for r in rows.itertuples()
+    ]
+    y = list(range(len(rows)))[::-1]
+    for yi, r in zip(y, rows.itertuples(), strict=True):
+        ax.plot(
+            [-r.margin, r.margin],
+            [yi, yi],
+            color="#2a7f62",
+            alpha=0.25,
+            linewidth=14,
+            solid_capstyle="butt",
+            label="±margin" if yi == y[0] else None,
+        )
+        ax.plot(
+            [r.ci_low, r.ci_high],
+            [yi, yi],
+            color="#333333",
+            linewidth=1.2,
+            label="two-sided CI" if yi == y[0] else None,
+        )
+        ax.plot(
+            [r.tost_ci_low, r.tost_ci_high],
+            [yi, yi],
+            color="#333333",
+            linewidth=4,
+            label="1 − 2α CI (equivalence)" if yi == y[0] else None,
+        )
+        ax.plot(
+            r.mean_change,
+            yi,
+            "o",
+            color="#c4452b",
+            markersize=8,
+            label="mean change" if yi == y[0] else None,
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.set(
+        xlabel="Change from baseline (in each antibody unit)",
+        title="Did antibodies rise? Change against the equivalence margin",
+    )
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    return ax
+
+
+def equivalence_figure(safety: pd.DataFrame) -> Figure:
+    """Figure of :func:`plot_equivalence`, sized to the number of rows.
+
+    Parameters
+    ----------
+    safety : pandas.DataFrame
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "mean_change": [1.0],
+    ...     "ci_low": [-1.0], "ci_high": [3.0], "tost_ci_low": [-0.5], "tost_ci_high": [2.5],
+    ...     "margin": [5.0]})
+    >>> len(equivalence_figure(s).axes)
+    1
+    """
+    n = int(safety["mean_change"].notna().sum())
+    fig, ax = plt.subplots(figsize=(8.5, 1.1 * n + 1.8), layout="constrained")
+    plot_equivalence(safety, ax=ax)
+    return fig
+
+
+def patient_antibody_figure(
+    patients: pd.DataFrame, cutoffs: dict[str, float], outcomes: list[str]
+) -> Figure:
+    """Per patient, baseline to follow-up, coloured by what happened at the assay cut-off.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        From :func:`helpers.safety.patient_changes` (drawn as is).
+    cutoffs : dict of str to float
+    outcomes : list of str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "patient_id": ["a"],
+    ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
+    ...     "rose_meaningfully": [True]})
+    >>> len(patient_antibody_figure(t, {"gad_ab": 10.0}, ["gad_ab"]).axes)
+    1
+    """
+    colours = {
+        "became positive": "#c4452b",
+        "became negative": "#2a7f62",
+        "stayed positive": "#7a7a7a",
+        "stayed negative": "#b5b5b5",
+    }
+    fig, axes = plt.subplots(
+        1, len(outcomes), figsize=(4.6 * len(outcomes), 3.8), layout="constrained", squeeze=False
+    )
+    for ax, code in zip(axes[0], outcomes, strict=True):
+        sub = patients[patients["outcome"] == code]
+        for kind, colour in colours.items():
+            part = sub[sub["crossing"] == kind]
+            for i, r in enumerate(part.itertuples()):
+                ax.plot(
+                    [0, r.visit_month],
+                    [r.baseline_value, r.value],
+                    color=colour,
+                    marker="o",
+                    linestyle="--" if r.rose_meaningfully else "-",
+                    label=kind if i == 0 else None,
+                )
+        ax.axhline(cutoffs[code], color="black", linewidth=0.9, linestyle=":", label="cut-off")
+        visits = sorted(set(sub["visit_month"]))
+        ax.set_xticks([0, *visits])
+        ax.set(
+            xlabel="Months after infusion (dashed: meaningful rise)",
+            ylabel=outcome_label(code),
+            title=outcome_label(code, unit=False),
+        )
+        ax.legend(loc="best", frameon=False, fontsize=7)
     return fig

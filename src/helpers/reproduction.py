@@ -22,7 +22,12 @@ __all__ = [
 
 
 def reproduction_table(
-    cohort: Cohort, reported: pd.DataFrame, verdicts: pd.DataFrame, test: str, rule: str = "round"
+    cohort: Cohort,
+    reported: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    test: str,
+    rule: str = "round",
+    variables: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every reported cohort and outcome figure: reported, recomputed, match, audit verdict.
 
@@ -36,6 +41,8 @@ def reproduction_table(
     test : str
         The paired test used to recompute p-values.
     rule : {"round", "truncate"}, default "round"
+    variables : sequence of str, optional
+        Keep only the figures about these variables (e.g. two outcomes).
 
     Returns
     -------
@@ -74,6 +81,9 @@ def reproduction_table(
     table["reachable_by_test"] = table["figure_id"].map(mine["reachable"]).astype("boolean")
     notes = mine["implies"].where(mine["reachable"], mine["reason"])
     table["audit_note"] = table["figure_id"].map(notes).fillna("")
+    if variables is not None:
+        about = reported.set_index("figure_id")["variable"]
+        table = table[table["figure_id"].map(about).isin(variables)].reset_index(drop=True)
     return table
 
 

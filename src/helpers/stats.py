@@ -25,8 +25,9 @@ Independent groups
 ``mann_whitney_asymptotic`` (SPSS: no continuity correction, tie-corrected) and
 ``mann_whitney_asymptotic_cc`` (R's normal approximation).
 
-All p-values are two-sided. Missing values are not allowed here: callers pair
-and drop them first (see :func:`paired_values`).
+P-values are two-sided unless a one-sided ``alternative`` is asked for. Missing
+values are not allowed here: callers pair and drop them first (see
+:func:`paired_values`).
 """
 
 from __future__ import annotations
@@ -88,28 +89,34 @@ def _has_ties(values: np.ndarray) -> bool:
     return len(np.unique(values)) < len(values)
 
 
-def _wilcoxon(d: np.ndarray, *, method: str, correction: bool) -> tuple[float, float]:
+def _wilcoxon(
+    d: np.ndarray, *, method: str, correction: bool, alternative: str = "two-sided"
+) -> tuple[float, float]:
     with warnings.catch_warnings():
         # scipy warns that n < 10 is small for the normal approximation; emulating SPSS
         # and R at n = 7 is the point here, and the audit reports what that implies.
         warnings.filterwarnings("ignore", message=".*[Ss]ample size too small.*")
-        res = stats.wilcoxon(d, zero_method="wilcox", correction=correction, method=method)
+        res = stats.wilcoxon(
+            d, zero_method="wilcox", correction=correction, method=method, alternative=alternative
+        )
     return float(res.statistic), float(res.pvalue)
 
 
-def _paired(before: np.ndarray, after: np.ndarray, test: str) -> tuple[int, float, float]:
+def _paired(
+    before: np.ndarray, after: np.ndarray, test: str, alternative: str = "two-sided"
+) -> tuple[int, float, float]:
     """Return (n used, statistic, p) for a paired test; statistic per test's convention."""
     d = after - before
     nonzero = d[d != 0]
     m = len(nonzero)
     if test == "paired_t":
-        res = stats.ttest_rel(after, before)
+        res = stats.ttest_rel(after, before, alternative=alternative)
         return len(d), float(res.statistic), float(res.pvalue)
     if test == "sign_test":
         if m == 0:
             return 0, 0.0, 1.0
         k = int((nonzero > 0).sum())
-        return m, float(k), float(stats.binomtest(k, m, 0.5).pvalue)
+        return m, float(k), float(stats.binomtest(k, m, 0.5, alternative=alternative).pvalue)
     if m == 0:
         return 0, 0.0, 1.0
     w_plus = float(stats.rankdata(np.abs(nonzero))[nonzero > 0].sum())
@@ -122,9 +129,13 @@ def _paired(before: np.ndarray, after: np.ndarray, test: str) -> tuple[int, floa
                 "the exact Wilcoxon test is defined only without zero differences and ties; "
                 "use wilcoxon_asymptotic, wilcoxon_asymptotic_cc or wilcoxon_r"
             )
-        return m, w_plus, _wilcoxon(nonzero, method="exact", correction=False)[1]
+        return (
+            m,
+            w_plus,
+            _wilcoxon(nonzero, method="exact", correction=False, alternative=alternative)[1],
+        )
     cc = test == "wilcoxon_asymptotic_cc"
-    return m, w_plus, _wilcoxon(nonzero, method="approx", correction=cc)[1]
+    return m, w_plus, _wilcoxon(nonzero, method="approx", correction=cc, alternative=alternative)[1]
 
 
 def paired_p(
@@ -158,7 +169,10 @@ def paired_p(
 
 
 def paired_test(
-    before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, test: str
+    before: Sequence[float] | np.ndarray,
+    after: Sequence[float] | np.ndarray,
+    test: str,
+    alternative: str = "two-sided",
 ) -> pd.DataFrame:
     """Run a paired test and return a one-row tidy table.
 
@@ -168,6 +182,8 @@ def paired_test(
         Paired values, same length, no missing values.
     test : str
         A key of :data:`PAIRED_TESTS`.
+    alternative : {"two-sided", "greater", "less"}, default "two-sided"
+        "greater" tests for an increase from before to after.
 
     Returns
     -------
@@ -190,10 +206,12 @@ def paired_test(
     [[40.0, 0.03906]]
     """
     _check_test(test, PAIRED_TESTS)
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
     b, a = _as_array(before, "before"), _as_array(after, "after")
     if len(b) != len(a):
         raise ValueError(f"before and after differ in length ({len(b)} and {len(a)})")
-    n_used, statistic, p = _paired(b, a, test)
+    n_used, statistic, p = _paired(b, a, test, alternative)
     return pd.DataFrame(
         [{"test": test, "n": len(b), "n_used": n_used, "statistic": statistic, "p_val": p}]
     )

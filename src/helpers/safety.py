@@ -1,0 +1,491 @@
+"""Safety analysis of antibody levels: whether they rose, and how large a rise is excluded.
+
+"No significant change" is not "no change". With seven patients a real rise
+can easily give p > 0.05, so the safety question is asked the other way round:
+
+* a **one-sided test for an increase** (with the primary paired test);
+* **equivalence** (two one-sided tests, TOST; pingouin ``tost``) and
+  **non-inferiority** (one-sided t-test against the margin) of the mean change
+  against a clinical margin, with the (1 − 2α) confidence interval of the change
+  that equivalence at level α requires to lie within ±margin;
+* **the largest mean rise the data exclude**: the upper bound of the one-sided
+  confidence interval of the mean change;
+* the **smallest rise the study could detect** with 80 % power (pingouin
+  ``power_ttest``), which shows how little seven patients can rule out;
+* per patient: change from baseline, crossings of the assay's positivity
+  cut-off in either direction, and rises larger than a clinically meaningful
+  amount.
+
+Margins and meaningful rises are given per antibody either in the outcome's
+unit (a number) or as a percentage (a string such as ``"50%"``): of the
+baseline mean for margins, of the patient's own baseline for rises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import pingouin as pg
+from scipy import stats
+
+from helpers.outcomes import outcome_label
+from helpers.precision import format_number
+from helpers.stats import paired_test, paired_values
+
+__all__ = [
+    "ASSAY_CUTOFFS",
+    "cutoff_table",
+    "describe_safety",
+    "detectable_rise",
+    "parse_amount",
+    "patient_changes",
+    "safety_analysis",
+]
+
+#: Default positivity cut-offs (IU/mL) and where they come from. The abstract names no
+#: kit; these are parameters, to be replaced by the cut-off of the kit actually used.
+ASSAY_CUTOFFS: dict[str, dict[str, object]] = {
+    "gad_ab": {
+        "cutoff": 10.0,
+        "source": "anti-GAD65 IgG ELISAs calibrated to the WHO 97/550 standard commonly "
+        "report ≥ 10 IU/mL as positive (e.g. the EUROIMMUN Anti-GAD ELISA insert); the "
+        "abstract names no kit",
+    },
+    "islet_ab": {
+        "cutoff": 10.0,
+        "source": "islet-cell antibody units are kit-specific (JDF units by indirect "
+        "immunofluorescence, U/mL or IU/mL by ELISA) and no kit is named in the abstract; "
+        "10 IU/mL is a placeholder to be set to the kit's own cut-off",
+    },
+}
+
+
+def cutoff_table(cutoffs: Mapping[str, float]) -> pd.DataFrame:
+    """Show the positivity cut-offs in use and where each comes from.
+
+    Parameters
+    ----------
+    cutoffs : mapping of outcome code to float
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index outcome label; columns ``cut-off`` and ``source`` (the documented
+        default's source, or a note that the parameter set changed it).
+
+    Examples
+    --------
+    >>> cutoff_table({"gad_ab": 20.0})["source"].item()
+    'set by the parameter set (documented default: 10.0)'
+    """
+    rows = []
+    for code, value in cutoffs.items():
+        default = ASSAY_CUTOFFS.get(code, {})
+        same = default.get("cutoff") == float(value)
+        source = (
+            default.get("source")
+            if same
+            else f"set by the parameter set (documented default: {default.get('cutoff')})"
+        )
+        rows.append({"outcome": outcome_label(code), "cut-off": float(value), "source": source})
+    return pd.DataFrame(rows).set_index("outcome")
+
+
+def parse_amount(spec: float | int | str, reference: float) -> float:
+    """Turn a margin or rise given as a number or a percentage into the outcome's unit.
+
+    Parameters
+    ----------
+    spec : float, int or str
+        A number (in the outcome's unit) or a string like ``"50%"``.
+    reference : float
+        What a percentage is of (a baseline mean, or a patient's baseline).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is neither a positive number nor a positive percentage.
+
+    Examples
+    --------
+    >>> parse_amount("50%", 10.8), parse_amount(3, 10.8)
+    (5.4, 3.0)
+    """
+    if isinstance(spec, str):
+        text = spec.strip()
+        if not text.endswith("%"):
+            raise ValueError(f"expected a number or a percentage such as '50%', got {spec!r}")
+        try:
+            value = float(text[:-1]) / 100 * reference
+        except ValueError as exc:
+            raise ValueError(
+                f"expected a number or a percentage such as '50%', got {spec!r}"
+            ) from exc
+    else:
+        value = float(spec)
+    if not value > 0:
+        raise ValueError(f"a margin or rise must be positive, got {spec!r}")
+    return value
+
+
+def _pairs(measurements: pd.DataFrame, outcome: str, visit: int, baseline: int) -> pd.DataFrame:
+    sub = measurements[measurements["outcome"] == outcome]
+    return paired_values(
+        sub, dv="value", within="visit_month", subject="patient_id", before=baseline, after=visit
+    )
+
+
+def safety_analysis(
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    visits: Sequence[int],
+    baseline: int = 0,
+    margins: Mapping[str, float | int | str],
+    test: str = "paired_t",
+    alpha: float = 0.05,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
+    """Test each antibody at each follow-up visit for a rise, and against its margin.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes : sequence of str
+    visits : sequence of int
+        Follow-up visits; baseline and visits where no patient was measured at
+        both visits are skipped (rows with fewer than 3 pairs keep only ``n``).
+    baseline : int, default 0
+    margins : mapping of outcome code to number or percentage string
+        Equivalence / non-inferiority margin per outcome.
+    test : str, default "paired_t"
+        The paired test for the one-sided test of an increase.
+    alpha : float, default 0.05
+    ci_level : float, default 0.95
+        Confidence of "the largest rise the data exclude" (one-sided).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome × visit: ``outcome``, ``visit_month``, ``n``,
+        ``mean_change``, ``ci_low``, ``ci_high`` (two-sided, ci_level),
+        ``p_increase`` (one-sided, the given test), ``margin_spec``,
+        ``margin`` (in the unit), ``tost_ci_low``, ``tost_ci_high`` (the
+        1 − 2α interval), ``p_equivalence`` (TOST), ``equivalent``,
+        ``p_noninferiority``, ``noninferior``, ``largest_rise_excluded``.
+
+    Raises
+    ------
+    ValueError
+        If an outcome has no margin.
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> m = simulate_cohort(30, seed=1).measurements
+    >>> t = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 5})
+    >>> bool(t["equivalent"].item()), round(t["margin"].item(), 1)
+    (True, 5.0)
+    """
+    missing = [o for o in outcomes if o not in margins]
+    if missing:
+        raise ValueError(f"no margin given for {', '.join(missing)}")
+    rows = []
+    for code in outcomes:
+        base_values = measurements[
+            (measurements["outcome"] == code) & (measurements["visit_month"] == baseline)
+        ]
+        for visit in visits:
+            if visit == baseline:
+                continue
+            pairs = _pairs(measurements, code, visit, baseline)
+            n = len(pairs)
+            if n == 0:  # no patient measured at both visits: nothing to say here
+                continue
+            row: dict[str, object] = {
+                "outcome": code,
+                "visit_month": visit,
+                "n": n,
+                "margin_spec": str(margins[code]),
+            }
+            if n < 3:
+                rows.append(row)
+                continue
+            before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
+            d = after - before
+            margin = parse_amount(margins[code], float(base_values["value"].mean()))
+            two_sided = stats.ttest_1samp(d, 0.0).confidence_interval(ci_level)
+            tost_ci = stats.ttest_1samp(d, 0.0).confidence_interval(1 - 2 * alpha)
+            p_tost = float(
+                pg.tost(after, before, bound=margin, paired=True)["pval"].iloc[0]
+            )  # pingouin names it pval
+            p_ni = float(stats.ttest_1samp(d, margin, alternative="less").pvalue)
+            upper = float(
+                stats.ttest_1samp(d, 0.0, alternative="less").confidence_interval(ci_level).high
+            )
+            row.update(
+                mean_change=float(d.mean()),
+                ci_low=float(two_sided.low),
+                ci_high=float(two_sided.high),
+                p_increase=float(paired_test(before, after, test, "greater")["p_val"].iloc[0]),
+                margin=margin,
+                tost_ci_low=float(tost_ci.low),
+                tost_ci_high=float(tost_ci.high),
+                p_equivalence=p_tost,
+                equivalent=p_tost < alpha,
+                p_noninferiority=p_ni,
+                noninferior=p_ni < alpha,
+                largest_rise_excluded=upper,
+            )
+            rows.append(row)
+    columns = [
+        "outcome",
+        "visit_month",
+        "n",
+        "mean_change",
+        "ci_low",
+        "ci_high",
+        "p_increase",
+        "margin_spec",
+        "margin",
+        "tost_ci_low",
+        "tost_ci_high",
+        "p_equivalence",
+        "equivalent",
+        "p_noninferiority",
+        "noninferior",
+        "largest_rise_excluded",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def detectable_rise(
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    visits: Sequence[int],
+    baseline: int = 0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> pd.DataFrame:
+    """Compute the smallest mean rise a paired t-test would detect with the given power.
+
+    Uses pingouin ``power_ttest`` (paired, two-sided) for the standardised
+    effect, converted to the unit with the observed SD of the changes.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes : sequence of str
+    visits : sequence of int
+    baseline : int, default 0
+    alpha : float, default 0.05
+    power : float, default 0.8
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome``, ``visit_month``, ``n``, ``sd_change``, ``effect_size``
+        (Cohen's d_z detectable), ``detectable_rise`` (in the unit).
+
+    Examples
+    --------
+    >>> from helpers.simulate import simulate_cohort
+    >>> m = simulate_cohort(7, seed=1).measurements
+    >>> round(detectable_rise(m, outcomes=["gad_ab"], visits=[3])["effect_size"].item(), 2)
+    1.27
+    """
+    rows = []
+    for code in outcomes:
+        for visit in visits:
+            if visit == baseline:
+                continue
+            pairs = _pairs(measurements, code, visit, baseline)
+            n = len(pairs)
+            if n < 3:
+                continue
+            sd = float((pairs["after"] - pairs["before"]).std(ddof=1))
+            dz = float(pg.power_ttest(n=n, power=power, alpha=alpha, contrast="paired"))
+            rows.append(
+                {
+                    "outcome": code,
+                    "visit_month": visit,
+                    "n": n,
+                    "sd_change": sd,
+                    "effect_size": dz,
+                    "detectable_rise": dz * sd,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["outcome", "visit_month", "n", "sd_change", "effect_size", "detectable_rise"]
+    )
+
+
+def _rise_threshold(spec: float | int | str, baseline_value: float) -> float:
+    """Give one patient's meaningful rise; a percentage of a zero baseline makes any rise count."""
+    if isinstance(spec, str) and baseline_value <= 0:
+        return 0.0
+    return parse_amount(spec, baseline_value)
+
+
+def patient_changes(
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    visits: Sequence[int],
+    baseline: int = 0,
+    cutoffs: Mapping[str, float],
+    meaningful_rise: Mapping[str, float | int | str],
+) -> pd.DataFrame:
+    """Per patient and follow-up visit: change, cut-off crossings and meaningful rises.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+    outcomes : sequence of str
+    visits : sequence of int
+    baseline : int, default 0
+    cutoffs : mapping of outcome code to float
+        Positivity cut-off in the outcome's unit (value ≥ cut-off is positive).
+    meaningful_rise : mapping of outcome code to number or percentage string
+        A percentage is of the patient's own baseline value (with a baseline
+        of zero, any rise counts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome``, ``visit_month``, ``patient_id``, ``baseline_value``,
+        ``value``, ``change``, ``crossing`` ("became positive", "became
+        negative", "stayed positive", "stayed negative"), ``meaningful_rise``
+        (threshold in the unit), ``rose_meaningfully``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["a", "a"], "visit_month": [0, 3],
+    ...                   "outcome": ["gad_ab", "gad_ab"], "value": [8.0, 13.0]})
+    >>> t = patient_changes(m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10},
+    ...                     meaningful_rise={"gad_ab": "50%"})
+    >>> t[["crossing", "rose_meaningfully"]].values.tolist()
+    [['became positive', True]]
+    """
+    rows = []
+    for code in outcomes:
+        cut = float(cutoffs[code])
+        for visit in visits:
+            if visit == baseline:
+                continue
+            pairs = _pairs(measurements, code, visit, baseline)
+            for pid, r in pairs.iterrows():
+                before_pos, after_pos = r["before"] >= cut, r["after"] >= cut
+                crossing = {
+                    (False, True): "became positive",
+                    (True, False): "became negative",
+                    (True, True): "stayed positive",
+                    (False, False): "stayed negative",
+                }
+                threshold = _rise_threshold(meaningful_rise[code], float(r["before"]))
+                change = float(r["after"] - r["before"])
+                rows.append(
+                    {
+                        "outcome": code,
+                        "visit_month": visit,
+                        "patient_id": pid,
+                        "baseline_value": float(r["before"]),
+                        "value": float(r["after"]),
+                        "change": change,
+                        "crossing": crossing[(bool(before_pos), bool(after_pos))],
+                        "meaningful_rise": threshold,
+                        "rose_meaningfully": change > threshold,
+                    }
+                )
+    columns = [
+        "outcome",
+        "visit_month",
+        "patient_id",
+        "baseline_value",
+        "value",
+        "change",
+        "crossing",
+        "meaningful_rise",
+        "rose_meaningfully",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def describe_safety(
+    safety: pd.DataFrame, detectable: pd.DataFrame, patients: pd.DataFrame, ci_level: float
+) -> str:
+    """Say in plain words what the safety analysis shows (Markdown).
+
+    Parameters
+    ----------
+    safety : pandas.DataFrame
+        From :func:`safety_analysis`.
+    detectable : pandas.DataFrame
+        From :func:`detectable_rise`.
+    patients : pandas.DataFrame
+        From :func:`patient_changes`.
+    ci_level : float
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "n": [7],
+    ...     "mean_change": [1.5], "largest_rise_excluded": [4.2], "margin": [5.4],
+    ...     "margin_spec": ["50%"], "equivalent": [False], "noninferior": [True],
+    ...     "p_increase": [0.2]})
+    >>> d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [6.0]})
+    >>> p = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3],
+    ...     "crossing": ["became positive"], "rose_meaningfully": [False]})
+    >>> print(describe_safety(s, d, p, 0.95).splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
+    - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; the data exclude a
+      mean rise larger than 4.20 IU/mL (95% confidence).
+    """
+    lines = []
+    det = detectable.set_index(["outcome", "visit_month"])
+    for r in safety.dropna(subset=["mean_change"]).itertuples():
+        unit = outcome_label(r.outcome).rsplit("(", 1)[-1].rstrip(")")
+        name = outcome_label(r.outcome, unit=False)
+        sign = "+" if r.mean_change >= 0 else "−"
+        lines.append(
+            f"- **{name}, month {r.visit_month}** ({r.n} patients): mean change "
+            f"{sign}{format_number(abs(r.mean_change), 2)} {unit}; the data exclude a mean rise "
+            f"larger than {format_number(r.largest_rise_excluded, 2)} {unit} "
+            f"({ci_level:.0%} confidence)."
+        )
+        if r.equivalent:
+            verdict = "equivalence is shown"
+        elif r.noninferior:
+            verdict = "no rise beyond it is shown (non-inferiority), but equivalence is not"
+        else:
+            verdict = (
+                "neither equivalence nor non-inferiority is shown: "
+                "the data cannot rule out a rise of that size"
+            )
+        margin = format_number(r.margin, 2)
+        lines.append(f"  Against a margin of ±{margin} {unit} ({r.margin_spec}), {verdict}.")
+        if (r.outcome, r.visit_month) in det.index:
+            rise = float(det.loc[(r.outcome, r.visit_month), "detectable_rise"])
+            lines.append(
+                f"  With {r.n} patients, a mean rise would need to be about "
+                f"{format_number(rise, 2)} {unit} to be detected with 80% power."
+            )
+        pts = patients[
+            (patients["outcome"] == r.outcome) & (patients["visit_month"] == r.visit_month)
+        ]
+        became = int((pts["crossing"] == "became positive").sum())
+        lost = int((pts["crossing"] == "became negative").sum())
+        rose = int(pts["rose_meaningfully"].sum())
+        lines.append(
+            f"  {became} patient(s) became positive and {lost} became negative at the assay "
+            f"cut-off; {rose} rose by more than the meaningful amount."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""Safety analysis: one-sided tests, equivalence, largest rise excluded, per-patient crossings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.power import TTestPower
+
+from helpers.safety import (
+    ASSAY_CUTOFFS,
+    cutoff_table,
+    describe_safety,
+    detectable_rise,
+    parse_amount,
+    patient_changes,
+    safety_analysis,
+)
+from helpers.simulate import simulate_cohort
+from helpers.stats import paired_test
+
+
+def _known_change(n: int, change: float, sd: float, seed: int) -> pd.DataFrame:
+    """GAD antibodies at baseline and month 3 with a known mean change."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(12, 3, n).round(2)
+    after = (base + change + rng.normal(0, sd, n)).round(2)
+    ids = [f"S{i:02d}" for i in range(n)]
+    rows = [(p, 0, "gad_ab", b) for p, b in zip(ids, base, strict=True)]
+    rows += [(p, 3, "gad_ab", a) for p, a in zip(ids, after, strict=True)]
+    return pd.DataFrame(rows, columns=["patient_id", "visit_month", "outcome", "value"])
+
+
+def test_parse_amount():
+    assert parse_amount("50%", 12.0) == 6.0
+    assert parse_amount(2.5, 12.0) == 2.5
+    for bad in ("50", "half", -1, 0, "-5%"):
+        with pytest.raises(ValueError, match=r"number or a percentage|must be positive"):
+            parse_amount(bad, 12.0)
+
+
+def test_tost_equals_two_one_sided_scipy_tests():
+    m = _known_change(25, 0.4, 1.5, seed=1)
+    row = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 1.5}).iloc[0]
+    wide = m.pivot(index="patient_id", columns="visit_month", values="value")
+    d = wide[3] - wide[0]
+    p_low = stats.ttest_1samp(d, -1.5, alternative="greater").pvalue
+    p_high = stats.ttest_1samp(d, 1.5, alternative="less").pvalue
+    assert row["p_equivalence"] == pytest.approx(max(p_low, p_high))
+    assert row["p_noninferiority"] == pytest.approx(p_high)
+    assert row["p_increase"] == pytest.approx(
+        stats.ttest_rel(wide[3], wide[0], alternative="greater").pvalue
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.floats(min_value=-2, max_value=2),
+    st.floats(min_value=0.3, max_value=4),
+    st.integers(min_value=0, max_value=10**6),
+)
+def test_equivalence_is_the_interval_inside_the_margin(change, margin, seed):
+    m = _known_change(12, change, 1.0, seed)
+    row = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": margin}).iloc[0]
+    inside = -margin < row["tost_ci_low"] and row["tost_ci_high"] < margin
+    assert bool(row["equivalent"]) == inside
+    # the largest rise excluded is the upper end of the (1 - 2 alpha) interval at 95 %
+    assert row["largest_rise_excluded"] == pytest.approx(row["tost_ci_high"])
+
+
+def test_margin_decides_the_verdict_on_a_known_change():
+    m = _known_change(40, 1.0, 1.0, seed=3)
+    wide = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 3.0}).iloc[0]
+    narrow = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 0.5}).iloc[0]
+    assert wide["equivalent"]
+    assert not narrow["equivalent"]
+    percent = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": "25%"}).iloc[0]
+    base_mean = m.query("visit_month == 0")["value"].mean()
+    assert percent["margin"] == pytest.approx(0.25 * base_mean)
+
+
+def test_missing_margin_is_an_error():
+    with pytest.raises(ValueError, match="no margin given for islet_ab"):
+        safety_analysis(
+            _known_change(5, 0, 1, 0),
+            outcomes=["gad_ab", "islet_ab"],
+            visits=[3],
+            margins={"gad_ab": 1},
+        )
+
+
+def test_visits_without_pairs_are_skipped_and_small_ones_kept_empty():
+    m = _known_change(2, 0.5, 1, 0)
+    table = safety_analysis(m, outcomes=["gad_ab"], visits=[1, 3], margins={"gad_ab": 1})
+    assert table["visit_month"].tolist() == [3]
+    assert table["n"].item() == 2
+    assert np.isnan(table["p_equivalence"].item())
+
+
+def test_detectable_rise_agrees_with_statsmodels():
+    m = simulate_cohort(7, seed=5).measurements
+    row = detectable_rise(m, outcomes=["gad_ab"], visits=[3]).iloc[0]
+    expected = TTestPower().solve_power(nobs=7, alpha=0.05, power=0.8, alternative="two-sided")
+    assert row["effect_size"] == pytest.approx(expected, rel=1e-3)
+    assert row["detectable_rise"] == pytest.approx(row["effect_size"] * row["sd_change"])
+
+
+def test_patient_crossings_and_meaningful_rises():
+    m = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "b", "b", "c", "c", "d", "d", "e", "e"],
+            "visit_month": [0, 3] * 5,
+            "outcome": ["gad_ab"] * 10,
+            "value": [8.0, 12.0, 12.0, 8.0, 15.0, 16.0, 2.0, 2.5, 0.0, 0.4],
+        }
+    )
+    t = patient_changes(
+        m,
+        outcomes=["gad_ab"],
+        visits=[3],
+        cutoffs={"gad_ab": 10.0},
+        meaningful_rise={"gad_ab": "20%"},
+    )
+    t = t.set_index("patient_id")
+    assert t["crossing"].to_dict() == {
+        "a": "became positive",
+        "b": "became negative",
+        "c": "stayed positive",
+        "d": "stayed negative",
+        "e": "stayed negative",
+    }
+    assert t["rose_meaningfully"].to_dict() == {
+        "a": True,
+        "b": False,
+        "c": False,
+        "d": True,
+        "e": True,
+    }
+    absolute = patient_changes(
+        m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10.0}, meaningful_rise={"gad_ab": 3}
+    )
+    assert absolute.set_index("patient_id")["rose_meaningfully"].sum() == 1
+
+
+def test_cutoff_table_names_its_source():
+    table = cutoff_table({"gad_ab": ASSAY_CUTOFFS["gad_ab"]["cutoff"], "islet_ab": 25.0})
+    assert "WHO 97/550" in table.iloc[0]["source"]
+    assert table.iloc[1]["source"].startswith("set by the parameter set")
+
+
+def test_describe_safety_says_what_is_excluded():
+    m = _known_change(7, 1.0, 2.0, seed=8)
+    safety = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 5})
+    det = detectable_rise(m, outcomes=["gad_ab"], visits=[3])
+    pts = patient_changes(
+        m,
+        outcomes=["gad_ab"],
+        visits=[3],
+        cutoffs={"gad_ab": 10},
+        meaningful_rise={"gad_ab": "50%"},
+    )
+    text = describe_safety(safety, det, pts, 0.95)
+    upper = safety["largest_rise_excluded"].item()
+    assert f"larger than {upper:.2f} IU/mL (95% confidence)" in text
+    assert "80% power" in text
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_one_sided_paired_tests_equal_scipy(alternative):
+    x = np.array([1.0, 2.2, 3.1, 4.0, 5.3, 6.1, 7.4])
+    y = x + np.array([0.5, -0.2, 0.9, 1.3, 0.1, 0.7, -0.4])
+    assert paired_test(x, y, "paired_t", alternative)["p_val"].item() == pytest.approx(
+        stats.ttest_rel(y, x, alternative=alternative).pvalue
+    )
+    assert paired_test(x, y, "wilcoxon_exact", alternative)["p_val"].item() == pytest.approx(
+        stats.wilcoxon(y - x, alternative=alternative, method="exact").pvalue
+    )
+    with pytest.raises(ValueError, match="alternative must be"):
+        paired_test(x, y, "paired_t", "up")
