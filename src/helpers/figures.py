@@ -8,6 +8,7 @@ the same notebook does not also show.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,6 +27,7 @@ __all__ = [
     "patient_antibody_figure",
     "plot_age_by_sex",
     "plot_changes",
+    "plot_patient_antibodies",
     "plot_reachability",
     "plot_trajectories",
     "plot_treatment_by_patient",
@@ -402,6 +404,17 @@ def plot_changes(
     return ax
 
 
+def _outcome_panels(outcomes: list[str], draw: Callable[[str, Axes], object]) -> Figure:
+    """Lay out one panel per outcome, titled with its name, and draw each."""
+    fig, axes = plt.subplots(
+        1, len(outcomes), figsize=(4.4 * len(outcomes), 3.8), layout="constrained", squeeze=False
+    )
+    for ax, code in zip(axes[0], outcomes, strict=True):
+        draw(code, ax)
+        ax.set_title(outcome_label(code, unit=False))
+    return fig
+
+
 def trajectories_figure(data: pd.DataFrame, means: pd.DataFrame, outcomes: list[str]) -> Figure:
     """One trajectory panel per outcome (:func:`plot_trajectories`).
 
@@ -422,13 +435,9 @@ def trajectories_figure(data: pd.DataFrame, means: pd.DataFrame, outcomes: list[
     >>> len(trajectories_figure(m, visit_means_ci(m), ["hba1c", "leptin"]).axes)
     2
     """
-    fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(4.2 * len(outcomes), 3.6), layout="constrained", squeeze=False
+    return _outcome_panels(
+        outcomes, lambda code, ax: plot_trajectories(data, means, outcome=code, ax=ax)
     )
-    for ax, code in zip(axes[0], outcomes, strict=True):
-        plot_trajectories(data, means, outcome=code, ax=ax)
-        ax.set_title(outcome_label(code).split(" (")[0])
-    return fig
 
 
 def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: list[str]) -> Figure:
@@ -452,13 +461,9 @@ def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: l
     >>> len(changes_figure(change_from_baseline(m), cmp, ["hba1c"]).axes)
     1
     """
-    fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(4.2 * len(outcomes), 3.6), layout="constrained", squeeze=False
+    return _outcome_panels(
+        outcomes, lambda code, ax: plot_changes(changes, comparisons, outcome=code, ax=ax)
     )
-    for ax, code in zip(axes[0], outcomes, strict=True):
-        plot_changes(changes, comparisons, outcome=code, ax=ax)
-        ax.set_title(outcome_label(code).split(" (")[0])
-    return fig
 
 
 def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -583,35 +588,65 @@ def patient_antibody_figure(
     >>> len(patient_antibody_figure(t, {"gad_ab": 10.0}, ["gad_ab"]).axes)
     1
     """
-    colours = {
-        "became positive": "#c4452b",
-        "became negative": "#2a7f62",
-        "stayed positive": "#7a7a7a",
-        "stayed negative": "#b5b5b5",
-    }
-    fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(4.6 * len(outcomes), 3.8), layout="constrained", squeeze=False
+    return _outcome_panels(
+        outcomes,
+        lambda code, ax: plot_patient_antibodies(
+            patients, cutoff=cutoffs[code], outcome=code, ax=ax
+        ),
     )
-    for ax, code in zip(axes[0], outcomes, strict=True):
-        sub = patients[patients["outcome"] == code]
-        for kind, colour in colours.items():
-            part = sub[sub["crossing"] == kind]
-            for i, r in enumerate(part.itertuples()):
-                ax.plot(
-                    [0, r.visit_month],
-                    [r.baseline_value, r.value],
-                    color=colour,
-                    marker="o",
-                    linestyle="--" if r.rose_meaningfully else "-",
-                    label=kind if i == 0 else None,
-                )
-        ax.axhline(cutoffs[code], color="black", linewidth=0.9, linestyle=":", label="cut-off")
-        visits = sorted(set(sub["visit_month"]))
-        ax.set_xticks([0, *visits])
-        ax.set(
-            xlabel="Months after infusion (dashed: meaningful rise)",
-            ylabel=outcome_label(code),
-            title=outcome_label(code, unit=False),
-        )
-        ax.legend(loc="best", frameon=False, fontsize=7)
-    return fig
+
+
+_CROSSING_COLOURS = {
+    "became positive": "#c4452b",
+    "became negative": "#2a7f62",
+    "stayed positive": "#7a7a7a",
+    "stayed negative": "#b5b5b5",
+}
+
+
+def plot_patient_antibodies(
+    patients: pd.DataFrame, *, cutoff: float, outcome: str, ax: Axes | None = None
+) -> Axes:
+    """Each patient's antibody level, baseline to follow-up, coloured by cut-off crossing.
+
+    Dashed lines mark rises larger than the meaningful amount.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        From :func:`helpers.safety.patient_changes` (drawn as is).
+    cutoff : float
+        The assay's positivity cut-off, drawn as a dotted line.
+    outcome : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "patient_id": ["a"],
+    ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
+    ...     "rose_meaningfully": [True]})
+    >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab").get_ylabel()
+    'GAD antibodies (IU/mL)'
+    """
+    ax = ax or plt.gca()
+    sub = patients[patients["outcome"] == outcome]
+    for kind, colour in _CROSSING_COLOURS.items():
+        part = sub[sub["crossing"] == kind]
+        for i, r in enumerate(part.itertuples()):
+            ax.plot(
+                [0, r.visit_month],
+                [r.baseline_value, r.value],
+                color=colour,
+                marker="o",
+                linestyle="--" if r.rose_meaningfully else "-",
+                label=kind if i == 0 else None,
+            )
+    ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label="cut-off")
+    ax.set_xticks([0, *sorted(set(sub["visit_month"]))])
+    ax.set(xlabel="Months after infusion (dashed: meaningful rise)", ylabel=outcome_label(outcome))
+    ax.legend(loc="best", frameon=False, fontsize=7)
+    return ax

@@ -33,7 +33,6 @@ __all__ = [
     "adjust_pvalues",
     "change_from_baseline",
     "compare_to_baseline",
-    "compare_visits",
     "comparison_table",
     "describe_visits",
     "hba1c_mmol_mol",
@@ -41,6 +40,7 @@ __all__ = [
     "mixed_model",
     "omnibus_tests",
     "outcome_label",
+    "outcome_pairs",
     "rank_biserial",
     "reproduce_reported",
     "summarise_comparisons",
@@ -106,10 +106,10 @@ def describe_visits(
     return table.reset_index()
 
 
-def compare_visits(
-    measurements: pd.DataFrame, outcome: str, visit: int, baseline: int, test: str
+def outcome_pairs(
+    measurements: pd.DataFrame, outcome: str, visit: int, baseline: int
 ) -> pd.DataFrame:
-    """Compare one outcome between a follow-up visit and baseline, paired by patient.
+    """Pair one outcome's values at a visit with baseline, patients with both only.
 
     Parameters
     ----------
@@ -118,34 +118,24 @@ def compare_visits(
     outcome : str
     visit, baseline : int
         Visit months.
-    test : str
-        A key of :data:`helpers.stats.PAIRED_TESTS`.
 
     Returns
     -------
     pandas.DataFrame
-        One row: ``outcome``, ``visit_month``, ``baseline``, ``test``, ``n``
-        (patients with both visits), ``n_used``, ``statistic``, ``p_val``,
-        ``mean_change``.
+        Indexed by patient, columns ``before`` (baseline) and ``after``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> m = pd.DataFrame({"patient_id": list("aabbcc"), "visit_month": [0, 1] * 3,
-    ...                   "outcome": ["hba1c"] * 6, "value": [9, 8, 10, 9.5, 8, 7.9]})
-    >>> compare_visits(m, "hba1c", 1, 0, "paired_t")[["n", "mean_change"]].round(2).values.tolist()
-    [[3.0, -0.53]]
+    >>> m = pd.DataFrame({"patient_id": list("aabbc"), "visit_month": [0, 1, 0, 1, 0],
+    ...                   "outcome": ["hba1c"] * 5, "value": [9, 8, 10, 9.5, 8]})
+    >>> outcome_pairs(m, "hba1c", 1, 0).index.tolist()
+    ['a', 'b']
     """
     data = measurements[measurements["outcome"] == outcome]
-    pairs = paired_values(
+    return paired_values(
         data, dv="value", within="visit_month", subject="patient_id", before=baseline, after=visit
     )
-    result = paired_test(pairs["before"], pairs["after"], test)
-    result.insert(0, "baseline", baseline)
-    result.insert(0, "visit_month", visit)
-    result.insert(0, "outcome", outcome)
-    result["mean_change"] = float((pairs["after"] - pairs["before"]).mean())
-    return result
 
 
 def reproduce_reported(
@@ -191,15 +181,7 @@ def reproduce_reported(
             n = int(summary.loc[(r.variable, r.visit), "n"])
             value = float(summary.loc[(r.variable, r.visit), r.statistic])
         elif r.statistic == "p_value":
-            data = measurements[measurements["outcome"] == r.variable]
-            pairs = paired_values(
-                data,
-                dv="value",
-                within="visit_month",
-                subject="patient_id",
-                before=r.reference_visit,
-                after=r.visit,
-            )
+            pairs = outcome_pairs(measurements, r.variable, r.visit, r.reference_visit)
             n = len(pairs)
             if n >= 2:
                 value = float(paired_test(pairs["before"], pairs["after"], test)["p_val"].iloc[0])
@@ -587,14 +569,7 @@ def compare_to_baseline(
         present = sorted(set(sub["visit_month"]) - {baseline})
         wanted = [v for v in (visits if visits is not None else present) if v != baseline]
         for visit in wanted:
-            pairs = paired_values(
-                sub,
-                dv="value",
-                within="visit_month",
-                subject="patient_id",
-                before=baseline,
-                after=visit,
-            )
+            pairs = outcome_pairs(sub, code, visit, baseline)
             before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
             for analysis, test in (("primary", primary), ("sensitivity", sensitivity)):
                 if test is None:

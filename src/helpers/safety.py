@@ -29,9 +29,9 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from helpers.outcomes import outcome_label
+from helpers.outcomes import outcome_label, outcome_pairs
 from helpers.precision import format_number
-from helpers.stats import paired_test, paired_values
+from helpers.stats import paired_test
 
 __all__ = [
     "ASSAY_CUTOFFS",
@@ -133,13 +133,6 @@ def parse_amount(spec: float | int | str, reference: float) -> float:
     return value
 
 
-def _pairs(measurements: pd.DataFrame, outcome: str, visit: int, baseline: int) -> pd.DataFrame:
-    sub = measurements[measurements["outcome"] == outcome]
-    return paired_values(
-        sub, dv="value", within="visit_month", subject="patient_id", before=baseline, after=visit
-    )
-
-
 def safety_analysis(
     measurements: pd.DataFrame,
     *,
@@ -203,7 +196,7 @@ def safety_analysis(
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = _pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, code, visit, baseline)
             n = len(pairs)
             if n == 0:  # no patient measured at both visits: nothing to say here
                 continue
@@ -305,7 +298,7 @@ def detectable_rise(
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = _pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, code, visit, baseline)
             n = len(pairs)
             if n < 3:
                 continue
@@ -379,7 +372,7 @@ def patient_changes(
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = _pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, code, visit, baseline)
             for pid, r in pairs.iterrows():
                 before_pos, after_pos = r["before"] >= cut, r["after"] >= cut
                 crossing = {

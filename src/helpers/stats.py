@@ -85,6 +85,17 @@ def _as_array(x: Sequence[float] | np.ndarray | pd.Series, name: str) -> np.ndar
     return arr
 
 
+def _checked_pair(
+    before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, test: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a paired test's name and inputs; return both as float arrays."""
+    _check_test(test, PAIRED_TESTS)
+    b, a = _as_array(before, "before"), _as_array(after, "after")
+    if len(b) != len(a):
+        raise ValueError(f"before and after differ in length ({len(b)} and {len(a)})")
+    return b, a
+
+
 def _has_ties(values: np.ndarray) -> bool:
     return len(np.unique(values)) < len(values)
 
@@ -161,11 +172,7 @@ def paired_p(
     >>> bool(paired_p(x, y, "paired_t") == stats.ttest_rel(y, x).pvalue)
     True
     """
-    _check_test(test, PAIRED_TESTS)
-    b, a = _as_array(before, "before"), _as_array(after, "after")
-    if len(b) != len(a):
-        raise ValueError(f"before and after differ in length ({len(b)} and {len(a)})")
-    return _paired(b, a, test)[2]
+    return _paired(*_checked_pair(before, after, test), test)[2]
 
 
 def paired_test(
@@ -205,12 +212,9 @@ def paired_test(
     >>> row[["statistic", "p_val"]].round(5).values.tolist()
     [[40.0, 0.03906]]
     """
-    _check_test(test, PAIRED_TESTS)
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
-    b, a = _as_array(before, "before"), _as_array(after, "after")
-    if len(b) != len(a):
-        raise ValueError(f"before and after differ in length ({len(b)} and {len(a)})")
+    b, a = _checked_pair(before, after, test)
     n_used, statistic, p = _paired(b, a, test, alternative)
     return pd.DataFrame(
         [{"test": test, "n": len(b), "n_used": n_used, "statistic": statistic, "p_val": p}]
