@@ -58,6 +58,7 @@ __all__ = [
     "REPORTS_DIR",
     "NotebookResult",
     "ParameterSet",
+    "combine_failures",
     "declared_parameters",
     "discover_notebooks",
     "execute_notebook",
@@ -345,6 +346,37 @@ def _execute_all(
     return sorted(results, key=lambda r: r.notebook)
 
 
+def combine_failures(errors: Sequence[NotebookExecutionError], kept_in: Path) -> HelpersError:
+    """Merge several notebooks' failures into one error, saying each distinct cause once.
+
+    Parameters
+    ----------
+    errors : sequence of NotebookExecutionError
+    kept_in : Path
+        Where the failed notebooks are kept.
+
+    Returns
+    -------
+    HelpersError
+
+    Examples
+    --------
+    >>> e = [NotebookExecutionError(f"0{i}_x.ipynb", 5, 3, "ValueError: bad") for i in (1, 2)]
+    >>> print(combine_failures(e, Path("reports/default.failed")))
+    2 notebooks failed: 01_x.ipynb (cell 5), 02_x.ipynb (cell 5)
+    ValueError: bad
+    The failed notebooks are kept in reports/default.failed
+    """
+    causes: dict[str, list[str]] = {}
+    for e in errors:
+        causes.setdefault(e.error, []).append(f"{e.notebook} (cell {e.cell})")
+    parts = [
+        f"{len(where)} notebook{'s' if len(where) > 1 else ''} failed: {', '.join(where)}\n{cause}"
+        for cause, where in causes.items()
+    ]
+    return HelpersError("\n\n".join(parts) + f"\nThe failed notebooks are kept in {kept_in}")
+
+
 def _render_html(executed: Path) -> Path:
     html_path = executed.with_suffix(".html")
     # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
@@ -416,7 +448,7 @@ def run(
                 if r.error is not None and r.output.exists():
                     shutil.move(r.output, failed_dir / r.output.name)
                     r.error.kept_at = str(failed_dir / r.output.name)
-            raise (errors[0] if len(errors) == 1 else HelpersError("\n\n".join(map(str, errors))))
+            raise (errors[0] if len(errors) == 1 else combine_failures(errors, failed_dir))
         for r in results:
             _render_html(r.output)
         previous = reports / f".{pset.name}.previous-{os.getpid()}"
