@@ -49,8 +49,10 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
+# Bound to localhost; --allow-root only where the user is root (containers, CI machines).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=.
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=. \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m helpers.run --refresh-in-place
