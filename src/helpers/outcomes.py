@@ -87,11 +87,7 @@ def describe_visits(
     >>> describe_visits(m)[["n", "mean", "sd"]].round(3).values.tolist()
     [[2.0, 8.5, 0.707]]
     """
-    data = measurements
-    if outcomes is not None:
-        data = data[data["outcome"].isin(outcomes)]
-    if visits is not None:
-        data = data[data["visit_month"].isin(visits)]
+    data = _select(measurements, outcomes, visits)
     grouped = data.groupby(["outcome", "visit_month"], sort=True)["value"]
     table = grouped.agg(
         n="count",

@@ -212,8 +212,9 @@ def safety_analysis(
             before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
             d = after - before
             margin = parse_amount(margins[code], float(base_values["value"].mean()))
-            two_sided = stats.ttest_1samp(d, 0.0).confidence_interval(ci_level)
-            tost_ci = stats.ttest_1samp(d, 0.0).confidence_interval(1 - 2 * alpha)
+            change = stats.ttest_1samp(d, 0.0)
+            two_sided = change.confidence_interval(ci_level)
+            tost_ci = change.confidence_interval(1 - 2 * alpha)
             p_tost = float(
                 pg.tost(after, before, bound=margin, paired=True)["pval"].iloc[0]
             )  # pingouin names it pval
