@@ -12,14 +12,22 @@ such as ``p > 0,05``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 __all__ = [
     "PRECISION_RULES",
     "format_mean_sd",
     "format_number",
+    "format_p",
+    "format_percent",
     "matches_reported",
+    "p_phrase",
     "range_meets_reported",
+    "recording_decimals",
     "reported_interval",
+    "round_to_recording",
 ]
 
 #: How a printed figure relates to the value behind it.
@@ -197,3 +205,132 @@ def format_mean_sd(mean: float, sd: float, decimals: int = 1, *, comma: bool = F
     return (
         f"{format_number(mean, decimals, comma=comma)} ± {format_number(sd, decimals, comma=comma)}"
     )
+
+
+def format_p(p: float) -> str:
+    """Print a p-value for a reader: three decimals, or ``< 0.001``; ``–`` when missing.
+
+    Parameters
+    ----------
+    p : float
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_p(0.04494), format_p(0.0004), format_p(float("nan"))
+    ('0.045', '< 0.001', '–')
+    """
+    if p is None or math.isnan(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_phrase(p: float) -> str:
+    """Write a p-value into a sentence: ``p = 0.045`` or ``p < 0.001``.
+
+    Parameters
+    ----------
+    p : float
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> p_phrase(0.04494), p_phrase(0.0001)
+    ('p = 0.045', 'p < 0.001')
+    """
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def format_percent(fraction: float) -> str:
+    """Print a level such as a confidence level or power as a percentage, with no false digits.
+
+    Parameters
+    ----------
+    fraction : float
+        Between 0 and 1.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_percent(0.95), format_percent(0.975), format_percent(0.8)
+    ('95%', '97.5%', '80%')
+    """
+    return f"{round(100 * fraction, 6):g}%"
+
+
+def recording_decimals(values: Sequence[float] | np.ndarray, max_decimals: int = 6) -> int | None:
+    """Infer how many decimals values were recorded to: the fewest that represent them all.
+
+    A value recorded to ``d`` decimals is a whole multiple of ``10^-d`` up to
+    binary floating-point error (relative 1e-9 here, far below any recording
+    precision and far above double rounding error).
+
+    Parameters
+    ----------
+    values : array-like of float
+        Missing values are ignored.
+    max_decimals : int, default 6
+        Values that need more decimals than this are taken as unrounded
+        (continuous), and ``None`` is returned.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> recording_decimals([9.7, 9.6, 8.25]), recording_decimals([58, 47])
+    (2, 0)
+    >>> recording_decimals([1 / 3]) is None
+    True
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    for d in range(max_decimals + 1):
+        scaled = x * 10.0**d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return None
+
+
+def round_to_recording(
+    differences: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray
+) -> np.ndarray:
+    """Round differences of recorded values to the values' recording precision.
+
+    ``9.7 − 9.6`` and ``8.3 − 8.2`` are both 0.1 on paper but differ in binary
+    floating point (0.09999999999999964 and 0.10000000000000142), so a rank
+    test would rank true ties as different values and might miss a zero.
+    Rounding the differences to the decimals the values were recorded to
+    (:func:`recording_decimals`) restores the ties and zeros; values that are
+    not on a recording grid are left as they are.
+
+    Parameters
+    ----------
+    differences : array-like of float
+    values : array-like of float
+        The values the differences were taken from.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> d = np.array([9.7 - 9.6, 8.3 - 8.2])
+    >>> bool(d[0] == d[1]), bool(np.unique(round_to_recording(d, [9.7, 9.6, 8.3, 8.2])).size == 1)
+    (False, True)
+    """
+    d = np.asarray(differences, dtype=float)
+    decimals = recording_decimals(values)
+    return d if decimals is None else np.round(d, decimals)
