@@ -447,7 +447,9 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
     if not hit.empty:
         simplest = hit.sort_values(["zeros", "tied"], kind="stable").iloc[0]
         values = sorted(set(hit["p"].round(6)))
-        shown = ", ".join(_p_text(v) for v in values[:6]) + (" …" if len(values) > 6 else "")
+        shown = ", ".join(_p_text(v) for v in values[:6])
+        if len(values) > 6:
+            shown += f" and {len(values) - 6} more up to {_p_text(values[-1])}"
         nearest = min(values, key=lambda v: abs(v - c.p.value))
         return {
             "reachable": True,

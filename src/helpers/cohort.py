@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from helpers.data import Cohort
 from helpers.precision import format_mean_sd, format_number, matches_reported
-from helpers.schema import OUTCOMES, VISIT_MONTHS
+from helpers.schema import OUTCOMES, VISIT_MONTHS, outcome
 
 __all__ = [
     "COHORT_VARIABLES",
@@ -157,41 +159,47 @@ def table_one(patients: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
     return pd.DataFrame({f"All patients (n = {n})": rows}).rename_axis("Characteristic")
 
 
-def visit_completeness(cohort: Cohort, outcomes: list[str] | None = None) -> pd.DataFrame:
+def visit_completeness(
+    cohort: Cohort,
+    outcomes: Sequence[str] | None = None,
+    *,
+    visits: Sequence[int] = VISIT_MONTHS,
+) -> pd.DataFrame:
     """Count, for each outcome and visit, the patients with a measurement.
+
+    Every cell is looked up by its (outcome code, visit) key, never placed by
+    position, so the labels cannot drift from the counts.
 
     Parameters
     ----------
     cohort : Cohort
-    outcomes : list of str, optional
-        Outcome codes to show; default, all.
+    outcomes : sequence of str, optional
+        Outcome codes to show, in this order; default, every outcome of the
+        data dictionary in its order.
+    visits : sequence of int, default every study visit
+        Visit months, one column each.
 
     Returns
     -------
     pandas.DataFrame
-        Index: outcome label; columns: ``month 0`` … ``month 3``; cells
+        Index: outcome label; columns ``month 0`` … ``month 3``; cells
         ``"k/N"`` with N the number of patients.
 
     Examples
     --------
     >>> from helpers.data import load_cohort
-    >>> visit_completeness(load_cohort("data/standin")).shape
-    (5, 4)
+    >>> t = visit_completeness(load_cohort("data/standin"), ["islet_ab", "insulin_dose"])
+    >>> t.to_dict("index")["Daily insulin dose"]
+    {'month 0': '7/7', 'month 1': '7/7', 'month 2': '0/7', 'month 3': '0/7'}
     """
     n = len(cohort.patients)
-    shown = [o for o in OUTCOMES if outcomes is None or o.code in outcomes]
-    counts = (
-        cohort.measurements.groupby(["outcome", "visit_month"])["patient_id"]
-        .nunique()
-        .reindex(pd.MultiIndex.from_product([[o.code for o in shown], VISIT_MONTHS]))
-        .fillna(0)
-        .astype(int)
-        .unstack()
-    )
-    table = counts.map(lambda k: f"{k}/{n}")
-    table.index = [o.label for o in shown]
-    table.columns = [f"month {m}" for m in table.columns]
-    return table.rename_axis("Outcome")
+    codes = [o.code for o in OUTCOMES] if outcomes is None else list(outcomes)
+    counts = cohort.measurements.groupby(["outcome", "visit_month"])["patient_id"].nunique()
+    rows = {
+        outcome(code).label: {f"month {v}": f"{int(counts.get((code, v), 0))}/{n}" for v in visits}
+        for code in codes
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Outcome")
 
 
 def visit_schedule(cohort: Cohort, reported: pd.DataFrame) -> pd.DataFrame:

@@ -20,31 +20,45 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from helpers.precision import format_mean_sd, format_number, matches_reported
+from helpers.precision import (
+    format_mean_sd,
+    format_number,
+    format_p,
+    format_percent,
+    matches_reported,
+    round_to_recording,
+)
 from helpers.schema import OUTCOMES
-from helpers.stats import PAIRED_TESTS, paired_test, paired_values
+from helpers.stats import PAIRED_TESTS, hedges_g_av, paired_test, paired_values
 
 __all__ = [
+    "EFFECT_NAMES",
     "HBA1C_IFCC",
+    "MIXED_MODEL_METHOD",
+    "MULTIPLICITY_FAMILIES",
     "MULTIPLICITY_METHODS",
     "REMISSION_IDAA1C",
     "abstract_format_table",
     "add_hba1c_ifcc",
+    "adjust_family",
     "adjust_pvalues",
     "change_from_baseline",
     "compare_to_baseline",
     "comparison_table",
     "describe_visits",
+    "family_label",
     "hba1c_mmol_mol",
     "idaa1c",
     "mixed_model",
     "omnibus_tests",
     "outcome_label",
     "outcome_pairs",
+    "plural",
     "rank_biserial",
     "reproduce_reported",
     "summarise_comparisons",
     "summary_table",
+    "untested_comparisons",
     "visit_means_ci",
 ]
 
@@ -55,6 +69,12 @@ HBA1C_IFCC = "hba1c_mmol_mol"
 REMISSION_IDAA1C = 9.0
 #: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
 MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
+#: How a multiplicity family is defined (see :func:`adjust_pvalues`).
+MULTIPLICITY_FAMILIES = ("planned", "tested")
+_OMNIBUS_NAMES = {
+    "friedman": "Friedman test",
+    "rm_anova": "repeated-measures ANOVA (Greenhouse–Geisser p with 3+ visits)",
+}
 _DERIVED_LABELS = {HBA1C_IFCC: ("HbA1c (IFCC)", "mmol/mol")}
 
 
@@ -351,38 +371,43 @@ def summary_table(
 
 
 def change_from_baseline(
-    measurements: pd.DataFrame, baseline: int = 0, outcomes: Sequence[str] | None = None
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str] | None = None,
+    baseline: int = 0,
 ) -> pd.DataFrame:
     """Compute each patient's change from baseline at every later visit.
 
     Parameters
     ----------
     measurements : pandas.DataFrame
-    baseline : int, default 0
     outcomes : sequence of str, optional
+    baseline : int, default 0
 
     Returns
     -------
     pandas.DataFrame
         ``patient_id``, ``outcome``, ``visit_month``, ``baseline_value``,
-        ``value``, ``change``, ``percent_change``; only patients measured at
-        baseline and at that visit.
+        ``value``, ``change``, ``percent_change``, ``note``; only patients
+        measured at baseline and at that visit. A percent change from a
+        baseline of zero is undefined: it is left missing and ``note`` says why.
 
     Examples
     --------
-    >>> m = pd.DataFrame({"patient_id": ["a", "a"], "visit_month": [0, 1],
-    ...                   "outcome": ["hba1c", "hba1c"], "value": [10.0, 9.0]})
+    >>> m = pd.DataFrame({"patient_id": ["a", "a", "b", "b"], "visit_month": [0, 1, 0, 1],
+    ...                   "outcome": ["gad_ab"] * 4, "value": [10.0, 9.0, 0.0, 2.0]})
     >>> change_from_baseline(m)[["change", "percent_change"]].values.tolist()
-    [[-1.0, -10.0]]
+    [[-1.0, -10.0], [2.0, nan]]
     """
     data = _select(measurements, outcomes, None)
     base = data[data["visit_month"] == baseline][["patient_id", "outcome", "value"]]
     later = data[data["visit_month"] != baseline]
     merged = later.merge(base, on=["patient_id", "outcome"], suffixes=("", "_base"))
     merged = merged.rename(columns={"value_base": "baseline_value"})
-    merged["change"] = merged["value"] - merged["baseline_value"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        merged["percent_change"] = 100 * merged["change"] / merged["baseline_value"]
+    merged["change"] = round_to_recording(merged["value"] - merged["baseline_value"], data["value"])
+    zero = merged["baseline_value"] == 0
+    merged["percent_change"] = (100 * merged["change"] / merged["baseline_value"]).where(~zero)
+    merged["note"] = np.where(zero, "baseline is zero: percent change undefined", "")
     columns = [
         "patient_id",
         "outcome",
@@ -391,6 +416,7 @@ def change_from_baseline(
         "value",
         "change",
         "percent_change",
+        "note",
     ]
     return (
         merged[columns].sort_values(["outcome", "visit_month", "patient_id"]).reset_index(drop=True)
@@ -401,7 +427,8 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
     """Matched-pairs rank-biserial correlation of after − before (Kerby 2014).
 
     ``(W+ − W−) / (W+ + W−)`` over the non-zero differences: +1 when every
-    patient rose, −1 when every patient fell.
+    patient rose, −1 when every patient fell. Differences are rounded to the
+    values' recording precision first, so true ties share their rank.
 
     Parameters
     ----------
@@ -417,7 +444,8 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
     >>> rank_biserial(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 2.5]))
     0.6666666666666666
     """
-    d = np.asarray(after, float) - np.asarray(before, float)
+    b, a = np.asarray(before, float), np.asarray(after, float)
+    d = round_to_recording(a - b, np.concatenate([b, a]))
     d = d[d != 0]
     if len(d) == 0:
         return math.nan
@@ -429,7 +457,7 @@ def _effect_and_change(
     before: np.ndarray, after: np.ndarray, test: str, ci_level: float, n_boot: int, seed: int
 ) -> dict[str, object]:
     n = len(before)
-    d = after - before
+    d = round_to_recording(after - before, np.concatenate([before, after]))
     nan = math.nan
     if test == "paired_t":
         out: dict[str, object] = {"effect_size": "hedges_g_av", "change": "mean change"}
@@ -443,16 +471,13 @@ def _effect_and_change(
                 "change_ci_low": nan,
                 "change_ci_high": nan,
             }
-        g = float(pg.compute_effsize(after, before, paired=True, eftype="hedges"))
-        g_ci = pg.compute_esci(
-            stat=g, nx=n, ny=n, paired=True, eftype="hedges", confidence=ci_level, decimals=10
-        )
+        g = hedges_g_av(before, after, ci_level=ci_level)
         m_ci = stats.ttest_rel(after, before).confidence_interval(ci_level)
         return {
             **out,
-            "effect": g,
-            "effect_ci_low": float(g_ci[0]),
-            "effect_ci_high": float(g_ci[1]),
+            "effect": g["g"],
+            "effect_ci_low": g["ci_low"],
+            "effect_ci_high": g["ci_high"],
             "change_estimate": float(d.mean()),
             "change_ci_low": float(m_ci.low),
             "change_ci_high": float(m_ci.high),
@@ -529,13 +554,15 @@ def compare_to_baseline(
         One row per outcome × visit × analysis: ``outcome``, ``visit_month``,
         ``baseline``, ``analysis`` (primary / sensitivity), ``test``, ``n``
         (patients with both visits), ``n_used``, ``statistic``, ``p_val``,
-        ``effect_size`` (``hedges_g_av``: pingouin's paired Hedges g, the mean
-        change over the root mean square of the two SDs, small-sample
-        corrected, CI from its normal approximation; ``rank_biserial``: with a
-        seeded percentile bootstrap CI), ``effect``, ``effect_ci_low``,
+        ``effect_size`` (``hedges_g_av``: Hedges' g_av, the mean change over
+        the root mean square of the two SDs, small-sample corrected, with the
+        Algina–Keselman (2003) noncentral-t interval for δ_av, see
+        :func:`helpers.stats.hedges_g_av`; ``rank_biserial``: with a seeded
+        percentile bootstrap CI), ``effect``, ``effect_ci_low``,
         ``effect_ci_high``, ``change`` (mean change with its t CI for the
         t-test; median change with a bootstrap CI otherwise),
-        ``change_estimate``, ``change_ci_low``, ``change_ci_high``. A visit
+        ``change_estimate``, ``change_ci_low``, ``change_ci_high``,
+        ``ci_level``. A visit
         with fewer than two patients measured at both visits gets a row with
         ``n`` and missing results.
 
@@ -577,6 +604,7 @@ def compare_to_baseline(
                     "analysis": analysis,
                     "test": test,
                     "n": len(pairs),
+                    "ci_level": ci_level,
                 }
                 if len(pairs) >= 2:
                     res = paired_test(before, after, test).iloc[0]
@@ -605,61 +633,192 @@ def compare_to_baseline(
         "change_estimate",
         "change_ci_low",
         "change_ci_high",
+        "ci_level",
     ]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
-def adjust_pvalues(table: pd.DataFrame, method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+def adjust_family(
+    p_values: Sequence[float] | pd.Series, *, method: str, planned: int
+) -> np.ndarray:
+    """Adjust one family's p-values for multiplicity, counting comparisons that were not made.
+
+    A family is fixed before the data are seen: for example every outcome at
+    every planned follow-up visit. A planned comparison that could not be made
+    (no patient measured at both visits) still belongs to it; it is counted as
+    a hypothesis that is not rejected (p = 1), so the family's size does not
+    depend on which visits happen to have data. For Holm, Bonferroni and
+    Benjamini–Hochberg this is exactly the procedure with ``planned``
+    hypotheses.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        The family's p-values; missing ones are comparisons that were not made.
+    method : {"holm", "bonferroni", "fdr_bh", "hommel", "none"}
+        statsmodels ``multipletests`` method; "none" returns the raw p.
+    planned : int
+        The size of the family (at least the number of p-values given).
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, missing where the input was missing.
+
+    Examples
+    --------
+    >>> adjust_family([0.01, 0.04, float("nan")], method="holm", planned=3).round(2).tolist()
+    [0.03, 0.08, nan]
+    >>> adjust_family([0.01, 0.04], method="bonferroni", planned=9).round(2).tolist()
+    [0.09, 0.36]
+    """
+    if method not in MULTIPLICITY_METHODS:
+        raise ValueError(f"method must be one of {', '.join(MULTIPLICITY_METHODS)}, got {method!r}")
+    p = np.asarray(p_values, dtype=float)
+    ok = ~np.isnan(p)
+    if planned < len(p):
+        raise ValueError(f"planned family size {planned} is smaller than the {len(p)} p-values")
+    out = np.full(len(p), np.nan)
+    if not ok.any():
+        return out
+    if method == "none":
+        out[ok] = p[ok]
+        return out
+    padded = np.concatenate([p[ok], np.ones(planned - len(p) + int((~ok).sum()))])
+    out[ok] = multipletests(padded, method=method)[1][: int(ok.sum())]
+    return out
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """Count something in words: ``1 outcome``, ``3 outcomes``.
+
+    Parameters
+    ----------
+    n : int
+    singular : str
+    plural_form : str, optional
+        Default, ``singular + "s"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> plural(1, "comparison"), plural(2, "antibody", "antibodies")
+    ('1 comparison', '2 antibodies')
+    """
+    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
+    """Name a multiplicity family for the reader, beside the p-values it adjusts.
+
+    Parameters
+    ----------
+    method : str
+        The adjustment (``"none"`` for unadjusted).
+    planned, tested : int
+        Comparisons in the family, and how many of them could be made.
+    what : str
+        What the family is, e.g. ``"primary tests: 3 outcomes × 3 follow-up visits"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> family_label(method="holm", planned=9, tested=3, what="3 outcomes × 3 visits")
+    'holm over 9 comparisons (3 outcomes × 3 visits; 6 without data count as not rejected)'
+    """
+    if method == "none":
+        return f"unadjusted ({what})"
+    untested = planned - tested
+    extra = f"; {untested} without data count as not rejected" if untested else ""
+    return f"{method} over {plural(planned, 'comparison')} ({what}{extra})"
+
+
+def adjust_pvalues(
+    table: pd.DataFrame,
+    *,
+    method: str = "holm",
+    alpha: float = 0.05,
+    family: str = "planned",
+) -> pd.DataFrame:
     """Add multiplicity-adjusted p-values, one family per analysis (primary, sensitivity).
 
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`compare_to_baseline` (columns ``analysis`` and ``p_val``).
+        From :func:`compare_to_baseline`: one row per outcome × planned
+        follow-up visit × analysis, with ``p_val`` missing where the comparison
+        could not be made.
     method : {"holm", "bonferroni", "fdr_bh", "hommel", "none"}, default "holm"
         Passed to statsmodels ``multipletests``; "none" copies the raw p.
     alpha : float, default 0.05
+    family : {"planned", "tested"}, default "planned"
+        ``"planned"``: every row of the analysis is in the family (every
+        outcome at every planned follow-up visit), and comparisons without data
+        count as not rejected (:func:`adjust_family`), so the family does not
+        shrink when visits are missing. ``"tested"``: only the comparisons
+        that could be made.
 
     Returns
     -------
     pandas.DataFrame
-        The table with ``p_adj`` and ``significant`` (p_adj < alpha); rows
-        without a p-value stay missing.
+        The table with ``p_adj``, ``significant`` (p_adj < alpha; missing
+        without a p-value) and ``family`` (what each adjusted p was adjusted
+        over, in words).
 
     Raises
     ------
     ValueError
-        For an unknown method.
+        For an unknown method or family.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"analysis": ["primary"] * 3, "p_val": [0.01, 0.04, 0.03]})
+    >>> t = pd.DataFrame({"outcome": ["a", "b", "c", "d"], "analysis": ["primary"] * 4,
+    ...                   "p_val": [0.01, 0.04, 0.03, float("nan")]})
     >>> adjust_pvalues(t)["p_adj"].round(2).tolist()
-    [0.03, 0.06, 0.06]
+    [0.04, 0.09, 0.09, nan]
+    >>> adjust_pvalues(t, family="tested")["p_adj"].round(2).tolist()
+    [0.03, 0.06, 0.06, nan]
     """
-    if method not in MULTIPLICITY_METHODS:
-        raise ValueError(f"method must be one of {', '.join(MULTIPLICITY_METHODS)}, got {method!r}")
+    if family not in MULTIPLICITY_FAMILIES:
+        allowed = ", ".join(MULTIPLICITY_FAMILIES)
+        raise ValueError(f"family must be one of {allowed}, got {family!r}")
     out = table.copy()
     out["p_adj"] = np.nan
-    for _, idx in out.groupby("analysis").groups.items():
+    out["family"] = ""
+    for analysis, idx in out.groupby("analysis", sort=False).groups.items():
         p = out.loc[idx, "p_val"].astype(float)
-        ok = p.notna()
-        if not ok.any():
-            continue
-        adj = (
-            p[ok].to_numpy()
-            if method == "none"
-            else multipletests(p[ok], alpha=alpha, method=method)[1]
+        tested = int(p.notna().sum())
+        planned = len(p) if family == "planned" else tested
+        if family == "tested":
+            p = p[p.notna()]
+        if len(p):
+            out.loc[p.index, "p_adj"] = adjust_family(p, method=method, planned=planned)
+        sub = out.loc[idx]
+        what = (
+            f"{analysis} tests: {plural(sub['outcome'].nunique(), 'outcome')} × "
+            f"{plural(sub['visit_month'].nunique(), 'follow-up visit')}"
+            if {"outcome", "visit_month"} <= set(sub.columns) and family == "planned"
+            else f"{analysis} tests that could be made"
         )
-        out.loc[p[ok].index, "p_adj"] = adj
+        out.loc[idx, "family"] = family_label(
+            method=method, planned=planned, tested=tested, what=what
+        )
     out["significant"] = (out["p_adj"] < alpha).where(out["p_adj"].notna())
     return out
 
 
 def omnibus_tests(
     measurements: pd.DataFrame,
+    *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
+    multiplicity: str = "holm",
 ) -> pd.DataFrame:
     """Test for any change across visits: Friedman, and repeated-measures ANOVA.
 
@@ -668,10 +827,17 @@ def omnibus_tests(
     Greenhouse–Geisser corrected p when there are three or more visits
     (pingouin ``rm_anova(correction=True)``).
 
+    Each method's p-values are adjusted across the outcomes (one family per
+    method; an outcome that cannot be tested counts as not rejected, see
+    :func:`adjust_family`); the ANOVA's adjusted p starts from the
+    Greenhouse–Geisser p where there is one.
+
     Parameters
     ----------
     measurements : pandas.DataFrame
     outcomes, visits : sequence, optional
+    multiplicity : str, default "holm"
+        See :data:`MULTIPLICITY_METHODS`.
 
     Returns
     -------
@@ -679,13 +845,14 @@ def omnibus_tests(
         One row per outcome × method: ``outcome``, ``method``, ``visits``,
         ``n_patients``, ``n_values``, ``statistic`` (Friedman Q or F),
         ``df1``, ``df2``, ``p_val``, ``epsilon`` (Greenhouse–Geisser),
-        ``p_gg`` (corrected), ``note``.
+        ``p_gg`` (corrected), ``p_adj``, ``family``, ``test`` (the method's
+        name for readers), ``note``.
 
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
     >>> c = simulate_cohort(10, missing=[("S01", 2)], seed=3)
-    >>> omnibus_tests(c.measurements, ["hba1c"])[["method", "n_patients"]].values.tolist()
+    >>> omnibus_tests(c.measurements, outcomes=["hba1c"])[["method", "n_patients"]].values.tolist()
     [['friedman', 9], ['rm_anova', 9]]
     """
     data = _select(measurements, outcomes, visits)
@@ -748,24 +915,120 @@ def omnibus_tests(
         "p_val",
         "epsilon",
         "p_gg",
+        "p_adj",
+        "family",
+        "test",
         "note",
     ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table["test"] = table["method"].map(_OMNIBUS_NAMES)
+    table["family"] = ""
+    for method, idx in table.groupby("method", sort=False).groups.items():
+        p = table.loc[idx, "p_gg"].fillna(table.loc[idx, "p_val"]).astype(float)
+        table.loc[idx, "p_adj"] = adjust_family(p, method=multiplicity, planned=len(p))
+        table.loc[idx, "family"] = family_label(
+            method=multiplicity,
+            planned=len(p),
+            tested=int(p.notna().sum()),
+            what=f"{_OMNIBUS_NAMES[method]}: {plural(len(p), 'outcome')}",
+        )
+    return table
+
+
+def _fit_mixed(sub: pd.DataFrame, formula: str) -> tuple[object, object, list[str]]:
+    """Fit one REML random-intercept model to tight tolerance; return it and its warnings.
+
+    statsmodels' default optimiser stops with a relative error of about 1e-6
+    in the standard errors; a BFGS refinement from its optimum with a gradient
+    tolerance of 1e-10 (or 1e-8, where the numerical gradient cannot get
+    below 1e-10) reaches the REML optimum (on complete two-visit data the
+    closed form SD(difference)/√n to about 1e-10). The messages of a
+    refinement that did not converge are dropped with it. At a boundary
+    (between-patient variance zero) the gradient cannot vanish, and the first
+    fit is kept.
+    """
+    model = smf.mixedlm(formula, sub, groups=sub["patient_id"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(reml=True)
+        for gtol in (1e-10, 1e-8) if not _on_boundary(fit) else ():
+            with warnings.catch_warnings(record=True) as tried:
+                warnings.simplefilter("always")
+                refined = model.fit(
+                    reml=True, start_params=fit.params, method=["bfgs"], gtol=gtol, maxiter=2000
+                )
+            if refined.converged:
+                fit = refined
+                caught.extend(tried)
+                break
+    messages = [str(w.message).split("\n")[0] for w in caught]
+    return model, fit, messages
+
+
+def _fixed_effects_cov(model: object, fit: object) -> np.ndarray:
+    """Covariance of the fixed effects, (Σ X_i' V_i⁻¹ X_i)⁻¹ with V_i = σ² I + τ² J.
+
+    This is the generalized-least-squares covariance at the REML estimates of
+    the variance components, the one R's nlme and lme4 report (Laird & Ware
+    1982; Pinheiro & Bates 2000, section 2.2). statsmodels' ``bse_fe`` comes
+    from the joint information matrix of fixed effects and variance
+    components instead, which differs from it when visits are missing.
+    """
+    tau2, sigma2 = float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale)
+    information = sum(
+        x.T @ np.linalg.solve(sigma2 * np.eye(len(x)) + tau2 * np.ones((len(x), len(x))), x)
+        for x in model.exog_li
+    )
+    return np.linalg.inv(information)
+
+
+def _on_boundary(fit: object) -> bool:
+    """Say whether the between-patient variance sits at its boundary (zero)."""
+    tau2 = float(np.asarray(fit.cov_re)[0, 0])
+    return tau2 <= 1e-6 * float(fit.scale)
+
+
+#: The mixed model, named as the table shows it.
+MIXED_MODEL_METHOD = (
+    "linear mixed model (REML, random intercept per patient); t reference with "
+    "between–within degrees of freedom (as R's nlme)"
+)
+
+_BOUNDARY_NOTE = (
+    "the between-patient variance was estimated as zero (a boundary): patients who were high "
+    "at one visit were not high at the others (e.g. a negative before–after correlation), so "
+    "the model treats the visits' values as unrelated and does not use the pairing"
+)
 
 
 def mixed_model(
     measurements: pd.DataFrame,
+    *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
     baseline: int = 0,
     ci_level: float = 0.95,
+    multiplicity: str = "holm",
 ) -> pd.DataFrame:
     """Fit a linear mixed model per outcome: value ~ visit, random intercept per patient.
 
     Unlike the omnibus tests it keeps patients with missing visits (REML,
-    statsmodels ``mixedlm``). Estimates are differences from baseline.
-    Fitting problems (non-convergence, a singular random-effect variance) are
-    caught and reported in ``note`` rather than printed as warnings.
+    statsmodels ``mixedlm``, fitted to tight tolerance). Estimates are
+    differences from baseline; their standard errors are the generalized
+    least-squares ones at the REML variance components, as R's nlme reports
+    them. Tests and intervals use a t reference with the
+    between–within degrees of freedom of R's nlme (Pinheiro & Bates 2000,
+    section 2.4.2): a visit contrast varies within patients, so its df are the
+    number of values minus the number of patients minus the number of visit
+    contrasts. With seven patients and two visits that is 6, where a normal
+    reference would make every p-value too small.
+
+    A between-patient variance estimated at zero (the boundary) is said in
+    words in ``note``; other fitting messages are reported there too, rather
+    than printed as warnings. p-values are adjusted in one family: every
+    outcome at every planned follow-up visit (``visits`` other than
+    ``baseline``; a contrast without data counts as not rejected), or the
+    contrasts with data when ``visits`` is not given (``p_adj``, ``family``).
 
     Parameters
     ----------
@@ -773,54 +1036,69 @@ def mixed_model(
     outcomes, visits : sequence, optional
     baseline : int, default 0
     ci_level : float, default 0.95
+    multiplicity : str, default "holm"
+        See :data:`MULTIPLICITY_METHODS`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per outcome × follow-up visit: ``outcome``, ``visit_month``,
-        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_val``,
-        ``n_patients``, ``n_values``, ``converged``, ``note``.
+        One row per outcome × follow-up visit with data: ``outcome``,
+        ``visit_month``, ``estimate``, ``se``, ``df``, ``ci_low``,
+        ``ci_high``, ``p_val``, ``p_adj``, ``family``, ``n_patients``,
+        ``n_values``, ``between_patient_sd``, ``converged``, ``method``,
+        ``note``.
 
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
     >>> c = simulate_cohort(12, missing=[("S01", 2)], seed=4)
-    >>> mm = mixed_model(c.measurements, ["hba1c"])
-    >>> mm[["visit_month", "n_patients", "n_values"]].values.tolist()[0]
-    [1, 12, 47]
+    >>> mm = mixed_model(c.measurements, outcomes=["hba1c"])
+    >>> mm[["visit_month", "n_patients", "n_values"]].values.tolist()[0], mm["df"].iloc[0]
+    ([1, 12, 47], np.float64(32.0))
     """
+    if not 0 < ci_level < 1:
+        raise ValueError(f"ci_level must be between 0 and 1, got {ci_level}")
     data = _select(measurements, outcomes, visits)
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
     rows = []
     for code in codes:
         sub = data[data["outcome"] == code].copy()
         levels = sorted(set(sub["visit_month"]))
-        base = {"outcome": code, "n_patients": sub["patient_id"].nunique(), "n_values": len(sub)}
-        if baseline not in levels or len(levels) < 2 or sub["patient_id"].nunique() < 3:
+        n_patients = sub["patient_id"].nunique()
+        base = {"outcome": code, "n_patients": n_patients, "n_values": len(sub)}
+        if baseline not in levels or len(levels) < 2 or n_patients < 3:
             rows.append(
                 {**base, "note": "needs baseline, another visit and at least three patients"}
             )
             continue
         formula = f"value ~ C(visit_month, Treatment(reference={baseline}))"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = smf.mixedlm(formula, sub, groups=sub["patient_id"]).fit(reml=True)
-        notes = sorted({str(w.message).split("\n")[0] for w in caught})
-        ci = fit.conf_int(alpha=1 - ci_level)
+        model, fit, messages = _fit_mixed(sub, formula)
+        cov = pd.DataFrame(
+            _fixed_effects_cov(model, fit), index=model.exog_names, columns=model.exog_names
+        )
+        boundary = _on_boundary(fit)
+        notes = [_BOUNDARY_NOTE] if boundary else []
+        notes += sorted({m for m in messages if not boundary or not _is_boundary_message(m)})
+        df = float(len(sub) - n_patients - (len(levels) - 1))
+        quantile = stats.t.ppf(0.5 + ci_level / 2, df)
         for visit in levels:
             if visit == baseline:
                 continue
             term = f"C(visit_month, Treatment(reference={baseline}))[T.{visit}]"
+            estimate, se = float(fit.fe_params[term]), math.sqrt(float(cov.loc[term, term]))
             rows.append(
                 {
                     **base,
                     "visit_month": visit,
-                    "estimate": float(fit.fe_params[term]),
-                    "se": float(fit.bse_fe[term]),
-                    "ci_low": float(ci.loc[term, 0]),
-                    "ci_high": float(ci.loc[term, 1]),
-                    "p_val": float(fit.pvalues[term]),
+                    "estimate": estimate,
+                    "se": se,
+                    "df": df,
+                    "ci_low": estimate - quantile * se,
+                    "ci_high": estimate + quantile * se,
+                    "p_val": float(2 * stats.t.sf(abs(estimate / se), df)),
+                    "between_patient_sd": math.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0)),
                     "converged": bool(fit.converged),
+                    "method": MIXED_MODEL_METHOD,
                     "note": "; ".join(notes),
                 }
             )
@@ -829,19 +1107,52 @@ def mixed_model(
         "visit_month",
         "estimate",
         "se",
+        "df",
         "ci_low",
         "ci_high",
         "p_val",
+        "p_adj",
+        "family",
         "n_patients",
         "n_values",
+        "between_patient_sd",
         "converged",
+        "method",
         "note",
     ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table["family"] = ""
+    tested = table["p_val"].notna()
+    follow_ups = None if visits is None else [v for v in visits if v != baseline]
+    planned = int(tested.sum()) if follow_ups is None else len(codes) * len(follow_ups)
+    planned = max(planned, int(tested.sum()))
+    if tested.any():
+        table.loc[tested, "p_adj"] = adjust_family(
+            table.loc[tested, "p_val"], method=multiplicity, planned=planned
+        )
+        what = (
+            "mixed-model contrasts with data"
+            if follow_ups is None
+            else f"mixed-model contrasts: {plural(len(codes), 'outcome')} × "
+            f"{plural(len(follow_ups), 'follow-up visit')}"
+        )
+        table.loc[tested, "family"] = family_label(
+            method=multiplicity, planned=planned, tested=int(tested.sum()), what=what
+        )
+    return table
+
+
+def _is_boundary_message(message: str) -> bool:
+    """Say whether a statsmodels message is about the boundary the note already explains."""
+    return any(
+        key in message
+        for key in ("boundary", "singular", "failed to converge", "optimizer", "Gradient")
+    )
 
 
 def visit_means_ci(
     measurements: pd.DataFrame,
+    *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
     ci_level: float = 0.95,
@@ -857,7 +1168,8 @@ def visit_means_ci(
     Returns
     -------
     pandas.DataFrame
-        ``outcome``, ``visit_month``, ``n``, ``mean``, ``ci_low``, ``ci_high``.
+        ``outcome``, ``visit_month``, ``n``, ``mean``, ``ci_low``, ``ci_high``,
+        ``ci_level`` (so that whatever shows the intervals can say their level).
 
     Examples
     --------
@@ -872,7 +1184,7 @@ def visit_means_ci(
         for n, sd in zip(desc["n"], desc["sd"], strict=True)
     ]
     return desc[["outcome", "visit_month", "n", "mean"]].assign(
-        ci_low=desc["mean"] - half, ci_high=desc["mean"] + half
+        ci_low=desc["mean"] - half, ci_high=desc["mean"] + half, ci_level=ci_level
     )
 
 
@@ -932,11 +1244,18 @@ def idaa1c(measurements: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataF
 def abstract_format_table(
     measurements: pd.DataFrame,
     reported: pd.DataFrame,
+    *,
     outcomes: Sequence[str],
     test: str,
     rule: str = "round",
 ) -> pd.DataFrame:
     """Set each reported comparison beside its recomputation, written as the abstract writes it.
+
+    The abstract's means and SDs describe everyone measured at a visit, while
+    its p compares the patients measured at both. When some patients miss a
+    visit those are different samples, so the table shows both: the
+    recomputation as the abstract reports it (with each visit's n), and the
+    means and SDs of the patients the test used (with the number of pairs).
 
     Parameters
     ----------
@@ -951,54 +1270,63 @@ def abstract_format_table(
     pandas.DataFrame
         One row per reported comparison of these outcomes: ``outcome``,
         ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
-        commas), ``figures``, ``matching`` (of the five: two means, two SDs, p),
-        ``all_match``.
+        commas; means of everyone measured at each visit), ``n`` (patients
+        measured at each visit, and pairs the test used), ``patients in the
+        test`` (means ± SD of those pairs, and the p), ``figures``,
+        ``matching`` (of the five: two means, two SDs, p), ``all_match``.
 
     Examples
     --------
     >>> from helpers.data import load_cohort, load_reported
     >>> t = abstract_format_table(load_cohort("data/standin").measurements,
-    ...     load_reported("data/reported/abstract_figures.csv"), ["insulin_dose"], "paired_t")
-    >>> t["recomputed"].item()
-    '58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)'
+    ...     load_reported("data/reported/abstract_figures.csv"), outcomes=["insulin_dose"],
+    ...     test="paired_t")
+    >>> t["recomputed"].item(), t["n"].item()
+    ('58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)', 'month 0: 7, month 1: 7; 7 pairs')
     """
     table = reproduce_reported(measurements, reported, test, rule).set_index("figure_id")
+    figure_of = {
+        (r.variable, r.statistic, r.group, r.visit): r.figure_id
+        for r in reported.itertuples()
+        if r.statistic in ("mean", "sd")
+    }
     rows = []
     for p in reported[
         (reported["statistic"] == "p_value") & reported["variable"].isin(outcomes)
     ].itertuples():
-        ids = {
-            stat: reported[
-                (reported["variable"] == p.variable)
-                & (reported["statistic"] == stat)
-                & (reported["visit"] == visit)
-            ]["figure_id"].item()
-            for stat, visit in (("mean", p.reference_visit), ("sd", p.reference_visit))
-        } | {
-            f"{stat}2": reported[
-                (reported["variable"] == p.variable)
-                & (reported["statistic"] == stat)
-                & (reported["visit"] == p.visit)
-            ]["figure_id"].item()
+        figs = [
+            figure_of[(p.variable, stat, p.group, visit)]
+            for visit in (p.reference_visit, p.visit)
             for stat in ("mean", "sd")
+        ] + [p.figure_id]
+        decimals = [int(table.loc[f, "decimals"]) for f in figs]
+
+        def text(values: list[float], relation: str, decimals: list[int] = decimals) -> str:
+            v = [format_number(x, d, comma=True) for x, d in zip(values, decimals, strict=True)]
+            return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {relation} {v[4]})"
+
+        pairs = outcome_pairs(measurements, p.variable, p.visit, p.reference_visit)
+        paired = [
+            pairs["before"].mean(),
+            pairs["before"].std(),
+            pairs["after"].mean(),
+            pairs["after"].std(),
+            table.loc[p.figure_id, "recomputed"],
+        ]
+        n_at = {
+            v: int(table.loc[figure_of[(p.variable, "mean", p.group, v)], "n"])
+            for v in (p.reference_visit, p.visit)
         }
-        figs = [ids["mean"], ids["sd"], ids["mean2"], ids["sd2"], p.figure_id]
-
-        def text(column: str, figs: list[str] = figs) -> str:
-            v = [
-                format_number(table.loc[f, column], int(table.loc[f, "decimals"]), comma=True)
-                for f in figs
-            ]
-            rel = "=" if column == "recomputed" else table.loc[figs[4], "relation"]
-            return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {rel} {v[4]})"
-
         matches = table.loc[figs, "match"]
         rows.append(
             {
                 "outcome": outcome_label(p.variable),
                 "comparison": f"month {p.visit} vs month {p.reference_visit}",
-                "reported": text("value"),
-                "recomputed": text("recomputed"),
+                "reported": text(list(table.loc[figs, "value"]), str(p.relation)),
+                "recomputed": text(list(table.loc[figs, "recomputed"]), "="),
+                "n": f"month {p.reference_visit}: {n_at[p.reference_visit]}, "
+                f"month {p.visit}: {n_at[p.visit]}; {len(pairs)} pairs",
+                "patients in the test": text(paired, "="),
                 "figures": len(figs),
                 "matching": int(matches.sum()),
                 "all_match": bool(matches.all()),
@@ -1007,12 +1335,30 @@ def abstract_format_table(
     return pd.DataFrame(rows)
 
 
-def comparison_table(comparisons: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """Format :func:`compare_to_baseline` output (with ``p_adj``) as a publication table.
+#: Readers' names of the effect sizes and changes, with the interval each comes with.
+EFFECT_NAMES = {
+    "hedges_g_av": "Hedges' g_av; CI for δ_av by Algina & Keselman (2003)",
+    "rank_biserial": "matched-pairs rank-biserial r; percentile bootstrap CI",
+    "mean change": "mean change; t interval",
+    "median change": "median change; percentile bootstrap CI",
+}
+
+
+def comparison_table(
+    comparisons: pd.DataFrame, *, ci_level: float = 0.95, decimals: int = 2
+) -> pd.DataFrame:
+    """Format the comparisons that could be made (:func:`compare_to_baseline`) for readers.
+
+    Comparisons without a p-value (too few patients measured at both visits)
+    are left out; :func:`untested_comparisons` says which they were, in one
+    sentence for under the table.
 
     Parameters
     ----------
     comparisons : pandas.DataFrame
+        From :func:`adjust_pvalues`.
+    ci_level : float, default 0.95
+        The confidence level the intervals were computed at (shown in the headers).
     decimals : int, default 2
         Decimals of estimates; p-values get three.
 
@@ -1020,61 +1366,109 @@ def comparison_table(comparisons: pd.DataFrame, decimals: int = 2) -> pd.DataFra
     -------
     pandas.DataFrame
         Index (outcome, visit, analysis); columns ``test``, ``n``, ``p``,
-        ``p (adjusted)``, ``effect size``, ``change``.
+        ``p (adjusted)``, ``adjusted over``, ``effect size (CI)``,
+        ``change (CI)``, each header with the confidence level, and the
+        methods named in the cells.
 
     Examples
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c"], "visit_month": [1], "baseline": [0],
     ...     "analysis": ["primary"], "test": ["paired_t"], "n": [7], "p_val": [0.0925],
-    ...     "p_adj": [0.2], "effect_size": ["hedges_g_av"], "effect": [-0.6],
-    ...     "effect_ci_low": [-1.4], "effect_ci_high": [0.2], "change": ["mean change"],
-    ...     "change_estimate": [-0.94], "change_ci_low": [-2.1], "change_ci_high": [0.2]})
-    >>> comparison_table(t).iloc[0]["change"]
-    'mean change −0.94 (−2.10 to 0.20)'
+    ...     "p_adj": [0.2], "family": ["holm over 3"], "effect_size": ["hedges_g_av"],
+    ...     "effect": [-0.6], "effect_ci_low": [-1.4], "effect_ci_high": [0.2],
+    ...     "change": ["mean change"], "change_estimate": [-0.94], "change_ci_low": [-2.1],
+    ...     "change_ci_high": [0.2]})
+    >>> comparison_table(t, ci_level=0.9).iloc[0]["change (90% CI)"]
+    'mean change; t interval: −0.94 (−2.10 to 0.20)'
     """
+    level = format_percent(ci_level)
 
     def num(v: float, d: int = decimals) -> str:
         return format_number(v, d).replace("-", "−")
 
-    def p_text(v: float) -> str:
-        return "–" if pd.isna(v) else ("< 0.001" if v < 0.001 else format_number(v, 3))
+    def estimate(kind: str, value: float, low: float, high: float) -> str:
+        return f"{EFFECT_NAMES.get(kind, kind)}: {num(value)} ({num(low)} to {num(high)})"
 
     rows = []
-    for r in comparisons.itertuples():
-        ok = not pd.isna(r.p_val)
+    for r in comparisons[comparisons["p_val"].notna()].itertuples():
         rows.append(
             {
                 "outcome": outcome_label(r.outcome),
-                "visit": f"month {r.visit_month} vs {r.baseline}",
+                "visit": f"month {r.visit_month} vs month {r.baseline}",
                 "analysis": r.analysis,
-                "test": r.test,
+                "test": PAIRED_TESTS.get(r.test, r.test),
                 "n": int(r.n),
-                "p": p_text(r.p_val),
-                "p (adjusted)": p_text(getattr(r, "p_adj", math.nan)),
-                "effect size": (
-                    f"{r.effect_size} {num(r.effect)} "
-                    f"({num(r.effect_ci_low)} to {num(r.effect_ci_high)})"
-                    if ok
-                    else "–"
+                "p": format_p(r.p_val),
+                "p (adjusted)": format_p(getattr(r, "p_adj", math.nan)),
+                "adjusted over": getattr(r, "family", ""),
+                f"effect size ({level} CI)": estimate(
+                    r.effect_size, r.effect, r.effect_ci_low, r.effect_ci_high
                 ),
-                "change": (
-                    f"{r.change} {num(r.change_estimate)} "
-                    f"({num(r.change_ci_low)} to {num(r.change_ci_high)})"
-                    if ok
-                    else "too few patients measured at both visits"
+                f"change ({level} CI)": estimate(
+                    r.change, r.change_estimate, r.change_ci_low, r.change_ci_high
                 ),
             }
         )
-    return pd.DataFrame(rows).set_index(["outcome", "visit", "analysis"])
+    columns = [
+        "outcome",
+        "visit",
+        "analysis",
+        "test",
+        "n",
+        "p",
+        "p (adjusted)",
+        "adjusted over",
+        f"effect size ({level} CI)",
+        f"change ({level} CI)",
+    ]
+    return pd.DataFrame(rows, columns=columns).set_index(["outcome", "visit", "analysis"])
 
 
-def summarise_comparisons(comparisons: pd.DataFrame, alpha: float, method: str) -> str:
+def untested_comparisons(comparisons: pd.DataFrame) -> str:
+    """Say in one sentence which planned comparisons could not be made, and why.
+
+    Parameters
+    ----------
+    comparisons : pandas.DataFrame
+        From :func:`compare_to_baseline`.
+
+    Returns
+    -------
+    str
+        Empty when every planned comparison was made.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin", "hba1c"], "visit_month": [2, 2, 3],
+    ...     "baseline": [0, 0, 0], "n": [0, 1, 7], "p_val": [None, None, 0.2]})
+    >>> untested_comparisons(t)
+    'Not compared with month 0 (fewer than two patients measured at both visits): month 2 (HbA1c: 0 patients; Leptin: 1 patient).'
+    """  # noqa: E501
+    missing = comparisons[comparisons["p_val"].isna()].drop_duplicates(["outcome", "visit_month"])
+    if missing.empty:
+        return ""
+    parts = []
+    for visit, sub in missing.groupby("visit_month", sort=True):
+        who = "; ".join(
+            f"{outcome_label(r.outcome, unit=False)}: {int(r.n)} patient{'s' if r.n != 1 else ''}"
+            for r in sub.itertuples()
+        )
+        parts.append(f"month {visit} ({who})")
+    baseline = int(missing["baseline"].iloc[0])
+    return (
+        f"Not compared with month {baseline} (fewer than two patients measured at both visits): "
+        + ", ".join(parts)
+        + "."
+    )
+
+
+def summarise_comparisons(comparisons: pd.DataFrame, *, alpha: float, method: str) -> str:
     """Say in plain words what the primary comparisons show, before and after adjustment.
 
     Parameters
     ----------
     comparisons : pandas.DataFrame
-        With ``p_adj`` (:func:`adjust_pvalues`).
+        With ``p_adj`` and ``family`` (:func:`adjust_pvalues`).
     alpha : float
     method : str
         The multiplicity method used.
@@ -1088,10 +1482,11 @@ def summarise_comparisons(comparisons: pd.DataFrame, alpha: float, method: str) 
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin"], "visit_month": [1, 1],
     ...     "analysis": ["primary"] * 2, "test": ["paired_t"] * 2, "n": [7, 7],
-    ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3]})
-    >>> print(summarise_comparisons(t, 0.05, "holm"))  # doctest: +NORMALIZE_WHITESPACE
-    - Primary analysis (paired_t): 2 comparisons with baseline; 1 with p < 0.05 before
-      adjustment, 0 after holm adjustment.
+    ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3], "family": ["holm over 2 comparisons"] * 2})
+    >>> print(summarise_comparisons(t, alpha=0.05, method="holm"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    - Primary analysis (paired t-test): 2 comparisons with baseline; 1 with p < 0.05 before
+      adjustment, 0 after adjustment (holm over 2 comparisons).
     - Below 0.05 before adjustment only: HbA1c at month 1.
     - 2 of these comparisons rest on fewer than 10 patients: estimates are imprecise and a
       single patient can change the conclusion.
@@ -1101,12 +1496,13 @@ def summarise_comparisons(comparisons: pd.DataFrame, alpha: float, method: str) 
         return (
             "- No comparison with baseline could be made: too few patients measured at both visits."
         )
-    test = prim["test"].iloc[0]
+    test = PAIRED_TESTS.get(prim["test"].iloc[0], prim["test"].iloc[0])
+    family = prim["family"].iloc[0] if "family" in prim else method
     raw = prim[prim["p_val"] < alpha]
     adj = prim[prim["p_adj"] < alpha]
     lines = [
         f"- Primary analysis ({test}): {len(prim)} comparisons with baseline; {len(raw)} with "
-        f"p < {alpha:g} before adjustment, {len(adj)} after {method} adjustment."
+        f"p < {alpha:g} before adjustment, {len(adj)} after adjustment ({family})."
     ]
     lost = raw[~raw.index.isin(adj.index)]
     if len(lost):
