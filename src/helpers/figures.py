@@ -2,7 +2,9 @@
 
 Axes-level functions take ``data`` and an optional ``ax`` and return the Axes;
 figure-level wrappers return the Figure. Figures compute nothing a table in
-the same notebook does not also show.
+the same notebook does not also show, and every parameter a legend or axis
+states (confidence level, α, baseline visit) is read from the table that was
+computed with it, so a figure cannot say 95 % when the table used 90 %.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.outcomes import outcome_label
+from helpers.precision import format_percent
 
 __all__ = [
     "SEX_LABELS",
     "changes_figure",
     "cohort_figure",
+    "describe_figure",
     "equivalence_figure",
     "patient_antibody_figure",
     "plot_age_by_sex",
@@ -43,13 +47,21 @@ _PALETTE = {"Male": "#1b6ca8", "Female": "#c4452b"}
 
 
 def set_theme() -> None:
-    """Set the compendium's one plotting theme (seaborn ``ticks``, readable fonts).
+    """Set the compendium's one theme: seaborn ``ticks`` for figures, untruncated tables.
+
+    pandas' default display cuts text cells at 50 characters and hides the
+    middle rows and columns of long and wide tables; notes, methods and rows a
+    reader needs must be shown whole, so these limits are lifted.
 
     Examples
     --------
     >>> set_theme()
     """
     sns.set_theme(context="notebook", style="ticks", font_scale=1.0)
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.max_rows", None)
+    pd.set_option("display.width", 200)
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
 
 
@@ -248,6 +260,50 @@ def cohort_figure(patients: pd.DataFrame) -> Figure:
     return fig
 
 
+def _level(table: pd.DataFrame, column: str = "ci_level") -> str:
+    """Read the one confidence level a table's intervals were computed at, as a percentage."""
+    levels = set(table[column].dropna()) if column in table else set()
+    if len(levels) != 1:
+        raise ValueError(
+            f"the table must carry exactly one {column} for the legend, found {sorted(levels)}"
+        )
+    return format_percent(float(levels.pop()))
+
+
+def describe_figure(fig: Figure) -> str:
+    """Describe a figure in words for its alternative text: panel titles and legend entries.
+
+    The legends state the parameters a figure was drawn with (confidence
+    level, α), so the alternative text does too, and tests can read it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], label="mean (90% CI)")
+    >>> _ = ax.set_title("HbA1c")
+    >>> _ = ax.legend()
+    >>> describe_figure(fig)
+    'Figure: HbA1c. Legend: mean (90% CI).'
+    """
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    entries: list[str] = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        for text in legend.get_texts() if legend is not None else []:
+            if text.get_text() not in entries:
+                entries.append(text.get_text())
+    alt = "Figure: " + "; ".join(titles) if titles else "Figure"
+    return f"{alt}. Legend: {'; '.join(entries)}." if entries else alt
+
+
 def show(fig: Figure, alt: str | None = None) -> None:
     """Display a figure once in a notebook, whatever the matplotlib backend, and close it.
 
@@ -255,8 +311,8 @@ def show(fig: Figure, alt: str | None = None) -> None:
     ----------
     fig : matplotlib.figure.Figure
     alt : str, optional
-        Alternative text for screen readers and the HTML report; default, the
-        panel titles.
+        Alternative text for screen readers and the HTML report; default,
+        :func:`describe_figure`.
 
     Notes
     -----
@@ -269,8 +325,7 @@ def show(fig: Figure, alt: str | None = None) -> None:
     <IPython.core.display.Image object>
     """
     if alt is None:
-        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-        alt = "Figure: " + "; ".join(titles) if titles else "Figure"
+        alt = describe_figure(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
@@ -328,7 +383,7 @@ def plot_trajectories(
         linewidth=2.2,
         marker="s",
         capsize=4,
-        label="mean (95% CI)",
+        label=f"mean ({_level(m)} CI)",
     )
     ax.set(
         xlabel="Months after infusion",
@@ -393,7 +448,7 @@ def plot_changes(
         color="#c4452b",
         capsize=4,
         markersize=7,
-        label="estimate (95% CI)",
+        label=f"estimate ({_level(est)} CI)",
     )
     shown = sorted(set(sub["visit_month"]))
     if shown:
@@ -486,12 +541,17 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     --------
     >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "mean_change": [1.0],
     ...     "ci_low": [-1.0], "ci_high": [3.0], "tost_ci_low": [-0.5], "tost_ci_high": [2.5],
-    ...     "margin": [5.0]})
+    ...     "margin": [5.0], "alpha": [0.05], "ci_level": [0.95]})
     >>> plot_equivalence(s).get_xlabel()
     'Change from baseline (in each antibody unit)'
     """
     ax = ax or plt.gca()
     rows = safety.dropna(subset=["mean_change"]).reset_index(drop=True)
+    alphas = set(rows["alpha"])
+    if len(alphas) != 1:
+        raise ValueError(f"the safety table must carry one alpha, found {sorted(alphas)}")
+    alpha = float(alphas.pop())
+    tost_level, two_sided = format_percent(1 - 2 * alpha), _level(rows)
     labels = [
         f"{outcome_label(r.outcome, unit=False)}, month {r.visit_month}" for r in rows.itertuples()
     ]
@@ -511,14 +571,16 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             [yi, yi],
             color="#333333",
             linewidth=1.2,
-            label="two-sided CI" if yi == y[0] else None,
+            label=f"two-sided {two_sided} CI" if yi == y[0] else None,
         )
         ax.plot(
             [r.tost_ci_low, r.tost_ci_high],
             [yi, yi],
             color="#333333",
             linewidth=4,
-            label="1 − 2α CI (equivalence)" if yi == y[0] else None,
+            label=f"{tost_level} CI, unadjusted (equivalence at α = {alpha:g})"
+            if yi == y[0]
+            else None,
         )
         ax.plot(
             r.mean_change,
@@ -554,7 +616,7 @@ def equivalence_figure(safety: pd.DataFrame) -> Figure:
     --------
     >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "mean_change": [1.0],
     ...     "ci_low": [-1.0], "ci_high": [3.0], "tost_ci_low": [-0.5], "tost_ci_high": [2.5],
-    ...     "margin": [5.0]})
+    ...     "margin": [5.0], "alpha": [0.05], "ci_level": [0.95]})
     >>> len(equivalence_figure(s).axes)
     1
     """
@@ -582,7 +644,8 @@ def patient_antibody_figure(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "patient_id": ["a"],
+    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "baseline_month": [0], "visit_month": [3],
+    ...     "patient_id": ["a"],
     ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
     ...     "rose_meaningfully": [True]})
     >>> len(patient_antibody_figure(t, {"gad_ab": 10.0}, ["gad_ab"]).axes)
@@ -626,7 +689,8 @@ def plot_patient_antibodies(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "patient_id": ["a"],
+    >>> t = pd.DataFrame({"outcome": ["gad_ab"], "baseline_month": [0], "visit_month": [3],
+    ...     "patient_id": ["a"],
     ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
     ...     "rose_meaningfully": [True]})
     >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab").get_ylabel()
@@ -638,7 +702,7 @@ def plot_patient_antibodies(
         part = sub[sub["crossing"] == kind]
         for i, r in enumerate(part.itertuples()):
             ax.plot(
-                [0, r.visit_month],
+                [r.baseline_month, r.visit_month],
                 [r.baseline_value, r.value],
                 color=colour,
                 marker="o",
@@ -646,7 +710,7 @@ def plot_patient_antibodies(
                 label=kind if i == 0 else None,
             )
     ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label="cut-off")
-    ax.set_xticks([0, *sorted(set(sub["visit_month"]))])
+    ax.set_xticks(sorted(set(sub["baseline_month"]) | set(sub["visit_month"])))
     ax.set(xlabel="Months after infusion (dashed: meaningful rise)", ylabel=outcome_label(outcome))
     ax.legend(loc="best", frameon=False, fontsize=7)
     return ax

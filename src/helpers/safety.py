@@ -10,15 +10,23 @@ can easily give p > 0.05, so the safety question is asked the other way round:
   that equivalence at level α requires to lie within ±margin;
 * **the largest mean rise the data exclude**: the upper bound of the one-sided
   confidence interval of the mean change;
-* the **smallest rise the study could detect** with 80 % power (pingouin
-  ``power_ttest``), which shows how little seven patients can rule out;
+* the **smallest rise the study could detect** with the chosen power by the
+  same one-sided test at level α (pingouin ``power_ttest``), which shows how
+  little seven patients can rule out;
 * per patient: change from baseline, crossings of the assay's positivity
   cut-off in either direction, and rises larger than a clinically meaningful
   amount.
 
 Margins and meaningful rises are given per antibody either in the outcome's
 unit (a number) or as a percentage (a string such as ``"50%"``): of the
-baseline mean for margins, of the patient's own baseline for rises.
+baseline mean for margins, of the patient's own baseline for rises. A margin
+should come from outside the data (clinical reasoning, assay variability);
+a percentage of the observed baseline mean makes the margin depend on the data
+it tests, and the text says so.
+
+The one-sided rise tests, the equivalence tests and the non-inferiority tests
+are each adjusted for multiplicity in their own family: every antibody at
+every planned follow-up visit (a visit without data counts as not rejected).
 """
 
 from __future__ import annotations
@@ -29,8 +37,9 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from helpers.outcomes import outcome_label, outcome_pairs
-from helpers.precision import format_number
+from helpers.outcomes import adjust_family, family_label, outcome_label, outcome_pairs, plural
+from helpers.precision import format_number, format_percent, p_phrase
+from helpers.schema import outcome
 from helpers.stats import paired_test
 
 __all__ = [
@@ -143,6 +152,7 @@ def safety_analysis(
     test: str = "paired_t",
     alpha: float = 0.05,
     ci_level: float = 0.95,
+    multiplicity: str = "holm",
 ) -> pd.DataFrame:
     """Test each antibody at each follow-up visit for a rise, and against its margin.
 
@@ -151,8 +161,9 @@ def safety_analysis(
     measurements : pandas.DataFrame
     outcomes : sequence of str
     visits : sequence of int
-        Follow-up visits; baseline and visits where no patient was measured at
-        both visits are skipped (rows with fewer than 3 pairs keep only ``n``).
+        Planned visits; baseline and visits where no patient was measured at
+        both visits give no row (rows with fewer than 3 pairs keep only ``n``),
+        but every planned follow-up visit counts in the multiplicity families.
     baseline : int, default 0
     margins : mapping of outcome code to number or percentage string
         Equivalence / non-inferiority margin per outcome.
@@ -160,17 +171,24 @@ def safety_analysis(
         The paired test for the one-sided test of an increase.
     alpha : float, default 0.05
     ci_level : float, default 0.95
-        Confidence of "the largest rise the data exclude" (one-sided).
+        Confidence of the two-sided interval and of "the largest rise the data
+        exclude" (one-sided).
+    multiplicity : str, default "holm"
+        Adjustment of each family (see :func:`helpers.outcomes.adjust_family`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per outcome × visit: ``outcome``, ``visit_month``, ``n``,
-        ``mean_change``, ``ci_low``, ``ci_high`` (two-sided, ci_level),
-        ``p_increase`` (one-sided, the given test), ``margin_spec``,
-        ``margin`` (in the unit), ``tost_ci_low``, ``tost_ci_high`` (the
-        1 − 2α interval), ``p_equivalence`` (TOST), ``equivalent``,
-        ``p_noninferiority``, ``noninferior``, ``largest_rise_excluded``.
+        One row per outcome × visit with data: ``outcome``, ``visit_month``,
+        ``n``, ``mean_change``, ``ci_low``, ``ci_high`` (two-sided, ci_level),
+        ``p_increase`` (one-sided, the given test), ``p_increase_adj``,
+        ``margin_spec``, ``margin`` (in the unit), ``tost_ci_low``,
+        ``tost_ci_high`` (the unadjusted 1 − 2α interval), ``p_equivalence``
+        (TOST), ``p_equivalence_adj``, ``equivalent`` (adjusted p < α),
+        ``p_noninferiority``, ``p_noninferiority_adj``, ``noninferior``,
+        ``largest_rise_excluded``, ``family`` (what the adjusted p-values were
+        adjusted over), ``alpha``, ``ci_level`` (the levels used, for whatever
+        shows the table).
 
     Raises
     ------
@@ -188,14 +206,13 @@ def safety_analysis(
     missing = [o for o in outcomes if o not in margins]
     if missing:
         raise ValueError(f"no margin given for {', '.join(missing)}")
+    follow_ups = [v for v in visits if v != baseline]
     rows = []
     for code in outcomes:
         base_values = measurements[
             (measurements["outcome"] == code) & (measurements["visit_month"] == baseline)
         ]
-        for visit in visits:
-            if visit == baseline:
-                continue
+        for visit in follow_ups:
             pairs = outcome_pairs(measurements, code, visit, baseline)
             n = len(pairs)
             if n == 0:  # no patient measured at both visits: nothing to say here
@@ -231,9 +248,7 @@ def safety_analysis(
                 tost_ci_low=float(tost_ci.low),
                 tost_ci_high=float(tost_ci.high),
                 p_equivalence=p_tost,
-                equivalent=p_tost < alpha,
                 p_noninferiority=p_ni,
-                noninferior=p_ni < alpha,
                 largest_rise_excluded=upper,
             )
             rows.append(row)
@@ -245,17 +260,42 @@ def safety_analysis(
         "ci_low",
         "ci_high",
         "p_increase",
+        "p_increase_adj",
         "margin_spec",
         "margin",
         "tost_ci_low",
         "tost_ci_high",
         "p_equivalence",
+        "p_equivalence_adj",
         "equivalent",
         "p_noninferiority",
+        "p_noninferiority_adj",
         "noninferior",
         "largest_rise_excluded",
+        "family",
+        "alpha",
+        "ci_level",
     ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    table = pd.DataFrame(rows).reindex(columns=columns).assign(alpha=alpha, ci_level=ci_level)
+    planned = len(outcomes) * len(follow_ups)
+    for column in ("p_increase", "p_equivalence", "p_noninferiority"):
+        table[f"{column}_adj"] = adjust_family(
+            table[column], method=multiplicity, planned=max(planned, len(table))
+        )
+    table["equivalent"] = (table["p_equivalence_adj"] < alpha).where(
+        table["p_equivalence_adj"].notna()
+    )
+    table["noninferior"] = (table["p_noninferiority_adj"] < alpha).where(
+        table["p_noninferiority_adj"].notna()
+    )
+    table["family"] = family_label(
+        method=multiplicity,
+        planned=max(planned, len(table)),
+        tested=int(table["p_increase"].notna().sum()),
+        what=f"each kind of test: {plural(len(outcomes), 'antibody', 'antibodies')} × "
+        f"{plural(len(follow_ups), 'follow-up visit')}",
+    )
+    return table
 
 
 def detectable_rise(
@@ -267,10 +307,13 @@ def detectable_rise(
     alpha: float = 0.05,
     power: float = 0.8,
 ) -> pd.DataFrame:
-    """Compute the smallest mean rise a paired t-test would detect with the given power.
+    """Compute the smallest mean rise the one-sided paired t-test would detect with given power.
 
-    Uses pingouin ``power_ttest`` (paired, two-sided) for the standardised
-    effect, converted to the unit with the observed SD of the changes.
+    The safety question is one-sided (did antibodies rise?), and so is the test
+    for an increase, so the power is computed for the same one-sided test at
+    level ``alpha`` (pingouin ``power_ttest``, ``contrast="paired"``,
+    ``alternative="greater"``). The standardised effect (Cohen's d_z) is
+    converted to the unit with the observed SD of the changes.
 
     Parameters
     ----------
@@ -279,21 +322,25 @@ def detectable_rise(
     visits : sequence of int
     baseline : int, default 0
     alpha : float, default 0.05
+        One-sided significance level.
     power : float, default 0.8
 
     Returns
     -------
     pandas.DataFrame
         ``outcome``, ``visit_month``, ``n``, ``sd_change``, ``effect_size``
-        (Cohen's d_z detectable), ``detectable_rise`` (in the unit).
+        (Cohen's d_z detectable), ``detectable_rise`` (in the unit),
+        ``power``, ``alpha``, ``test`` (the test the power is for).
 
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
     >>> m = simulate_cohort(7, seed=1).measurements
     >>> round(detectable_rise(m, outcomes=["gad_ab"], visits=[3])["effect_size"].item(), 2)
-    1.27
+    1.07
     """
+    if not 0 < power < 1:
+        raise ValueError(f"power must be between 0 and 1, got {power}")
     rows = []
     for code in outcomes:
         for visit in visits:
@@ -304,7 +351,11 @@ def detectable_rise(
             if n < 3:
                 continue
             sd = float((pairs["after"] - pairs["before"]).std(ddof=1))
-            dz = float(pg.power_ttest(n=n, power=power, alpha=alpha, contrast="paired"))
+            dz = float(
+                pg.power_ttest(
+                    n=n, power=power, alpha=alpha, contrast="paired", alternative="greater"
+                )
+            )
             rows.append(
                 {
                     "outcome": code,
@@ -313,11 +364,23 @@ def detectable_rise(
                     "sd_change": sd,
                     "effect_size": dz,
                     "detectable_rise": dz * sd,
+                    "power": power,
+                    "alpha": alpha,
+                    "test": "one-sided paired t-test for a rise",
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["outcome", "visit_month", "n", "sd_change", "effect_size", "detectable_rise"]
-    )
+    columns = [
+        "outcome",
+        "visit_month",
+        "n",
+        "sd_change",
+        "effect_size",
+        "detectable_rise",
+        "power",
+        "alpha",
+        "test",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _rise_threshold(spec: float | int | str, baseline_value: float) -> float:
@@ -353,7 +416,7 @@ def patient_changes(
     Returns
     -------
     pandas.DataFrame
-        ``outcome``, ``visit_month``, ``patient_id``, ``baseline_value``,
+        ``outcome``, ``baseline_month``, ``visit_month``, ``patient_id``, ``baseline_value``,
         ``value``, ``change``, ``crossing`` ("became positive", "became
         negative", "stayed positive", "stayed negative"), ``meaningful_rise``
         (threshold in the unit), ``rose_meaningfully``.
@@ -387,6 +450,7 @@ def patient_changes(
                 rows.append(
                     {
                         "outcome": code,
+                        "baseline_month": baseline,
                         "visit_month": visit,
                         "patient_id": pid,
                         "baseline_value": float(r["before"]),
@@ -399,6 +463,7 @@ def patient_changes(
                 )
     columns = [
         "outcome",
+        "baseline_month",
         "visit_month",
         "patient_id",
         "baseline_value",
@@ -412,9 +477,16 @@ def patient_changes(
 
 
 def describe_safety(
-    safety: pd.DataFrame, detectable: pd.DataFrame, patients: pd.DataFrame, ci_level: float
+    safety: pd.DataFrame,
+    *,
+    detectable: pd.DataFrame,
+    patients: pd.DataFrame,
+    ci_level: float,
+    power: float,
+    alpha: float,
+    margin_source: str = "",
 ) -> str:
-    """Say in plain words what the safety analysis shows (Markdown).
+    """Say in plain words what the safety analysis shows (Markdown), with the parameters used.
 
     Parameters
     ----------
@@ -424,7 +496,12 @@ def describe_safety(
         From :func:`detectable_rise`.
     patients : pandas.DataFrame
         From :func:`patient_changes`.
-    ci_level : float
+    ci_level, power, alpha : float
+        The confidence level, power and significance level the tables were
+        computed with; every sentence states them.
+    margin_source : str, default ""
+        Where margins given as numbers come from (e.g. that they are
+        placeholders), said beside them.
 
     Returns
     -------
@@ -435,25 +512,31 @@ def describe_safety(
     >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "n": [7],
     ...     "mean_change": [1.5], "largest_rise_excluded": [4.2], "margin": [5.4],
     ...     "margin_spec": ["50%"], "equivalent": [False], "noninferior": [True],
-    ...     "p_increase": [0.2]})
+    ...     "p_increase": [0.2], "p_increase_adj": [0.4], "p_equivalence": [0.06],
+    ...     "p_equivalence_adj": [0.12], "family": ["holm over 2 comparisons"]})
     >>> d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [6.0]})
     >>> p = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3],
     ...     "crossing": ["became positive"], "rose_meaningfully": [False]})
-    >>> print(describe_safety(s, d, p, 0.95).splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
+    >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1)
+    >>> print(text.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
     - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; the data exclude a
-      mean rise larger than 4.20 IU/mL (95% confidence).
+      mean rise larger than 4.20 IU/mL (one-sided 90% confidence).
     """
     lines = []
     det = detectable.set_index(["outcome", "visit_month"])
     for r in safety.dropna(subset=["mean_change"]).itertuples():
-        unit = outcome_label(r.outcome).rsplit("(", 1)[-1].rstrip(")")
-        name = outcome_label(r.outcome, unit=False)
+        unit = outcome(r.outcome).unit
+        name = outcome(r.outcome).label
         sign = "+" if r.mean_change >= 0 else "−"
         lines.append(
             f"- **{name}, month {r.visit_month}** ({r.n} patients): mean change "
             f"{sign}{format_number(abs(r.mean_change), 2)} {unit}; the data exclude a mean rise "
             f"larger than {format_number(r.largest_rise_excluded, 2)} {unit} "
-            f"({ci_level:.0%} confidence)."
+            f"(one-sided {format_percent(ci_level)} confidence)."
+        )
+        lines.append(
+            f"  One-sided test for a rise: {p_phrase(r.p_increase)}; adjusted "
+            f"{p_phrase(r.p_increase_adj)} ({r.family})."
         )
         if r.equivalent:
             verdict = "equivalence is shown"
@@ -464,13 +547,23 @@ def describe_safety(
                 "neither equivalence nor non-inferiority is shown: "
                 "the data cannot rule out a rise of that size"
             )
-        margin = format_number(r.margin, 2)
-        lines.append(f"  Against a margin of ±{margin} {unit} ({r.margin_spec}), {verdict}.")
+        spec = str(r.margin_spec)
+        origin = (
+            f"{spec} of the observed baseline mean: a margin taken from the same data it tests"
+            if spec.strip().endswith("%")
+            else (margin_source or "set in the parameter set")
+        )
+        lines.append(
+            f"  Against a margin of ±{format_number(r.margin, 2)} {unit} ({origin}), {verdict} "
+            f"at α = {alpha:g} (TOST {p_phrase(r.p_equivalence)}; adjusted "
+            f"{p_phrase(r.p_equivalence_adj)})."
+        )
         if (r.outcome, r.visit_month) in det.index:
             rise = float(det.loc[(r.outcome, r.visit_month), "detectable_rise"])
             lines.append(
                 f"  With {r.n} patients, a mean rise would need to be about "
-                f"{format_number(rise, 2)} {unit} to be detected with 80% power."
+                f"{format_number(rise, 2)} {unit} to be detected with {format_percent(power)} "
+                f"power by the one-sided paired t-test at α = {alpha:g}."
             )
         pts = patients[
             (patients["outcome"] == r.outcome) & (patients["visit_month"] == r.visit_month)
