@@ -55,6 +55,18 @@ def test_stored_outputs_are_clean(path):
         assert "execution" not in cell.metadata
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_stored_output_is_truncated(path):
+    """pandas cuts long cells and wide tables with '...'; nothing a reader needs may be cut."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for kind in ("text/plain", "text/html", "text/markdown"):
+                text = "".join(out.get("data", {}).get(kind, ""))
+                assert "..." not in text, (cell.source[:60], kind)
+                assert "…" not in text, (cell.source[:60], kind)
+
+
 def test_default_set_equals_the_notebooks_own_defaults():
     """So the stored notebooks show exactly what `make reproduce` produces."""
     resolved = resolve_parameters(load_parameter_set("default"), NOTEBOOKS)

@@ -25,6 +25,7 @@ from helpers.outcomes import (
     rank_biserial,
     summarise_comparisons,
     summary_table,
+    untested_comparisons,
     visit_means_ci,
 )
 from helpers.simulate import simulate_cohort, write_cohort
@@ -67,7 +68,7 @@ def test_hba1c_conversion_known_values():
 
 
 def test_change_from_baseline(sim):
-    ch = change_from_baseline(sim.measurements, 0, ["leptin"])
+    ch = change_from_baseline(sim.measurements, outcomes=["leptin"])
     assert set(ch["visit_month"]) == {1, 2, 3}
     assert len(ch[ch["visit_month"] == 2]) == 39
     first = ch.iloc[0]
@@ -85,7 +86,7 @@ def test_primary_and_sensitivity_equal_scipy(sim):
         assert rows.loc["primary", "p_val"] == pytest.approx(
             stats.ttest_rel(pairs["after"], pairs["before"]).pvalue
         )
-        d = pairs["after"] - pairs["before"]
+        d = (pairs["after"] - pairs["before"]).round(1)  # recorded to tenths: ties are ties
         ties_or_zeros = (d == 0).any() or d.abs().duplicated().any()
         expected = stats.wilcoxon(
             d, method="approx" if ties_or_zeros else "exact", correction=bool(ties_or_zeros)
@@ -137,19 +138,22 @@ def test_holm_agrees_with_pingouin():
             "p_val": [0.01, 0.04, 0.03, np.nan, 0.2, 0.01],
         }
     )
-    out = adjust_pvalues(t, "holm")
+    out = adjust_pvalues(t, method="holm", family="tested")
     _, expected = pg.multicomp([0.01, 0.04, 0.03], method="holm")
     assert out["p_adj"].iloc[:3].tolist() == pytest.approx(list(expected))
     assert np.isnan(out["p_adj"].iloc[3])
+    # the planned family counts the comparison without data as a fourth, not rejected
+    _, planned = pg.multicomp([0.01, 0.04, 0.03, 1.0], method="holm")
+    assert adjust_pvalues(t)["p_adj"].iloc[:3].tolist() == pytest.approx(list(planned[:3]))
     assert out["p_adj"].iloc[4:].tolist() == pytest.approx([0.2, 0.02])
-    assert adjust_pvalues(t, "none")["p_adj"].iloc[0] == 0.01
+    assert adjust_pvalues(t, method="none")["p_adj"].iloc[0] == 0.01
     with pytest.raises(ValueError, match="method must be one of"):
-        adjust_pvalues(t, "tukey")
+        adjust_pvalues(t, method="tukey")
 
 
 def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
     m = sim.measurements
-    table = omnibus_tests(m, ["gad_ab"]).set_index("method")
+    table = omnibus_tests(m, outcomes=["gad_ab"]).set_index("method")
     assert table.loc["friedman", "n_patients"] == 39  # S01 misses month 2
     assert table.loc["rm_anova", "n_values"] == 39 * 4
     wide = (
@@ -168,14 +172,16 @@ def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
 
 def test_two_visit_anova_is_the_squared_paired_t():
     c = load_cohort(STANDIN)
-    aov = omnibus_tests(c.measurements, ["insulin_dose"]).set_index("method").loc["rm_anova"]
+    aov = (
+        omnibus_tests(c.measurements, outcomes=["insulin_dose"]).set_index("method").loc["rm_anova"]
+    )
     pairs = _pairs(c.measurements, "insulin_dose", 1)
     t = stats.ttest_rel(pairs["after"], pairs["before"]).statistic
     assert aov["statistic"] == pytest.approx(t**2)
 
 
 def test_mixed_model_keeps_patients_with_missing_visits(sim):
-    mm = mixed_model(sim.measurements, ["hba1c"]).set_index("visit_month")
+    mm = mixed_model(sim.measurements, outcomes=["hba1c"]).set_index("visit_month")
     assert (mm["n_patients"] == 40).all()
     assert (mm["n_values"] == 159).all()
     assert mm["converged"].all()
@@ -183,7 +189,7 @@ def test_mixed_model_keeps_patients_with_missing_visits(sim):
 
 def test_mixed_model_on_complete_data_estimates_mean_differences():
     c = simulate_cohort(15, seed=3)
-    mm = mixed_model(c.measurements, ["leptin"]).set_index("visit_month")
+    mm = mixed_model(c.measurements, outcomes=["leptin"]).set_index("visit_month")
     m = c.measurements[c.measurements["outcome"] == "leptin"]
     means = m.groupby("visit_month")["value"].mean()
     for visit in (1, 2, 3):
@@ -203,15 +209,16 @@ def test_too_little_data_is_said_not_raised():
     cmp = compare_to_baseline(m, outcomes=["hba1c"], visits=[1, 2])
     assert cmp["p_val"].isna().all()
     assert (cmp["n"] <= 1).all()
-    assert "too few patients" in comparison_table(adjust_pvalues(cmp)).iloc[0]["change"]
-    assert omnibus_tests(m, ["hba1c"])["note"].str.contains("at least two").all()
-    assert mixed_model(m, ["hba1c"])["note"].str.contains("at least three").all()
-    assert "could be made" in summarise_comparisons(adjust_pvalues(cmp), 0.05, "holm")
+    assert comparison_table(adjust_pvalues(cmp)).empty
+    assert untested_comparisons(cmp).startswith("Not compared with month 0")
+    assert omnibus_tests(m, outcomes=["hba1c"])["note"].str.contains("at least two").all()
+    assert mixed_model(m, outcomes=["hba1c"])["note"].str.contains("at least three").all()
+    assert "could be made" in summarise_comparisons(adjust_pvalues(cmp), alpha=0.05, method="holm")
 
 
 def test_visit_means_ci_uses_t():
     c = simulate_cohort(10, seed=2)
-    row = visit_means_ci(c.measurements, ["hba1c"], [0]).iloc[0]
+    row = visit_means_ci(c.measurements, outcomes=["hba1c"], visits=[0]).iloc[0]
     values = c.measurements.query("outcome == 'hba1c' and visit_month == 0")["value"]
     ci = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(ci)
@@ -240,8 +247,8 @@ def test_abstract_format_table_on_the_standin():
     t = abstract_format_table(
         load_cohort(STANDIN).measurements,
         load_reported(REPORTED),
-        ["insulin_dose", "hba1c", "leptin"],
-        "paired_t",
+        outcomes=["insulin_dose", "hba1c", "leptin"],
+        test="paired_t",
     )
     assert t["all_match"].all()
     assert t["reported"].str.contains("±").all()

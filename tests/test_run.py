@@ -224,3 +224,125 @@ def test_margin_through_the_runner_changes_the_equivalence_verdict(tmp_path):
         verdicts[name] = bool(safety.loc["gad_ab", "equivalent"])
         assert safety.loc["gad_ab", "margin"] == margin
     assert verdicts == {"wide": True, "narrow": False}
+
+
+def _shown(notebook: Path) -> str:
+    """Everything a reader sees in an executed notebook's outputs: text, tables, alt texts."""
+    nb = nbformat.read(notebook, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts += [str(data.get(k, "")) for k in ("text/plain", "text/markdown")]
+            parts.append(str(output.get("metadata", {}).get("image/png", {}).get("alt", "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
+    """ci_level 0.9, alpha 0.1, power 0.9 and a baseline other than month 0, end to end."""
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.stats.power import TTestPower
+
+    from helpers.simulate import write_cohort
+
+    from recompute import expected_comparisons, expected_safety, pairs, tricky_cohort, values
+
+    cohort = tricky_cohort()
+    m = cohort.measurements
+    write_cohort(cohort, tmp_path / "tricky")
+    glycemic, antibodies = ["leptin", "insulin_dose", "hba1c"], ["islet_ab", "gad_ab"]
+    margins = {"islet_ab": 2.0, "gad_ab": 3.0}
+    text = (
+        f"common:\n  data_dir: {tmp_path / 'tricky'}\n  ci_level: 0.9\n  alpha: 0.1\n"
+        "notebooks:\n"
+        f"  02_glycemic_outcomes:\n    outcomes: {glycemic}\n    baseline: 1\n"
+        f"  03_immunologic_safety:\n    outcomes: {antibodies}\n    baseline: 2\n"
+        "    power: 0.9\n    margins: {islet_ab: 2.0, gad_ab: 3.0}\n"
+    )
+    directory = _params(tmp_path, "odd", text)
+    nb03 = next(nb for nb in discover_notebooks() if nb.name.startswith("03_"))
+    out = run(
+        "odd",
+        [NB02, nb03],
+        reports_dir=tmp_path / "r",
+        params_dir=directory,
+        jobs=2,
+        progress=False,
+    )
+    tables = out / "tables"
+
+    # the CSV tables, row by row, against the tidy data
+    comparisons = pd.read_csv(tables / "02_comparisons.csv")
+    expected = expected_comparisons(
+        m, codes=glycemic, visits=[0, 1, 2, 3], baseline=1, ci_level=0.9
+    )
+    assert len(comparisons) == len(expected)
+    for r in comparisons.itertuples():
+        e = expected[(r.outcome, r.visit_month, r.analysis)]
+        assert (r.baseline, r.n, r.ci_level) == (1, e["n"], 0.9)
+        if not pd.isna(r.p_val):
+            assert (r.p_val, r.p_adj) == pytest.approx((e["p"], e["p_adj"]), rel=1e-9)
+        if r.analysis == "primary" and not pd.isna(r.effect):
+            assert (r.effect_ci_low, r.effect_ci_high) == pytest.approx(
+                (e["g_low"], e["g_high"]), rel=1e-7
+            )
+    means = pd.read_csv(tables / "02_means_ci.csv")
+    for r in means.itertuples():
+        v = m[(m["outcome"] == r.outcome) & (m["visit_month"] == r.visit_month)]["value"]
+        low, high = stats.t.interval(0.9, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+        assert (r.ci_low, r.ci_high) == pytest.approx((low, high), rel=1e-12)
+    mixed = pd.read_csv(tables / "02_mixed_model.csv")
+    q = stats.t.ppf(0.95, mixed["df"])
+    assert mixed["ci_low"].to_numpy() == pytest.approx(mixed["estimate"] - q * mixed["se"])
+    changes = pd.read_csv(tables / "02_changes.csv")
+    for r in changes.itertuples():
+        before = values(m, r.outcome, 1)[r.patient_id]
+        after = values(m, r.outcome, r.visit_month)[r.patient_id]
+        assert r.change == pytest.approx(after - before, abs=1e-9)
+    assert len(changes) == sum(len(pairs(m, c, v, 1)[0]) for c in glycemic for v in (0, 2, 3))
+    safety = pd.read_csv(tables / "03_safety.csv")
+    e_safety = expected_safety(
+        m,
+        codes=antibodies,
+        visits=[0, 1, 2, 3],
+        baseline=2,
+        margins=margins,
+        alpha=0.1,
+        ci_level=0.9,
+    )
+    assert len(safety) == len(e_safety)
+    for r in safety.itertuples():
+        for column, value in e_safety[(r.outcome, r.visit_month)].items():
+            assert getattr(r, column) == pytest.approx(value, rel=1e-9), column
+    detectable = pd.read_csv(tables / "03_detectable_rise.csv")
+    dz = TTestPower().solve_power(nobs=8, alpha=0.1, power=0.9, alternative="larger")
+    assert set(detectable["power"]) == {0.9}
+    assert detectable.loc[detectable["n"] == 8, "effect_size"].to_numpy() == pytest.approx(
+        dz, rel=1e-4
+    )
+    assert set(pd.read_csv(tables / "03_patients.csv")["baseline_month"]) == {2}
+
+    # legends (in the figures' alternative text) and sentences state the parameters used
+    shown02, shown03 = _shown(out / NB02.name), _shown(out / nb03.name)
+    for phrase in (
+        "mean (90% CI)",
+        "estimate (90% CI)",
+        "effect size (90% CI)",
+        "p < 0.1 before adjustment",
+        "Not compared with month 1",
+    ):
+        assert phrase in shown02, phrase
+    for phrase in (
+        "two-sided 90% CI",
+        "80% CI, unadjusted (equivalence at α = 0.1)",
+        "one-sided 90% confidence",
+        "90% power by the one-sided paired t-test at α = 0.1",
+        "month 3 vs month 2",
+    ):
+        assert phrase in shown03, phrase
+    for shown in (shown02, shown03):
+        assert "95%" not in shown
+        assert "80% power" not in shown
+        assert "p < 0.05" not in shown

@@ -103,7 +103,8 @@ def test_visits_without_pairs_are_skipped_and_small_ones_kept_empty():
 def test_detectable_rise_agrees_with_statsmodels():
     m = simulate_cohort(7, seed=5).measurements
     row = detectable_rise(m, outcomes=["gad_ab"], visits=[3]).iloc[0]
-    expected = TTestPower().solve_power(nobs=7, alpha=0.05, power=0.8, alternative="two-sided")
+    # one-sided, like the test for a rise it answers
+    expected = TTestPower().solve_power(nobs=7, alpha=0.05, power=0.8, alternative="larger")
     assert row["effect_size"] == pytest.approx(expected, rel=1e-3)
     assert row["detectable_rise"] == pytest.approx(row["effect_size"] * row["sd_change"])
 
@@ -162,10 +163,41 @@ def test_describe_safety_says_what_is_excluded():
         cutoffs={"gad_ab": 10},
         meaningful_rise={"gad_ab": "50%"},
     )
-    text = describe_safety(safety, det, pts, 0.95)
+    text = describe_safety(
+        safety, detectable=det, patients=pts, ci_level=0.95, power=0.8, alpha=0.05
+    )
     upper = safety["largest_rise_excluded"].item()
-    assert f"larger than {upper:.2f} IU/mL (95% confidence)" in text
-    assert "80% power" in text
+    assert f"larger than {upper:.2f} IU/mL (one-sided 95% confidence)" in text
+    assert "80% power by the one-sided paired t-test at α = 0.05" in text
+    assert "(set in the parameter set)" in text
+
+
+@pytest.mark.parametrize(
+    ("ci_level", "power", "alpha"), [(0.9, 0.9, 0.1), (0.975, 0.85, 0.025), (0.85, 0.6, 0.2)]
+)
+def test_describe_safety_states_the_parameters_it_was_given(ci_level, power, alpha):
+    m = _known_change(7, 1.0, 2.0, seed=8)
+    safety = safety_analysis(
+        m,
+        outcomes=["gad_ab"],
+        visits=[3],
+        margins={"gad_ab": "40%"},
+        alpha=alpha,
+        ci_level=ci_level,
+    )
+    det = detectable_rise(m, outcomes=["gad_ab"], visits=[3], alpha=alpha, power=power)
+    pts = patient_changes(
+        m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10}, meaningful_rise={"gad_ab": 1}
+    )
+    text = describe_safety(
+        safety, detectable=det, patients=pts, ci_level=ci_level, power=power, alpha=alpha
+    )
+    assert f"(one-sided {100 * ci_level:g}% confidence)" in text
+    assert f"{100 * power:g}% power" in text
+    assert f"at α = {alpha:g}" in text
+    assert "95%" not in text.replace(f"{100 * ci_level:g}%", "")
+    assert "80%" not in text.replace(f"{100 * power:g}%", "")
+    assert "40% of the observed baseline mean: a margin taken from the same data" in text
 
 
 @pytest.mark.parametrize("alternative", ["greater", "less"])

@@ -1,0 +1,303 @@
+"""Every table a reader sees, recomputed cell by cell from the tidy data by another path.
+
+The cohort (:func:`recompute.tricky_cohort`) has its outcomes in an order that is
+neither alphabetical nor the data dictionary's, visits nobody attended, a patient
+with only a baseline, tied differences and a zero baseline, so a label attached by
+position, a family that shrinks with the data or a tie seen as two values shows up.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.anova import AnovaRM
+
+from helpers import cohort as hc
+from helpers import outcomes as ho
+from helpers import safety as hs
+from helpers.data import Cohort, load_cohort, load_reported
+
+from conftest import REPORTED, STANDIN
+from recompute import (
+    CODE_OF_LABEL,
+    LABELS,
+    TRICKY_OUTCOMES,
+    UNIT_LABELS,
+    expected_comparisons,
+    expected_safety,
+    pairs,
+    tricky_cohort,
+    values,
+)
+
+VISITS = [0, 1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def tricky() -> Cohort:
+    return tricky_cohort()
+
+
+def _num(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def test_the_cohort_is_as_awkward_as_claimed(tricky):
+    m = tricky.measurements
+    assert list(dict.fromkeys(m["outcome"])) == TRICKY_OUTCOMES != sorted(TRICKY_OUTCOMES)
+    assert not values(m, "hba1c", 2)
+    assert not values(m, "islet_ab", 1)
+    assert values(m, "gad_ab", 0)["S01"] == 0.0
+    b, a = pairs(m, "insulin_dose", 1, 0)
+    d = np.round(a - b, 1)
+    assert len(np.unique(np.abs(d))) < len(d), "the cohort must have tied differences"
+
+
+@pytest.mark.parametrize("order", [None, TRICKY_OUTCOMES, ["islet_ab", "insulin_dose"]])
+def test_visit_completeness_every_cell_by_key(tricky, order):
+    table = hc.visit_completeness(tricky, order)
+    n = len(tricky.patients)
+    expected_rows = [LABELS[c] for c in (order or [o for o in LABELS])]
+    assert list(table.index) == expected_rows
+    for label, row in table.iterrows():
+        for column, cell in row.items():
+            visit = int(column.removeprefix("month "))
+            k = len(values(tricky.measurements, CODE_OF_LABEL[label], visit))
+            assert cell == f"{k}/{n}", (label, column)
+
+
+def test_table_one_against_the_statistics_module(tricky):
+    p = tricky.patients
+    table = hc.table_one(p).iloc[:, 0]
+    ages = list(p["age_years"])
+    assert table["Age, years, mean ± SD"] == (
+        f"{statistics.mean(ages):.1f} ± {statistics.stdev(ages):.1f}"
+    )
+    men = sum(s == "M" for s in p["sex"])
+    assert table["Male, n (%)"] == f"{men} ({100 * men / len(p):.1f})"
+    assert table["Patients, n"] == str(len(p))
+
+
+def test_summary_table_every_row_by_label(tricky):
+    m = tricky.measurements
+    table = ho.summary_table(m, TRICKY_OUTCOMES, VISITS)
+    seen = set()
+    for (label, visit_text), row in table.iterrows():
+        code, visit = UNIT_LABELS[label], int(visit_text.removeprefix("month "))
+        v = list(values(m, code, visit).values())
+        assert row["n"] == len(v)
+        assert row["mean ± SD"] == f"{statistics.mean(v):.2f} ± {statistics.stdev(v):.2f}"
+        assert row["min–max"] == f"{min(v):.2f}–{max(v):.2f}"
+        assert row["median [IQR]"].startswith(f"{statistics.median(v):.2f} [")
+        seen.add((code, visit))
+    present = {(c, v) for c in TRICKY_OUTCOMES for v in VISITS if values(m, c, v)}
+    assert seen == present
+
+
+def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
+    m = tricky.measurements
+    raw = ho.adjust_pvalues(
+        ho.compare_to_baseline(
+            m, outcomes=TRICKY_OUTCOMES, visits=VISITS, n_boot=200, seed=1, ci_level=0.9
+        )
+    )
+    expected = expected_comparisons(
+        m, codes=TRICKY_OUTCOMES, visits=VISITS, baseline=0, ci_level=0.9
+    )
+    assert len(raw) == len(expected)
+    for r in raw.itertuples():
+        e = expected[(r.outcome, r.visit_month, r.analysis)]
+        assert r.n == e["n"]
+        if math.isnan(e["p"]):
+            assert math.isnan(r.p_val)
+            continue
+        assert r.p_val == pytest.approx(e["p"], rel=1e-9)
+        assert r.p_adj == pytest.approx(e["p_adj"], rel=1e-9)
+        if r.analysis == "primary":
+            assert (r.effect, r.effect_ci_low, r.effect_ci_high) == pytest.approx(
+                (e["g"], e["g_low"], e["g_high"]), rel=1e-7
+            )
+            assert (r.change_ci_low, r.change_ci_high) == pytest.approx(
+                (e["change_low"], e["change_high"]), rel=1e-9
+            )
+        else:
+            assert r.change_estimate == pytest.approx(e["median_change"], abs=1e-9)
+
+    shown = ho.comparison_table(raw, ci_level=0.9)
+    assert "effect size (90% CI)" in shown.columns
+    tested = {k for k, e in expected.items() if not math.isnan(e["p"])}
+    assert len(shown) == len(tested), "rows without data must not be shown"
+    for (label, visit_text, analysis), row in shown.iterrows():
+        visit = int(re.match(r"month (\d+) vs month 0", visit_text).group(1))
+        e = expected[(UNIT_LABELS[label], visit, analysis)]
+        assert row["n"] == e["n"]
+        assert row["p"] == ("< 0.001" if e["p"] < 0.001 else f"{e['p']:.3f}")
+        assert row["p (adjusted)"] == ("< 0.001" if e["p_adj"] < 0.001 else f"{e['p_adj']:.3f}")
+        assert "holm over" in row["adjusted over"]
+        if analysis == "primary":
+            assert row["effect size (90% CI)"].startswith("Hedges' g_av; CI for δ_av by Algina")
+            numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
+            assert numbers == pytest.approx([e["g"], e["g_low"], e["g_high"]], abs=0.0051)
+
+    sentence = ho.untested_comparisons(raw)
+    untested = sorted({(k[1], k[0]) for k, e in expected.items() if math.isnan(e["p"])})
+    for visit, code in untested:
+        assert f"month {visit} (" in sentence
+        assert LABELS[code] in sentence
+    for (code, visit, _), e in expected.items():
+        if not math.isnan(e["p"]):
+            assert f"{LABELS[code]}: " not in sentence.split(f"month {visit} (")[-1].split(")")[0]
+
+
+def test_planned_family_does_not_shrink_when_visits_are_missing(tricky):
+    m = tricky.measurements
+    raw = ho.compare_to_baseline(m, outcomes=["hba1c", "islet_ab"], visits=VISITS, n_boot=50)
+    planned = ho.adjust_pvalues(raw)
+    tested = ho.adjust_pvalues(raw, family="tested")
+    prim = planned[planned["analysis"] == "primary"]
+    assert prim["family"].str.startswith("holm over 6 comparisons").all()
+    assert "2 without data count as not rejected" in prim["family"].iloc[0]
+    p = prim["p_val"].dropna().tolist()
+    from recompute import holm
+
+    assert prim["p_adj"].dropna().tolist() == pytest.approx(holm(p, 6))
+    t_prim = tested[tested["analysis"] == "primary"]
+    assert t_prim["p_adj"].dropna().tolist() == pytest.approx(holm(p, 4))
+
+
+def test_omnibus_against_scipy_and_statsmodels(tricky):
+    m = tricky.measurements
+    table = ho.omnibus_tests(m, outcomes=TRICKY_OUTCOMES, visits=VISITS)
+    friedman_p = []
+    for code in TRICKY_OUTCOMES:
+        present = [v for v in VISITS if values(m, code, v)]
+        by_visit = [values(m, code, v) for v in present]
+        complete = sorted(set.intersection(*(set(d) for d in by_visit)))
+        columns = [[d[p] for p in complete] for d in by_visit]
+        fr = table[(table["outcome"] == code) & (table["method"] == "friedman")].iloc[0]
+        assert fr["n_patients"] == len(complete)
+        assert fr["p_val"] == pytest.approx(stats.friedmanchisquare(*columns).pvalue, rel=1e-9)
+        friedman_p.append(fr["p_val"])
+        long = pd.DataFrame(
+            [(p, v, d[p]) for v, d in zip(present, by_visit, strict=True) for p in complete],
+            columns=["patient_id", "visit_month", "value"],
+        )
+        aov = AnovaRM(long, "value", "patient_id", within=["visit_month"]).fit().anova_table
+        rm = table[(table["outcome"] == code) & (table["method"] == "rm_anova")].iloc[0]
+        assert rm["p_val"] == pytest.approx(aov["Pr > F"].iloc[0], rel=1e-9)
+    from recompute import holm
+
+    shown = table[table["method"] == "friedman"]["p_adj"].tolist()
+    assert shown == pytest.approx(holm(friedman_p, len(friedman_p)))
+
+
+def test_means_ci_every_row_by_key(tricky):
+    m = tricky.measurements
+    table = ho.visit_means_ci(m, outcomes=TRICKY_OUTCOMES, visits=VISITS, ci_level=0.9)
+    assert set(table["ci_level"]) == {0.9}
+    for r in table.itertuples():
+        v = np.array(list(values(m, r.outcome, r.visit_month).values()))
+        low, high = stats.t.interval(0.9, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+        assert (r.n, r.mean, r.ci_low, r.ci_high) == pytest.approx(
+            (len(v), v.mean(), low, high), rel=1e-12
+        )
+
+
+def test_changes_every_patient_and_a_zero_baseline(tricky):
+    m = tricky.measurements
+    table = ho.change_from_baseline(m, outcomes=TRICKY_OUTCOMES)
+    count = 0
+    for code in TRICKY_OUTCOMES:
+        base = values(m, code, 0)
+        for visit in (1, 2, 3):
+            for pid, after in values(m, code, visit).items():
+                if pid not in base:
+                    continue
+                row = table[
+                    (table["outcome"] == code)
+                    & (table["visit_month"] == visit)
+                    & (table["patient_id"] == pid)
+                ].iloc[0]
+                assert row["change"] == pytest.approx(after - base[pid], abs=1e-9)
+                if base[pid] == 0:
+                    assert math.isnan(row["percent_change"])
+                    assert "baseline is zero" in row["note"]
+                else:
+                    assert row["percent_change"] == pytest.approx(
+                        100 * (after - base[pid]) / base[pid]
+                    )
+                count += 1
+    assert count == len(table)
+    assert np.isfinite(table["percent_change"].dropna()).all()
+
+
+def test_safety_tables_against_scipy_statsmodels_and_by_hand(tricky):
+    from statsmodels.stats.power import TTestPower
+
+    m = tricky.measurements
+    codes, margins = ["islet_ab", "gad_ab"], {"islet_ab": 2.0, "gad_ab": 3.0}
+    table = hs.safety_analysis(
+        m, outcomes=codes, visits=VISITS, margins=margins, alpha=0.1, ci_level=0.9
+    )
+    expected = expected_safety(
+        m, codes=codes, visits=VISITS, baseline=0, margins=margins, alpha=0.1, ci_level=0.9
+    )
+    assert {(r.outcome, r.visit_month) for r in table.itertuples()} == set(expected)
+    for r in table.itertuples():
+        e = expected[(r.outcome, r.visit_month)]
+        for column, value in e.items():
+            assert getattr(r, column) == pytest.approx(value, rel=1e-9), column
+        assert r.equivalent == (e["p_equivalence_adj"] < 0.1)
+    detectable = hs.detectable_rise(m, outcomes=codes, visits=VISITS, alpha=0.1, power=0.9)
+    for r in detectable.itertuples():
+        dz = TTestPower().solve_power(nobs=r.n, alpha=0.1, power=0.9, alternative="larger")
+        b, a = pairs(m, r.outcome, r.visit_month, 0)
+        assert r.effect_size == pytest.approx(dz, rel=1e-4)
+        assert r.detectable_rise == pytest.approx(dz * np.std(a - b, ddof=1), rel=1e-4)
+    crossings = hs.patient_changes(
+        m,
+        outcomes=codes,
+        visits=VISITS,
+        baseline=1,
+        cutoffs={"islet_ab": 10.0, "gad_ab": 10.0},
+        meaningful_rise={"islet_ab": 1.0, "gad_ab": "50%"},
+    )
+    assert set(crossings["baseline_month"]) == {1}
+    for r in crossings.itertuples():
+        before = values(m, r.outcome, 1)[r.patient_id]
+        after = values(m, r.outcome, r.visit_month)[r.patient_id]
+        state = {True: "positive", False: "negative"}
+        was, now = state[before >= 10.0], state[after >= 10.0]
+        assert r.crossing == (f"stayed {now}" if was == now else f"became {now}")
+
+
+def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
+    cohort = load_cohort(STANDIN)
+    reported = load_reported(REPORTED)
+    m = cohort.measurements
+    # one patient misses month 1: the means describe 7 and 6 patients, the test 6 pairs
+    m = m[~((m["patient_id"] == "P03") & (m["outcome"] == "leptin") & (m["visit_month"] == 1))]
+    table = ho.abstract_format_table(m, reported, outcomes=["leptin", "hba1c"], test="paired_t")
+    assert list(table["outcome"]) == ["Leptin (ng/mL)", "HbA1c (%)"]
+    row = table.iloc[0]
+    b0, a1 = list(values(m, "leptin", 0).values()), list(values(m, "leptin", 1).values())
+    pb, pa = pairs(m, "leptin", 1, 0)
+    assert row["n"] == "month 0: 7, month 1: 6; 6 pairs"
+    assert row["recomputed"].startswith(
+        f"{statistics.mean(b0):.2f}".replace(".", ",")
+        + " ± "
+        + f"{statistics.stdev(b0):.1f}".replace(".", ",")
+        + " → "
+        + f"{statistics.mean(a1):.1f}".replace(".", ",")
+    )
+    p = stats.ttest_rel(pa, pb).pvalue
+    assert row["patients in the test"] == (
+        f"{pb.mean():.2f} ± {pb.std(ddof=1):.1f} → {pa.mean():.1f} ± {pa.std(ddof=1):.2f} "
+        f"(p = {p:.3f})"
+    ).replace(".", ",")
