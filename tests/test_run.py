@@ -241,10 +241,12 @@ def _shown(notebook: Path) -> str:
 @pytest.mark.slow
 def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     """ci_level 0.9, alpha 0.1, power 0.9 and a baseline other than month 0, end to end."""
+    import numpy as np
     import pandas as pd
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
+    from helpers.schema import OUTCOMES
     from helpers.simulate import write_cohort
 
     from recompute import expected_comparisons, expected_safety, pairs, tricky_cohort, values
@@ -322,7 +324,29 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     assert detectable.loc[detectable["n"] == 8, "effect_size"].to_numpy() == pytest.approx(
         dz, rel=1e-4
     )
-    assert set(pd.read_csv(tables / "03_patients.csv")["baseline_month"]) == {2}
+    patients = pd.read_csv(tables / "03_patients.csv")
+    assert set(patients["baseline_month"]) == {2}
+    for r in patients.itertuples():
+        before = values(m, r.outcome, 2)[r.patient_id]
+        after = values(m, r.outcome, r.visit_month)[r.patient_id]
+        assert (r.baseline_value, r.value) == (before, after)
+    summary = pd.read_csv(tables / "02_summary.csv")
+    labels = {f"{o.label} ({o.unit})": o.code for o in OUTCOMES} | {"HbA1c (IFCC) (mmol/mol)": None}
+    for row in summary.to_dict("records"):
+        code = labels[row["outcome"]]
+        if code is None:
+            continue
+        v = list(values(m, code, int(row["visit"].removeprefix("month "))).values())
+        assert row["n"] == len(v)
+        assert row["mean ± SD"] == f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}"
+    omnibus = pd.read_csv(tables / "02_omnibus.csv")
+    for r in omnibus[omnibus["method"] == "friedman"].itertuples():
+        wide = m[m["outcome"] == r.outcome].pivot(
+            index="patient_id", columns="visit_month", values="value"
+        )
+        wide = wide.dropna(axis=1, how="all").dropna()
+        expected = stats.friedmanchisquare(*[wide[c] for c in wide.columns]).pvalue
+        assert r.p_val == pytest.approx(expected, rel=1e-9)
 
     # legends (in the figures' alternative text) and sentences state the parameters used
     shown02, shown03 = _shown(out / NB02.name), _shown(out / nb03.name)
