@@ -9,10 +9,21 @@ Usage::
 
 Steps, each a function: resolve the parameter set against the parameters each
 notebook declares (an unknown name is an error) → execute the notebooks in
-parallel processes into a staging folder → on success render HTML and swap the
-staging folder in as ``reports/<set>/`` → on failure keep the failed notebook
-in ``reports/<set>.failed/``, leave the last good report untouched and exit
+parallel processes into a staging folder → on success render HTML, carry over
+from the last good report whatever this run did not produce (the other
+notebooks of a partial run) and swap the staging folder in as
+``reports/<set>/`` → on failure keep the failed notebook in
+``reports/<set>.failed/``, leave the last good report untouched and exit
 non-zero with the notebook, the cell and the error in one message.
+
+Every parameter value is checked against :mod:`helpers.params` before a
+kernel starts. One run of a set at a time: a second run of the same set is
+refused while the first holds ``reports/.<set>.lock`` (released by the system
+even when a run is killed). A run killed between the two renames of publishing
+leaves the last good report as ``reports/.<set>.previous-<pid>``; the next run
+of the set puts it back before doing anything else, and removes staging
+folders that killed runs left behind. SIGTERM stops the worker processes and
+their kernels and removes the staging folder, as Ctrl-C does.
 
 A parameter-set file (``notebooks/params/<set>.yaml``)::
 
@@ -29,14 +40,17 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import fcntl
 import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +58,15 @@ from typing import Any
 
 import nbformat
 import papermill
+import psutil
 import yaml
 from nbconvert import HTMLExporter
 from tqdm import tqdm
 from traitlets.config import Config
 
+from helpers.data import load_cohort, load_reported
 from helpers.errors import HelpersError, NotebookExecutionError, ParameterError
+from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT
 
 __all__ = [
@@ -81,6 +98,21 @@ SET_PARAMETER = "parameter_set"
 TABLES_PARAMETER = "tables_dir"
 TABLES_DIR = "tables"
 _ALLOWED_KEYS = {"description", "common", "notebooks"}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True)
@@ -148,22 +180,32 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     Raises
     ------
     ParameterError
-        If the file is missing (the message lists the sets there are), is not
-        valid YAML, or has keys other than description, common and notebooks.
+        If the name is not a plain name (a path, say), the file is missing
+        (the message lists the sets there are), empty, not valid YAML, gives a
+        key twice, or has keys other than description, common and notebooks.
 
     Examples
     --------
     >>> load_parameter_set("default").common["data_dir"]
     'data/standin'
     """
-    path = Path(directory) / f"{name}.yaml"
+    check_set_name(name)
+    path = (Path(directory) / f"{name}.yaml").absolute()
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in Path(directory).glob("*.yaml"))) or "none"
         raise ParameterError(f"no parameter set {name!r} ({path} not found); available: {known}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    if raw is None:
+        raise ParameterError(
+            f"{path}: the file is empty; a parameter set needs at least 'description' or "
+            "'common' (see notebooks/params/default.yaml)"
+        )
     if not isinstance(raw, dict) or set(raw) - _ALLOWED_KEYS:
         extra = sorted(set(raw) - _ALLOWED_KEYS) if isinstance(raw, dict) else raw
         allowed = ", ".join(sorted(_ALLOWED_KEYS))
@@ -302,6 +344,7 @@ def execute_notebook(
     # Local IPC sockets (the kernel never listens on a network port), in a folder of this
     # execution's own: kernels started side by side would otherwise share socket paths.
     with tempfile.TemporaryDirectory(prefix="amsct-kernel-") as sockets:
+        _SOCKETS[:] = [sockets]
         config = Config()
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = str(Path(sockets) / "kernel")
@@ -320,15 +363,70 @@ def execute_notebook(
     return NotebookResult(notebook.name, output, time.perf_counter() - start, error)
 
 
+#: The kernel-socket folder of the notebook a worker is executing (for its SIGTERM handler).
+_SOCKETS: list[str] = []
+
+
+def _worker_init(log: str | None) -> None:
+    """Prepare a worker: kernel output to the run's log, SIGTERM ends it and its kernel.
+
+    Kernels inherit the worker's standard output and error; sending them to
+    the log keeps kernel chatter (and a kernel's traceback when a run is
+    stopped) off the user's terminal. Ctrl-C reaches the runner only.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_worker)
+    if log is not None:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def _end_worker(signum: int, frame: object) -> None:
+    """Kill this worker's kernels, remove its socket folder and exit at once."""
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    for folder in _SOCKETS:
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(128 + signum)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (each shuts its kernel down), and wait a moment for them."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            process.terminate()
+    deadline = time.monotonic() + 5
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+
+
 def _execute_all(
-    jobs: dict[Path, tuple[Path, dict[str, Any]]], workers: int, progress: bool
+    jobs: dict[Path, tuple[Path, dict[str, Any]]],
+    workers: int,
+    progress: bool,
+    log: Path | None = None,
 ) -> list[NotebookResult]:
     ctx = multiprocessing.get_context("spawn")
     results: list[NotebookResult] = []
-    with (
-        ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
-        tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress) as bar,
-    ):
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_worker_init,
+        initargs=(None if log is None else str(log),),
+    )
+    try:
+        bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
         futures = {
             pool.submit(execute_notebook, nb, out, params, out.parent): nb
             for nb, (out, params) in jobs.items()
@@ -343,6 +441,11 @@ def _execute_all(
                 logger.info(message)
             bar.update()
             results.append(result)
+        bar.close()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return sorted(results, key=lambda r: r.notebook)
 
 
@@ -419,11 +522,17 @@ def run(
     Raises
     ------
     ParameterError
-        Before anything runs, if the parameter set does not fit the notebooks.
+        Before anything runs, if the parameter set does not fit the notebooks
+        or a value is not allowed (:mod:`helpers.params`).
     NotebookExecutionError
         If a notebook fails. The failed notebook is kept in
         ``reports/<set>.failed/`` and the previous ``reports/<set>/`` is untouched.
+    HelpersError
+        If another run of the set is in progress, or the report cannot be
+        written (the last good report is then unchanged).
     """
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ParameterError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
     pset = load_parameter_set(params, params_dir)
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     if not selected:
@@ -431,19 +540,151 @@ def run(
     # notebooks run inside the staging folder, so their relative tables_dir lands in the report
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
     resolved = resolve_parameters(pset, selected, injected)
-    reports = Path(reports_dir)
-    reports.mkdir(parents=True, exist_ok=True)
+    _check_values(pset, resolved, params_dir)
+    _check_inputs(resolved)
+    reports = Path(reports_dir).absolute()
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
-    staging = Path(tempfile.mkdtemp(prefix=f".{pset.name}.staging-", dir=reports))
-    logger.info("parameter set %r: %d notebook(s) → %s", pset.name, len(selected), final)
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+        with _set_lock(reports, pset.name):
+            _recover(reports, pset.name)
+            _run_locked(resolved, final, failed_dir, jobs, progress)
+    except OSError as exc:
+        raise HelpersError(
+            f"cannot write the report for parameter set {pset.name!r} in {reports}: "
+            f"{exc.strerror or exc} ({exc.filename or reports}); the last good report is "
+            "unchanged"
+        ) from exc
+    logger.info("report written to %s", final)
+    return final
+
+
+def _check_values(
+    pset: ParameterSet, resolved: dict[Path, dict[str, Any]], params_dir: str | Path
+) -> None:
+    """Check every notebook's parameter values; one error for the whole set."""
+    problems = []
+    for path, values in resolved.items():
+        try:
+            check_parameters({**declared_parameters(path), **values}, where=path.name)
+        except ParameterError as exc:
+            problems.append(str(exc))
+    if problems:
+        where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
+        raise ParameterError(f"parameter set {pset.name!r} ({where}):\n" + "\n".join(problems))
+
+
+def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:
+    """Validate every data folder and reported-figures table the notebooks will read, once.
+
+    Bad input stops the run here, with one message, before any kernel starts
+    (the notebooks validate again when run on their own).
+    """
+    data_dirs, reported = set(), set()
+    for path, values in resolved.items():
+        declared = declared_parameters(path)
+        data_dirs.add(values.get("data_dir", declared.get("data_dir")))
+        reported.add(values.get("reported_path", declared.get("reported_path")))
+    for data_dir in sorted(d for d in data_dirs if d is not None):
+        load_cohort(data_dir)
+    for table in sorted(r for r in reported if r is not None):
+        load_reported(table)
+
+
+@contextlib.contextmanager
+def _set_lock(reports: Path, name: str) -> Iterator[None]:
+    """Hold the set's lock file for the run; refuse at once if another run holds it.
+
+    The lock is an ``flock`` on ``reports/.<set>.lock``, which the operating
+    system releases when the process ends, however it ends.
+    """
+    path = reports / f".{name}.lock"
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise HelpersError(
+                f"another run of parameter set {name!r} is writing {reports / name} "
+                f"(process {holder}); wait for it to finish, or stop it, and run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _recover(reports: Path, name: str) -> None:
+    """Undo what a killed run of this set left: restore its last good report, drop staging.
+
+    Called under the set's lock, so no live run owns these folders.
+    """
+    final = reports / name
+    for previous in sorted(reports.glob(f".{name}.previous-*")):
+        if not final.exists():
+            previous.rename(final)
+            logger.info("restored the last good report %s (a run was interrupted)", final)
+        else:
+            shutil.rmtree(previous, ignore_errors=True)
+    for staging in reports.glob(f".{name}.staging-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _carry_over(previous: Path, staging: Path, ran: Sequence[str]) -> None:
+    """Copy into the new report what the last good one holds and this run did not produce.
+
+    A partial run (``--notebook``) re-executes some notebooks; the others'
+    executed notebooks, HTML and tables stay as they were. Files belonging to
+    a notebook that ran (``<stem>.*`` and ``tables/<NN>_*``) are not carried
+    over, so a table a notebook no longer writes does not linger.
+    """
+    if not previous.is_dir():
+        return
+    prefixes = tuple(f"{stem.split('_', 1)[0]}_" for stem in ran)
+    for source in sorted(previous.rglob("*")):
+        relative = source.relative_to(previous)
+        top = relative.parts[0]
+        if len(relative.parts) == 1 and any(top.startswith(f"{stem}.") for stem in ran):
+            continue
+        if top == TABLES_DIR and len(relative.parts) > 1 and relative.name.startswith(prefixes):
+            continue
+        target = staging / relative
+        if target.exists():
+            continue
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def _run_locked(
+    resolved: dict[Path, dict[str, Any]],
+    final: Path,
+    failed_dir: Path,
+    jobs: int | None,
+    progress: bool,
+) -> None:
+    """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash)."""
+    reports = final.parent
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=reports))
+    logger.info("parameter set %r: %d notebook(s) → %s", final.name, len(resolved), final)
     try:
         work = {nb: (staging / nb.name, p) for nb, p in resolved.items()}
         workers = jobs or min(len(work), os.cpu_count() or 1)
-        results = _execute_all(work, workers, progress)
+        log = reports / f".{final.name}.kernels.log"
+        log.write_text("", encoding="utf-8")
+        results = _execute_all(work, workers, progress, log)
         errors = [r.error for r in results if r.error is not None]
         if errors:
-            shutil.rmtree(failed_dir, ignore_errors=True)
-            failed_dir.mkdir()
+            failed_dir.mkdir(exist_ok=True)
             for r in results:
                 if r.error is not None and r.output.exists():
                     shutil.move(r.output, failed_dir / r.output.name)
@@ -451,17 +692,19 @@ def run(
             raise (errors[0] if len(errors) == 1 else combine_failures(errors, failed_dir))
         for r in results:
             _render_html(r.output)
-        previous = reports / f".{pset.name}.previous-{os.getpid()}"
+        _carry_over(final, staging, [nb.stem for nb in resolved])
+        previous = reports / f".{final.name}.previous-{os.getpid()}"
+        staging.chmod(0o755)  # mkdtemp makes it private; a report is for readers
         if final.exists():
             final.rename(previous)
-        staging.chmod(0o755)  # mkdtemp makes it private; a report is for readers
         staging.rename(final)
         shutil.rmtree(previous, ignore_errors=True)
-        shutil.rmtree(failed_dir, ignore_errors=True)
+        for nb in resolved:  # a notebook that now succeeds is no longer a failure
+            (failed_dir / nb.name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            failed_dir.rmdir()  # only when nothing failed is left in it
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    logger.info("report written to %s", final)
-    return final
 
 
 def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -532,6 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--refresh-in-place", action="store_true", help="re-execute the stored notebooks in place"
     )
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("papermill").setLevel(logging.WARNING)
     chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
@@ -549,6 +793,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the last good report is unchanged", file=sys.stderr)
+        return 130
     return 0
 
 

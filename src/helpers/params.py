@@ -1,0 +1,308 @@
+"""Notebook parameters: what each may be, checked before anything runs.
+
+Every parameter a notebook declares has a rule here. The runner checks a
+parameter set against these rules before it starts a kernel, and each notebook
+checks its own values in the cell after its parameters, so a wrong value is
+refused the same way whether the notebook is run by the runner, by plain
+papermill or by hand in JupyterLab. One message names every parameter that is
+wrong, its value and what is allowed.
+
+YAML reads some numbers as text (``5e-2`` is the string ``"5e-2"`` in YAML 1.1);
+such a value is refused with a hint rather than used as text.
+
+Examples
+--------
+>>> check_parameters({"alpha": 0.05, "ci_level": 0.95})
+>>> check_parameters({"alpha": 1.5})
+Traceback (most recent call last):
+...
+helpers.errors.ParameterError: 1 parameter has a value that is not allowed:
+  - alpha = 1.5: must be a number greater than 0 and less than 0.5
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from helpers.errors import ParameterError
+from helpers.outcomes import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
+from helpers.precision import PRECISION_RULES
+from helpers.schema import OUTCOMES, VISIT_MONTHS
+from helpers.stats import PAIRED_TESTS
+
+__all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name"]
+
+#: A parameter set's name: a name, never a path.
+SET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+_MAX_SHOWN = 80  # characters of a value echoed in a message
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _looks_numeric(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(low: float, high: float, *, low_open: bool = True, high_open: bool = True) -> Rule:
+    left = "greater than" if low_open else "at least"
+    right = "less than" if high_open else "at most"
+    allowed = f"a number {left} {low:g} and {right} {high:g}"
+
+    def rule(value: object) -> str | None:
+        if _looks_numeric(value):
+            return f"is text, not a number (YAML reads {value} as text: write it as a decimal)"
+        if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            return f"must be {allowed}"
+        v = float(value)  # type: ignore[arg-type]
+        ok_low = v > low if low_open else v >= low
+        ok_high = v < high if high_open else v <= high
+        return None if ok_low and ok_high else f"must be {allowed}"
+
+    return rule
+
+
+def _integer(low: int, high: int) -> Rule:
+    def rule(value: object) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be a whole number from {low} to {high}"
+        return None
+
+    return rule
+
+
+def _choice(allowed: Mapping[str, object] | tuple[str, ...], *, optional: bool = False) -> Rule:
+    names = list(allowed)
+
+    def rule(value: object) -> str | None:
+        if optional and value is None:
+            return None
+        if not isinstance(value, str) or value not in names:
+            extra = " or None" if optional else ""
+            return f"must be one of {', '.join(names)}{extra}"
+        return None
+
+    return rule
+
+
+def _text(*, optional: bool = False) -> Rule:
+    def rule(value: object) -> str | None:
+        if optional and value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            return "must be non-empty text" + (" or None" if optional else "")
+        return None
+
+    return rule
+
+
+def _set_name(value: object) -> str | None:
+    if not isinstance(value, str) or not re.match(SET_NAME_PATTERN, value):
+        return "must be a name of letters, digits, '_' or '-' (not a path), at most 64 characters"
+    return None
+
+
+def _code_list(allowed: list[str], what: str) -> Rule:
+    def rule(value: object) -> str | None:
+        if not isinstance(value, list | tuple) or not value:
+            return f"must be a non-empty list of {what} codes from {', '.join(allowed)}"
+        bad = [v for v in value if not isinstance(v, str) or v not in allowed]
+        if bad:
+            return f"has unknown {what} code(s) {_show(bad)}; allowed: {', '.join(allowed)}"
+        if len(set(value)) < len(value):
+            return f"names a {what} twice"
+        return None
+
+    return rule
+
+
+def _visit_list(value: object) -> str | None:
+    allowed = ", ".join(map(str, VISIT_MONTHS))
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        return f"must be a list of at least two visit months from {allowed}"
+    if any(isinstance(v, bool) or not isinstance(v, int) or v not in VISIT_MONTHS for v in value):
+        return f"must hold visit months from {allowed} (whole numbers)"
+    if len(set(value)) < len(value):
+        return "names a visit twice"
+    return None
+
+
+def _visit(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in VISIT_MONTHS:
+        return f"must be one of the visit months {', '.join(map(str, VISIT_MONTHS))}"
+    return None
+
+
+def _amount(value: object) -> str | None:
+    """Check a margin or rise: a positive number in the unit, or a percentage like '50%'."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%") and _looks_numeric(text[:-1]) and 0 < float(text[:-1]) <= 1000:
+            return None
+        return "must be a positive number in the outcome's unit or a percentage such as '50%'"
+    if _is_number(value) and math.isfinite(float(value)) and float(value) > 0:  # type: ignore[arg-type]
+        return None
+    return "must be a positive, finite number in the outcome's unit or a percentage such as '50%'"
+
+
+def _cutoff(value: object) -> str | None:
+    if _is_number(value) and math.isfinite(float(value)) and float(value) >= 0:  # type: ignore[arg-type]
+        return None
+    return "must be a finite number of 0 or more, in the outcome's unit"
+
+
+def _per_outcome(entry: Rule, what: str) -> Rule:
+    codes = [o.code for o in OUTCOMES]
+
+    def rule(value: object) -> str | None:
+        if not isinstance(value, Mapping) or not value:
+            return f"must map outcome codes to {what}, e.g. {{gad_ab: ..., islet_ab: ...}}"
+        unknown = [k for k in value if k not in codes]
+        if unknown:
+            return f"has unknown outcome code(s) {_show(unknown)}; allowed: {', '.join(codes)}"
+        for key, v in value.items():
+            problem = entry(v)
+            if problem:
+                return f"{key}: {_show(v)} {problem}"
+        return None
+
+    return rule
+
+
+Rule = Callable[[object], "str | None"]
+
+#: The rule of every notebook parameter, by name.
+RULES: dict[str, Rule] = {
+    "parameter_set": _set_name,
+    "data_dir": _text(),
+    "reported_path": _text(),
+    "tables_dir": _text(optional=True),
+    "outcomes": _code_list([o.code for o in OUTCOMES], "outcome"),
+    "visits": _visit_list,
+    "baseline": _visit,
+    "primary_test": _choice(PAIRED_TESTS),
+    "sensitivity_test": _choice(PAIRED_TESTS, optional=True),
+    "test": _choice(PAIRED_TESTS),
+    "alpha": _number(0, 0.5),
+    "ci_level": _number(0.5, 1, low_open=False),
+    "power": _number(0.5, 1, low_open=False),
+    "multiplicity": _choice(MULTIPLICITY_METHODS),
+    "multiplicity_family": _choice(MULTIPLICITY_FAMILIES),
+    "seed": _integer(0, 2**32 - 1),
+    "n_boot": _integer(100, 1_000_000),
+    "margins": _per_outcome(_amount, "margins"),
+    "meaningful_rise": _per_outcome(_amount, "meaningful rises"),
+    "cutoffs": _per_outcome(_cutoff, "positivity cut-offs"),
+    "margin_source": _text(),
+    "precision_rule": _choice(PRECISION_RULES),
+}
+
+
+def _candidate_tests(value: object) -> str | None:
+    if value is None:
+        return None
+    allowed = list(PAIRED_TESTS)
+    return _code_list(allowed, "test")(value)
+
+
+RULES["candidate_tests"] = _candidate_tests
+
+
+def _together(values: Mapping[str, Any]) -> list[str]:
+    """Rules that tie parameters together (checked once each is valid on its own)."""
+    problems = []
+    visits, baseline = values.get("visits"), values.get("baseline")
+    if visits is not None and baseline is not None and baseline not in visits:
+        problems.append(f"baseline = {baseline!r}: must be one of the visits {list(visits)}")
+    outcomes = values.get("outcomes")
+    for name in ("margins", "cutoffs", "meaningful_rise"):
+        given = values.get(name)
+        if outcomes is not None and isinstance(given, Mapping):
+            missing = [o for o in outcomes if o not in given]
+            if missing:
+                problems.append(f"{name}: gives no value for {', '.join(missing)}")
+    return problems
+
+
+def check_set_name(name: object) -> None:
+    """Refuse a parameter-set name that is not a plain name (a path, say).
+
+    Parameters
+    ----------
+    name : object
+
+    Raises
+    ------
+    ParameterError
+
+    Examples
+    --------
+    >>> check_set_name("default")
+    >>> check_set_name("/../../tmp/v")
+    Traceback (most recent call last):
+    ...
+    helpers.errors.ParameterError: parameter set name '/../../tmp/v' must be a name of letters, digits, '_' or '-' (not a path), at most 64 characters
+    """  # noqa: E501
+    problem = _set_name(name)
+    if problem:
+        raise ParameterError(f"parameter set name {_show(name)} {problem}")
+
+
+def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
+    """Check parameter values against their rules; raise one error naming every problem.
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter name → value. Names without a rule are left alone (the
+        runner refuses names no notebook declares).
+    where : str, default ""
+        Where the values come from (a notebook or a parameter-set file), for
+        the message.
+
+    Raises
+    ------
+    ParameterError
+        Listing each wrong parameter with its value and what is allowed.
+
+    Examples
+    --------
+    >>> check_parameters({"visits": [0, 1], "baseline": 2})
+    Traceback (most recent call last):
+    ...
+    helpers.errors.ParameterError: 1 parameter has a value that is not allowed:
+      - baseline = 2: must be one of the visits [0, 1]
+    """
+    problems = []
+    for name, value in values.items():
+        rule = RULES.get(name)
+        problem = rule(value) if rule is not None else None
+        if problem:
+            problems.append(f"{name} = {_show(value)}: {problem}")
+    if not problems:
+        problems = _together(values)
+    if problems:
+        head = (
+            f"{len(problems)} parameter{'s have values' if len(problems) > 1 else ' has a value'}"
+        )
+        origin = f" in {where}" if where else ""
+        raise ParameterError(
+            f"{head} that {'are' if len(problems) > 1 else 'is'} not allowed{origin}:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
