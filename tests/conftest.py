@@ -16,9 +16,15 @@ ABSTRACT = PROJECT_ROOT / "data" / "reported" / "abstract.md"
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    """A writable copy of the stand-in data directory."""
+    """A writable copy of the stand-in data, without its provenance (so: treated as real).
+
+    The stand-in's provenance.json records the checksums of the files it labels; a
+    test that edits the files would otherwise also (rightly) be told the label no
+    longer fits them.
+    """
     target = tmp_path / "data"
     shutil.copytree(STANDIN, target)
+    (target / "provenance.json").unlink()
     return target
 
 

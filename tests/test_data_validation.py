@@ -183,7 +183,8 @@ def test_ragged_csv_is_a_failure_not_a_traceback(data_copy):
     path = data_copy / "patients.csv"
     path.write_text(path.read_text() + "P08,M,30,96,3,extra,cells\n")
     failures = _problems(data_copy)
-    assert "not a well-formed CSV" in failures[0].rule
+    assert (failures[0].row, failures[0].value) == (8, "P08,M,30,96,3,extra,cells")
+    assert "has 7 fields but the header has 5" in failures[0].rule
 
 
 def test_unknown_column_lists_allowed(data_copy):

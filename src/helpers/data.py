@@ -14,6 +14,8 @@ the investigators' real files (``data/private``, never committed): only
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import logging
 import math
@@ -39,11 +41,14 @@ __all__ = [
     "MEASUREMENTS_FILE",
     "PATIENTS_FILE",
     "PROVENANCE_FILE",
+    "PROVENANCE_KINDS",
     "Cohort",
     "display_path",
+    "file_checksums",
     "load_cohort",
     "load_reported",
     "read_csv_text",
+    "read_provenance",
     "validate_table",
 ]
 
@@ -82,20 +87,25 @@ def display_path(path: str | Path) -> str:
 def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]:
     """Read a CSV file with every cell as text, reporting problems instead of raising.
 
-    Empty cells become missing values; nothing else is interpreted (``NA`` stays
-    the text ``"NA"``, so the schema, not the reader, decides).
+    Accepted: UTF-8 text (a byte-order mark is allowed), commas between
+    fields, values with commas or line breaks inside double quotes, LF or CRLF
+    line ends, blank lines at the end. Empty cells become missing values;
+    nothing else is interpreted (``NA`` stays the text ``"NA"``, so the
+    schema, not the reader, decides). Problems with the file as a whole, and
+    rows whose number of fields differs from the header's, are reported with
+    the row and line they are on.
 
     Parameters
     ----------
     path : str or Path
-        The file.
+        The file; relative paths are relative to the project root.
 
     Returns
     -------
     frame : pandas.DataFrame or None
         The table, or ``None`` if it could not be read.
     failures : list of Failure
-        Problems with the file as a whole (missing, unreadable, repeated header).
+        Problems with the file (named by its absolute path).
 
     Examples
     --------
@@ -103,27 +113,93 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
     >>> failures, str(frame["age_years"].dtype)
     ([], 'str')
     """
-    name = display_path(path)
     p = resolve_path(path)
+    name = str(p)
+
+    def fail(rule: str, row: int | None = None, value: str | None = None) -> list[Failure]:
+        return [Failure(name, row, None, value, rule)]
+
+    if p.is_dir():
+        return None, fail("is a folder; a CSV file is needed here")
     try:
-        with p.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-        if header is None:
-            return None, [Failure(name, None, None, None, "file is empty; a header row is needed")]
-        repeated = sorted({c for c in header if header.count(c) > 1})
-        if repeated:
-            return None, [
-                Failure(name, None, c, None, "column appears more than once in the header")
-                for c in repeated
-            ]
-        frame = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
-        return None, [Failure(name, None, None, None, "file not found")]
+        return None, fail("file not found")
+    except PermissionError:
+        return None, fail("cannot be read: permission denied")
+    except OSError as exc:
+        return None, fail(f"cannot be read: {exc.strerror or exc}")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [Failure(name, None, None, None, f"not UTF-8 text ({exc.reason})")]
-    except pd.errors.ParserError as exc:
-        return None, [Failure(name, None, None, None, f"not a well-formed CSV table: {exc}")]
-    return frame, []
+        return None, fail(
+            f"not UTF-8 text (byte {exc.start} cannot be decoded: {exc.reason}); save the file "
+            "as UTF-8 (in Excel: 'CSV UTF-8')"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        return None, fail(f"not a well-formed CSV table: {exc} (line {reader.line_num})")
+    while rows and not any(cell.strip() for cell in rows[-1][1]):
+        rows.pop()  # blank lines at the end of the file
+    if not rows:
+        return None, fail("file is empty; a header row is needed")
+    header = rows[0][1]
+    for sep, word in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sep in header[0]:
+            return None, fail(
+                f"the header has one column, and {word} inside it: the file seems to separate "
+                f"its columns with {word}; save it as CSV with commas",
+                value=header[0],
+            )
+    failures = [
+        Failure(name, None, c, None, "column appears more than once in the header")
+        for c in sorted({c for c in header if header.count(c) > 1})
+    ]
+    if len(header) > 1 and not header[-1].strip() and all(c.strip() for c in header[:-1]):
+        failures.append(
+            Failure(name, None, None, None, "the header ends with an extra comma; remove it")
+        )
+    elif any(not c.strip() for c in header):
+        failures.append(Failure(name, None, None, None, "a column of the header has no name"))
+    if failures:
+        return None, failures
+    data = rows[1:]
+    width = len(header)
+    extra = [(i, line, row) for i, (line, row) in enumerate(data, start=1) if len(row) != width]
+    if (
+        extra
+        and len(extra) == len(data)
+        and all(len(r) == width + 1 and not r[-1].strip() for _, _, r in extra)
+    ):
+        return None, fail(
+            f"every row ends with an extra comma: rows have {width + 1} fields but the header "
+            f"has {width}; remove the trailing commas"
+        )
+    widths = {len(r) for _, _, r in extra}
+    if extra and len(extra) == len(data) and len(widths) == 1 and len(data) > 1:
+        return None, fail(
+            f"every row has {widths.pop()} fields but the header has {width}: the header and "
+            "the rows do not match (a column name missing from the header, or an extra field "
+            "in every row)",
+            value=",".join(header),
+        )
+    for i, _line, row in extra:
+        shown = ",".join(row)
+        hint = (
+            ": an unquoted comma inside a value (a decimal comma such as 63,3?) or a stray "
+            "comma; quote the value or use a decimal point"
+            if len(row) > width
+            else ""
+        )
+        failures.append(
+            Failure(name, i, None, shown, f"has {len(row)} fields but the header has {width}{hint}")
+        )
+    if failures:
+        return None, failures
+    frame = pd.DataFrame([row for _, row in data], columns=header, dtype=str)
+    return frame.mask(frame == ""), []
 
 
 def _is_missing(x: object) -> bool:
@@ -153,6 +229,11 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
         return f"must be one of {m.group(1)}"
     if m := re.fullmatch(r"in_range\((.*), (.*)\)", check):
         return f"must be between {m.group(1)} and {m.group(2)}{unit}{source}"
+    if check == "pseudonymous_id":
+        return (
+            "looks like a direct identifier, not a pseudonym (a run of 7+ digits, a date, or no "
+            "digit at all, like a name); use study codes such as P01"
+        )
     if check.startswith("str_matches"):
         return (
             "must be a pseudonymous id: a letter or digit, then letters, digits, '_' or '-', "
@@ -215,8 +296,18 @@ def _failures_from_cases(
     out: list[Failure] = []
     table_level: dict[tuple[str, int], list[tuple[str, str]]] = {}
     allowed = ", ".join(schema.columns)
+    could_not_run: list[str] = []
     for rec in cases.itertuples(index=False):
         check, column, idx, value = rec.check, rec.column, rec.index, rec.failure_case
+        if (
+            rec.schema_context == "DataFrameSchema"
+            and _is_missing(idx)
+            and check.split(":", 1)[0] in _TABLE_CHECK_COLUMN
+        ):
+            # a table-wide check that could not run because a column it reads is missing or
+            # did not parse; that column's own failure says what is wrong
+            could_not_run.append(check.split(":", 1)[0])
+            continue
         if check == "column_in_schema":
             if str(value) not in skip_columns:
                 rule = f"column is not in the data dictionary (allowed: {allowed})"
@@ -228,7 +319,12 @@ def _failures_from_cases(
         else:
             row = None if _is_missing(idx) else int(idx) + 1
             shown = None if _is_missing(value) else str(value)
+            if check == "pseudonymous_id" and shown is not None:
+                shown = f"{shown[:2]}… (hidden: {len(shown)} characters)"  # not echoed whole
             out.append(Failure(name, row, column, shown, _rule_text(check, column, schema)))
+    if could_not_run and not out and not table_level:
+        rule = f"the table could not be checked ({', '.join(sorted(set(could_not_run)))})"
+        out.append(Failure(name, None, None, None, rule))
     for (check, idx), cells in table_level.items():
         target = _TABLE_CHECK_COLUMN.get(check.split(":", 1)[0])
         cells = [c for c in cells if c[0] == target] or cells
@@ -361,26 +457,30 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     root = resolve_path(data_dir)
     logger.info("reading cohort from %s", root)
     p_path, m_path = root / PATIENTS_FILE, root / MEASUREMENTS_FILE
+    if not root.is_dir():
+        where = "is a file; a data folder is needed here" if root.exists() else "not found"
+        raise DataValidationError(
+            [Failure(str(root), None, None, None, f"data folder {where} (data_dir)")]
+        )
     p_text, failures = read_csv_text(p_path)
+    if p_text is not None and p_text.empty:
+        failures.append(Failure(str(p_path), None, None, None, "has a header but no patients"))
+        p_text = None
     m_text, m_failures = read_csv_text(m_path)
     failures += m_failures
     patients = measurements = None
     if p_text is not None:
-        patients, p_failures = validate_table(
-            p_text, PatientsModel.to_schema(), display_path(p_path)
-        )
+        patients, p_failures = validate_table(p_text, PatientsModel.to_schema(), str(p_path))
         failures += p_failures
     if m_text is not None:
-        measurements, m_failures = validate_table(
-            m_text, measurements_schema(), display_path(m_path)
-        )
+        measurements, m_failures = validate_table(m_text, measurements_schema(), str(m_path))
         failures += m_failures
     if p_text is not None and m_text is not None and {"patient_id"} <= {*p_text, *m_text}:
         known = p_text["patient_id"] if "patient_id" in p_text else pd.Series([], dtype=str)
         ids = m_text.get("patient_id", pd.Series([], dtype=str))
         failures += [
             Failure(
-                display_path(m_path),
+                str(m_path),
                 int(i) + 1,
                 "patient_id",
                 pid,
@@ -388,11 +488,108 @@ def load_cohort(data_dir: str | Path) -> Cohort:
             )
             for i, pid in ids[~ids.isin(known)].items()
         ]
+    provenance, prov_failures = read_provenance(root)
+    failures += prov_failures
     if failures or patients is None or measurements is None:
         raise DataValidationError(failures)
-    prov_path = root / PROVENANCE_FILE
-    provenance = json.loads(prov_path.read_text(encoding="utf-8")) if prov_path.exists() else {}
     return Cohort(patients, measurements, str(data_dir), provenance)
+
+
+#: Labels a provenance file may give; each must record the checksums of the files it labels.
+PROVENANCE_KINDS = ("reconstructed", "simulated")
+
+
+def file_checksums(data_dir: str | Path) -> dict[str, str]:
+    """SHA-256 of the patients and measurements files, as a provenance file records them.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+
+    Returns
+    -------
+    dict
+        File name → hexadecimal SHA-256.
+
+    Examples
+    --------
+    >>> sorted(file_checksums("data/standin"))
+    ['measurements.csv', 'patients.csv']
+    """
+    root = resolve_path(data_dir)
+    return {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for name in (PATIENTS_FILE, MEASUREMENTS_FILE)
+    }
+
+
+def read_provenance(data_dir: str | Path) -> tuple[dict[str, Any], list[Failure]]:
+    """Read a data folder's ``provenance.json`` and check that it describes these very files.
+
+    A provenance file labels data as reconstructed or simulated, and every
+    notebook then says so. So the label must not be able to disagree with the
+    files: it records their SHA-256 checksums (``"files"``), and a label whose
+    checksums are missing or do not match the files is an error, not a label.
+    A folder without ``provenance.json`` holds real data.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+
+    Returns
+    -------
+    provenance : dict
+        ``{}`` when there is no provenance file or it is not valid.
+    failures : list of Failure
+
+    Examples
+    --------
+    >>> provenance, failures = read_provenance("data/standin")
+    >>> provenance["kind"], failures
+    ('reconstructed', [])
+    """
+    root = resolve_path(data_dir)
+    path = root / PROVENANCE_FILE
+    name = str(path)
+    if not path.exists():
+        return {}, []
+
+    def fail(rule: str) -> tuple[dict[str, Any], list[Failure]]:
+        return {}, [Failure(name, None, None, None, rule)]
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return fail(f"cannot be read as UTF-8 text ({exc})")
+    except json.JSONDecodeError as exc:
+        return fail(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    if not isinstance(data, dict):
+        return fail("must be a JSON object with a 'kind' and the 'files' it describes")
+    kind = data.get("kind")
+    if kind not in PROVENANCE_KINDS:
+        return fail(
+            f"'kind' is {kind!r}; it must be one of {', '.join(PROVENANCE_KINDS)} (remove "
+            "provenance.json if these are the investigators' real data)"
+        )
+    recorded = data.get("files")
+    if not isinstance(recorded, dict):
+        return fail(
+            f"labels the data {kind} but records no 'files' checksums, so the label cannot be "
+            "checked against the files; regenerate the data (make standin) or remove "
+            "provenance.json if these are real data"
+        )
+    try:
+        actual = file_checksums(root)
+    except OSError:
+        return {}, []  # the missing or unreadable data file is reported on its own
+    wrong = [f for f, digest in actual.items() if recorded.get(f) != digest]
+    if wrong:
+        return fail(
+            f"labels the data {kind}, but the SHA-256 of {', '.join(wrong)} does not match the "
+            "one it records: these are not the files it describes. Remove provenance.json if "
+            "these are real data, or regenerate the data it describes"
+        )
+    return data, []
 
 
 def load_reported(path: str | Path) -> pd.DataFrame:
@@ -421,9 +618,11 @@ def load_reported(path: str | Path) -> pd.DataFrame:
     """
     frame, failures = read_csv_text(path)
     table = None
-    if frame is not None:
+    if frame is not None and frame.empty:
+        failures = [Failure(str(resolve_path(path)), None, None, None, "has a header but no rows")]
+    elif frame is not None:
         table, failures = validate_table(
-            frame, ReportedFiguresModel.to_schema(), display_path(path)
+            frame, ReportedFiguresModel.to_schema(), str(resolve_path(path))
         )
     if failures or table is None:
         raise DataValidationError(failures)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_LISTED",
+    "MAX_VALUE_CHARS",
     "DataValidationError",
     "Failure",
     "HelpersError",
@@ -57,14 +59,29 @@ class Failure:
     def where(self) -> str:
         """Say where the problem is: file, row and line, column."""
         parts = [self.file]
-        parts.append("header" if self.row is None else f"row {self.row} (line {self.row + 1})")
+        if self.row is not None:
+            parts.append(f"row {self.row} (line {self.row + 1})")
+        elif self.column is not None:
+            parts.append("header")
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        value = "" if self.value is None else f", value {self.value!r}"
+        value = "" if self.value is None else f", value {_capped(self.value)}"
         return f"{self.where()}{value}: {self.rule}"
+
+
+#: How many characters of a value a message echoes, and how many problems it lists.
+MAX_VALUE_CHARS = 60
+MAX_LISTED = 20
+
+
+def _capped(value: str) -> str:
+    """Quote a value for a message, cut to :data:`MAX_VALUE_CHARS` characters."""
+    if len(value) <= MAX_VALUE_CHARS:
+        return repr(value)
+    return repr(value[:MAX_VALUE_CHARS]) + f"… ({len(value)} characters)"
 
 
 class DataValidationError(HelpersError):
@@ -92,8 +109,12 @@ class DataValidationError(HelpersError):
 
     def __str__(self) -> str:
         files = list(dict.fromkeys(f.file for f in self.failures))
-        head = f"{len(self.failures)} problem(s) in {', '.join(files)}; the data were rejected:"
-        return "\n".join([head, *(f"  - {f}" for f in self.failures)])
+        n = len(self.failures)
+        head = f"{n} problem{'s' if n != 1 else ''} in {', '.join(files)}; the data were rejected:"
+        lines = [head, *(f"  - {f}" for f in self.failures[:MAX_LISTED])]
+        if n > MAX_LISTED:
+            lines.append(f"  … and {n - MAX_LISTED} more problems of the same kinds")
+        return "\n".join(lines)
 
 
 class ParameterError(HelpersError):

@@ -36,6 +36,7 @@ __all__ = [
     "PatientsModel",
     "ReportedFiguresModel",
     "identifier_reason",
+    "identifier_value_reason",
     "measurements_schema",
     "outcome",
 ]
@@ -230,6 +231,12 @@ class PatientsModel(pa.DataFrameModel):
         strict = True
         coerce = True
 
+    @pa.check("patient_id", name="pseudonymous_id", element_wise=False)
+    @classmethod
+    def patient_id_is_pseudonymous(cls, series: pd.Series) -> pd.Series:
+        """Check that no id looks like a phone number, a date or a name."""
+        return _pseudonymous(series)
+
 
 class MeasurementsModel(pa.DataFrameModel):
     """``measurements.csv``: one row per patient × visit × outcome (tidy).
@@ -280,6 +287,12 @@ class MeasurementsModel(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["patient_id", "visit_month", "outcome"]  # noqa: RUF012 (pandera API)
+
+    @pa.check("patient_id", name="pseudonymous_id", element_wise=False)
+    @classmethod
+    def patient_id_is_pseudonymous(cls, series: pd.Series) -> pd.Series:
+        """Check that no id looks like a phone number, a date or a name."""
+        return _pseudonymous(series)
 
 
 def _range_check(o: Outcome) -> pa.Check:
@@ -406,3 +419,46 @@ def identifier_reason(column: object) -> str | None:
         if re.search(pattern, norm):
             return reason
     return None
+
+
+_DATE_LIKE = re.compile(r"^(\d{4}[-_./]?\d{1,2}[-_./]?\d{1,2}|\d{1,2}[-_./]\d{1,2}[-_./]\d{2,4})$")
+
+
+def identifier_value_reason(value: object) -> str | None:
+    """Say whether a patient id looks like a direct identifier rather than a pseudonym.
+
+    Pseudonymous ids are codes such as ``P01`` or ``KZ-007``: they contain a
+    digit, and no run of seven digits or more. Refused: a run of seven or
+    more digits (a phone or national identity number), a date (a date of
+    birth), and an id without any digit (a name such as ``IvanPetrov``).
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str or None
+        What it looks like, or ``None`` for a plausible pseudonym.
+
+    Examples
+    --------
+    >>> [identifier_value_reason(v) for v in ["P01", "79161234567", "IvanPetrov", "1990-01-02"]]
+    [None, 'a phone or identity number', 'a name', 'a date (of birth?)']
+    """
+    text = str(value).strip()
+    if _DATE_LIKE.match(text):
+        return "a date (of birth?)"
+    if re.search(r"\d{7,}", text):
+        return "a phone or identity number"
+    if not re.search(r"\d", text):
+        return "a name"
+    return None
+
+
+def _pseudonymous(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: identifier_value_reason(v) is None)
+
+
+#: The check applied to every patient_id column (its name is read by the error messages).
+PSEUDONYM_CHECK = "pseudonymous_id"

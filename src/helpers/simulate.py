@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.data import MEASUREMENTS_FILE, PATIENTS_FILE, PROVENANCE_FILE, Cohort
+from helpers.data import MEASUREMENTS_FILE, PATIENTS_FILE, PROVENANCE_FILE, Cohort, file_checksums
 from helpers.schema import OUTCOMES, VISIT_MONTHS, outcome
 
 __all__ = ["DEFAULT_PROFILES", "simulate_cohort", "write_cohort"]
@@ -152,5 +152,6 @@ def write_cohort(cohort: Cohort, out_dir: str | Path) -> list[Path]:
     files = [out / PATIENTS_FILE, out / MEASUREMENTS_FILE, out / PROVENANCE_FILE]
     cohort.patients.to_csv(files[0], index=False, lineterminator="\n")
     cohort.measurements.to_csv(files[1], index=False, lineterminator="\n")
-    files[2].write_text(json.dumps(cohort.provenance, indent=2) + "\n", encoding="utf-8")
+    provenance = {**cohort.provenance, "files": file_checksums(out)}
+    files[2].write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     return files

@@ -38,6 +38,7 @@ from helpers.data import (
     PATIENTS_FILE,
     PROVENANCE_FILE,
     display_path,
+    file_checksums,
     load_reported,
 )
 from helpers.paths import resolve_path
@@ -238,6 +239,7 @@ def write_standin(
     files = [out / PATIENTS_FILE, out / MEASUREMENTS_FILE, out / PROVENANCE_FILE]
     patients.to_csv(files[0], index=False, lineterminator="\n")
     measurements.to_csv(files[1], index=False, lineterminator="\n")
+    provenance["files"] = file_checksums(out)
     files[2].write_text(
         json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
