@@ -260,6 +260,13 @@ def cohort_figure(patients: pd.DataFrame) -> Figure:
     return fig
 
 
+def _no_data(ax: Axes, what: str) -> Axes:
+    """Say on an empty panel that there is nothing to draw, instead of failing."""
+    ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes, color="#555555")
+    ax.set(xticks=[], yticks=[])
+    return ax
+
+
 def _level(table: pd.DataFrame, column: str = "ci_level") -> str:
     """Read the one confidence level a table's intervals were computed at, as a percentage."""
     levels = set(table[column].dropna()) if column in table else set()
@@ -361,6 +368,8 @@ def plot_trajectories(
     """
     ax = ax or plt.gca()
     sub = data[data["outcome"] == outcome]
+    if sub.empty:
+        return _no_data(ax, "no measurements")
     sns.lineplot(
         data=sub,
         x="visit_month",
@@ -423,6 +432,8 @@ def plot_changes(
     """
     ax = ax or plt.gca()
     sub = changes[changes["outcome"] == outcome]
+    if sub.empty:
+        return _no_data(ax, "no patient measured at baseline and later")
     ax.axhline(0, color="black", linewidth=0.8)
     sns.stripplot(
         data=sub,
@@ -547,6 +558,8 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     ax = ax or plt.gca()
     rows = safety.dropna(subset=["mean_change"]).reset_index(drop=True)
+    if rows.empty:
+        return _no_data(ax, "no antibody could be compared with baseline")
     alphas = set(rows["alpha"])
     if len(alphas) != 1:
         raise ValueError(f"the safety table must carry one alpha, found {sorted(alphas)}")
@@ -620,7 +633,7 @@ def equivalence_figure(safety: pd.DataFrame) -> Figure:
     >>> len(equivalence_figure(s).axes)
     1
     """
-    n = int(safety["mean_change"].notna().sum())
+    n = max(int(safety["mean_change"].notna().sum()), 1)
     fig, ax = plt.subplots(figsize=(8.5, 1.1 * n + 1.8), layout="constrained")
     plot_equivalence(safety, ax=ax)
     return fig
@@ -698,6 +711,8 @@ def plot_patient_antibodies(
     """
     ax = ax or plt.gca()
     sub = patients[patients["outcome"] == outcome]
+    if sub.empty:
+        return _no_data(ax, "no patient measured at baseline and later")
     for kind, colour in _CROSSING_COLOURS.items():
         part = sub[sub["crossing"] == kind]
         for i, r in enumerate(part.itertuples()):

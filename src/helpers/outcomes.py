@@ -884,7 +884,12 @@ def omnibus_tests(
                 "statistic": float(fr["Q"]),
                 "df1": float(fr["ddof1"]),
                 "p_val": float(fr["p_unc"]),
-                "note": "",
+                "note": (
+                    "two visits: the Friedman test is the sign test, here with its chi-square "
+                    "approximation, which is anti-conservative with few patients"
+                    if k == 2
+                    else ""
+                ),
             }
         )
         aov = pg.rm_anova(
@@ -997,7 +1002,9 @@ MIXED_MODEL_METHOD = (
 _BOUNDARY_NOTE = (
     "the between-patient variance was estimated as zero (a boundary): patients who were high "
     "at one visit were not high at the others (e.g. a negative before–after correlation), so "
-    "the model treats the visits' values as unrelated and does not use the pairing"
+    "the model treats the visits' values as unrelated and does not use the pairing; with a "
+    "negative correlation its standard error is then smaller than the paired analysis' and "
+    "its p-value too small: read the paired test instead"
 )
 
 
