@@ -70,6 +70,7 @@ from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT
 
 __all__ = [
+    "CELL_TIMEOUT",
     "NOTEBOOK_DIR",
     "PARAMS_DIR",
     "REPORTS_DIR",
@@ -235,8 +236,14 @@ def declared_parameters(notebook: str | Path) -> dict[str, Any]:
     >>> declared_parameters("notebooks/01_cohort_description.ipynb")["data_dir"]
     'data/standin'
     """
-    info = papermill.inspect_notebook(str(notebook))
-    return {name: ast.literal_eval(p["default"]) for name, p in info.items()}
+    try:
+        info = papermill.inspect_notebook(str(notebook))
+        return {name: ast.literal_eval(p["default"]) for name, p in info.items()}
+    except (OSError, ValueError, SyntaxError, nbformat.ValidationError) as exc:
+        raise ParameterError(
+            f"cannot read the parameters of {Path(notebook).absolute()}: {exc} (the parameters "
+            "cell must assign Python literals, and the notebook must name its kernel)"
+        ) from exc
 
 
 def resolve_parameters(
@@ -309,7 +316,18 @@ def _failure_from(exc: Exception, notebook: Path) -> NotebookExecutionError:
         return NotebookExecutionError(
             notebook.name, exc.cell_index, exc.exec_count, f"{exc.ename}: {exc.evalue}"
         )
-    return NotebookExecutionError(notebook.name, None, None, f"{type(exc).__name__}: {exc}")
+    name = type(exc).__name__
+    if name == "DeadKernelError":
+        text = "the kernel died while running the notebook (out of memory, or a crash in a cell)"
+    elif name == "CellTimeoutError":
+        text = f"a cell ran longer than the time limit and was stopped ({str(exc).strip()})"
+    else:
+        text = f"{name}: {str(exc).strip()}"
+    return NotebookExecutionError(notebook.name, None, None, text[:2000])
+
+
+#: Default limit on one cell's execution, in seconds (``--timeout``).
+CELL_TIMEOUT = 600
 
 
 def execute_notebook(
@@ -317,6 +335,7 @@ def execute_notebook(
     output: str | Path,
     parameters: dict[str, Any],
     cwd: str | Path | None = None,
+    timeout: float = CELL_TIMEOUT,
 ) -> NotebookResult:
     """Execute one notebook with papermill, without raising.
 
@@ -332,6 +351,8 @@ def execute_notebook(
         Working directory of the kernel; default, the notebook's folder (as in
         JupyterLab). Data paths do not depend on it: helpers resolve them
         against the project root.
+    timeout : float, default :data:`CELL_TIMEOUT`
+        Seconds one cell may run before the notebook fails.
 
     Returns
     -------
@@ -357,6 +378,7 @@ def execute_notebook(
                 progress_bar=False,
                 log_output=False,
                 config=config,
+                execution_timeout=timeout,
             )
         except Exception as exc:  # reported as a structured result, never lost
             error = _failure_from(exc, notebook)
@@ -416,6 +438,7 @@ def _execute_all(
     workers: int,
     progress: bool,
     log: Path | None = None,
+    timeout: float = CELL_TIMEOUT,
 ) -> list[NotebookResult]:
     ctx = multiprocessing.get_context("spawn")
     results: list[NotebookResult] = []
@@ -428,7 +451,7 @@ def _execute_all(
     try:
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
         futures = {
-            pool.submit(execute_notebook, nb, out, params, out.parent): nb
+            pool.submit(execute_notebook, nb, out, params, out.parent, timeout): nb
             for nb, (out, params) in jobs.items()
         }
         for future in as_completed(futures):
@@ -497,6 +520,7 @@ def run(
     params_dir: str | Path = PARAMS_DIR,
     jobs: int | None = None,
     progress: bool = True,
+    timeout: float = CELL_TIMEOUT,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
 
@@ -512,6 +536,8 @@ def run(
         Parallel processes; default, one per notebook up to the number of CPUs.
     progress : bool, default True
         Show a progress bar.
+    timeout : float, default :data:`CELL_TIMEOUT`
+        Seconds one cell may run before its notebook fails.
 
     Returns
     -------
@@ -533,6 +559,8 @@ def run(
     """
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ParameterError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ParameterError(f"timeout must be a number of seconds above 0, got {timeout!r}")
     pset = load_parameter_set(params, params_dir)
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     if not selected:
@@ -548,7 +576,7 @@ def run(
         reports.mkdir(parents=True, exist_ok=True)
         with _set_lock(reports, pset.name):
             _recover(reports, pset.name)
-            _run_locked(resolved, final, failed_dir, jobs, progress)
+            _run_locked(resolved, final, failed_dir, jobs, progress, timeout)
     except OSError as exc:
         raise HelpersError(
             f"cannot write the report for parameter set {pset.name!r} in {reports}: "
@@ -671,6 +699,7 @@ def _run_locked(
     failed_dir: Path,
     jobs: int | None,
     progress: bool,
+    timeout: float = CELL_TIMEOUT,
 ) -> None:
     """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash)."""
     reports = final.parent
@@ -681,7 +710,7 @@ def _run_locked(
         workers = jobs or min(len(work), os.cpu_count() or 1)
         log = reports / f".{final.name}.kernels.log"
         log.write_text("", encoding="utf-8")
-        results = _execute_all(work, workers, progress, log)
+        results = _execute_all(work, workers, progress, log, timeout)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             failed_dir.mkdir(exist_ok=True)
@@ -766,9 +795,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.run", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--params", default="default", help="parameter set (default: %(default)s)")
+    parser.add_argument(
+        "--params",
+        default="default",
+        help="parameter set: a name in notebooks/params/, or a path to a .yaml file "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--notebook", action="append", help="run only this notebook (repeatable)")
     parser.add_argument("--jobs", type=int, help="parallel processes")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=CELL_TIMEOUT,
+        help="seconds one cell may run (default: %(default)s)",
+    )
     parser.add_argument("--reports", default=str(REPORTS_DIR), help="reports folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -783,12 +823,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.refresh_in_place:
             refresh_in_place(chosen)
         else:
+            name, params_dir = _set_location(args.params)
             run(
-                args.params,
+                name,
                 chosen,
                 reports_dir=args.reports,
+                params_dir=params_dir,
                 jobs=args.jobs,
                 progress=not args.no_progress,
+                timeout=args.timeout,
             )
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -797,6 +840,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; the last good report is unchanged", file=sys.stderr)
         return 130
     return 0
+
+
+def _set_location(given: str) -> tuple[str, Path]:
+    """Read ``--params``: a set's name, or the path of a YAML file (read, never written).
+
+    A file's set name is its file name without ``.yaml``, and it must be a name
+    too: the report goes to ``reports/<name>/``.
+    """
+    if given.endswith((".yaml", ".yml")):
+        path = Path(given).expanduser().absolute()
+        if not path.is_file():
+            raise ParameterError(f"parameter-set file {path} not found")
+        if path.suffix == ".yml":
+            raise ParameterError(f"{path}: name parameter-set files <name>.yaml")
+        return path.stem, path.parent
+    return given, PARAMS_DIR
 
 
 def _notebook_path(name: str) -> Path:

@@ -1,0 +1,429 @@
+"""A corpus of bad inputs: each is refused before any kernel starts, with one clear message.
+
+Every case runs through the runner as a user would (``helpers.run.run``) against a
+reports folder holding a last good report, and checks that
+
+* the error is the expected one and names what is wrong (parameter and value, or
+  file, row, column, value and rule);
+* no internal exception text or traceback leaks into the message;
+* the last good report survives byte for byte, and nothing outside ``reports/`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from helpers.errors import DataValidationError, HelpersError, ParameterError
+from helpers.run import discover_notebooks, run
+
+from conftest import REPORTED, STANDIN
+
+NB = {nb.stem[:2]: nb for nb in discover_notebooks()}
+
+# --------------------------------------------------------------------------------------
+# Parameter sets: (id, notebook, YAML body under that notebook or None for a whole file,
+# expected message fragment)
+# --------------------------------------------------------------------------------------
+PARAMETER_CASES = [
+    ("alpha-too-large", "02", "alpha: 1.5", "alpha = 1.5: must be a number greater than 0"),
+    ("alpha-text", "02", "alpha: abc", "alpha = 'abc': must be a number"),
+    ("alpha-yaml-exponent", "02", "alpha: 5e-2", "YAML reads 5e-2 as text"),
+    ("alpha-bool", "02", "alpha: true", "alpha = True: must be a number"),
+    ("alpha-nan", "02", "alpha: .nan", "alpha = nan: must be a number"),
+    ("alpha-zero", "02", "alpha: 0", "alpha = 0: must be a number greater than 0"),
+    ("alpha-negative", "03", "alpha: -0.05", "alpha = -0.05"),
+    ("ci-level-percent", "02", "ci_level: 95", "ci_level = 95: must be a number at least 0.5"),
+    ("ci-level-one", "02", "ci_level: 1.0", "ci_level = 1.0"),
+    ("power-zero", "03", "power: 0", "power = 0: must be a number"),
+    ("power-too-large", "03", "power: 1.5", "power = 1.5"),
+    ("margin-inf", "03", "margins: {gad_ab: .inf, islet_ab: 5}", "gad_ab: inf must be a positive"),
+    ("margin-bool", "03", "margins: {gad_ab: true, islet_ab: 5}", "gad_ab: True must be"),
+    ("margin-negative", "03", "margins: {gad_ab: -1, islet_ab: 5}", "gad_ab: -1 must be"),
+    ("margin-no-percent", "03", "margins: {gad_ab: '50', islet_ab: 5}", "gad_ab: '50' must be"),
+    ("margin-zero-percent", "03", "margins: {gad_ab: '0%', islet_ab: 5}", "gad_ab: '0%' must be"),
+    ("margin-missing", "03", "margins: {gad_ab: 5}", "margins: gives no value for islet_ab"),
+    (
+        "margin-unknown-outcome",
+        "03",
+        "margins: {gad_ab: 5, islet_ab: 5, leptn: 3}",
+        "unknown outcome code(s) ['leptn']",
+    ),
+    ("margin-scalar", "03", "margins: 5", "margins = 5: must map outcome codes"),
+    ("cutoff-negative", "03", "cutoffs: {gad_ab: -10, islet_ab: 10}", "gad_ab: -10 must be"),
+    ("cutoff-text", "03", "cutoffs: {gad_ab: abc, islet_ab: 10}", "gad_ab: 'abc' must be"),
+    ("cutoff-missing", "03", "cutoffs: {islet_ab: 10}", "cutoffs: gives no value for gad_ab"),
+    ("rise-zero", "03", "meaningful_rise: {gad_ab: 0, islet_ab: '50%'}", "gad_ab: 0 must be"),
+    ("baseline-not-a-visit", "02", "baseline: 5", "baseline = 5: must be one of the visit"),
+    ("baseline-text", "02", "baseline: '0'", "baseline = '0'"),
+    (
+        "baseline-outside-visits",
+        "02",
+        "visits: [0, 1]\n    baseline: 2",
+        "one of the visits [0, 1]",
+    ),
+    ("visit-unknown", "02", "visits: [0, 7]", "visits = [0, 7]: must hold visit months"),
+    ("visits-one", "03", "visits: [0]", "visits = [0]: must be a list of at least two"),
+    ("visits-repeated", "02", "visits: [0, 0, 1]", "visits = [0, 0, 1]: names a visit twice"),
+    ("visits-scalar", "02", "visits: 3", "visits = 3: must be a list"),
+    ("visits-float", "02", "visits: [0, 1.0]", "must hold visit months"),
+    ("outcome-unknown", "02", "outcomes: [insulin_dose, c_peptide]", "['c_peptide']"),
+    ("outcomes-empty", "02", "outcomes: []", "outcomes = []: must be a non-empty list"),
+    ("outcomes-string", "02", "outcomes: insulin_dose", "outcomes = 'insulin_dose': must be"),
+    ("outcomes-repeated", "02", "outcomes: [hba1c, hba1c]", "names a outcome twice"),
+    ("primary-test-unknown", "02", "primary_test: t_test", "primary_test = 't_test': must be one"),
+    ("sensitivity-unknown", "03", "sensitivity_test: wilcox", "sensitivity_test = 'wilcox'"),
+    ("multiplicity-unknown", "02", "multiplicity: tukey", "multiplicity = 'tukey': must be one"),
+    ("family-unknown", "02", "multiplicity_family: all", "multiplicity_family = 'all'"),
+    ("seed-negative", "02", "seed: -1", "seed = -1: must be a whole number"),
+    ("seed-float", "03", "seed: 1.5", "seed = 1.5: must be a whole number"),
+    ("n-boot-small", "02", "n_boot: 10", "n_boot = 10: must be a whole number from 100"),
+    ("n-boot-text", "02", "n_boot: '2000'", "n_boot = '2000'"),
+    ("data-dir-number", "01", "data_dir: 123", "data_dir = 123: must be non-empty text"),
+    ("data-dir-empty", "01", "data_dir: ''", "data_dir = '': must be non-empty text"),
+    ("reported-path-list", "01", "reported_path: [a]", "reported_path = ['a']"),
+    ("precision-rule", "04", "precision_rule: floor", "precision_rule = 'floor': must be one"),
+    ("audit-test", "04", "test: anova", "test = 'anova': must be one of"),
+    ("candidate-tests", "04", "candidate_tests: [paired_t, nope]", "['nope']"),
+    ("margin-source-empty", "03", "margin_source: ''", "margin_source = ''"),
+    ("tables-dir-number", "02", "tables_dir: 5", "tables_dir = 5"),
+    ("unknown-parameter", "02", "alpah: 0.05", "unknown parameter 'alpah'"),
+    ("long-value-capped", "02", "primary_test: " + "x" * 500, "…"),
+]
+
+WHOLE_FILE_CASES = [
+    ("empty-file", b"", "the file is empty"),
+    ("comments-only", b"# nothing here\n", "the file is empty"),
+    ("duplicate-key", b"common:\n  data_dir: a\n  data_dir: b\n", "'data_dir' is given twice"),
+    ("duplicate-section", b"common: {}\ncommon: {}\n", "'common' is given twice"),
+    ("invalid-yaml", b"common: [\n", "not valid YAML"),
+    ("top-level-list", b"- a\n- b\n", "unexpected top-level keys"),
+    ("unknown-top-level", b"commons:\n  data_dir: x\n", "unexpected top-level keys ['commons']"),
+    ("unknown-notebook", b"notebooks:\n  09_nothing: {}\n", "names no notebook"),
+    ("section-not-mapping", b"notebooks:\n  02_glycemic_outcomes: [1]\n", "must be mappings"),
+    ("common-undeclared", b"common:\n  alpah: 0.05\n", "common parameter 'alpah'"),
+    ("not-utf8", "common:\n  data_dir: d\u00e9\n".encode("latin-1"), "not UTF-8 text"),
+]
+
+# --------------------------------------------------------------------------------------
+# Data folders: (id, edit of a copy of the stand-in without provenance, fragment)
+# --------------------------------------------------------------------------------------
+Edit = Callable[[Path], object]
+
+
+def _sub(name: str, old: str, new: str, count: int = 1) -> Edit:
+    def edit(d: Path) -> None:
+        text = (d / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (d / name).write_text(text.replace(old, new, count), encoding="utf-8")
+
+    return edit
+
+
+def _write(name: str, content: bytes) -> Edit:
+    return lambda d: (d / name).write_bytes(content)
+
+
+def _header_only(name: str) -> Edit:
+    return lambda d: (d / name).write_text(
+        (d / name).read_text().splitlines()[0] + "\n", encoding="utf-8"
+    )
+
+
+def _folder(name: str) -> Edit:
+    def edit(d: Path) -> None:
+        (d / name).unlink()
+        (d / name).mkdir()
+
+    return edit
+
+
+def _append(name: str, line: str) -> Edit:
+    return lambda d: (d / name).write_text((d / name).read_text() + line, encoding="utf-8")
+
+
+def _stand_in_provenance(d: Path) -> None:
+    shutil.copy(STANDIN / "provenance.json", d / "provenance.json")
+
+
+def _both(*edits: Edit) -> Edit:
+    def edit(d: Path) -> None:
+        for e in edits:
+            e(d)
+
+    return edit
+
+
+P, M = "patients.csv", "measurements.csv"
+DATA_CASES = [
+    ("age-text", _sub(P, "P02,F,24", "P02,F,forty"), P, "value 'forty': must be a whole number"),
+    ("id-duplicate", _sub(P, "P02,", "P01,"), P, "must be unique"),
+    ("name-column", lambda d: _add_column(d / P, "name", "Ivan"), P, "a direct identifier"),
+    ("phone-column", lambda d: _add_column(d / P, "Phone", "123"), P, "a phone number"),
+    ("sex-unknown", _sub(P, ",F,", ",X,"), P, "value 'X': must be one of ['M', 'F']"),
+    ("age-implausible", _sub(P, "P02,F,24", "P02,F,150"), P, "must be between 18 and 100"),
+    ("patients-header-only", _header_only(P), P, "has a header but no patients"),
+    ("patients-empty", _write(P, b""), P, "file is empty; a header row is needed"),
+    ("patients-blank-lines", _write(P, b"\n\n\n"), P, "file is empty"),
+    ("patients-folder", _folder(P), P, "is a folder; a CSV file is needed here"),
+    ("patients-missing", lambda d: (d / P).unlink(), P, "file not found"),
+    ("patients-semicolons", _sub(P, ",", ";", 999), P, "separate its columns with semicolons"),
+    ("patients-tabs", _sub(P, ",", "\t", 999), P, "separate its columns with tabs"),
+    ("patients-latin1", _write(P, "patient_id,sex\nPé1,M\n".encode("latin-1")), P, "not UTF-8"),
+    ("id-phone", _sub(P, "P01,", "79161234567,"), P, "looks like a direct identifier, not a"),
+    ("id-name", _sub(P, "P01,", "IvanPetrov,"), P, "(hidden: 10 characters)"),
+    ("id-date-of-birth", _sub(P, "P01,", "1990-01-02,"), P, "a date, or no digit"),
+    ("id-with-space", _sub(P, "P01,", "P 01,"), P, "must be a pseudonymous id"),
+    ("decimal-comma-extra-field", _sub(P, "P01,M,25,95,3", "P01,M,25,95,3,5"), P, "6 fields"),
+    ("trailing-comma-rows", lambda d: _trailing(d / P), P, "every row ends with an extra comma"),
+    ("header-trailing-comma", _sub(P, "culture_weeks", "culture_weeks,"), P, "extra comma"),
+    ("column-missing", lambda d: _drop_column(d / P, 4), P, "required column is missing"),
+    ("header-missing-name", lambda d: _drop_header(d / P, 4), P, "every row has 5 fields"),
+    ("quote-unclosed", _sub(P, "P01,M", '"P01,M'), P, "fields but the header has"),
+    ("value-text", _sub(M, "63.3", "abc"), M, "value 'abc': must be a number"),
+    ("value-decimal-comma", _sub(M, "63.3", "63,3"), M, "a decimal comma such as 63,3"),
+    ("value-column-missing", _sub(M, ",value", ",valu"), M, "column 'value': required column"),
+    ("visit-unknown", _sub(M, "P01,1,", "P01,7,"), M, "value '7': must be one of [0, 1, 2, 3]"),
+    ("outcome-unknown", _sub(M, ",hba1c,", ",c_peptide,"), M, "value 'c_peptide': must be one"),
+    ("hba1c-in-mmol", _sub(M, "9.47", "75.0"), M, "HbA1c must be between 3 and 20"),
+    ("insulin-negative", _sub(M, "63.3", "-63.3"), M, "Daily insulin dose must be between"),
+    ("measurement-twice", _append(M, "P01,0,hba1c,9.5\n"), M, "this combination must be unique"),
+    ("patient-unknown", _append(M, "P99,0,hba1c,9.5\n"), M, "patient is not in patients.csv"),
+    ("value-empty", _sub(M, "63.3", ""), M, "must not be empty"),
+    ("measurements-folder", _folder(M), M, "is a folder"),
+    ("measurements-empty", _write(M, b""), M, "file is empty"),
+    ("visit-text", _sub(M, "P01,1,", "P01,one,"), M, "value 'one': must be a whole number"),
+    ("bad-json", _write("provenance.json", b"{bad"), "provenance.json", "not valid JSON"),
+    ("json-list", _write("provenance.json", b"[1]"), "provenance.json", "must be a JSON object"),
+    (
+        "label-without-checksums",
+        _write("provenance.json", b'{"kind": "reconstructed"}'),
+        "provenance.json",
+        "records no 'files' checksums",
+    ),
+    (
+        "label-on-other-files",
+        _both(_stand_in_provenance, _sub(P, "P02,F,24", "P02,F,25")),
+        "provenance.json",
+        "the SHA-256 of patients.csv does not match",
+    ),
+    (
+        "label-unknown-kind",
+        _write("provenance.json", b'{"kind": "real"}'),
+        "provenance.json",
+        "'kind' is 'real'",
+    ),
+]
+
+
+def _trailing(path: Path) -> None:
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], *(f"{line}," for line in lines[1:])]) + "\n")
+
+
+def _add_column(path: Path, name: str, value: str) -> None:
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([f"{lines[0]},{name}", *(f"{x},{value}" for x in lines[1:])]) + "\n")
+
+
+def _drop_column(path: Path, index: int) -> None:
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    path.write_text("\n".join(",".join(r[:index] + r[index + 1 :]) for r in rows) + "\n")
+
+
+def _drop_header(path: Path, index: int) -> None:
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    path.write_text("\n".join([",".join(header[:index] + header[index + 1 :]), *lines[1:]]) + "\n")
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> dict[str, Path]:
+    """A data copy, a params folder and a reports folder holding a last good report."""
+    data = tmp_path / "data"
+    shutil.copytree(STANDIN, data)
+    (data / "provenance.json").unlink()
+    reports = tmp_path / "reports"
+    (reports / "case").mkdir(parents=True)
+    (reports / "case" / "01_cohort_description.html").write_text("last good report")
+    (reports / "case" / "tables").mkdir()
+    (reports / "case" / "tables" / "02_summary.csv").write_text("a,b\n1,2\n")
+    params = tmp_path / "params"
+    params.mkdir()
+    return {"root": tmp_path, "data": data, "reports": reports, "params": params}
+
+
+def _refused(ws: dict[str, Path], error: type[Exception], notebooks: list[Path]) -> str:
+    before_reports, before_all = _digest(ws["reports"]), _digest(ws["root"])
+    with pytest.raises(error) as info:
+        run("case", notebooks, reports_dir=ws["reports"], params_dir=ws["params"], progress=False)
+    message = str(info.value)
+    assert "Traceback" not in message
+    assert "Error(" not in message, "internal exception text leaked into the message"
+    assert len(message) < 6000
+    assert _digest(ws["reports"]) == before_reports, "the last good report changed"
+    after = _digest(ws["root"])
+    assert {k: v for k, v in after.items() if not k.startswith("reports/")} == {
+        k: v for k, v in before_all.items() if not k.startswith("reports/")
+    }, "a file outside reports/ changed"
+    return message
+
+
+@pytest.mark.parametrize(
+    ("notebook", "body", "fragment"),
+    [c[1:] for c in PARAMETER_CASES],
+    ids=[c[0] for c in PARAMETER_CASES],
+)
+def test_parameter_value_refused(workspace, notebook, body, fragment):
+    nb = NB[notebook]
+    text = f"common:\n  data_dir: {workspace['data']}\nnotebooks:\n  {nb.stem}:\n    {body}\n"
+    (workspace["params"] / "case.yaml").write_text(text, encoding="utf-8")
+    message = _refused(workspace, ParameterError, [nb])
+    assert fragment in message
+    assert "case.yaml" in message or "parameter set 'case'" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [c[1:] for c in WHOLE_FILE_CASES],
+    ids=[c[0] for c in WHOLE_FILE_CASES],
+)
+def test_parameter_file_refused(workspace, content, fragment):
+    (workspace["params"] / "case.yaml").write_bytes(content)
+    message = _refused(workspace, ParameterError, [NB["02"]])
+    assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("edit", "file", "fragment"),
+    [c[1:] for c in DATA_CASES],
+    ids=[c[0] for c in DATA_CASES],
+)
+def test_bad_data_refused_before_any_kernel(workspace, edit, file, fragment):
+    edit(workspace["data"])
+    (workspace["params"] / "case.yaml").write_text(f"common:\n  data_dir: {workspace['data']}\n")
+    message = _refused(workspace, DataValidationError, [NB["01"]])
+    assert fragment in message
+    assert str(workspace["data"] / file) in message, "the message names the file's absolute path"
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [("missing", "data folder not found"), ("file", "data folder is a file")],
+)
+def test_data_dir_that_is_not_a_folder(workspace, target, fragment):
+    path = workspace["root"] / "nothing" if target == "missing" else workspace["data"] / P
+    (workspace["params"] / "case.yaml").write_text(f"common:\n  data_dir: {path}\n")
+    assert fragment in _refused(workspace, DataValidationError, [NB["01"]])
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda t: t.splitlines()[0] + "\n", "has a header but no rows"),
+        (lambda t: t.replace(",mean,", ",average,", 1), "value 'average': must be one of"),
+        (lambda t: t.replace("results,", "resluts,", 1), "value 'resluts'"),
+    ],
+    ids=["header-only", "statistic-unknown", "section-unknown"],
+)
+def test_bad_reported_table_refused(workspace, edit, fragment):
+    table = workspace["root"] / "reported.csv"
+    table.write_text(edit(REPORTED.read_text()))
+    (workspace["params"] / "case.yaml").write_text(
+        f"common:\n  data_dir: {STANDIN}\n  reported_path: {table}\n"
+    )
+    message = _refused(workspace, DataValidationError, [NB["01"]])
+    assert fragment in message
+    assert str(table) in message
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("/../../../tmp/v", "must be a name of letters, digits"),
+        ("../default", "must be a name"),
+        ("a b", "must be a name"),
+        ("nope", "no parameter set 'nope'"),
+    ],
+)
+def test_set_names_are_names(workspace, name, fragment):
+    before = _digest(workspace["root"])
+    with pytest.raises(ParameterError) as info:
+        run(name, [NB["01"]], reports_dir=workspace["reports"], params_dir=workspace["params"])
+    assert fragment in str(info.value)
+    assert _digest(workspace["root"]) == before
+
+
+@pytest.mark.parametrize("jobs", [0, -1, True])
+def test_jobs_must_be_positive(workspace, jobs):
+    (workspace["params"] / "case.yaml").write_text("description: x\n")
+    with pytest.raises(ParameterError, match="jobs must be a whole number of 1 or more"):
+        run(
+            "case",
+            [NB["01"]],
+            reports_dir=workspace["reports"],
+            params_dir=workspace["params"],
+            jobs=jobs,
+        )
+
+
+def test_accepted_formats(workspace):
+    """CRLF line ends, a byte-order mark, quoted fields and blank lines at the end are fine."""
+    from helpers.data import load_cohort
+
+    data = workspace["data"]
+    text = (data / P).read_text().replace("P01,M,", '"P01","M",', 1)
+    (data / P).write_bytes(("\ufeff" + text.replace("\n", "\r\n") + "\r\n\r\n").encode("utf-8"))
+    cohort = load_cohort(data)
+    assert cohort.patients["patient_id"].tolist()[0] == "P01"
+    assert len(cohort.patients) == 7
+
+
+def test_the_corpus_is_large_enough():
+    n = len(PARAMETER_CASES) + len(WHOLE_FILE_CASES) + len(DATA_CASES) + 2 + 3 + 4 + 3
+    assert n >= 80
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--params", "/../../tmp/v"], "must be a name"),
+        (["--params", "nope"], "no parameter set 'nope'"),
+        (["--jobs", "-1"], "jobs must be a whole number"),
+    ],
+)
+def test_command_line_says_one_line_and_exits_1(tmp_path, args, fragment):
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.run", "--no-progress", "--reports", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_helpers_error_is_the_base_of_every_refusal():
+    assert issubclass(ParameterError, HelpersError)
+    assert issubclass(DataValidationError, HelpersError)

@@ -1,0 +1,243 @@
+"""Injected faults: a killed kernel, a killed runner, SIGTERM, two runs at once, a folder
+that cannot be written, a cell that never ends. Each leaves the last good report as it
+was (or replaced by a complete new one), leaves nothing behind, and says one thing.
+
+The notebooks here are tiny ones made by the tests, so each fault costs a kernel start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from helpers.errors import HelpersError, NotebookExecutionError
+from helpers.run import _carry_over, _recover, run
+
+pytestmark = pytest.mark.slow
+
+
+def _notebook(folder: Path, name: str, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell('parameter_set = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> dict[str, Path]:
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "case.yaml").write_text("description: fault injection\n")
+    reports = tmp_path / "reports"
+    good = reports / "case"
+    (good / "tables").mkdir(parents=True)
+    (good / "01_ok.ipynb").write_text("last good notebook 01")
+    (good / "02_other.ipynb").write_text("last good notebook 02")
+    (good / "tables" / "02_table.csv").write_text("a\n1\n")
+    nbs = tmp_path / "nbs"
+    return {
+        "root": tmp_path,
+        "params": params,
+        "reports": reports,
+        "good": good,
+        "ok": _notebook(nbs, "01_ok", "x = 1"),
+        "dies": _notebook(nbs, "01_dies", "import os\nos._exit(1)"),
+        "sleeps": _notebook(nbs, "01_sleeps", "import time\ntime.sleep(60)"),
+    }
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _leftovers(reports: Path) -> list[str]:
+    return [p.name for p in reports.iterdir() if ".staging-" in p.name or ".previous-" in p.name]
+
+
+def test_a_killed_kernel_fails_the_notebook_and_keeps_the_report(project):
+    before = _files(project["good"])
+    with pytest.raises(NotebookExecutionError, match="the kernel died"):
+        run(
+            "case",
+            [project["dies"]],
+            reports_dir=project["reports"],
+            params_dir=project["params"],
+            progress=False,
+        )
+    assert _files(project["good"]) == before
+    assert not _leftovers(project["reports"])
+
+
+def test_a_cell_that_runs_too_long_is_stopped(project):
+    before = _files(project["good"])
+    start = time.monotonic()
+    with pytest.raises(NotebookExecutionError, match="ran longer than the time limit"):
+        run(
+            "case",
+            [project["sleeps"]],
+            reports_dir=project["reports"],
+            params_dir=project["params"],
+            progress=False,
+            timeout=2,
+        )
+    assert time.monotonic() - start < 40
+    assert _files(project["good"]) == before
+
+
+def test_a_partial_run_replaces_its_notebook_and_keeps_the_others(project):
+    out = run(
+        "case",
+        [project["ok"]],
+        reports_dir=project["reports"],
+        params_dir=project["params"],
+        progress=False,
+    )
+    files = _files(out)
+    assert files["02_other.ipynb"] == b"last good notebook 02"
+    assert files["tables/02_table.csv"] == b"a\n1\n"
+    assert files["01_ok.ipynb"] != b"last good notebook 01"
+    assert "01_ok.html" in files
+    assert not _leftovers(project["reports"])
+
+
+def test_a_runner_killed_between_the_publish_renames_is_recovered(project, monkeypatch):
+    reports, good = project["reports"], project["good"]
+    before = _files(good)
+    real_rename = Path.rename
+
+    def rename_then_die(self: Path, target: Path) -> Path:
+        result = real_rename(self, target)
+        if ".previous-" in str(target):
+            raise KeyboardInterrupt("killed between the two renames")
+        return result
+
+    monkeypatch.setattr(Path, "rename", rename_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(
+            "case",
+            [project["ok"]],
+            reports_dir=reports,
+            params_dir=project["params"],
+            progress=False,
+        )
+    monkeypatch.setattr(Path, "rename", real_rename)
+    assert not good.exists(), "the fault was injected between the renames"
+    assert [p.name for p in reports.glob(".case.previous-*")]
+    _recover(reports, "case")
+    assert _files(good) == before
+    assert not _leftovers(reports)
+
+
+def test_recovery_drops_staging_and_keeps_a_report_that_exists(tmp_path):
+    (tmp_path / "s" / "x").mkdir(parents=True)
+    (tmp_path / ".s.staging-1").mkdir()
+    (tmp_path / ".s.previous-9").mkdir()
+    _recover(tmp_path, "s")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_carry_over_skips_what_the_run_produced(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for f in ["01_a.ipynb", "01_a.html", "02_b.ipynb", "tables/01_t.csv", "tables/02_t.csv"]:
+        (old / f).parent.mkdir(parents=True, exist_ok=True)
+        (old / f).write_text("old")
+    (new / "tables").mkdir(parents=True)
+    (new / "01_a.ipynb").write_text("new")
+    _carry_over(old, new, ["01_a"])
+    assert sorted(str(p.relative_to(new)) for p in new.rglob("*") if p.is_file()) == [
+        "01_a.ipynb",
+        "02_b.ipynb",
+        "tables/02_t.csv",
+    ]
+    assert (new / "01_a.ipynb").read_text() == "new"
+
+
+def test_a_second_run_of_the_same_set_is_refused(project):
+    project["reports"].mkdir(exist_ok=True)
+    with open(project["reports"] / ".case.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle.write("4242\n")
+        handle.flush()
+        with pytest.raises(HelpersError, match=r"another run of parameter set 'case'.*4242"):
+            run(
+                "case",
+                [project["ok"]],
+                reports_dir=project["reports"],
+                params_dir=project["params"],
+                progress=False,
+            )
+
+
+def test_a_folder_that_cannot_be_written_is_one_message(project):
+    blocked = project["root"] / "not-a-folder"
+    blocked.write_text("a file where the reports folder should be")
+    with pytest.raises(HelpersError, match="cannot write the report for parameter set 'case'"):
+        run(
+            "case",
+            [project["ok"]],
+            reports_dir=blocked / "reports",
+            params_dir=project["params"],
+            progress=False,
+        )
+    assert blocked.read_text() == "a file where the reports folder should be"
+
+
+def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
+    code = (
+        "import sys; from helpers.run import main; "
+        f"sys.argv[1:] = []; raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
+        f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
+        f"'{project['sleeps']}']))"
+    )
+    before = _files(project["good"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        _terminate_during_the_run(proc, project)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert _files(project["good"]) == before
+    assert not _leftovers(project["reports"])
+
+
+def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) -> None:
+    runner = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    kernels: list[psutil.Process] = []
+    while time.monotonic() < deadline and not kernels:
+        time.sleep(0.5)
+        kernels = [
+            p for p in runner.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())
+        ]
+    assert kernels, "the kernel never started"
+    descendants = runner.children(recursive=True)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    lines = stderr.strip().splitlines()
+    assert lines[-1] == "error: interrupted; the last good report is unchanged"
+    assert not [line for line in lines if "Traceback" in line or "Error" in line]
+    time.sleep(1)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, [" ".join(p.cmdline())[:80] for p in alive]
