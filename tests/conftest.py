@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from helpers.paths import PROJECT_ROOT
+
+# Property tests explore new examples when run by hand, and run a fixed, derived set in
+# CI (CI=true), so that CI's verdict never depends on chance.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "explore")
 
 STANDIN = PROJECT_ROOT / "data" / "standin"
 REPORTED = PROJECT_ROOT / "data" / "reported" / "abstract_figures.csv"

@@ -12,6 +12,7 @@ reports folder holding a last good report, and checks that
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -427,3 +428,26 @@ def test_command_line_says_one_line_and_exits_1(tmp_path, args, fragment):
 def test_helpers_error_is_the_base_of_every_refusal():
     assert issubclass(ParameterError, HelpersError)
     assert issubclass(DataValidationError, HelpersError)
+
+
+@pytest.mark.slow
+def test_a_copied_checkout_does_not_work_on_the_original(tmp_path):
+    """A copy of the project run with the original's environment is refused, not served."""
+    from helpers.paths import PROJECT_ROOT
+
+    copy = tmp_path / "copy"
+    (copy / "notebooks").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", copy / "pyproject.toml")
+    env = {k: v for k, v in os.environ.items() if k != "AMSCT_PROJECT_ROOT"}
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.run", "--no-progress"],
+        cwd=copy / "notebooks",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: you are working in {copy}")
+    assert "make setup" in result.stderr
+    assert not (copy / "reports").exists()

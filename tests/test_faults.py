@@ -74,7 +74,7 @@ def _leftovers(reports: Path) -> list[str]:
 
 def test_a_killed_kernel_fails_the_notebook_and_keeps_the_report(project):
     before = _files(project["good"])
-    with pytest.raises(NotebookExecutionError, match="the kernel died"):
+    with pytest.raises(NotebookExecutionError, match="the kernel died") as info:
         run(
             "case",
             [project["dies"]],
@@ -82,6 +82,9 @@ def test_a_killed_kernel_fails_the_notebook_and_keeps_the_report(project):
             params_dir=project["params"],
             progress=False,
         )
+    kept = project["reports"] / "case.failed" / "01_dies.ipynb"
+    assert kept.exists()
+    assert str(kept) in str(info.value)
     assert _files(project["good"]) == before
     assert not _leftovers(project["reports"])
 

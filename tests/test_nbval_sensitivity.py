@@ -1,15 +1,19 @@
-"""nbval really guards the stored outputs: one changed age in the data makes notebook 01 fail."""
+"""nbval really guards the stored outputs: a changed age, or a changed figure, fails notebook 01."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from helpers.data import file_checksums
 from helpers.paths import PROJECT_ROOT, ROOT_ENV
 
 from conftest import rewrite
@@ -23,6 +27,7 @@ def _project_copy(tmp_path: Path) -> Path:
     (root / "notebooks").mkdir()
     for name in (NB01, "sanitize.cfg"):
         shutil.copy(PROJECT_ROOT / "notebooks" / name, root / "notebooks" / name)
+    shutil.copy(PROJECT_ROOT / "tests" / "nbval_images.py", root / "nbval_images.py")
     (root / "pytest.ini").write_text("[pytest]\n")
     return root
 
@@ -37,6 +42,8 @@ def _nbval(root: Path) -> subprocess.CompletedProcess:
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "nbval_images",
             "--nbval",
             "--nbval-current-env",
             "--nbval-sanitize-with",
@@ -62,6 +69,37 @@ def test_one_changed_age_fails_nbval(tmp_path):
     fields = line.split(",")
     fields[2] = str(int(fields[2]) + 1)
     rewrite(patients, line, ",".join(fields))
+    # the stand-in's provenance records its files' checksums: record the edited one's too,
+    # so that the changed age is the only difference
+    provenance = root / "data" / "standin" / "provenance.json"
+    record = json.loads(provenance.read_text())
+    record["files"] = file_checksums(root / "data" / "standin")
+    provenance.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     changed = _nbval(root)
     assert changed.returncode == 1, changed.stdout[-2000:]
     assert "Table 1" in changed.stdout or "hc.table_one" in changed.stdout
+
+
+@pytest.mark.slow
+def test_a_changed_figure_fails_nbval(tmp_path):
+    """The stored figures are compared too: a figure that differs fails the notebook."""
+    root = _project_copy(tmp_path)
+    control = _nbval(root)
+    assert control.returncode == 0, control.stdout[-2000:]
+
+    path = root / "notebooks" / NB01
+    nb = nbformat.read(path, as_version=4)
+    figures = [
+        out
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+    assert figures, "notebook 01 stores a figure"
+    png = base64.b64decode(figures[0]["data"]["image/png"])
+    changed_png = png[:-40] + bytes(b ^ 0xFF for b in png[-40:-20]) + png[-20:]
+    figures[0]["data"]["image/png"] = base64.b64encode(changed_png).decode()
+    nbformat.write(nb, path)
+    changed = _nbval(root)
+    assert changed.returncode == 1, changed.stdout[-2000:]
+    assert "image/png" in changed.stdout

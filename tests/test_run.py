@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.errors import NotebookExecutionError, ParameterError
+from helpers.errors import DataValidationError, ParameterError
 from helpers.run import (
     ParameterSet,
     discover_notebooks,
@@ -90,21 +90,20 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     assert 'parameter_set = "good"' in injected[0].source
     assert 'alt="Figure: Age at infusion' in (out / f"{NB01.stem}.html").read_text()
 
-    # a failing set writes .failed and never touches another set's report
+    # bad data stop the run before any kernel, and touch no report
     good_bytes = (out / NB01.name).read_bytes()
     (reports / "bad").mkdir()
     (reports / "bad" / "keep.txt").write_text("last good report")
-    with pytest.raises(NotebookExecutionError) as info:
+    with pytest.raises(DataValidationError) as info:
         run("bad", [NB01], reports_dir=reports, params_dir=directory, progress=False)
     message = str(info.value)
-    assert NB01.name in message
-    assert "DataValidationError" in message
     assert "age_years" in message
-    assert "cell" in message
+    assert str(bad / "patients.csv") in message
     assert (reports / "bad" / "keep.txt").read_text() == "last good report"
-    assert (reports / "bad.failed" / NB01.name).exists()
+    assert not (reports / "bad.failed").exists()
     assert (out / NB01.name).read_bytes() == good_bytes
-    assert not [p for p in reports.iterdir() if p.name.startswith(".")], "staging left behind"
+    leftovers = [p for p in reports.iterdir() if ".staging-" in p.name or ".previous-" in p.name]
+    assert not leftovers, "staging left behind"
 
 
 @pytest.mark.slow

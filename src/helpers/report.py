@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.paths import resolve_path
+
 __all__ = ["ENVIRONMENT_PACKAGES", "environment_record", "write_tables"]
 
 #: Packages whose versions a reader needs to reproduce the numbers.
@@ -59,7 +61,8 @@ def write_tables(
 
     The runner passes ``tables_dir`` (``tables`` inside the report folder); a
     notebook opened by hand or checked by nbval has ``tables_dir = None`` and
-    writes nothing.
+    writes nothing. A relative ``tables_dir`` is relative to the project root,
+    like every path parameter.
 
     Parameters
     ----------
@@ -82,7 +85,7 @@ def write_tables(
     """
     if tables_dir is None:
         return []
-    folder = Path(tables_dir)
+    folder = resolve_path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, table in tables.items():

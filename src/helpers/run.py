@@ -67,7 +67,7 @@ from traitlets.config import Config
 from helpers.data import load_cohort, load_reported
 from helpers.errors import HelpersError, NotebookExecutionError, ParameterError
 from helpers.params import check_parameters, check_set_name
-from helpers.paths import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT, check_checkout
 
 __all__ = [
     "CELL_TIMEOUT",
@@ -503,6 +503,31 @@ def combine_failures(errors: Sequence[NotebookExecutionError], kept_in: Path) ->
     return HelpersError("\n\n".join(parts) + f"\nThe failed notebooks are kept in {kept_in}")
 
 
+def _point_at_final(executed: Path, staging: Path, final: Path) -> None:
+    """Make the executed notebook name the published report folder, not the staging one.
+
+    The notebooks wrote their tables into the staging folder, which becomes
+    ``final``; the parameters injected into the notebook say so.
+    """
+    nb = nbformat.read(executed, as_version=4)
+    shown = _shown_path(final)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(str(staging), shown)
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    if isinstance(params.get(TABLES_PARAMETER), str):
+        params[TABLES_PARAMETER] = params[TABLES_PARAMETER].replace(str(staging), shown)
+    nbformat.write(nb, executed)
+
+
+def _shown_path(path: Path) -> str:
+    """Show a path as a parameter would: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _render_html(executed: Path) -> Path:
     html_path = executed.with_suffix(".html")
     # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
@@ -565,7 +590,7 @@ def run(
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     if not selected:
         raise ParameterError("no notebooks to run")
-    # notebooks run inside the staging folder, so their relative tables_dir lands in the report
+    # the staging folder's tables/ is put in when the run starts (see _run_locked)
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
     resolved = resolve_parameters(pset, selected, injected)
     _check_values(pset, resolved, params_dir)
@@ -706,7 +731,11 @@ def _run_locked(
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=reports))
     logger.info("parameter set %r: %d notebook(s) → %s", final.name, len(resolved), final)
     try:
-        work = {nb: (staging / nb.name, p) for nb, p in resolved.items()}
+        tables = {TABLES_PARAMETER: str(staging / TABLES_DIR)}
+        work = {
+            nb: (staging / nb.name, {**p, **(tables if TABLES_PARAMETER in p else {})})
+            for nb, p in resolved.items()
+        }
         workers = jobs or min(len(work), os.cpu_count() or 1)
         log = reports / f".{final.name}.kernels.log"
         log.write_text("", encoding="utf-8")
@@ -720,6 +749,7 @@ def _run_locked(
                     r.error.kept_at = str(failed_dir / r.output.name)
             raise (errors[0] if len(errors) == 1 else combine_failures(errors, failed_dir))
         for r in results:
+            _point_at_final(r.output, staging, final)
             _render_html(r.output)
         _carry_over(final, staging, [nb.stem for nb in resolved])
         previous = reports / f".{final.name}.previous-{os.getpid()}"
@@ -816,6 +846,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        check_checkout()
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("papermill").setLevel(logging.WARNING)
     chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
