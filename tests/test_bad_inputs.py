@@ -451,3 +451,17 @@ def test_a_copied_checkout_does_not_work_on_the_original(tmp_path):
     assert result.stderr.startswith(f"error: you are working in {copy}")
     assert "make setup" in result.stderr
     assert not (copy / "reports").exists()
+
+
+def test_a_flood_of_bad_values_is_reported_by_a_sample_and_a_count(workspace, monkeypatch):
+    from helpers import data as hd
+
+    monkeypatch.setattr(hd, "FLOOD", 5)
+    rows = "".join(f"P01,0,hba1c,x{i}\n" for i in range(40))
+    (workspace["data"] / M).write_text("patient_id,visit_month,outcome,value\n" + rows)
+    (workspace["params"] / "case.yaml").write_text(f"common:\n  data_dir: {workspace['data']}\n")
+    message = _refused(workspace, DataValidationError, [NB["01"]])
+    assert "21 more rows have values that are not numbers" in message
+    assert "value 'x0'" in message
+    assert "value 'x30'" not in message
+    assert len(message.splitlines()) <= 21

@@ -369,3 +369,24 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         assert "95%" not in shown
         assert "80% power" not in shown
         assert "p < 0.05" not in shown
+
+
+@pytest.mark.slow
+def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
+    """A measurements file with only its header passes validation; the notebooks say so."""
+    data = tmp_path / "empty"
+    shutil.copytree(STANDIN, data)
+    (data / "provenance.json").unlink()
+    (data / "measurements.csv").write_text("patient_id,visit_month,outcome,value\n")
+    directory = _params(tmp_path, "empty", f"common:\n  data_dir: {data}\n")
+    nb03 = next(nb for nb in discover_notebooks() if nb.name.startswith("03_"))
+    out = run(
+        "empty", [NB02, nb03], reports_dir=tmp_path / "r", params_dir=directory, progress=False
+    )
+    for notebook in (NB02, nb03):
+        shown = _shown(out / notebook.name)
+        assert "Not compared with month 0" in shown
+        assert (
+            "No comparison with baseline could be made" in shown
+            or "No antibody could be compared with baseline" in shown
+        )

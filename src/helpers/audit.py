@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data import display_path, load_reported
+from helpers.data import load_reported
 from helpers.precision import (
     PRECISION_RULES,
     format_number,
@@ -785,14 +785,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from helpers.errors import HelpersError
 
+    path = Path(args.path).expanduser().absolute()  # a command line's paths are from the cwd
     try:
-        reported = load_reported(args.path)
+        reported = load_reported(path)
         verdicts = audit(reported, args.tests, args.precision)
         grains = granularity(reported, rule=args.precision)
     except (HelpersError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"Audit of {display_path(args.path)} (precision rule: {args.precision})")
+    print(f"Audit of {path} (precision rule: {args.precision})")
     _print_verdicts(verdicts, sys.stdout)
     print("\nGranularity of raw values consistent with each mean ± SD (GRIM + GRIMMER):")
     fits = (

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers.errors import DataValidationError, Failure
+from helpers.errors import MAX_LISTED, DataValidationError, Failure
 from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.schema import (
     PatientsModel,
@@ -375,11 +375,44 @@ def validate_table(
                 "pseudonymous, so remove this column"
             )
             failures.append(Failure(name, None, str(column), None, rule))
+    flood = _unparseable_flood(frame, schema, name)
+    if flood:
+        return None, failures + flood
     cases = _collect_failure_cases(frame, schema)
     failures += _failures_from_cases(cases, schema, name, identifiers)
     if failures:
         return None, failures
     return schema.validate(frame), []
+
+
+#: Above this many unparseable cells in a column, a file is reported by a sample of them.
+FLOOD = 1000
+
+
+def _unparseable_flood(frame: pd.DataFrame, schema: pa.DataFrameSchema, name: str) -> list[Failure]:
+    """Report a column full of values that are not numbers by its first ones, cheaply.
+
+    Validating a huge file of bad values cell by cell costs memory and time in
+    proportion to the damage; past :data:`FLOOD` bad cells in a numeric column
+    the first few are listed with the count of the rest, and nothing else is
+    checked.
+    """
+    for column, spec in schema.columns.items():
+        if column not in frame or str(spec.dtype) not in ("int64", "float64"):
+            continue
+        values = frame[column]
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        count = int(bad.sum())
+        if count > FLOOD:
+            rule = _rule_text(f"coerce_dtype('{spec.dtype}')", column, schema)
+            rows = bad[bad].index[: MAX_LISTED - 1]
+            sample = [Failure(name, int(i) + 1, column, str(values[i]), rule) for i in rows]
+            rest = (
+                f"{count - len(sample)} more rows have values that are not numbers in this "
+                "column; the rest of the file was not checked"
+            )
+            return [*sample, Failure(name, None, column, None, rest)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -455,7 +488,7 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     (7, True)
     """
     root = resolve_path(data_dir)
-    logger.info("reading cohort from %s", root)
+    logger.debug("reading cohort from %s", root)
     p_path, m_path = root / PATIENTS_FILE, root / MEASUREMENTS_FILE
     if not root.is_dir():
         where = "is a file; a data folder is needed here" if root.exists() else "not found"

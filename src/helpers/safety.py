@@ -575,4 +575,9 @@ def describe_safety(
             f"  {became} patient(s) became positive and {lost} became negative at the assay "
             f"cut-off; {rose} rose by more than the meaningful amount."
         )
+    if not lines:
+        return (
+            "- No antibody could be compared with baseline: fewer than three patients were "
+            "measured at baseline and at a follow-up visit."
+        )
     return "\n".join(lines)
