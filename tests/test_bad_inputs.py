@@ -465,3 +465,23 @@ def test_a_flood_of_bad_values_is_reported_by_a_sample_and_a_count(workspace, mo
     assert "value 'x0'" in message
     assert "value 'x30'" not in message
     assert len(message.splitlines()) <= 21
+
+
+@pytest.mark.slow
+def test_plain_papermill_refuses_a_wrong_value_in_the_notebook_itself(tmp_path):
+    """Run without the runner (as JupyterLab or plain papermill would), a bad value stops the
+    notebook at its check cell, right after the parameters, with the same message."""
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        papermill.execute_notebook(
+            str(NB["02"]),
+            str(tmp_path / "out.ipynb"),
+            parameters={"alpha": 1.5, "visits": [0, 7]},
+            progress_bar=False,
+            cwd=str(NB["02"].parent),
+        )
+    assert info.value.ename == "ParameterError"
+    assert "alpha = 1.5: must be a number greater than 0 and less than 0.5" in info.value.evalue
+    assert "visits = [0, 7]" in info.value.evalue
+    assert info.value.exec_count == 3  # parameters, injected parameters, then the check

@@ -244,3 +244,48 @@ def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) 
     time.sleep(1)
     alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [" ".join(p.cmdline())[:80] for p in alive]
+
+
+def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cleans_up(project):
+    code = (
+        "import sys; from helpers.run import main; "
+        f"raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
+        f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
+        f"'{project['sleeps']}']))"
+    )
+    before = _files(project["good"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+    try:
+        runner = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 60
+        kernels: list[psutil.Process] = []
+        while time.monotonic() < deadline and not kernels:
+            time.sleep(0.5)
+            kernels = [
+                p for p in runner.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())
+            ]
+        assert kernels, "the kernel never started"
+        descendants = runner.children(recursive=True)
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        alive = descendants
+        while time.monotonic() < deadline and alive:
+            time.sleep(0.5)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, [" ".join(p.cmdline())[:80] for p in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _files(project["good"]) == before
+    assert _leftovers(project["reports"]), "a killed runner cannot clean up after itself"
+    run(
+        "case",
+        [project["ok"]],
+        reports_dir=project["reports"],
+        params_dir=project["params"],
+        progress=False,
+    )
+    assert not _leftovers(project["reports"]), "the next run removes what the killed one left"

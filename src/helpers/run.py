@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import ctypes
 import fcntl
 import logging
 import multiprocessing
@@ -398,11 +399,32 @@ def _worker_init(log: str | None) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_worker)
+    _die_with_parent()
     if log is not None:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the runner dies, even by SIGKILL.
+
+    Without it, a runner killed outright leaves its workers (and their
+    kernels) running to the end of their notebooks. Elsewhere than on Linux
+    nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the runner died before the request was made
+            _end_worker(signal.SIGTERM, None)
+
+
+#: prctl option: the signal a process receives when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 
 
 def _end_worker(signum: int, frame: object) -> None:
