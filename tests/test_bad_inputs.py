@@ -84,6 +84,7 @@ PARAMETER_CASES = [
     ("family-unknown", "02", "multiplicity_family: all", "multiplicity_family = 'all'"),
     ("seed-negative", "02", "seed: -1", "seed = -1: must be a whole number"),
     ("seed-float", "03", "seed: 1.5", "seed = 1.5: must be a whole number"),
+    ("seed-base-60", "02", "seed: 1:20", "seed = '1:20': must be a whole number"),
     ("n-boot-small", "02", "n_boot: 10", "n_boot = 10: must be a whole number from 100"),
     ("n-boot-text", "02", "n_boot: '2000'", "n_boot = '2000'"),
     ("data-dir-number", "01", "data_dir: 123", "data_dir = 123: must be non-empty text"),
@@ -93,9 +94,10 @@ PARAMETER_CASES = [
     ("audit-test", "04", "test: anova", "test = 'anova': must be one of"),
     ("candidate-tests", "04", "candidate_tests: [paired_t, nope]", "['nope']"),
     ("margin-source-empty", "03", "margin_source: ''", "margin_source = ''"),
-    ("tables-dir-number", "02", "tables_dir: 5", "tables_dir = 5"),
+    ("tables-dir-set", "02", "tables_dir: 5", "tables_dir is set by the runner"),
+    ("long-key-refused", "02", "x" * 5000 + ": 1", "not valid YAML"),
     ("unknown-parameter", "02", "alpah: 0.05", "unknown parameter 'alpah'"),
-    ("long-value-capped", "02", "primary_test: " + "x" * 500, "…"),
+    ("long-value-capped", "02", "primary_test: " + "x" * 500, "xxx...xxx"),
 ]
 
 WHOLE_FILE_CASES = [
@@ -107,7 +109,16 @@ WHOLE_FILE_CASES = [
     ("top-level-list", b"- a\n- b\n", "unexpected top-level keys"),
     ("unknown-top-level", b"commons:\n  data_dir: x\n", "unexpected top-level keys ['commons']"),
     ("unknown-notebook", b"notebooks:\n  09_nothing: {}\n", "names no notebook"),
-    ("section-not-mapping", b"notebooks:\n  02_glycemic_outcomes: [1]\n", "must be mappings"),
+    (
+        "section-not-mapping",
+        b"notebooks:\n  02_glycemic_outcomes: [1]\n",
+        "'02_glycemic_outcomes' must map parameter names to values",
+    ),
+    ("section-empty", b"notebooks:\n  02_glycemic_outcomes:\n", "'02_glycemic_outcomes' must map"),
+    ("notebooks-list", b"notebooks:\n  - 01_cohort_description\n", "'notebooks' must map"),
+    ("common-list", b"common: []\n", "'common' must map parameter names to values"),
+    ("description-list", b"description: [not, text]\n", "'description' must be text"),
+    ("key-is-a-list", b"common:\n  ? [a, b]\n  : 1\n", "a key must be a plain name"),
     ("common-undeclared", b"common:\n  alpah: 0.05\n", "common parameter 'alpah'"),
     ("not-utf8", "common:\n  data_dir: d\u00e9\n".encode("latin-1"), "not UTF-8 text"),
 ]
@@ -200,6 +211,18 @@ DATA_CASES = [
     ("measurements-folder", _folder(M), M, "is a folder"),
     ("measurements-empty", _write(M, b""), M, "file is empty"),
     ("visit-text", _sub(M, "P01,1,", "P01,one,"), M, "value 'one': must be a whole number"),
+    ("value-nan", _sub(M, "63.3", "NaN"), M, "value 'NaN': is not a measurement"),
+    ("value-inf", _sub(M, "63.3", "-inf"), M, "value '-inf': is not a measurement"),
+    ("weight-nan", lambda d: _add_column(d / P, "weight_kg", "nan"), P, "is not a measurement"),
+    ("id-line-break", _sub(P, "P01,", '"P01\n",'), P, "must not contain spaces or line breaks"),
+    ("id-case-twin", _sub(P, "P02,", "p01,"), P, "differs from another id only in upper"),
+    ("excel-sep-line", lambda d: _prepend(d / P, "sep=,\n"), P, "Excel's 'sep=' hint"),
+    (
+        "long-column-name",
+        lambda d: _add_column(d / P, "c" * 100_000, "1"),
+        P,
+        "(100000 characters)",
+    ),
     ("bad-json", _write("provenance.json", b"{bad"), "provenance.json", "not valid JSON"),
     ("json-list", _write("provenance.json", b"[1]"), "provenance.json", "must be a JSON object"),
     (
@@ -226,6 +249,10 @@ DATA_CASES = [
 def _trailing(path: Path) -> None:
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], *(f"{line}," for line in lines[1:])]) + "\n")
+
+
+def _prepend(path: Path, text: str) -> None:
+    path.write_text(text + path.read_text(), encoding="utf-8")
 
 
 def _add_column(path: Path, name: str, value: str) -> None:
@@ -341,8 +368,18 @@ def test_data_dir_that_is_not_a_folder(workspace, target, fragment):
         (lambda t: t.splitlines()[0] + "\n", "has a header but no rows"),
         (lambda t: t.replace(",mean,", ",average,", 1), "value 'average': must be one of"),
         (lambda t: t.replace("results,", "resluts,", 1), "value 'resluts'"),
+        (lambda t: t.replace(",n,all,,,,7,", ",n,all,,,,2.5,", 1), "a count (n) a whole number"),
+        (lambda t: t.replace(",13.71,", ",-13.71,", 1), "an SD not negative"),
+        (lambda t: t.replace(",13.71,", ",1e999,", 1), "must be a finite number"),
     ],
-    ids=["header-only", "statistic-unknown", "section-unknown"],
+    ids=[
+        "header-only",
+        "statistic-unknown",
+        "section-unknown",
+        "n-fraction",
+        "sd-negative",
+        "sd-infinite",
+    ],
 )
 def test_bad_reported_table_refused(workspace, edit, fragment):
     table = workspace["root"] / "reported.csv"
@@ -485,3 +522,51 @@ def test_plain_papermill_refuses_a_wrong_value_in_the_notebook_itself(tmp_path):
     assert "alpha = 1.5: must be a number greater than 0 and less than 0.5" in info.value.evalue
     assert "visits = [0, 7]" in info.value.evalue
     assert info.value.exec_count == 3  # parameters, injected parameters, then the check
+
+
+def test_a_quoted_line_break_keeps_line_numbers_right(workspace):
+    """A value with a line break in quotes moves the rows below it down one line."""
+    from helpers.data import load_cohort
+
+    path = workspace["data"] / P
+    lines = path.read_text().splitlines()
+    first = lines[1].split(",")
+    first[1] = '"M\n"'  # a line break inside a quoted value: row 1 takes two lines
+    lines[1] = ",".join(first)
+    fifth = lines[5].split(",")
+    fifth[2] = "x"
+    lines[5] = ",".join(fifth)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataValidationError) as info:
+        load_cohort(workspace["data"])
+    message = str(info.value)
+    assert "row 5 (line 7), column 'age_years', value 'x'" in message
+
+
+def test_yaml_merge_keys_and_anchors_are_read(workspace):
+    from helpers.run import load_parameter_set
+
+    (workspace["params"] / "case.yaml").write_text(
+        "common: &shared\n  data_dir: data/standin\n"
+        "notebooks:\n  02_glycemic_outcomes:\n    <<: *shared\n    alpha: 0.1\n"
+    )
+    pset = load_parameter_set("case", workspace["params"])
+    assert pset.notebooks["02_glycemic_outcomes"] == {"data_dir": "data/standin", "alpha": 0.1}
+
+
+def test_a_folder_for_a_set_file_and_a_file_for_reports(workspace):
+    (workspace["params"] / "case.yaml").mkdir()
+    with pytest.raises(ParameterError, match="is a folder; a parameter set is a YAML file"):
+        run("case", [NB["01"]], reports_dir=workspace["reports"], params_dir=workspace["params"])
+    (workspace["params"] / "case.yaml").rmdir()
+    (workspace["params"] / "case.yaml").write_text("description: x\n")
+    blocked = workspace["root"] / "file"
+    blocked.write_text("x")
+    with pytest.raises(HelpersError, match="is a file; name a folder"):
+        run("case", [NB["01"]], reports_dir=blocked, params_dir=workspace["params"])
+
+
+def test_a_relative_data_dir_that_is_missing_says_its_base(workspace):
+    (workspace["params"] / "case.yaml").write_text("common:\n  data_dir: no/such/folder\n")
+    message = _refused(workspace, DataValidationError, [NB["01"]])
+    assert "relative to the project root" in message

@@ -804,9 +804,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(fits.to_string())
     for target, table in ((args.csv, verdicts), (args.granularity_csv, grains)):
         if target:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            table.to_csv(target, index=False, lineterminator="\n")
-            print(f"wrote {target}")
+            out = Path(target).expanduser().absolute()
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                table.to_csv(out, index=False, lineterminator="\n")
+            except OSError as exc:
+                print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
+            print(f"wrote {out}")
     return 0
 
 

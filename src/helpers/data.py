@@ -14,6 +14,7 @@ the investigators' real files (``data/private``, never committed): only
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -137,8 +138,12 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
             "as UTF-8 (in Excel: 'CSV UTF-8')"
         )
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
     try:
-        rows = [(reader.line_num, row) for row in reader]
+        end = 0
+        for row in reader:
+            rows.append((end + 1, row))  # the line the record starts on
+            end = reader.line_num
     except csv.Error as exc:
         return None, fail(f"not a well-formed CSV table: {exc} (line {reader.line_num})")
     while rows and not any(cell.strip() for cell in rows[-1][1]):
@@ -146,6 +151,11 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
     if not rows:
         return None, fail("file is empty; a header row is needed")
     header = rows[0][1]
+    if len(header) <= 2 and header[0].strip().lower().startswith("sep="):
+        return None, fail(
+            "the first line is Excel's 'sep=' hint, not the header; delete that line",
+            value=",".join(header),
+        )
     for sep, word in ((";", "semicolons"), ("\t", "tabs")):
         if len(header) == 1 and sep in header[0]:
             return None, fail(
@@ -185,7 +195,7 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
             "in every row)",
             value=",".join(header),
         )
-    for i, _line, row in extra:
+    for i, line, row in extra:
         shown = ",".join(row)
         hint = (
             ": an unquoted comma inside a value (a decimal comma such as 63,3?) or a stray "
@@ -193,13 +203,27 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
             if len(row) > width
             else ""
         )
-        failures.append(
-            Failure(name, i, None, shown, f"has {len(row)} fields but the header has {width}{hint}")
-        )
+        rule = f"has {len(row)} fields but the header has {width}{hint}"
+        failures.append(Failure(name, i, None, shown, rule, line))
     if failures:
         return None, failures
     frame = pd.DataFrame([row for _, row in data], columns=header, dtype=str)
-    return frame.mask(frame == ""), []
+    frame = frame.mask(frame == "")
+    frame.attrs["lines"] = [line for line, _ in data]
+    return frame, []
+
+
+def _with_lines(failures: list[Failure], frame: pd.DataFrame) -> list[Failure]:
+    """Give each row's failure the line its row starts on, as read from the file."""
+    lines = frame.attrs.get("lines")
+    if not lines:
+        return failures
+    return [
+        dataclasses.replace(f, line=lines[f.row - 1])
+        if f.row is not None and f.line is None and 0 < f.row <= len(lines)
+        else f
+        for f in failures
+    ]
 
 
 def _is_missing(x: object) -> bool:
@@ -207,7 +231,11 @@ def _is_missing(x: object) -> bool:
 
 
 #: Table-wide checks and the one column each is about.
-_TABLE_CHECK_COLUMN = {"plausible_range": "value", "p_values_are_comparisons": "value"}
+_TABLE_CHECK_COLUMN = {
+    "plausible_range": "value",
+    "p_values_are_comparisons": "value",
+    "figures_are_possible": "value",
+}
 
 
 def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> str:
@@ -219,6 +247,20 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
     if m := re.fullmatch(r"coerce_dtype\('(\w+)'\)", check):
         kind = {"int64": "a whole number", "float64": "a number"}.get(m.group(1), m.group(1))
         return f"must be {kind}" + (f" ({meta['unit']})" if meta.get("unit") else "")
+    if check == "dtype('Int64')" or check == "coerce_dtype('Int64')":
+        return "must be a whole number"
+    if m := re.fullmatch(
+        r"(greater_than_or_equal_to|less_than_or_equal_to|greater_than|less_than)\((.*)\)", check
+    ):
+        words = {
+            "greater_than_or_equal_to": "at least",
+            "less_than_or_equal_to": "at most",
+            "greater_than": "greater than",
+            "less_than": "less than",
+        }
+        return f"must be {words[m.group(1)]} {m.group(2)}"
+    if check.startswith("str_length"):
+        return "must not be empty"
     if check == "field_uniqueness":
         return "must be unique; the same value appears in another row"
     if check == "multiple_fields_uniqueness":
@@ -229,6 +271,10 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
         return f"must be one of {m.group(1)}"
     if m := re.fullmatch(r"in_range\((.*), (.*)\)", check):
         return f"must be between {m.group(1)} and {m.group(2)}{unit}{source}"
+    if check == "id_without_spaces":
+        return "must not contain spaces or line breaks (a look-alike of another id)"
+    if check == "id_unique_ignoring_case":
+        return "differs from another id only in upper or lower case; use one spelling"
     if check == "pseudonymous_id":
         return (
             "looks like a direct identifier, not a pseudonym (a run of 7+ digits, a date, or no "
@@ -244,6 +290,11 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
         return (
             f"{o.label} must be between {o.minimum:g} and {o.maximum:g} {o.unit} "
             f"(plausibility bound: {o.source})"
+        )
+    if check == "figures_are_possible":
+        return (
+            "must be a finite number; a count (n) a whole number, at least 1 for patients and "
+            "2 for an outcome; an SD not negative"
         )
     if check == "p_values_are_comparisons":
         return (
@@ -375,14 +426,44 @@ def validate_table(
                 "pseudonymous, so remove this column"
             )
             failures.append(Failure(name, None, str(column), None, rule))
+    original = frame
+    not_numbers = _not_numbers(frame, schema, name)
+    if not_numbers:  # reported here; the rest of those rows is checked without them
+        failures += not_numbers
+        frame = frame.drop(index=sorted({f.row - 1 for f in not_numbers if f.row is not None}))
     flood = _unparseable_flood(frame, schema, name)
     if flood:
-        return None, failures + flood
+        return None, _with_lines(failures + flood, original)
     cases = _collect_failure_cases(frame, schema)
     failures += _failures_from_cases(cases, schema, name, identifiers)
     if failures:
-        return None, failures
+        return None, _with_lines(failures, original)
     return schema.validate(frame), []
+
+
+#: Texts that parse as a float but are not a measurement (a missing value is an empty cell).
+_NOT_A_NUMBER = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+def _not_numbers(frame: pd.DataFrame, schema: pa.DataFrameSchema, name: str) -> list[Failure]:
+    """Refuse 'NaN' and 'inf' in numeric columns: they would parse, silently, as numbers."""
+    out = []
+    for column, spec in schema.columns.items():
+        if column not in frame or str(spec.dtype) not in ("int64", "float64", "Int64"):
+            continue
+        values = frame[column]
+        texts = values[values.notna()].astype(str).str.strip().str.lower()
+        for i in texts[texts.isin(_NOT_A_NUMBER)].index:
+            out.append(
+                Failure(
+                    name,
+                    int(i) + 1,
+                    column,
+                    str(values[i]),
+                    "is not a measurement; leave the cell empty for a missing value",
+                )
+            )
+    return out
 
 
 #: Above this many unparseable cells in a column, a file is reported by a sample of them.
@@ -492,8 +573,13 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     p_path, m_path = root / PATIENTS_FILE, root / MEASUREMENTS_FILE
     if not root.is_dir():
         where = "is a file; a data folder is needed here" if root.exists() else "not found"
+        hint = (
+            f"; a relative data_dir is relative to the project root {PROJECT_ROOT}"
+            if not Path(data_dir).expanduser().is_absolute()
+            else ""
+        )
         raise DataValidationError(
-            [Failure(str(root), None, None, None, f"data folder {where} (data_dir)")]
+            [Failure(str(root), None, None, None, f"data folder {where} (data_dir){hint}")]
         )
     p_text, failures = read_csv_text(p_path)
     if p_text is not None and p_text.empty:
@@ -511,16 +597,19 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     if p_text is not None and m_text is not None and {"patient_id"} <= {*p_text, *m_text}:
         known = p_text["patient_id"] if "patient_id" in p_text else pd.Series([], dtype=str)
         ids = m_text.get("patient_id", pd.Series([], dtype=str))
-        failures += [
-            Failure(
-                str(m_path),
-                int(i) + 1,
-                "patient_id",
-                pid,
-                f"patient is not in {PATIENTS_FILE}",
-            )
-            for i, pid in ids[~ids.isin(known)].items()
-        ]
+        failures += _with_lines(
+            [
+                Failure(
+                    str(m_path),
+                    int(i) + 1,
+                    "patient_id",
+                    pid,
+                    f"patient is not in {PATIENTS_FILE}",
+                )
+                for i, pid in ids[~ids.isin(known)].items()
+            ],
+            m_text,
+        )
     provenance, prov_failures = read_provenance(root)
     failures += prov_failures
     if failures or patients is None or measurements is None:

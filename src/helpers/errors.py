@@ -43,6 +43,9 @@ class Failure:
         The offending value as it stands in the file.
     rule : str
         The rule broken, in words.
+    line : int or None, default None
+        The line the row starts on, when it is not ``row + 1`` (a quoted value
+        with a line break moves the rows below it down).
 
     Examples
     --------
@@ -55,16 +58,18 @@ class Failure:
     column: str | None
     value: str | None
     rule: str
+    line: int | None = None
 
     def where(self) -> str:
         """Say where the problem is: file, row and line, column."""
         parts = [self.file]
         if self.row is not None:
-            parts.append(f"row {self.row} (line {self.row + 1})")
+            line = self.line if self.line is not None else self.row + 1
+            parts.append(f"row {self.row} (line {line})")
         elif self.column is not None:
             parts.append("header")
         if self.column is not None:
-            parts.append(f"column {self.column!r}")
+            parts.append(f"column {_capped(self.column)}")
         return ", ".join(parts)
 
     def __str__(self) -> str:

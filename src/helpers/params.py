@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,8 +42,17 @@ SET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _MAX_SHOWN = 80  # characters of a value echoed in a message
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxstring = _REPR.maxother = _MAX_SHOWN
+
+
 def _show(value: object) -> str:
-    text = repr(value)
+    """Quote a value for a message, cut to a readable size without building it whole.
+
+    A YAML file can make a value huge through aliases; reprlib stops early.
+    """
+    text = _REPR.repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
@@ -291,7 +301,7 @@ def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
     """
     problems = []
     for name, value in values.items():
-        rule = RULES.get(name)
+        rule = RULES.get(name) if isinstance(name, str) else None
         problem = rule(value) if rule is not None else None
         if problem:
             problems.append(f"{name} = {_show(value)}: {problem}")

@@ -46,6 +46,7 @@ import fcntl
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -100,21 +101,37 @@ SET_PARAMETER = "parameter_set"
 TABLES_PARAMETER = "tables_dir"
 TABLES_DIR = "tables"
 _ALLOWED_KEYS = {"description", "common", "notebooks"}
+#: YAML 1.1 reads 1:20 as the base-60 number 80; here it stays text (and is refused as a number).
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses a key given twice (plain YAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)  # resolve '<<' merge keys first, as SafeLoader does
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain name", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} is given twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "-+0123456789":
+    _UniqueKeyLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:str", _SEXAGESIMAL)
+    )
 
 
 @dataclass(frozen=True)
@@ -193,6 +210,8 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     """
     check_set_name(name)
     path = (Path(directory) / f"{name}.yaml").absolute()
+    if path.is_dir():
+        raise ParameterError(f"{path} is a folder; a parameter set is a YAML file")
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in Path(directory).glob("*.yaml"))) or "none"
         raise ParameterError(f"no parameter set {name!r} ({path} not found); available: {known}")
@@ -209,15 +228,49 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
             "'common' (see notebooks/params/default.yaml)"
         )
     if not isinstance(raw, dict) or set(raw) - _ALLOWED_KEYS:
-        extra = sorted(set(raw) - _ALLOWED_KEYS) if isinstance(raw, dict) else raw
+        extra = (
+            [_show_key(k) for k in raw if k not in _ALLOWED_KEYS][:10]
+            if isinstance(raw, dict)
+            else [f"a {type(raw).__name__}, not a mapping"]
+        )
         allowed = ", ".join(sorted(_ALLOWED_KEYS))
-        raise ParameterError(f"{path}: unexpected top-level keys {extra}; allowed: {allowed}")
-    common = raw.get("common") or {}
-    notebooks = raw.get("notebooks") or {}
-    if not isinstance(common, dict) or not all(isinstance(v, dict) for v in notebooks.values()):
-        raise ParameterError(f"{path}: 'common' and each entry of 'notebooks' must be mappings")
-    notebooks = {k: (v or {}) for k, v in notebooks.items()}
-    return ParameterSet(name, str(raw.get("description", "")), common, notebooks)
+        raise ParameterError(
+            f"{path}: unexpected top-level keys [{', '.join(extra)}]; allowed: {allowed}"
+        )
+    common = raw.get("common", {})
+    notebooks = raw.get("notebooks", {})
+    description = raw.get("description", "")
+    problems = []
+    if not isinstance(description, str):
+        problems.append("'description' must be text")
+    if not isinstance(common, dict):
+        problems.append("'common' must map parameter names to values")
+    if not isinstance(notebooks, dict):
+        problems.append("'notebooks' must map notebook names to their parameters")
+    else:
+        problems += [
+            f"'notebooks' → {_show_key(k)} must map parameter names to values"
+            for k, v in notebooks.items()
+            if not isinstance(v, dict)
+        ]
+    for section, values in [
+        ("common", common),
+        *(notebooks.items() if isinstance(notebooks, dict) else []),
+    ]:
+        if isinstance(values, dict) and TABLES_PARAMETER in values:
+            problems.append(
+                f"{_show_key(section)}: {TABLES_PARAMETER} is set by the runner (tables go to "
+                "the report's tables/ folder); remove it"
+            )
+    if problems:
+        raise ParameterError(f"{path}:\n" + "\n".join(f"  - {p}" for p in problems))
+    return ParameterSet(name, description, common, notebooks)
+
+
+def _show_key(key: object) -> str:
+    """Quote a key of a parameter set for a message, cut to a readable length."""
+    text = repr(key)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def declared_parameters(notebook: str | Path) -> dict[str, Any]:
@@ -288,11 +341,14 @@ def resolve_parameters(
     for stem in pset.notebooks:
         if stem not in known_stems and stem not in by_stem:
             problems.append(
-                f"section {stem!r} names no notebook (known: {', '.join(sorted(known_stems))})"
+                f"section {_show_key(stem)} names no notebook "
+                f"(known: {', '.join(sorted(known_stems))})"
             )
     for name in pset.common:
         if not any(name in d for d in declared.values()):
-            problems.append(f"common parameter {name!r} is declared by no notebook being run")
+            problems.append(
+                f"common parameter {_show_key(name)} is declared by no notebook being run"
+            )
     resolved: dict[Path, dict[str, Any]] = {}
     for path in paths:
         provided = {SET_PARAMETER: pset.name} if injected is None else injected
@@ -301,7 +357,9 @@ def resolve_parameters(
         for name, value in pset.notebooks.get(path.stem, {}).items():
             if name not in declared[path]:
                 allowed = ", ".join(declared[path]) or "none"
-                problems.append(f"{path.name}: unknown parameter {name!r} (declared: {allowed})")
+                problems.append(
+                    f"{path.name}: unknown parameter {_show_key(name)} (declared: {allowed})"
+                )
             params[name] = value
         resolved[path] = params
     if problems:
@@ -618,6 +676,8 @@ def run(
     _check_values(pset, resolved, params_dir)
     _check_inputs(resolved)
     reports = Path(reports_dir).absolute()
+    if reports.exists() and not reports.is_dir():
+        raise HelpersError(f"the reports folder {reports} is a file; name a folder")
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
     try:
         reports.mkdir(parents=True, exist_ok=True)
@@ -907,6 +967,8 @@ def _set_location(given: str) -> tuple[str, Path]:
     """
     if given.endswith((".yaml", ".yml")):
         path = Path(given).expanduser().absolute()
+        if path.is_dir():
+            raise ParameterError(f"{path} is a folder; a parameter set is a YAML file")
         if not path.is_file():
             raise ParameterError(f"parameter-set file {path} not found")
         if path.suffix == ".yml":

@@ -237,6 +237,19 @@ class PatientsModel(pa.DataFrameModel):
         """Check that no id looks like a phone number, a date or a name."""
         return _pseudonymous(series)
 
+    @pa.check("patient_id", name="id_without_spaces", element_wise=False)
+    @classmethod
+    def patient_id_has_no_spaces(cls, series: pd.Series) -> pd.Series:
+        """Check that no id holds a space or a line break (a look-alike of another id)."""
+        return _without_spaces(series)
+
+    @pa.check("patient_id", name="id_unique_ignoring_case", element_wise=False)
+    @classmethod
+    def patient_id_is_unique_ignoring_case(cls, series: pd.Series) -> pd.Series:
+        """Check that no two ids differ only in upper and lower case (P01 and p01)."""
+        folded = series.astype(str).str.casefold()
+        return ~(folded.duplicated(keep=False) & ~series.duplicated(keep=False))
+
 
 class MeasurementsModel(pa.DataFrameModel):
     """``measurements.csv``: one row per patient × visit × outcome (tidy).
@@ -293,6 +306,12 @@ class MeasurementsModel(pa.DataFrameModel):
     def patient_id_is_pseudonymous(cls, series: pd.Series) -> pd.Series:
         """Check that no id looks like a phone number, a date or a name."""
         return _pseudonymous(series)
+
+    @pa.check("patient_id", name="id_without_spaces", element_wise=False)
+    @classmethod
+    def patient_id_has_no_spaces(cls, series: pd.Series) -> pd.Series:
+        """Check that no id holds a space or a line break (a look-alike of another id)."""
+        return _without_spaces(series)
 
 
 def _range_check(o: Outcome) -> pa.Check:
@@ -371,6 +390,18 @@ class ReportedFiguresModel(pa.DataFrameModel):
         paired = df["reference_visit"].notna() & df["reference_group"].isna()
         independent = df["reference_group"].notna() & df["reference_visit"].isna()
         return ~is_p | ((paired | independent) & df["value"].between(0.0, 1.0))
+
+    @pa.dataframe_check
+    @classmethod
+    def figures_are_possible(cls, df: pd.DataFrame) -> pd.Series:
+        """Check each figure can be what it says: finite; counts whole; SDs not negative."""
+        value = df["value"]
+        finite = value.map(lambda v: v == v and abs(v) != float("inf"))
+        is_n = df["statistic"] == "n"
+        least = df["variable"].eq("patients").map({True: 1, False: 2})
+        count_ok = ~is_n | ((value % 1 == 0) & (value >= least))
+        sd_ok = (df["statistic"] != "sd") | (value >= 0)
+        return finite & count_ok & sd_ok
 
 
 # Direct identifiers: a column whose normalised name matches one of these is
@@ -458,6 +489,10 @@ def identifier_value_reason(value: object) -> str | None:
 
 def _pseudonymous(series: pd.Series) -> pd.Series:
     return series.map(lambda v: identifier_value_reason(v) is None)
+
+
+def _without_spaces(series: pd.Series) -> pd.Series:
+    return ~series.astype(str).str.contains(r"\s", regex=True)
 
 
 #: The check applied to every patient_id column (its name is read by the error messages).
