@@ -224,7 +224,8 @@ def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
     assert not _leftovers(project["reports"])
 
 
-def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) -> None:
+def _descendants_once_a_kernel_runs(proc: subprocess.Popen) -> list[psutil.Process]:
+    """Wait until the runner's kernel has started; return the runner's descendants then."""
     runner = psutil.Process(proc.pid)
     deadline = time.monotonic() + 60
     kernels: list[psutil.Process] = []
@@ -234,7 +235,11 @@ def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) 
             p for p in runner.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())
         ]
     assert kernels, "the kernel never started"
-    descendants = runner.children(recursive=True)
+    return runner.children(recursive=True)
+
+
+def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) -> None:
+    descendants = _descendants_once_a_kernel_runs(proc)
     os.kill(proc.pid, signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -258,16 +263,7 @@ def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cl
         [sys.executable, "-c", code], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
     )
     try:
-        runner = psutil.Process(proc.pid)
-        deadline = time.monotonic() + 60
-        kernels: list[psutil.Process] = []
-        while time.monotonic() < deadline and not kernels:
-            time.sleep(0.5)
-            kernels = [
-                p for p in runner.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())
-            ]
-        assert kernels, "the kernel never started"
-        descendants = runner.children(recursive=True)
+        descendants = _descendants_once_a_kernel_runs(proc)
         proc.kill()
         proc.wait(timeout=10)
         deadline = time.monotonic() + 15
