@@ -19,10 +19,11 @@ import pandas as pd
 from helpers.data import load_cohort
 from helpers.outcomes import compare_to_baseline, mixed_model, omnibus_tests
 from helpers.run import discover_notebooks, run
-from helpers.schema import OUTCOMES, VISIT_MONTHS
 from helpers.simulate import simulate_cohort
+from helpers.study import load_study
 
 SEED = 12345
+STUDY = load_study("data/study.yaml")
 
 
 def _write_cohort(directory: Path, n: int) -> int:
@@ -39,11 +40,11 @@ def _write_cohort(directory: Path, n: int) -> int:
         }
     ).to_csv(directory / "patients.csv", index=False)
     grid = pd.MultiIndex.from_product(
-        [ids, VISIT_MONTHS, [o.code for o in OUTCOMES]],
+        [ids, STUDY.visit_months, STUDY.outcome_codes],
         names=["patient_id", "visit_month", "outcome"],
     ).to_frame(index=False)
-    lows = grid["outcome"].map({o.code: o.minimum for o in OUTCOMES})
-    highs = grid["outcome"].map({o.code: o.maximum for o in OUTCOMES})
+    lows = grid["outcome"].map({o.code: o.minimum for o in STUDY.outcomes})
+    highs = grid["outcome"].map({o.code: o.maximum for o in STUDY.outcomes})
     grid["value"] = (lows + (highs - lows) * rng.uniform(0.1, 0.5, len(grid))).round(2)
     grid.to_csv(directory / "measurements.csv", index=False)
     return len(grid)
@@ -54,7 +55,7 @@ def bench_validation(n: int, seconds_target: float, mib_target: float) -> bool:
         rows = _write_cohort(Path(tmp), n)
         tracemalloc.start()
         start = time.perf_counter()
-        load_cohort(tmp)
+        load_cohort(tmp, study=STUDY)
         elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
@@ -68,11 +69,11 @@ def bench_validation(n: int, seconds_target: float, mib_target: float) -> bool:
 
 
 def bench_outcome_analysis(n: int, seconds_target: float) -> bool:
-    measurements = simulate_cohort(n, missing=[("S01", 2)], seed=SEED).measurements
+    measurements = simulate_cohort(n, study=STUDY, missing=[("S01", 2)], seed=SEED).measurements
     start = time.perf_counter()
     compare_to_baseline(measurements, outcomes=["insulin_dose", "hba1c", "leptin"], seed=SEED)
-    omnibus_tests(measurements, ["insulin_dose", "hba1c", "leptin"])
-    mixed_model(measurements, ["insulin_dose", "hba1c", "leptin"])
+    omnibus_tests(measurements, outcomes=["insulin_dose", "hba1c", "leptin"])
+    mixed_model(measurements, outcomes=["insulin_dose", "hba1c", "leptin"])
     elapsed = time.perf_counter() - start
     ok = elapsed <= seconds_target
     print(

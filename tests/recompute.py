@@ -3,7 +3,7 @@
 Each function here recomputes a table from the tidy measurements by another
 code path than the helpers take: plain loops over patients, scipy or
 statsmodels called directly, or formulas typed from their papers. Nothing here
-imports the helpers' analysis code; only the data dictionary's labels.
+imports the helpers' analysis code; only the study definition's labels.
 
 ``tricky_cohort`` is the data these checks run on: outcomes in an order that
 is neither alphabetical nor the data dictionary's, visits nobody attended for
@@ -18,22 +18,26 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from studydef import STUDY
 
 from helpers.data import Cohort
-from helpers.schema import OUTCOMES
 from helpers.simulate import simulate_cohort
 
 #: The outcome order of the tricky cohort: neither alphabetical nor the dictionary's.
 TRICKY_OUTCOMES = ["leptin", "insulin_dose", "islet_ab", "hba1c", "gad_ab"]
-LABELS = {o.code: o.label for o in OUTCOMES}
-CODE_OF_LABEL = {o.label: o.code for o in OUTCOMES}
-UNIT_LABELS = {f"{o.label} ({o.unit})": o.code for o in OUTCOMES}
+LABELS = {o.code: o.label for o in STUDY.outcomes}
+CODE_OF_LABEL = {o.label: o.code for o in STUDY.outcomes}
+UNIT_LABELS = {f"{o.label} ({o.unit})": o.code for o in STUDY.outcomes}
 
 
 def tricky_cohort() -> Cohort:
     """Nine simulated patients with every awkwardness a table can hide a mistake behind."""
     c = simulate_cohort(
-        9, outcomes=TRICKY_OUTCOMES, missing=[("S02", 2), ("S04", 1), ("S04", 3)], seed=8
+        9,
+        study=STUDY,
+        outcomes=TRICKY_OUTCOMES,
+        missing=[("S02", 2), ("S04", 1), ("S04", 3)],
+        seed=8,
     )
     m = c.measurements
     gone = ((m["outcome"] == "hba1c") & (m["visit_month"] == 2)) | (
@@ -43,7 +47,7 @@ def tricky_cohort() -> Cohort:
     m = m[~gone].reset_index(drop=True)
     zero = (m["outcome"] == "gad_ab") & (m["patient_id"] == "S01") & (m["visit_month"] == 0)
     m.loc[zero, "value"] = 0.0
-    return Cohort(c.patients, m, "tricky", {"kind": "simulated"})
+    return Cohort(c.patients, m, "tricky", {"kind": "simulated"}, STUDY)
 
 
 def values(m: pd.DataFrame, code: str, visit: int) -> dict[str, float]:

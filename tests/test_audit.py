@@ -29,7 +29,7 @@ from helpers.audit import (
     paired_t_implied_r,
     paired_t_p_range,
 )
-from helpers.data import load_reported
+from helpers.reported import load_reported
 from helpers.stats import paired_p
 
 from conftest import REPORTED
@@ -257,7 +257,7 @@ def test_study_test_reaches_as_many_as_any(verdicts):
 
 
 def test_truncation_reading_lets_one_exact_p_explain_two_figures(reported):
-    v = audit(reported, ["wilcoxon_exact"], "truncate").set_index("variable")
+    v = audit(reported, tests=["wilcoxon_exact"], rule="truncate").set_index("variable")
     assert v.loc["insulin_dose", "reachable"]
     assert v.loc["leptin", "reachable"]
     assert v.loc["insulin_dose", "nearest_p"] == v.loc["leptin", "nearest_p"] == 0.046875

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from studydef import STUDY
 
 from helpers.errors import DataValidationError, HelpersError, ParameterError
 from helpers.run import discover_notebooks, run
@@ -61,7 +62,12 @@ PARAMETER_CASES = [
     ("cutoff-text", "03", "cutoffs: {gad_ab: abc, islet_ab: 10}", "gad_ab: 'abc' must be"),
     ("cutoff-missing", "03", "cutoffs: {islet_ab: 10}", "cutoffs: gives no value for gad_ab"),
     ("rise-zero", "03", "meaningful_rise: {gad_ab: 0, islet_ab: '50%'}", "gad_ab: 0 must be"),
-    ("baseline-not-a-visit", "02", "baseline: 5", "baseline = 5: must be one of the visit"),
+    (
+        "baseline-not-a-visit",
+        "02",
+        "baseline: 5",
+        "baseline = 5: must be a visit month of the study",
+    ),
     ("baseline-text", "02", "baseline: '0'", "baseline = '0'"),
     (
         "baseline-outside-visits",
@@ -429,7 +435,7 @@ def test_accepted_formats(workspace):
     data = workspace["data"]
     text = (data / P).read_text().replace("P01,M,", '"P01","M",', 1)
     (data / P).write_bytes(("\ufeff" + text.replace("\n", "\r\n") + "\r\n\r\n").encode("utf-8"))
-    cohort = load_cohort(data)
+    cohort = load_cohort(data, study=STUDY)
     assert cohort.patients["patient_id"].tolist()[0] == "P01"
     assert len(cohort.patients) == 7
 
@@ -538,7 +544,7 @@ def test_a_quoted_line_break_keeps_line_numbers_right(workspace):
     lines[5] = ",".join(fifth)
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(DataValidationError) as info:
-        load_cohort(workspace["data"])
+        load_cohort(workspace["data"], study=STUDY)
     message = str(info.value)
     assert "row 5 (line 7), column 'age_years', value 'x'" in message
 

@@ -7,23 +7,24 @@ import statistics
 import pandas as pd
 import pytest
 from scipy import stats
+from studydef import STUDY
 
-from helpers.cohort import (
+from helpers.cohort import table_one, visit_completeness
+from helpers.data import load_cohort
+from helpers.reported import load_reported
+from helpers.reproduction import (
     cohort_statistic,
     compare_cohort_with_reported,
     summarise_matches,
-    table_one,
-    visit_completeness,
     visit_schedule,
 )
-from helpers.data import load_cohort, load_reported
 
 from conftest import REPORTED
 
 
 @pytest.fixture(scope="module")
 def cohort():
-    return load_cohort("data/standin")
+    return load_cohort("data/standin", study=STUDY)
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +35,31 @@ def reported():
 def test_statistics_agree_with_scipy_and_statistics(cohort):
     ages = cohort.patients["age_years"].tolist()
     described = stats.describe(ages)
-    assert cohort_statistic(cohort.patients, "age_years", "mean", "all") == pytest.approx(
-        described.mean
+    assert cohort_statistic(
+        cohort.patients, variable="age_years", statistic="mean", group="all", study=STUDY
+    ) == pytest.approx(described.mean)
+    assert cohort_statistic(
+        cohort.patients, variable="age_years", statistic="sd", group="all", study=STUDY
+    ) == pytest.approx(statistics.stdev(ages))
+    assert (
+        cohort_statistic(
+            cohort.patients, variable="age_years", statistic="min", group="all", study=STUDY
+        )
+        == described.minmax[0]
     )
-    assert cohort_statistic(cohort.patients, "age_years", "sd", "all") == pytest.approx(
-        statistics.stdev(ages)
-    )
-    assert cohort_statistic(cohort.patients, "age_years", "min", "all") == described.minmax[0]
 
 
 def test_sex_counts(cohort):
-    male = cohort_statistic(cohort.patients, "patients", "n", "male")
-    female = cohort_statistic(cohort.patients, "patients", "n", "female")
+    male = cohort_statistic(
+        cohort.patients, variable="patients", statistic="n", group="male", study=STUDY
+    )
+    female = cohort_statistic(
+        cohort.patients, variable="patients", statistic="n", group="female", study=STUDY
+    )
     assert male == (cohort.patients["sex"] == "M").sum()
-    assert male + female == cohort_statistic(cohort.patients, "patients", "n", "all")
+    assert male + female == cohort_statistic(
+        cohort.patients, variable="patients", statistic="n", group="all", study=STUDY
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,16 +68,19 @@ def test_sex_counts(cohort):
         (("patients", "mean", "all"), "only the statistic 'n'"),
         (("height", "mean", "all"), "unknown variable"),
         (("age_years", "mode", "all"), "statistic must be one of"),
-        (("age_years", "mean", "other"), "group must be"),
+        (("age_years", "mean", "other"), "unknown group 'other'"),
     ],
 )
 def test_cohort_statistic_rejects_what_it_does_not_compute(cohort, args, message):
+    variable, statistic, group = args
     with pytest.raises(ValueError, match=message):
-        cohort_statistic(cohort.patients, *args)
+        cohort_statistic(
+            cohort.patients, variable=variable, statistic=statistic, group=group, study=STUDY
+        )
 
 
 def test_standin_matches_every_reported_cohort_fact(cohort, reported):
-    table = compare_cohort_with_reported(cohort.patients, reported)
+    table = compare_cohort_with_reported(cohort.patients, reported, study=STUDY)
     assert len(table) == 9
     assert table["match"].all()
     assert (
@@ -77,13 +92,13 @@ def test_one_changed_age_breaks_the_match(cohort, reported):
     patients = cohort.patients.copy()
     oldest = patients["age_years"].idxmax()
     patients.loc[oldest, "age_years"] = 43
-    table = compare_cohort_with_reported(patients, reported).set_index("figure_id")
+    table = compare_cohort_with_reported(patients, reported, study=STUDY).set_index("figure_id")
     assert not table.loc["age.max", "match"]
     assert table.drop(index="age.max")["match"].all()
 
 
 def test_table_one_numbers(cohort):
-    table = table_one(cohort.patients)
+    table = table_one(cohort.patients, study=STUDY)
     column = table.columns[0]
     assert column == "All patients (n = 7)"
     ages = cohort.patients["age_years"]
@@ -105,7 +120,7 @@ def test_visit_completeness_counts_patients():
     )
     from helpers.data import Cohort
 
-    table = visit_completeness(Cohort(patients, measurements, "x"))
+    table = visit_completeness(Cohort(patients, measurements, "x", study=STUDY))
     assert table.loc["HbA1c"].tolist() == ["2/2", "1/2", "0/2", "0/2"]
     assert table.loc["Leptin"].tolist() == ["0/2"] * 4
 

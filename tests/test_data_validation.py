@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from studydef import STUDY
 
 from helpers.data import load_cohort, read_csv_text, validate_table
 from helpers.errors import DataValidationError, Failure
-from helpers.schema import OUTCOMES, PatientsModel, identifier_reason, measurements_schema
+from helpers.schema import identifier_reason, measurements_schema, patients_schema
 
 from conftest import rewrite
 
 
 def _problems(data_dir: Path) -> list[Failure]:
     with pytest.raises(DataValidationError) as info:
-        load_cohort(data_dir)
+        load_cohort(data_dir, study=STUDY)
     return info.value.failures
 
 
 def test_standin_loads_with_declared_types():
-    cohort = load_cohort("data/standin")
+    cohort = load_cohort("data/standin", study=STUDY)
     assert len(cohort.patients) == 7
     assert cohort.patients["age_years"].dtype == "int64"
     assert cohort.patients["cells_infused_million"].dtype == "float64"
@@ -41,7 +42,7 @@ def test_text_age_duplicate_id_and_name_column_reported_together(data_copy):
     patients.write_text("\n".join(lines) + "\n")
 
     with pytest.raises(DataValidationError) as info:
-        load_cohort(data_copy)
+        load_cohort(data_copy, study=STUDY)
     failures, message = info.value.failures, str(info.value)
     assert (None, "name") in {(f.row, f.column) for f in failures}
     assert any(f.column == "name" and "direct identifier" in f.rule for f in failures)
@@ -114,9 +115,9 @@ def test_measurement_rules(data_copy):
     assert any(f.column == "value" and "must not be empty" in f.rule for f in by_row[7])
 
 
-@pytest.mark.parametrize("o", OUTCOMES, ids=lambda o: o.code)
+@pytest.mark.parametrize("o", STUDY.outcomes, ids=lambda o: o.code)
 def test_every_outcome_has_bounds_that_bite(o):
-    schema = measurements_schema()
+    schema = measurements_schema(STUDY)
     inside = pd.DataFrame(
         {
             "patient_id": ["P01"],
@@ -135,7 +136,7 @@ def test_every_outcome_has_bounds_that_bite(o):
 
 def test_empty_measurements_are_valid(data_copy):
     _measurements(data_copy, "")
-    cohort = load_cohort(data_copy)
+    cohort = load_cohort(data_copy, study=STUDY)
     assert cohort.measurements.empty
     assert list(cohort.measurements.columns) == ["patient_id", "visit_month", "outcome", "value"]
 
@@ -218,9 +219,10 @@ def test_patients_model_rejects_identifier_even_when_otherwise_valid():
             "dob": ["1990-01-01"],
         }
     )
-    _, failures = validate_table(frame, PatientsModel.to_schema(), "p.csv")
+    _, failures = validate_table(frame, patients_schema(STUDY), "p.csv")
     assert [(f.column, "date of birth" in f.rule) for f in failures] == [("dob", True)]
 
 
 def test_measurements_schema_does_not_grow_between_calls():
-    assert len(measurements_schema().checks) == len(measurements_schema().checks) == len(OUTCOMES)
+    first, second = measurements_schema(STUDY), measurements_schema(STUDY)
+    assert len(first.checks) == len(second.checks) == len(STUDY.outcomes)

@@ -7,24 +7,25 @@ import shutil
 
 import pytest
 from frictionless import Package, system
+from studydef import STUDY
 
 from helpers.data import load_cohort
 from helpers.datadict import DATAPACKAGE, datapackage
 from helpers.errors import DataValidationError
 from helpers.paths import resolve_path
-from helpers.schema import PatientsModel
+from helpers.schema import patients_schema
 
 from conftest import STANDIN
 
 
 def test_committed_datapackage_is_current():
     committed = json.loads(resolve_path(DATAPACKAGE).read_text(encoding="utf-8"))
-    assert committed == datapackage(), "run `make datadict` and commit the result"
+    assert committed == datapackage(STUDY), "run `make datadict` and commit the result"
 
 
 def test_bounds_come_from_the_models():
-    fields = {f["name"]: f for f in datapackage()["resources"][0]["schema"]["fields"]}
-    age = PatientsModel.to_schema().columns["age_years"]
+    fields = {f["name"]: f for f in datapackage(STUDY)["resources"][0]["schema"]["fields"]}
+    age = patients_schema(STUDY).columns["age_years"]
     (in_range,) = [c for c in age.checks if c.name == "in_range"]
     assert fields["age_years"]["constraints"]["minimum"] == in_range.statistics["min_value"]
     assert fields["age_years"]["unit"] == "years"
@@ -54,4 +55,4 @@ def test_frictionless_and_pandera_both_reject(tmp_path, old, new):
     path.write_text(text.replace(old, new, 1))
     assert not _frictionless_valid(tmp_path / "d")
     with pytest.raises(DataValidationError):
-        load_cohort(tmp_path / "d")
+        load_cohort(tmp_path / "d", study=STUDY)

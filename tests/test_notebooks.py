@@ -91,7 +91,8 @@ def test_reproduction_notebook_defaults_to_the_study_test():
 
 
 def test_safety_notebook_cutoffs_default_to_the_documented_ones():
-    from helpers.safety import ASSAY_CUTOFFS
+    from studydef import STUDY
 
     declared = declared_parameters(NOTEBOOKS[0].parent / "03_immunologic_safety.ipynb")
-    assert declared["cutoffs"] == {k: v["cutoff"] for k, v in ASSAY_CUTOFFS.items()}
+    documented = {o.code: o.cutoff.value for o in STUDY.outcomes if o.cutoff is not None}
+    assert declared["cutoffs"] == documented

@@ -8,18 +8,16 @@ import pingouin as pg
 import pytest
 from scipy import stats
 from statsmodels.stats.anova import AnovaRM
+from studydef import STUDY
 
-from helpers.data import load_cohort, load_reported
+from helpers.clinical import hba1c_mmol_mol, idaa1c
+from helpers.data import load_cohort
 from helpers.outcomes import (
-    HBA1C_IFCC,
-    abstract_format_table,
     adjust_pvalues,
     change_from_baseline,
     compare_to_baseline,
     comparison_table,
     describe_visits,
-    hba1c_mmol_mol,
-    idaa1c,
     mixed_model,
     omnibus_tests,
     rank_biserial,
@@ -28,6 +26,8 @@ from helpers.outcomes import (
     untested_comparisons,
     visit_means_ci,
 )
+from helpers.reported import load_reported
+from helpers.reproduction import abstract_format_table
 from helpers.simulate import simulate_cohort, write_cohort
 from helpers.stats import paired_values
 
@@ -36,7 +36,7 @@ from conftest import REPORTED, STANDIN
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_cohort(40, missing=[("S01", 2)], seed=11)
+    return simulate_cohort(40, study=STUDY, missing=[("S01", 2)], seed=11)
 
 
 def _pairs(m, code, visit):
@@ -48,7 +48,7 @@ def _pairs(m, code, visit):
 
 def test_describe_visits_agrees_with_scipy(sim):
     m = sim.measurements
-    row = describe_visits(m, ["hba1c"], [2]).iloc[0]
+    row = describe_visits(m, outcomes=["hba1c"], visits=[2]).iloc[0]
     values = m[(m["outcome"] == "hba1c") & (m["visit_month"] == 2)]["value"]
     d = stats.describe(values)
     assert row["n"] == 39 == d.nobs
@@ -57,7 +57,9 @@ def test_describe_visits_agrees_with_scipy(sim):
 
 
 def test_summary_table_formats_and_adds_ifcc(sim):
-    table = summary_table(sim.measurements, ["hba1c"], [0], hba1c_ifcc=True)
+    table = summary_table(
+        sim.measurements, outcomes=["hba1c"], visits=[0], derived=True, study=STUDY
+    )
     assert [i[0] for i in table.index] == ["HbA1c (%)", "HbA1c (IFCC) (mmol/mol)"]
     assert "," in table.iloc[0]["as in the abstract"]
 
@@ -171,7 +173,7 @@ def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
 
 
 def test_two_visit_anova_is_the_squared_paired_t():
-    c = load_cohort(STANDIN)
+    c = load_cohort(STANDIN, study=STUDY)
     aov = (
         omnibus_tests(c.measurements, outcomes=["insulin_dose"]).set_index("method").loc["rm_anova"]
     )
@@ -188,7 +190,7 @@ def test_mixed_model_keeps_patients_with_missing_visits(sim):
 
 
 def test_mixed_model_on_complete_data_estimates_mean_differences():
-    c = simulate_cohort(15, seed=3)
+    c = simulate_cohort(15, study=STUDY, seed=3)
     mm = mixed_model(c.measurements, outcomes=["leptin"]).set_index("visit_month")
     m = c.measurements[c.measurements["outcome"] == "leptin"]
     means = m.groupby("visit_month")["value"].mean()
@@ -210,14 +212,14 @@ def test_too_little_data_is_said_not_raised():
     assert cmp["p_val"].isna().all()
     assert (cmp["n"] <= 1).all()
     assert comparison_table(adjust_pvalues(cmp)).empty
-    assert untested_comparisons(cmp).startswith("Not compared with month 0")
+    assert untested_comparisons(cmp, study=STUDY).startswith("Not compared with month 0")
     assert omnibus_tests(m, outcomes=["hba1c"])["note"].str.contains("at least two").all()
     assert mixed_model(m, outcomes=["hba1c"])["note"].str.contains("at least three").all()
     assert "could be made" in summarise_comparisons(adjust_pvalues(cmp), alpha=0.05, method="holm")
 
 
 def test_visit_means_ci_uses_t():
-    c = simulate_cohort(10, seed=2)
+    c = simulate_cohort(10, study=STUDY, seed=2)
     row = visit_means_ci(c.measurements, outcomes=["hba1c"], visits=[0]).iloc[0]
     values = c.measurements.query("outcome == 'hba1c' and visit_month == 0")["value"]
     ci = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
@@ -225,12 +227,12 @@ def test_visit_means_ci_uses_t():
 
 
 def test_idaa1c_with_and_without_weight():
-    c = simulate_cohort(6, outcomes=["insulin_dose", "hba1c"], seed=4)
-    table, reason = idaa1c(c.measurements, c.patients)
+    c = simulate_cohort(6, study=STUDY, outcomes=["insulin_dose", "hba1c"], seed=4)
+    table, reason = idaa1c(c.measurements, c.patients, study=STUDY)
     assert table is None
     assert "body weight is not in the data" in reason
     patients = c.patients.assign(weight_kg=[60.0, 70.0, 80.0, 90.0, 100.0, np.nan])
-    table, reason = idaa1c(c.measurements, patients)
+    table, reason = idaa1c(c.measurements, patients, study=STUDY)
     assert reason == ""
     assert set(table["patient_id"]) == {"S01", "S02", "S03", "S04", "S05"}
     first = table.iloc[0]
@@ -245,7 +247,7 @@ def test_idaa1c_with_and_without_weight():
 
 def test_abstract_format_table_on_the_standin():
     t = abstract_format_table(
-        load_cohort(STANDIN).measurements,
+        load_cohort(STANDIN, study=STUDY),
         load_reported(REPORTED),
         outcomes=["insulin_dose", "hba1c", "leptin"],
         test="paired_t",
@@ -255,20 +257,22 @@ def test_abstract_format_table_on_the_standin():
 
 
 def test_simulated_cohort_is_valid_and_seeded(tmp_path):
-    c = simulate_cohort(40, missing=[("S01", 2)], seed=9)
+    c = simulate_cohort(40, study=STUDY, missing=[("S01", 2)], seed=9)
     write_cohort(c, tmp_path)
-    loaded = load_cohort(tmp_path)
+    loaded = load_cohort(tmp_path, study=STUDY)
     assert len(loaded.patients) == 40
     assert len(loaded.measurements) == 40 * 4 * 5 - 5
     assert loaded.provenance["kind"] == "simulated"
     assert not loaded.is_reconstructed
-    again = simulate_cohort(40, missing=[("S01", 2)], seed=9)
+    again = simulate_cohort(40, study=STUDY, missing=[("S01", 2)], seed=9)
     pd.testing.assert_frame_equal(c.measurements, again.measurements)
     with pytest.raises(ValueError, match="correlation"):
-        simulate_cohort(5, correlation=1.0)
+        simulate_cohort(5, study=STUDY, correlation=1.0)
 
 
-def test_ifcc_code_is_not_a_measured_outcome():
-    from helpers.schema import OUTCOMES
-
-    assert HBA1C_IFCC not in {o.code for o in OUTCOMES}
+def test_derived_outcomes_are_not_measured_outcomes():
+    derived = {d.code for d in STUDY.derived}
+    assert derived
+    assert not derived & set(STUDY.outcome_codes)
+    with pytest.raises(ValueError, match="derived"):
+        STUDY.measured("hba1c_mmol_mol")

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from studydef import STUDY
 
 from helpers import outcomes as ho
 from helpers import safety as hs
@@ -90,7 +91,7 @@ R_NLME_TRICKY = {
 
 @pytest.fixture(scope="module")
 def standin():
-    return load_cohort(STANDIN).measurements
+    return load_cohort(STANDIN, study=STUDY).measurements
 
 
 @pytest.mark.parametrize(("code", "level"), sorted(R_GAV))
@@ -155,7 +156,9 @@ def test_mixed_model_equals_nlme_with_missing_visits_and_a_baseline_only_patient
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_mixed_model_meets_the_closed_form_on_complete_two_visit_data(seed):
-    c = simulate_cohort(9, visits=[0, 1], outcomes=["hba1c", "insulin_dose"], seed=seed)
+    c = simulate_cohort(
+        9, study=STUDY, visits=[0, 1], outcomes=["hba1c", "insulin_dose"], seed=seed
+    )
     mm = ho.mixed_model(c.measurements, outcomes=["hba1c", "insulin_dose"])
     for r in mm.itertuples():
         b, a = pairs(c.measurements, r.outcome, 1, 0)

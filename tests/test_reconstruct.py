@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from studydef import STUDY
 
 from helpers.audit import STUDY_TEST, Comparison, Reported, audit
-from helpers.data import load_cohort, load_reported
+from helpers.data import load_cohort
 from helpers.reconstruct import (
     MAX_ABS_R,
     PairTarget,
@@ -18,8 +20,8 @@ from helpers.reconstruct import (
     reconstruct_measurements,
     reconstruct_pair,
 )
+from helpers.reported import load_reported
 from helpers.reproduction import reproduction_table
-from helpers.schema import outcome
 from helpers.stats import paired_p
 
 from conftest import REPORTED, STANDIN
@@ -32,12 +34,14 @@ def reported():
 
 @pytest.fixture(scope="module")
 def cohort():
-    return load_cohort(STANDIN)
+    return load_cohort(STANDIN, study=STUDY)
 
 
 @pytest.fixture(scope="module")
 def table(cohort, reported):
-    return reproduction_table(cohort, reported, audit(reported, [STUDY_TEST]), STUDY_TEST)
+    return reproduction_table(
+        cohort, reported, verdicts=audit(reported, tests=[STUDY_TEST]), test=STUDY_TEST
+    )
 
 
 def test_every_reachable_figure_matches(table):
@@ -63,9 +67,9 @@ def test_only_reported_visits_have_values(cohort):
 def test_values_are_plausible_on_their_granularity_and_not_degenerate(cohort, reported):
     m = cohort.measurements
     for code, values in m.groupby("outcome"):
-        o = outcome(code)
+        o = STUDY.measured(code)
         assert values["value"].between(o.minimum, o.maximum).all()
-        g = choose_granularity(reported, code)
+        g = choose_granularity(reported, variable=code)
         units = values["value"] / g
         assert np.allclose(units, units.round()), code
         wide = values.pivot(index="patient_id", columns="visit_month", values="value")
@@ -90,7 +94,8 @@ def test_provenance_records_every_target(cohort):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_other_seeds_also_reproduce(reported, seed):
-    _, prov = reconstruct_measurements([f"P{i}" for i in range(7)], reported, seed=seed)
+    patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(7)]})
+    _, prov = reconstruct_measurements(patients, reported, study=STUDY, seed=seed)
     for c in prov:
         expected = c["p_reachable_by_test"]
         assert all(t["match"] for k, t in c["targets"].items() if k != "p"), c["comparison"]

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from helpers.data import load_reported
 from helpers.errors import DataValidationError
 from helpers.paths import PROJECT_ROOT
 from helpers.precision import format_number
+from helpers.reported import load_reported
 
 from conftest import ABSTRACT, REPORTED
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from studydef import STUDY
 
 from helpers.errors import DataValidationError, ParameterError
 from helpers.run import (
@@ -52,7 +53,7 @@ def test_section_for_unknown_notebook_is_an_error():
 
 
 def test_parameter_set_file_errors(tmp_path):
-    with pytest.raises(ParameterError, match="available: default, private"):
+    with pytest.raises(ParameterError, match="available: bhansali2014, default, private"):
         load_parameter_set("nope")
     directory = _params(tmp_path, "odd", "commons:\n  data_dir: x\n")
     with pytest.raises(ParameterError, match="unexpected top-level keys"):
@@ -88,7 +89,8 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     executed = nbformat.read(out / NB01.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'parameter_set = "good"' in injected[0].source
-    assert 'alt="Figure: Age at infusion' in (out / f"{NB01.stem}.html").read_text()
+    html = (out / f"{NB01.stem}.html").read_text()
+    assert 'alt="Figure: Age; Cells infused; Culture time' in html
 
     # bad data stop the run before any kernel, and touch no report
     good_bytes = (out / NB01.name).read_bytes()
@@ -157,7 +159,7 @@ def test_other_primary_test_through_the_runner_equals_scipy(tmp_path):
     table = pd.read_csv(out / "tables" / "02_comparisons.csv")
     primary = table[(table["analysis"] == "primary") & table["p_val"].notna()]
     assert set(primary["test"]) == {"wilcoxon_r"}
-    m = load_cohort(STANDIN).measurements
+    m = load_cohort(STANDIN, study=STUDY).measurements
     for r in primary.itertuples():
         sub = m[m["outcome"] == r.outcome].pivot(
             index="patient_id", columns="visit_month", values="value"
@@ -175,7 +177,7 @@ def test_simulated_forty_patients_with_a_missing_visit_through_the_runner(tmp_pa
     from helpers.simulate import simulate_cohort, write_cohort
 
     data = tmp_path / "sim"
-    write_cohort(simulate_cohort(40, missing=[("S07", 2)], seed=40), data)
+    write_cohort(simulate_cohort(40, study=STUDY, missing=[("S07", 2)], seed=40), data)
     directory = _params(tmp_path, "sim40", f"common:\n  data_dir: {data}\n")
     out = run("sim40", [NB02], reports_dir=tmp_path / "r", params_dir=directory, progress=False)
     tables = out / "tables"
@@ -198,15 +200,21 @@ def test_margin_through_the_runner_changes_the_equivalence_verdict(tmp_path):
     import pandas as pd
 
     from helpers.simulate import simulate_cohort, write_cohort
+    from helpers.study import SimulationProfile
 
     profiles = {
-        "gad_ab": {"mean": 12.0, "sd": 3.0, "change": (1.0, 1.0, 1.0), "decimals": 2},
-        "islet_ab": {"mean": 14.0, "sd": 4.0, "change": (0.0, 0.0, 0.0), "decimals": 2},
+        "gad_ab": SimulationProfile(mean=12.0, sd=3.0, change={1: 1.0, 2: 1.0, 3: 1.0}),
+        "islet_ab": SimulationProfile(mean=14.0, sd=4.0, change={1: 0.0, 2: 0.0, 3: 0.0}),
     }
     data = tmp_path / "sim"
     write_cohort(
         simulate_cohort(
-            60, outcomes=["gad_ab", "islet_ab"], profiles=profiles, correlation=0.95, seed=6
+            60,
+            study=STUDY,
+            outcomes=["gad_ab", "islet_ab"],
+            profiles=profiles,
+            correlation=0.95,
+            seed=6,
         ),
         data,
     )
@@ -245,7 +253,6 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
-    from helpers.schema import OUTCOMES
     from helpers.simulate import write_cohort
 
     from recompute import expected_comparisons, expected_safety, pairs, tricky_cohort, values
@@ -330,7 +337,9 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         after = values(m, r.outcome, r.visit_month)[r.patient_id]
         assert (r.baseline_value, r.value) == (before, after)
     summary = pd.read_csv(tables / "02_summary.csv")
-    labels = {f"{o.label} ({o.unit})": o.code for o in OUTCOMES} | {"HbA1c (IFCC) (mmol/mol)": None}
+    labels = {f"{o.label} ({o.unit})": o.code for o in STUDY.outcomes} | {
+        "HbA1c (IFCC) (mmol/mol)": None
+    }
     for row in summary.to_dict("records"):
         code = labels[row["outcome"]]
         if code is None:

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.power import TTestPower
+from studydef import STUDY
 
 from helpers.safety import (
-    ASSAY_CUTOFFS,
     cutoff_table,
     describe_safety,
     detectable_rise,
@@ -101,7 +101,7 @@ def test_visits_without_pairs_are_skipped_and_small_ones_kept_empty():
 
 
 def test_detectable_rise_agrees_with_statsmodels():
-    m = simulate_cohort(7, seed=5).measurements
+    m = simulate_cohort(7, study=STUDY, seed=5).measurements
     row = detectable_rise(m, outcomes=["gad_ab"], visits=[3]).iloc[0]
     # one-sided, like the test for a rise it answers
     expected = TTestPower().solve_power(nobs=7, alpha=0.05, power=0.8, alternative="larger")
@@ -147,7 +147,8 @@ def test_patient_crossings_and_meaningful_rises():
 
 
 def test_cutoff_table_names_its_source():
-    table = cutoff_table({"gad_ab": ASSAY_CUTOFFS["gad_ab"]["cutoff"], "islet_ab": 25.0})
+    documented = STUDY.measured("gad_ab").cutoff.value
+    table = cutoff_table({"gad_ab": documented, "islet_ab": 25.0}, study=STUDY)
     assert "WHO 97/550" in table.iloc[0]["source"]
     assert table.iloc[1]["source"].startswith("set by the parameter set")
 
@@ -164,7 +165,7 @@ def test_describe_safety_says_what_is_excluded():
         meaningful_rise={"gad_ab": "50%"},
     )
     text = describe_safety(
-        safety, detectable=det, patients=pts, ci_level=0.95, power=0.8, alpha=0.05
+        safety, detectable=det, patients=pts, ci_level=0.95, power=0.8, alpha=0.05, study=STUDY
     )
     upper = safety["largest_rise_excluded"].item()
     assert f"larger than {upper:.2f} IU/mL (one-sided 95% confidence)" in text
@@ -190,7 +191,13 @@ def test_describe_safety_states_the_parameters_it_was_given(ci_level, power, alp
         m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10}, meaningful_rise={"gad_ab": 1}
     )
     text = describe_safety(
-        safety, detectable=det, patients=pts, ci_level=ci_level, power=power, alpha=alpha
+        safety,
+        detectable=det,
+        patients=pts,
+        ci_level=ci_level,
+        power=power,
+        alpha=alpha,
+        study=STUDY,
     )
     assert f"(one-sided {100 * ci_level:g}% confidence)" in text
     assert f"{100 * power:g}% power" in text

@@ -7,9 +7,11 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from studydef import STUDY
 
-from helpers.cohort import compare_cohort_with_reported
-from helpers.data import load_cohort, load_reported
+from helpers.data import load_cohort
+from helpers.reported import load_reported
+from helpers.reproduction import compare_cohort_with_reported
 from helpers.standin import DEFAULT_SEED, generate_patients, main, write_standin
 
 from conftest import REPORTED, STANDIN
@@ -30,16 +32,16 @@ def test_other_seed_gives_other_patients(tmp_path):
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_any_seed_reproduces_every_cohort_fact(seed):
     reported = load_reported(REPORTED)
-    patients = generate_patients(reported, seed)
-    assert compare_cohort_with_reported(patients, reported)["match"].all()
+    patients = generate_patients(reported, study=STUDY, seed=seed)
+    assert compare_cohort_with_reported(patients, reported, study=STUDY)["match"].all()
     assert patients["patient_id"].is_unique
 
 
 def test_inconsistent_counts_refused(tmp_path):
     reported = load_reported(REPORTED)
     reported.loc[reported["figure_id"] == "cohort.n_male", "value"] = 6
-    with pytest.raises(ValueError, match="6 men \\+ 2 women != 7 patients"):
-        generate_patients(reported)
+    with pytest.raises(ValueError, match="sex: 6 Male \\+ 2 Female != 7 patients"):
+        generate_patients(reported, study=STUDY)
 
 
 def test_provenance_labels_reconstruction_and_records_targets():
@@ -49,11 +51,11 @@ def test_provenance_labels_reconstruction_and_records_targets():
     targets = provenance["patients"]["targets_and_achieved"]
     assert len(targets) == 9
     assert all(t["match"] for t in targets)
-    assert load_cohort(STANDIN).is_reconstructed
+    assert load_cohort(STANDIN, study=STUDY).is_reconstructed
 
 
 def test_measurements_only_at_reported_visits():
-    measurements = load_cohort(STANDIN).measurements
+    measurements = load_cohort(STANDIN, study=STUDY).measurements
     reported = load_reported(REPORTED)
     stats = reported[reported["statistic"].isin(["mean", "sd"])]
     reported_cells = set(zip(stats["variable"], stats["visit"], strict=True))

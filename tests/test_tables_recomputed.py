@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.anova import AnovaRM
+from studydef import STUDY
 
 from helpers import cohort as hc
 from helpers import outcomes as ho
+from helpers import reproduction as hr
 from helpers import safety as hs
-from helpers.data import Cohort, load_cohort, load_reported
+from helpers.data import Cohort, load_cohort
+from helpers.reported import load_reported
 
 from conftest import REPORTED, STANDIN
 from recompute import (
@@ -61,7 +64,7 @@ def test_the_cohort_is_as_awkward_as_claimed(tricky):
 
 @pytest.mark.parametrize("order", [None, TRICKY_OUTCOMES, ["islet_ab", "insulin_dose"]])
 def test_visit_completeness_every_cell_by_key(tricky, order):
-    table = hc.visit_completeness(tricky, order)
+    table = hc.visit_completeness(tricky, outcomes=order)
     n = len(tricky.patients)
     expected_rows = [LABELS[c] for c in (order or [o for o in LABELS])]
     assert list(table.index) == expected_rows
@@ -74,7 +77,7 @@ def test_visit_completeness_every_cell_by_key(tricky, order):
 
 def test_table_one_against_the_statistics_module(tricky):
     p = tricky.patients
-    table = hc.table_one(p).iloc[:, 0]
+    table = hc.table_one(p, study=STUDY).iloc[:, 0]
     ages = list(p["age_years"])
     assert table["Age, years, mean ± SD"] == (
         f"{statistics.mean(ages):.1f} ± {statistics.stdev(ages):.1f}"
@@ -86,7 +89,7 @@ def test_table_one_against_the_statistics_module(tricky):
 
 def test_summary_table_every_row_by_label(tricky):
     m = tricky.measurements
-    table = ho.summary_table(m, TRICKY_OUTCOMES, VISITS)
+    table = ho.summary_table(m, outcomes=TRICKY_OUTCOMES, visits=VISITS, study=STUDY)
     seen = set()
     for (label, visit_text), row in table.iterrows():
         code, visit = UNIT_LABELS[label], int(visit_text.removeprefix("month "))
@@ -129,7 +132,7 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
         else:
             assert r.change_estimate == pytest.approx(e["median_change"], abs=1e-9)
 
-    shown = ho.comparison_table(raw, ci_level=0.9)
+    shown = ho.comparison_table(raw, ci_level=0.9, study=STUDY)
     assert "effect size (90% CI)" in shown.columns
     tested = {k for k, e in expected.items() if not math.isnan(e["p"])}
     assert len(shown) == len(tested), "rows without data must not be shown"
@@ -145,7 +148,7 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
             numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
             assert numbers == pytest.approx([e["g"], e["g_low"], e["g_high"]], abs=0.0051)
 
-    sentence = ho.untested_comparisons(raw)
+    sentence = ho.untested_comparisons(raw, study=STUDY)
     untested = sorted({(k[1], k[0]) for k, e in expected.items() if math.isnan(e["p"])})
     for visit, code in untested:
         assert f"month {visit} (" in sentence
@@ -278,12 +281,17 @@ def test_safety_tables_against_scipy_statsmodels_and_by_hand(tricky):
 
 
 def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
-    cohort = load_cohort(STANDIN)
+    cohort = load_cohort(STANDIN, study=STUDY)
     reported = load_reported(REPORTED)
     m = cohort.measurements
     # one patient misses month 1: the means describe 7 and 6 patients, the test 6 pairs
     m = m[~((m["patient_id"] == "P03") & (m["outcome"] == "leptin") & (m["visit_month"] == 1))]
-    table = ho.abstract_format_table(m, reported, outcomes=["leptin", "hba1c"], test="paired_t")
+    table = hr.abstract_format_table(
+        Cohort(cohort.patients, m, "x", study=STUDY),
+        reported,
+        outcomes=["leptin", "hba1c"],
+        test="paired_t",
+    )
     assert list(table["outcome"]) == ["Leptin (ng/mL)", "HbA1c (%)"]
     row = table.iloc[0]
     b0, a1 = list(values(m, "leptin", 0).values()), list(values(m, "leptin", 1).values())

@@ -1,15 +1,33 @@
 """Helpers for the AMSCT-in-T1DM research compendium.
 
-The notebooks tell the story; the logic lives here, in small tested modules:
+The notebooks tell the story; the logic lives here, in small tested modules, in
+the order the data flow through them (file → validated frame → results →
+tables and figures). Nothing here knows the study: outcomes, visits, units,
+bounds and groups come from the study definition (``data/study.yaml``).
 
-- :mod:`helpers.schema` — the data dictionary (pandera models, outcomes, plausibility bounds)
-- :mod:`helpers.data` — reading and validating input files, one clear error for bad input
-- :mod:`helpers.precision` — reported precision: intervals, matching, printing like the abstract
-- :mod:`helpers.cohort` — Table 1, visit completeness, cohort facts against the abstract
-- :mod:`helpers.figures` — seaborn figures and the one theme
-- :mod:`helpers.report` — the environment record
-- :mod:`helpers.standin` — the stand-in cohort reconstructed from the abstract
+- :mod:`helpers.study` — the study definition: outcomes, visits, groups, characteristics (YAML)
+- :mod:`helpers.yamlfile` — strict YAML reading (a key given twice is an error)
+- :mod:`helpers.paths` — the project root, and paths relative to it
+- :mod:`helpers.errors` — the one error family, with file, row, column, value and rule
+- :mod:`helpers.schema` — pandera schemas of the input files, built from the study definition
+- :mod:`helpers.data` — reading and validating the patient-level files into a ``Cohort``
 - :mod:`helpers.datadict` — the data dictionary as a Frictionless data package
+- :mod:`helpers.reported` — the reported-figures table: reading it, its comparisons, sizes, look-ups
+- :mod:`helpers.params` — the notebooks' parameters and the rule each must meet
+- :mod:`helpers.precision` — reported precision: intervals, matching, printing like the abstract
+- :mod:`helpers.stats` — the paired and independent tests and effect sizes, by published name
+- :mod:`helpers.proportions` — McNemar, Fisher and chi-square p-values of counts ("x of n")
+- :mod:`helpers.clinical` — clinical conversions: HbA1c units, derived outcomes, IDAA1c
+- :mod:`helpers.cohort` — Table 1 and visit completeness
+- :mod:`helpers.outcomes` — outcomes over the visits: summaries, comparisons, models, adjustment
+- :mod:`helpers.safety` — did antibodies rise: one-sided tests, equivalence, detectable rise
+- :mod:`helpers.audit` — which tests can have produced each reported p (and GRIM / GRIMMER)
+- :mod:`helpers.reproduction` — every comparison with the report: cohort facts, figures, lines
+- :mod:`helpers.reconstruct` — patient-level values that reproduce reported before/after figures
+- :mod:`helpers.standin` — the stand-in reconstructed from a report (``python -m helpers.standin``)
+- :mod:`helpers.simulate` — seeded simulated cohorts of any size, from the study definition
+- :mod:`helpers.figures` — seaborn figures and the one theme
+- :mod:`helpers.report` — the environment record and the CSV tables of a run
 - :mod:`helpers.run` — the papermill runner (``python -m helpers.run``)
 """
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -36,13 +35,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data import load_reported
 from helpers.precision import (
     PRECISION_RULES,
     format_number,
     matches_reported,
     range_meets_reported,
-    reported_interval,
+)
+from helpers.proportions import (
+    INDEPENDENT_BINARY_TESTS,
+    PAIRED_BINARY_TESTS,
+    attainable_paired_binary,
+    independent_binary_table,
+)
+from helpers.reported import (
+    Comparison,
+    Reported,
+    comparisons_from_reported,
+    figure,
+    load_reported,
+    sample_size,
 )
 from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired_p
 
@@ -50,12 +61,11 @@ __all__ = [
     "GRANULARITIES",
     "STUDY_PRECISION_RULE",
     "STUDY_TEST",
+    "TESTS_BY_DESIGN",
     "TIE_ENUMERATION_MAX_N",
-    "Comparison",
-    "Reported",
     "attainable_p",
     "audit",
-    "comparisons_from_reported",
+    "consistent_tests",
     "granularity",
     "grim_sums",
     "grimmer_consistent",
@@ -81,141 +91,6 @@ GRANULARITIES: tuple[float, ...] = (1.0, 0.5, 0.1, 0.01)
 #: Above this many pairs, signed-rank tie patterns are not enumerated (2^(n-1) compositions).
 TIE_ENUMERATION_MAX_N = 12
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Reported:
-    """A reported number: value, relation and printed decimals."""
-
-    value: float
-    decimals: int
-    relation: str = "="
-    quote: str = ""
-    figure_id: str = ""
-
-    def interval(self, rule: str = "round") -> tuple[float, float]:
-        """Return the interval of values the printed figure stands for."""
-        return reported_interval(self.value, self.decimals, rule)
-
-    def text(self) -> str:
-        """Print as the report does, with a decimal point."""
-        return f"{self.relation} {format_number(self.value, self.decimals)}"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One reported comparison: two summaries (mean ± SD, n) and a p-value.
-
-    For a paired design, 1 is the reference visit (before) and 2 the later
-    visit; for independent groups, 1 is the reference group.
-    """
-
-    comparison_id: str
-    variable: str
-    design: str
-    label1: str
-    label2: str
-    n1: int
-    n2: int
-    mean1: Reported
-    sd1: Reported
-    mean2: Reported
-    sd2: Reported
-    p: Reported
-    visit1: int | None = None
-    visit2: int | None = None
-
-    @property
-    def n(self) -> int:
-        """Pairs (paired) or total size (independent)."""
-        return self.n1 if self.design == "paired" else self.n1 + self.n2
-
-
-def _figure(rows: pd.DataFrame, what: str, comparison: str) -> Reported:
-    if len(rows) != 1:
-        raise ValueError(f"{comparison}: expected one {what} row, found {len(rows)}")
-    r = rows.iloc[0]
-    return Reported(
-        float(r["value"]), int(r["decimals"]), r["relation"], r["quote"], r["figure_id"]
-    )
-
-
-def _n_for(reported: pd.DataFrame, variable: str, group: str, visit: object) -> int:
-    n_rows = reported[(reported["statistic"] == "n") & (reported["group"] == group)]
-    for candidates in (
-        n_rows[(n_rows["variable"] == variable) & (n_rows["visit"] == visit)],
-        n_rows[(n_rows["variable"] == variable) & n_rows["visit"].isna()],
-        n_rows[n_rows["variable"] == "patients"],
-    ):
-        if len(candidates) == 1:
-            return int(candidates["value"].iloc[0])
-    raise ValueError(f"no sample size reported for {variable}, group {group}, visit {visit}")
-
-
-def comparisons_from_reported(reported: pd.DataFrame) -> list[Comparison]:
-    """Collect the comparisons (p-value rows with their two summaries) of a reported table.
-
-    Parameters
-    ----------
-    reported : pandas.DataFrame
-        A reported-figures table (:func:`helpers.data.load_reported`).
-
-    Returns
-    -------
-    list of Comparison
-
-    Raises
-    ------
-    ValueError
-        If a comparison lacks its means, SDs or sample size.
-
-    Examples
-    --------
-    >>> from helpers.data import load_reported
-    >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
-    >>> [c.comparison_id for c in cs][:2]
-    ['insulin_dose: month 1 vs month 0', 'leptin: month 1 vs month 0']
-    """
-    out = []
-    for p in reported[reported["statistic"] == "p_value"].itertuples():
-        var = p.variable
-        same = reported[
-            (reported["variable"] == var) & (reported["statistic"].isin(["mean", "sd"]))
-        ]
-        if pd.isna(p.reference_group):
-            design, g1, g2, v1, v2 = "paired", p.group, p.group, p.reference_visit, p.visit
-            label1, label2 = f"month {v1}", f"month {v2}"
-        else:
-            design, g1, g2, v1, v2 = "independent", p.reference_group, p.group, p.visit, p.visit
-            label1, label2 = str(g1), str(g2)
-        cid = f"{var}: {label2} vs {label1}"
-
-        def pick(
-            stat: str, group: str, visit: object, cid: str = cid, same: pd.DataFrame = same
-        ) -> Reported:
-            rows = same[(same["statistic"] == stat) & (same["group"] == group)]
-            rows = rows[rows["visit"] == visit] if not pd.isna(visit) else rows
-            return _figure(rows, f"{stat} ({group}, visit {visit})", cid)
-
-        out.append(
-            Comparison(
-                cid,
-                var,
-                design,
-                label1,
-                label2,
-                _n_for(reported, var, g1, v1),
-                _n_for(reported, var, g2, v2),
-                pick("mean", g1, v1),
-                pick("sd", g1, v1),
-                pick("mean", g2, v2),
-                pick("sd", g2, v2),
-                Reported(float(p.value), int(p.decimals), p.relation, p.quote, p.figure_id),
-                None if pd.isna(v1) else int(v1),
-                None if pd.isna(v2) else int(v2),
-            )
-        )
-    return out
 
 
 # --- attainable p-values of rank and sign tests -------------------------------------------
@@ -375,7 +250,6 @@ def paired_t_p_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
 
     Examples
     --------
-    >>> from helpers.data import load_reported
     >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
     >>> round(paired_t_p_range(cs[-1])[1], 3)  # islet-cell antibodies: p at most 0.452
     0.452
@@ -408,7 +282,6 @@ def paired_t_implied_r(c: Comparison, p: float) -> float:
 
     Examples
     --------
-    >>> from helpers.data import load_reported
     >>> c = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))[0]
     >>> round(paired_t_implied_r(c, 0.04), 2)  # insulin dose
     0.63
@@ -480,11 +353,23 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
         "nearest_p": nearest,
         "implies": "",
         "reason": (
-            f"no data set of this size gives p {c.p.text()} "
-            f"(interval {_p_text(lo)}–{_p_text(hi)} under the '{rule}' rule); "
-            f"nearest attainable: {' and '.join(_p_text(v) for v in around)} ({scope})"
+            f"no data set of this size gives p {c.p.text()}"
+            + (
+                f" (interval {_p_text(lo)}–{_p_text(hi)} under the '{rule}' rule); "
+                if c.p.relation == "="
+                else "; "
+            )
+            + f"nearest attainable: {' and '.join(_p_text(v) for v in around)} ({scope})"
         ),
     }
+
+
+def _distinct_decimals(a: float, b: float, least: int = 2, most: int = 6) -> int:
+    """Decimals enough to print two different numbers differently (2 unless they need more)."""
+    d = least
+    while d < most and f"{a:.{d}f}" == f"{b:.{d}f}" and a != b:
+        d += 1
+    return d
 
 
 def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
@@ -497,7 +382,8 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
         r_text = f"needs r above {paired_t_implied_r(c, c.p.value):.2f}"
     else:
         r_a, r_b = sorted(paired_t_implied_r(c, p) for p in (max(lo, 1e-12), min(hi, 1.0)))
-        r_text = f"needs a before-after correlation r between {r_a:.2f} and {r_b:.2f}"
+        d = _distinct_decimals(r_a, r_b)
+        r_text = f"needs a before-after correlation r between {r_a:.{d}f} and {r_b:.{d}f}"
     r_text += " (at the reported means and SDs)"
     nearest = min(max(c.p.value, p_min), p_max)
     reason = ""
@@ -539,23 +425,58 @@ def _verdict_independent_t(c: Comparison, test: str, rule: str) -> dict[str, obj
     }
 
 
-def _default_tests(design: str) -> list[str]:
-    return list(PAIRED_TESTS if design == "paired" else INDEPENDENT_TESTS)
+#: Candidate tests for each comparison design of :mod:`helpers.reported`.
+TESTS_BY_DESIGN: dict[str, tuple[str, ...]] = {
+    "paired": tuple(PAIRED_TESTS),
+    "independent": tuple(INDEPENDENT_TESTS),
+    "paired_binary": PAIRED_BINARY_TESTS,
+    "independent_binary": INDEPENDENT_BINARY_TESTS,
+}
+
+
+def _count(r: Reported | None) -> int:
+    if r is None or r.value % 1 or r.relation != "=":
+        raise ValueError("a count must be an exact whole number")
+    return int(r.value)
+
+
+def _binary_table(c: Comparison, test: str) -> pd.DataFrame:
+    """List the attainable p-values of a comparison of counts: every split of unknown cells."""
+    if c.design == "paired_binary":
+        if c.n1 != c.n2:
+            raise ValueError(
+                f"{c.comparison_id}: a paired comparison of counts needs one n for both visits "
+                f"(got {c.n1} and {c.n2})"
+            )
+        return attainable_paired_binary(_count(c.count1), _count(c.count2), c.n1, test)
+    return independent_binary_table(_count(c.count1), c.n1, _count(c.count2), c.n2, test)
+
+
+def _verdict_binary(c: Comparison, test: str, rule: str) -> dict[str, object]:
+    verdict = _verdict_set(c, test, _binary_table(c, test), rule)
+    if not verdict["reachable"]:
+        scope = (
+            "every split of the discordant pairs enumerated"
+            if c.design == "paired_binary"
+            else "the counts fix the 2×2 table"
+        )
+        verdict["reason"] = str(verdict["reason"]).rsplit(" (", 1)[0] + f" ({scope})"
+    return verdict
 
 
 def audit(
-    reported: pd.DataFrame, tests: Sequence[str] | None = None, rule: str = "round"
+    reported: pd.DataFrame, *, tests: Sequence[str] | None = None, rule: str = "round"
 ) -> pd.DataFrame:
     """Say, for every reported comparison and candidate test, whether the reported p is reachable.
 
     Parameters
     ----------
     reported : pandas.DataFrame
-        A reported-figures table (:func:`helpers.data.load_reported`).
+        A reported-figures table (:func:`helpers.reported.load_reported`).
     tests : sequence of str, optional
         Candidate tests; default, every test for the comparison's design
-        (:data:`helpers.stats.PAIRED_TESTS` or :data:`helpers.stats.INDEPENDENT_TESTS`).
-        Tests that do not fit a design are skipped for it.
+        (:data:`TESTS_BY_DESIGN`: paired or independent means, paired or
+        independent counts). Tests that do not fit a design are skipped for it.
     rule : {"round", "truncate"}, default "round"
         How printed figures relate to the values behind them.
 
@@ -575,22 +496,23 @@ def audit(
 
     Examples
     --------
-    >>> from helpers.data import load_reported
-    >>> table = audit(load_reported("data/reported/abstract_figures.csv"), ["paired_t"])
+    >>> table = audit(load_reported("data/reported/abstract_figures.csv"), tests=["paired_t"])
     >>> table[["variable", "reachable"]].values.tolist()[-1]
     ['islet_ab', False]
     """
     if rule not in PRECISION_RULES:
         raise ValueError(f"rule must be one of {', '.join(PRECISION_RULES)}, got {rule!r}")
-    known = {*PAIRED_TESTS, *INDEPENDENT_TESTS}
+    known = {t for design_tests in TESTS_BY_DESIGN.values() for t in design_tests}
     unknown = [t for t in tests or [] if t not in known]
     if unknown:
         raise ValueError(f"unknown test(s) {unknown}; allowed: {', '.join(sorted(known))}")
     rows = []
     for c in comparisons_from_reported(reported):
-        allowed = _default_tests(c.design)
+        allowed = TESTS_BY_DESIGN[c.design]
         for test in [t for t in (tests or allowed) if t in allowed]:
-            if test == "paired_t":
+            if c.binary:
+                verdict = _verdict_binary(c, test, rule)
+            elif test == "paired_t":
                 verdict = _verdict_paired_t(c, rule)
             elif test in ("student_t", "welch_t"):
                 verdict = _verdict_independent_t(c, test, rule)
@@ -610,6 +532,46 @@ def audit(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def consistent_tests(verdicts: pd.DataFrame) -> str:
+    """Name the tests consistent with every reported p-value of a table, design by design.
+
+    A test is consistent with a design's comparisons when it reaches every
+    reported p of that design; the sentence also says when no test reaches
+    them all, and which comparison no test reaches.
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        From :func:`audit`.
+
+    Returns
+    -------
+    str
+        One line per design.
+
+    Examples
+    --------
+    >>> v = audit(load_reported("data/reported/abstract_figures.csv"))
+    >>> print(consistent_tests(v))  # doctest: +NORMALIZE_WHITESPACE
+    paired (5 comparisons): no candidate test reaches every reported p; no test reaches
+      islet_ab: month 3 vs month 0.
+    """
+    lines = []
+    for design, block in verdicts.groupby("design", sort=False):
+        n = block["comparison"].nunique()
+        per_test = block.groupby("test", sort=False)["reachable"].all()
+        tests = [t for t, ok in per_test.items() if ok]
+        head = f"{design} ({n} comparison{'s' if n != 1 else ''})"
+        if tests:
+            lines.append(f"{head}: consistent with every reported p: {', '.join(tests)}.")
+            continue
+        by_comparison = block.groupby("comparison", sort=False)["reachable"].any()
+        none = [cid for cid, ok in by_comparison.items() if not ok]
+        tail = f"; no test reaches {', '.join(none)}" if none else ""
+        lines.append(f"{head}: no candidate test reaches every reported p{tail}.")
+    return "\n".join(lines)
 
 
 # --- granularity (GRIM / GRIMMER) -----------------------------------------------------------
@@ -690,6 +652,7 @@ def grimmer_consistent(
 
 def granularity(
     reported: pd.DataFrame,
+    *,
     granularities: Sequence[float] = GRANULARITIES,
     rule: str = "round",
 ) -> pd.DataFrame:
@@ -712,7 +675,6 @@ def granularity(
 
     Examples
     --------
-    >>> from helpers.data import load_reported
     >>> g = granularity(load_reported("data/reported/abstract_figures.csv"))
     >>> g.query("variable == 'hba1c' and visit == 1 and consistent")["granularity"].tolist()
     [0.01]
@@ -720,16 +682,12 @@ def granularity(
     means = reported[reported["statistic"] == "mean"]
     rows = []
     for m in means.itertuples():
-        sd_rows = reported[
-            (reported["variable"] == m.variable)
-            & (reported["statistic"] == "sd")
-            & (reported["group"] == m.group)
-            & (reported["visit"] == m.visit)
-        ]
-        if len(sd_rows) != 1:
-            continue
-        s = sd_rows.iloc[0]
-        n = _n_for(reported, m.variable, m.group, m.visit)
+        visit = None if pd.isna(m.visit) else int(m.visit)
+        try:
+            s = figure(reported, variable=m.variable, statistic="sd", group=m.group, visit=visit)
+        except ValueError:
+            continue  # a mean without its SD: GRIMMER needs both
+        n = sample_size(reported, variable=m.variable, group=m.group, visit=m.visit)
         mean = Reported(float(m.value), int(m.decimals), quote=m.quote, figure_id=m.figure_id)
         sd = Reported(float(s["value"]), int(s["decimals"]), figure_id=s["figure_id"])
         for g in granularities:
@@ -760,7 +718,8 @@ def granularity(
 def _print_verdicts(table: pd.DataFrame, out: object) -> None:
     for cid, block in table.groupby("comparison", sort=False):
         first = block.iloc[0]
-        size = f"n = {first.n1}" if first.design == "paired" else f"n = {first.n1} + {first.n2}"
+        paired = first.design.startswith("paired")
+        size = f"n = {first.n1}" if paired else f"n = {first.n1} + {first.n2}"
         print(f"\n{cid} ({first.design}, {size}); reported {first.reported_p}", file=out)
         for r in block.itertuples():
             verdict = "reachable    " if r.reachable else "NOT reachable"
@@ -788,20 +747,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args.path).expanduser().absolute()  # a command line's paths are from the cwd
     try:
         reported = load_reported(path)
-        verdicts = audit(reported, args.tests, args.precision)
+        verdicts = audit(reported, tests=args.tests, rule=args.precision)
         grains = granularity(reported, rule=args.precision)
     except (HelpersError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Audit of {path} (precision rule: {args.precision})")
     _print_verdicts(verdicts, sys.stdout)
+    print("\nTests consistent with every reported p-value:")
+    print(consistent_tests(verdicts))
     print("\nGranularity of raw values consistent with each mean ± SD (GRIM + GRIMMER):")
-    fits = (
-        grains[grains["consistent"]]
-        .groupby(["variable", "visit", "mean", "sd"], sort=False)["granularity"]
-        .apply(lambda g: ", ".join(f"{v:g}" for v in g))
-    )
-    print(fits.to_string())
+    if grains.empty:
+        print("(the table reports no mean ± SD)")
+    else:
+        fits = (
+            grains[grains["consistent"]]
+            .groupby(["variable", "visit", "mean", "sd"], sort=False)["granularity"]
+            .apply(lambda g: ", ".join(f"{v:g}" for v in g))
+        )
+        print(fits.to_string())
     for target, table in ((args.csv, verdicts), (args.granularity_csv, grains)):
         if target:
             out = Path(target).expanduser().absolute()

@@ -30,13 +30,8 @@ import pandera.pandas as pa
 
 from helpers.errors import MAX_LISTED, DataValidationError, Failure
 from helpers.paths import PROJECT_ROOT, resolve_path
-from helpers.schema import (
-    PatientsModel,
-    ReportedFiguresModel,
-    identifier_reason,
-    measurements_schema,
-    outcome,
-)
+from helpers.schema import identifier_reason, measurements_schema, patients_schema
+from helpers.study import Study, load_study
 
 __all__ = [
     "MEASUREMENTS_FILE",
@@ -47,7 +42,6 @@ __all__ = [
     "display_path",
     "file_checksums",
     "load_cohort",
-    "load_reported",
     "read_csv_text",
     "read_provenance",
     "validate_table",
@@ -285,12 +279,9 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
             "must be a pseudonymous id: a letter or digit, then letters, digits, '_' or '-', "
             "32 characters at most"
         )
-    if check.startswith("plausible_range:"):
-        o = outcome(check.split(":", 1)[1])
-        return (
-            f"{o.label} must be between {o.minimum:g} and {o.maximum:g} {o.unit} "
-            f"(plausibility bound: {o.source})"
-        )
+    rules = (schema.metadata or {}).get("rules", {})
+    if check in rules:
+        return str(rules[check])
     if check == "figures_are_possible":
         return (
             "must be a finite number; a count (n) a whole number, at least 1 for patients and "
@@ -395,7 +386,7 @@ def validate_table(
     frame : pandas.DataFrame
         The table as read by :func:`read_csv_text` (all text).
     schema : pandera.DataFrameSchema
-        The schema (e.g. ``PatientsModel.to_schema()``).
+        The schema (e.g. :func:`~helpers.schema.patients_schema` of a study).
     name : str
         The file name to put in messages.
 
@@ -409,9 +400,11 @@ def validate_table(
     Examples
     --------
     >>> import pandas as pd
+    >>> from helpers.schema import patients_schema
     >>> bad = pd.DataFrame({"patient_id": ["P1"], "sex": ["X"], "age_years": ["40"],
     ...                     "cells_infused_million": ["96"], "culture_weeks": ["3"]})
-    >>> _, failures = validate_table(bad, PatientsModel.to_schema(), "patients.csv")
+    >>> schema = patients_schema(load_study("data/study.yaml"))
+    >>> _, failures = validate_table(bad, schema, "patients.csv")
     >>> print(failures[0])
     patients.csv, row 1 (line 2), column 'sex', value 'X': must be one of ['M', 'F']
     """
@@ -503,19 +496,22 @@ class Cohort:
     Attributes
     ----------
     patients : pandas.DataFrame
-        One row per patient (:class:`~helpers.schema.PatientsModel`).
+        One row per patient (:func:`~helpers.schema.patients_schema`).
     measurements : pandas.DataFrame
-        One row per patient × visit × outcome (:class:`~helpers.schema.MeasurementsModel`).
+        One row per patient × visit × outcome (:func:`~helpers.schema.measurements_schema`).
     data_dir : str
         Where the files were read from, as given.
     provenance : dict
         The data directory's ``provenance.json``, or ``{}`` if it has none.
+    study : Study or None
+        The study definition the files were validated against.
     """
 
     patients: pd.DataFrame
     measurements: pd.DataFrame
     data_dir: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    study: Study | None = None
 
     @property
     def is_reconstructed(self) -> bool:
@@ -523,7 +519,15 @@ class Cohort:
         return self.provenance.get("kind") == "reconstructed"
 
     def source_statement(self) -> str:
-        """Say in one paragraph which data these are, for the top of every notebook."""
+        """Say in one paragraph which data these are, and of which study, for every notebook."""
+        about = (
+            f" Study: {self.study.title} (definition: {self.study.path or self.study.id})."
+            if self.study is not None
+            else ""
+        )
+        return self._data_statement() + about
+
+    def _data_statement(self) -> str:
         if self.provenance.get("kind") == "simulated":
             return (
                 f"SIMULATED DATA — NOT PATIENT RECORDS. The files in {self.data_dir} were "
@@ -543,7 +547,7 @@ class Cohort:
         )
 
 
-def load_cohort(data_dir: str | Path) -> Cohort:
+def load_cohort(data_dir: str | Path, *, study: str | Path | Study) -> Cohort:
     """Read and validate ``patients.csv`` and ``measurements.csv`` from a data directory.
 
     Parameters
@@ -551,6 +555,9 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     data_dir : str or Path
         Absolute, or relative to the project root (e.g. ``"data/standin"`` or
         ``"data/private"``).
+    study : str, Path or Study
+        The study definition the files follow (e.g. ``"data/study.yaml"``):
+        its characteristics, visits, outcomes and bounds.
 
     Returns
     -------
@@ -564,10 +571,11 @@ def load_cohort(data_dir: str | Path) -> Cohort:
 
     Examples
     --------
-    >>> cohort = load_cohort("data/standin")
+    >>> cohort = load_cohort("data/standin", study="data/study.yaml")
     >>> len(cohort.patients), cohort.is_reconstructed
     (7, True)
     """
+    definition = load_study(study)
     root = resolve_path(data_dir)
     logger.debug("reading cohort from %s", root)
     p_path, m_path = root / PATIENTS_FILE, root / MEASUREMENTS_FILE
@@ -589,10 +597,12 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     failures += m_failures
     patients = measurements = None
     if p_text is not None:
-        patients, p_failures = validate_table(p_text, PatientsModel.to_schema(), str(p_path))
+        patients, p_failures = validate_table(p_text, patients_schema(definition), str(p_path))
         failures += p_failures
     if m_text is not None:
-        measurements, m_failures = validate_table(m_text, measurements_schema(), str(m_path))
+        measurements, m_failures = validate_table(
+            m_text, measurements_schema(definition), str(m_path)
+        )
         failures += m_failures
     if p_text is not None and m_text is not None and {"patient_id"} <= {*p_text, *m_text}:
         known = p_text["patient_id"] if "patient_id" in p_text else pd.Series([], dtype=str)
@@ -614,7 +624,7 @@ def load_cohort(data_dir: str | Path) -> Cohort:
     failures += prov_failures
     if failures or patients is None or measurements is None:
         raise DataValidationError(failures)
-    return Cohort(patients, measurements, str(data_dir), provenance)
+    return Cohort(patients, measurements, str(data_dir), provenance, definition)
 
 
 #: Labels a provenance file may give; each must record the checksums of the files it labels.
@@ -712,40 +722,3 @@ def read_provenance(data_dir: str | Path) -> tuple[dict[str, Any], list[Failure]
             "these are real data, or regenerate the data it describes"
         )
     return data, []
-
-
-def load_reported(path: str | Path) -> pd.DataFrame:
-    """Read and validate a reported-figures table.
-
-    Parameters
-    ----------
-    path : str or Path
-        A CSV in the format of ``data/reported/abstract_figures.csv``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per reported number (:class:`~helpers.schema.ReportedFiguresModel`).
-
-    Raises
-    ------
-    DataValidationError
-        Listing every problem in the file.
-
-    Examples
-    --------
-    >>> reported = load_reported("data/reported/abstract_figures.csv")
-    >>> reported.set_index("figure_id").loc["cohort.n", "value"]
-    np.float64(7.0)
-    """
-    frame, failures = read_csv_text(path)
-    table = None
-    if frame is not None and frame.empty:
-        failures = [Failure(str(resolve_path(path)), None, None, None, "has a header but no rows")]
-    elif frame is not None:
-        table, failures = validate_table(
-            frame, ReportedFiguresModel.to_schema(), str(resolve_path(path))
-        )
-    if failures or table is None:
-        raise DataValidationError(failures)
-    return table

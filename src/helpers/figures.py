@@ -10,7 +10,7 @@ computed with it, so a figure cannot say 95 % when the table used 90 %.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -19,31 +19,27 @@ from IPython.display import Image, display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.outcomes import outcome_label
 from helpers.precision import format_percent
+from helpers.study import Study, label_for
 
 __all__ = [
-    "SEX_LABELS",
     "changes_figure",
     "cohort_figure",
     "describe_figure",
     "equivalence_figure",
     "patient_antibody_figure",
-    "plot_age_by_sex",
     "plot_changes",
+    "plot_characteristic",
     "plot_patient_antibodies",
     "plot_reachability",
     "plot_trajectories",
-    "plot_treatment_by_patient",
     "reachability_figure",
     "set_theme",
     "show",
     "trajectories_figure",
 ]
 
-SEX_LABELS = {"M": "Male", "F": "Female"}
-_SEX_ORDER = ["Male", "Female"]
-_PALETTE = {"Male": "#1b6ca8", "Female": "#c4452b"}
+_COLOURS = ["#1b6ca8", "#c4452b", "#2a7f62", "#7a4fa3", "#b5852b"]
 
 
 def set_theme() -> None:
@@ -65,21 +61,34 @@ def set_theme() -> None:
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
 
 
-def _with_sexoutcome_label(data: pd.DataFrame) -> pd.DataFrame:
-    return data.assign(Sex=data["sex"].map(SEX_LABELS))
+def _time_label(study: Study | None) -> str:
+    return study.time_label if study is not None else "Months after the intervention"
 
 
-def plot_age_by_sex(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object) -> Axes:
-    """Dot plot of age by sex, one dot per patient.
+def plot_characteristic(
+    data: pd.DataFrame,
+    *,
+    characteristic: str,
+    study: Study,
+    ax: Axes | None = None,
+    **kwargs: object,
+) -> Axes:
+    """Swarm plot of one numeric characteristic, one dot per patient, by the first category.
+
+    Tied values sit side by side (:func:`seaborn.swarmplot`), so every patient is seen.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        A patients table (``sex``, ``age_years``).
+        A patients table.
+    characteristic : str
+        A numeric characteristic of the study definition.
+    study : Study
+        Gives the label, unit and the category (e.g. sex) the dots are split by.
     ax : matplotlib Axes, optional
         Default: the current Axes.
     **kwargs
-        Passed to :func:`seaborn.stripplot`.
+        Passed to :func:`seaborn.swarmplot`.
 
     Returns
     -------
@@ -88,82 +97,38 @@ def plot_age_by_sex(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: obj
     Examples
     --------
     >>> import pandas as pd
-    >>> ax = plot_age_by_sex(pd.DataFrame({"sex": ["M", "F"], "age_years": [20, 42]}))
-    >>> ax.get_xlabel()
-    'Age (years)'
+    >>> from helpers.study import load_study
+    >>> ax = plot_characteristic(pd.DataFrame({"sex": ["M", "F"], "age_years": [20, 42]}),
+    ...                          characteristic="age_years", study=load_study("data/study.yaml"))
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_yticklabels()]
+    ('Age (years)', ['Male', 'Female'])
     """
     ax = ax or plt.gca()
-    sns.stripplot(
-        data=_with_sexoutcome_label(data),
-        x="age_years",
-        y="Sex",
-        hue="Sex",
-        order=_SEX_ORDER,
-        hue_order=_SEX_ORDER,
-        palette=_PALETTE,
-        jitter=False,
-        size=9,
+    c = study.characteristic(characteristic)
+    category = next(
+        (k for k in study.characteristics if k.type == "category" and k.code in data), None
+    )
+    frame = data.assign(_all="All patients")
+    y, order = "_all", ["All patients"]
+    if category is not None:
+        names = {lv.value: lv.label for lv in category.levels}
+        frame = frame.assign(_level=data[category.code].map(names))
+        y, order = "_level", [lv.label for lv in category.levels]
+    palette = dict(zip(order, _COLOURS, strict=False))
+    sns.swarmplot(
+        data=frame,
+        x=characteristic,
+        y=y,
+        hue=y,
+        order=order,
+        hue_order=order,
+        palette=palette,
+        size=8,
         legend=False,
         ax=ax,
         **kwargs,
     )
-    ax.set(xlabel="Age (years)", ylabel="", title="Age at infusion")
-    return ax
-
-
-def plot_treatment_by_patient(
-    data: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object
-) -> Axes:
-    """Cells infused per patient, coloured by sex, with culture weeks as marker labels.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        A patients table (``patient_id``, ``sex``, ``cells_infused_million``, ``culture_weeks``).
-    ax : matplotlib Axes, optional
-    **kwargs
-        Passed to :func:`seaborn.scatterplot`.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> p = pd.DataFrame({"patient_id": ["P1"], "sex": ["F"], "cells_infused_million": [96.0],
-    ...                   "culture_weeks": [3.0]})
-    >>> plot_treatment_by_patient(p).get_ylabel()
-    'Cells infused (×10^6)'
-    """
-    ax = ax or plt.gca()
-    frame = _with_sexoutcome_label(data)
-    sns.scatterplot(
-        data=frame,
-        x="patient_id",
-        y="cells_infused_million",
-        hue="Sex",
-        hue_order=_SEX_ORDER,
-        palette=_PALETTE,
-        s=90,
-        ax=ax,
-        **kwargs,
-    )
-    for row in frame.itertuples():
-        ax.annotate(
-            f"{row.culture_weeks:g} wk",
-            (row.patient_id, row.cells_infused_million),
-            textcoords="offset points",
-            xytext=(0, 8),
-            ha="center",
-            fontsize=8,
-        )
-    ax.set(
-        xlabel="Patient",
-        ylabel="Cells infused (×10^6)",
-        title="Dose infused (labels: weeks in culture)",
-    )
-    ax.margins(y=0.3)
+    ax.set(xlabel=f"{c.label} ({c.unit})" if c.unit else c.label, ylabel="", title=c.label)
     return ax
 
 
@@ -230,19 +195,20 @@ def reachability_figure(matrix: pd.DataFrame) -> Figure:
     """
     rows = sum(not str(i).startswith("reachable (of") for i in matrix.index)
     fig, ax = plt.subplots(
-        figsize=(1.3 * matrix.shape[1] + 3, 0.5 * rows + 1.6), layout="constrained"
+        figsize=(1.3 * matrix.shape[1] + 3, max(0.5 * rows + 1.6, 2.6)), layout="constrained"
     )
     plot_reachability(matrix, ax=ax)
     return fig
 
 
-def cohort_figure(patients: pd.DataFrame) -> Figure:
-    """Two-panel cohort figure: age by sex, and dose and culture time per patient.
+def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
+    """One dot-plot panel per numeric Table 1 characteristic (:func:`plot_characteristic`).
 
     Parameters
     ----------
     patients : pandas.DataFrame
         A validated patients table.
+    study : Study
 
     Returns
     -------
@@ -251,12 +217,23 @@ def cohort_figure(patients: pd.DataFrame) -> Figure:
     Examples
     --------
     >>> from helpers.data import load_cohort
-    >>> len(cohort_figure(load_cohort("data/standin").patients).axes)
-    2
+    >>> cohort = load_cohort("data/standin", study="data/study.yaml")
+    >>> len(cohort_figure(cohort.patients, study=cohort.study).axes)
+    3
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    plot_age_by_sex(patients, ax=left)
-    plot_treatment_by_patient(patients, ax=right)
+    shown = [
+        c.code
+        for c in study.characteristics
+        if c.type != "category" and c.table_one and c.code in patients
+    ]
+    fig, axes = plt.subplots(
+        1, max(len(shown), 1), figsize=(3.6 * max(len(shown), 1), 2.8), layout="constrained",
+        squeeze=False,
+    )  # fmt: skip
+    for ax, code in zip(axes[0], shown, strict=False):
+        plot_characteristic(patients, characteristic=code, study=study, ax=ax)
+    if not shown:
+        _no_data(axes[0][0], "no numeric characteristic in the patients table")
     return fig
 
 
@@ -340,7 +317,12 @@ def show(fig: Figure, alt: str | None = None) -> None:
 
 
 def plot_trajectories(
-    data: pd.DataFrame, means: pd.DataFrame, *, outcome: str, ax: Axes | None = None
+    data: pd.DataFrame,
+    means: pd.DataFrame,
+    *,
+    outcome: str,
+    study: Study | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """One outcome over the visits: a thin line per patient, the mean and its CI on top.
 
@@ -352,6 +334,8 @@ def plot_trajectories(
         From :func:`helpers.outcomes.visit_means_ci` (the figure draws only what
         that table holds).
     outcome : str
+    study : Study, optional
+        Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
 
     Returns
@@ -361,10 +345,15 @@ def plot_trajectories(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
     >>> from helpers.outcomes import visit_means_ci
-    >>> m = simulate_cohort(5).measurements
-    >>> plot_trajectories(m, visit_means_ci(m), outcome="hba1c").get_xlabel()
-    'Months after infusion'
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> m = simulate_cohort(5, study=study).measurements
+    >>> ax = plot_trajectories(m, visit_means_ci(m), outcome="hba1c", study=study)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Months after infusion', 'HbA1c (%)')
     """
     ax = ax or plt.gca()
     sub = data[data["outcome"] == outcome]
@@ -395,8 +384,8 @@ def plot_trajectories(
         label=f"mean ({_level(m)} CI)",
     )
     ax.set(
-        xlabel="Months after infusion",
-        ylabel=outcome_label(outcome),
+        xlabel=_time_label(study),
+        ylabel=label_for(outcome, study),
         xticks=sorted(set(sub["visit_month"])),
     )
     ax.legend(loc="best", frameon=False, fontsize=8)
@@ -404,7 +393,12 @@ def plot_trajectories(
 
 
 def plot_changes(
-    changes: pd.DataFrame, comparisons: pd.DataFrame, *, outcome: str, ax: Axes | None = None
+    changes: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    *,
+    outcome: str,
+    study: Study | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Change from baseline per patient at each visit, with the estimated change and its CI.
 
@@ -415,6 +409,8 @@ def plot_changes(
     comparisons : pandas.DataFrame
         Primary-analysis rows of :func:`helpers.outcomes.compare_to_baseline`.
     outcome : str
+    study : Study, optional
+        Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
 
     Returns
@@ -424,10 +420,14 @@ def plot_changes(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
     >>> from helpers.outcomes import change_from_baseline, compare_to_baseline
-    >>> m = simulate_cohort(6).measurements
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> m = simulate_cohort(6, study=study).measurements
     >>> cmp = compare_to_baseline(m, outcomes=["hba1c"], sensitivity=None)
-    >>> plot_changes(change_from_baseline(m), cmp, outcome="hba1c").get_xlabel()
+    >>> plot_changes(change_from_baseline(m), cmp, outcome="hba1c", study=study).get_xlabel()
     'Months after infusion'
     """
     ax = ax or plt.gca()
@@ -465,29 +465,38 @@ def plot_changes(
     if shown:
         ax.set_xticks(shown)
         ax.set_xlim(min(shown) - 0.6, max(shown) + 0.6)
-    ax.set(xlabel="Months after infusion", ylabel=f"Change in {outcome_label(outcome)}")
+    ax.set(xlabel=_time_label(study), ylabel=f"Change in {label_for(outcome, study)}")
     ax.legend(loc="best", frameon=False, fontsize=8)
     return ax
 
 
-def _outcome_panels(outcomes: list[str], draw: Callable[[str, Axes], object]) -> Figure:
+def _outcome_panels(
+    outcomes: Sequence[str], draw: Callable[[str, Axes], object], study: Study | None
+) -> Figure:
     """Lay out one panel per outcome, titled with its name, and draw each."""
     fig, axes = plt.subplots(
         1, len(outcomes), figsize=(4.4 * len(outcomes), 3.8), layout="constrained", squeeze=False
     )
     for ax, code in zip(axes[0], outcomes, strict=True):
         draw(code, ax)
-        ax.set_title(outcome_label(code, unit=False))
+        ax.set_title(label_for(code, study, unit=False))
     return fig
 
 
-def trajectories_figure(data: pd.DataFrame, means: pd.DataFrame, outcomes: list[str]) -> Figure:
+def trajectories_figure(
+    data: pd.DataFrame,
+    means: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    study: Study | None = None,
+) -> Figure:
     """One trajectory panel per outcome (:func:`plot_trajectories`).
 
     Parameters
     ----------
     data, means : pandas.DataFrame
-    outcomes : list of str
+    outcomes : sequence of str
+    study : Study, optional
 
     Returns
     -------
@@ -496,23 +505,35 @@ def trajectories_figure(data: pd.DataFrame, means: pd.DataFrame, outcomes: list[
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
     >>> from helpers.outcomes import visit_means_ci
-    >>> m = simulate_cohort(4).measurements
-    >>> len(trajectories_figure(m, visit_means_ci(m), ["hba1c", "leptin"]).axes)
+    >>> from helpers.study import load_study
+    >>> m = simulate_cohort(4, study=load_study("data/study.yaml")).measurements
+    >>> len(trajectories_figure(m, visit_means_ci(m), outcomes=["hba1c", "leptin"]).axes)
     2
     """
     return _outcome_panels(
-        outcomes, lambda code, ax: plot_trajectories(data, means, outcome=code, ax=ax)
+        outcomes,
+        lambda code, ax: plot_trajectories(data, means, outcome=code, study=study, ax=ax),
+        study,
     )
 
 
-def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: list[str]) -> Figure:
+def changes_figure(
+    changes: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    study: Study | None = None,
+) -> Figure:
     """One change-from-baseline panel per outcome (:func:`plot_changes`).
 
     Parameters
     ----------
     changes, comparisons : pandas.DataFrame
-    outcomes : list of str
+    outcomes : sequence of str
+    study : Study, optional
 
     Returns
     -------
@@ -521,18 +542,25 @@ def changes_figure(changes: pd.DataFrame, comparisons: pd.DataFrame, outcomes: l
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
     >>> from helpers.outcomes import change_from_baseline, compare_to_baseline
-    >>> m = simulate_cohort(5).measurements
+    >>> from helpers.study import load_study
+    >>> m = simulate_cohort(5, study=load_study("data/study.yaml")).measurements
     >>> cmp = compare_to_baseline(m, sensitivity=None)
-    >>> len(changes_figure(change_from_baseline(m), cmp, ["hba1c"]).axes)
+    >>> len(changes_figure(change_from_baseline(m), cmp, outcomes=["hba1c"]).axes)
     1
     """
     return _outcome_panels(
-        outcomes, lambda code, ax: plot_changes(changes, comparisons, outcome=code, ax=ax)
+        outcomes,
+        lambda code, ax: plot_changes(changes, comparisons, outcome=code, study=study, ax=ax),
+        study,
     )
 
 
-def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_equivalence(
+    safety: pd.DataFrame, *, study: Study | None = None, ax: Axes | None = None
+) -> Axes:
     """Each antibody's mean change with its intervals, against its ±margin.
 
     The thick bar is the (1 − 2α) interval that equivalence at level α needs
@@ -542,6 +570,8 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ----------
     safety : pandas.DataFrame
         From :func:`helpers.safety.safety_analysis` (drawn as is).
+    study : Study, optional
+        Labels of the outcomes.
     ax : matplotlib Axes, optional
 
     Returns
@@ -566,7 +596,8 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     alpha = float(alphas.pop())
     tost_level, two_sided = format_percent(1 - 2 * alpha), _level(rows)
     labels = [
-        f"{outcome_label(r.outcome, unit=False)}, month {r.visit_month}" for r in rows.itertuples()
+        f"{label_for(r.outcome, study, unit=False)}, month {r.visit_month}"
+        for r in rows.itertuples()
     ]
     y = list(range(len(rows)))[::-1]
     for yi, r in zip(y, rows.itertuples(), strict=True):
@@ -614,12 +645,13 @@ def plot_equivalence(safety: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def equivalence_figure(safety: pd.DataFrame) -> Figure:
+def equivalence_figure(safety: pd.DataFrame, *, study: Study | None = None) -> Figure:
     """Figure of :func:`plot_equivalence`, sized to the number of rows.
 
     Parameters
     ----------
     safety : pandas.DataFrame
+    study : Study, optional
 
     Returns
     -------
@@ -635,12 +667,16 @@ def equivalence_figure(safety: pd.DataFrame) -> Figure:
     """
     n = max(int(safety["mean_change"].notna().sum()), 1)
     fig, ax = plt.subplots(figsize=(8.5, 1.1 * n + 1.8), layout="constrained")
-    plot_equivalence(safety, ax=ax)
+    plot_equivalence(safety, study=study, ax=ax)
     return fig
 
 
 def patient_antibody_figure(
-    patients: pd.DataFrame, cutoffs: dict[str, float], outcomes: list[str]
+    patients: pd.DataFrame,
+    *,
+    cutoffs: Mapping[str, float],
+    outcomes: Sequence[str],
+    study: Study | None = None,
 ) -> Figure:
     """Per patient, baseline to follow-up, coloured by what happened at the assay cut-off.
 
@@ -648,8 +684,9 @@ def patient_antibody_figure(
     ----------
     patients : pandas.DataFrame
         From :func:`helpers.safety.patient_changes` (drawn as is).
-    cutoffs : dict of str to float
-    outcomes : list of str
+    cutoffs : mapping of str to float
+    outcomes : sequence of str
+    study : Study, optional
 
     Returns
     -------
@@ -661,14 +698,15 @@ def patient_antibody_figure(
     ...     "patient_id": ["a"],
     ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
     ...     "rose_meaningfully": [True]})
-    >>> len(patient_antibody_figure(t, {"gad_ab": 10.0}, ["gad_ab"]).axes)
+    >>> len(patient_antibody_figure(t, cutoffs={"gad_ab": 10.0}, outcomes=["gad_ab"]).axes)
     1
     """
     return _outcome_panels(
         outcomes,
         lambda code, ax: plot_patient_antibodies(
-            patients, cutoff=cutoffs[code], outcome=code, ax=ax
+            patients, cutoff=cutoffs[code], outcome=code, study=study, ax=ax
         ),
+        study,
     )
 
 
@@ -681,7 +719,12 @@ _CROSSING_COLOURS = {
 
 
 def plot_patient_antibodies(
-    patients: pd.DataFrame, *, cutoff: float, outcome: str, ax: Axes | None = None
+    patients: pd.DataFrame,
+    *,
+    cutoff: float,
+    outcome: str,
+    study: Study | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Each patient's antibody level, baseline to follow-up, coloured by cut-off crossing.
 
@@ -694,6 +737,8 @@ def plot_patient_antibodies(
     cutoff : float
         The assay's positivity cut-off, drawn as a dotted line.
     outcome : str
+    study : Study, optional
+        Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
 
     Returns
@@ -702,11 +747,13 @@ def plot_patient_antibodies(
 
     Examples
     --------
+    >>> from helpers.study import load_study
     >>> t = pd.DataFrame({"outcome": ["gad_ab"], "baseline_month": [0], "visit_month": [3],
     ...     "patient_id": ["a"],
     ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
     ...     "rose_meaningfully": [True]})
-    >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab").get_ylabel()
+    >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab",
+    ...                         study=load_study("data/study.yaml")).get_ylabel()
     'GAD antibodies (IU/mL)'
     """
     ax = ax or plt.gca()
@@ -726,6 +773,9 @@ def plot_patient_antibodies(
             )
     ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label="cut-off")
     ax.set_xticks(sorted(set(sub["baseline_month"]) | set(sub["visit_month"])))
-    ax.set(xlabel="Months after infusion (dashed: meaningful rise)", ylabel=outcome_label(outcome))
+    ax.set(
+        xlabel=f"{_time_label(study)} (dashed: meaningful rise)",
+        ylabel=label_for(outcome, study),
+    )
     ax.legend(loc="best", frameon=False, fontsize=7)
     return ax

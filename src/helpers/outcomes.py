@@ -20,26 +20,22 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from helpers.clinical import add_derived
 from helpers.precision import (
     format_mean_sd,
     format_number,
     format_p,
     format_percent,
-    matches_reported,
     round_to_recording,
 )
-from helpers.schema import OUTCOMES
 from helpers.stats import PAIRED_TESTS, hedges_g_av, paired_test, paired_values
+from helpers.study import Study, label_for
 
 __all__ = [
     "EFFECT_NAMES",
-    "HBA1C_IFCC",
     "MIXED_MODEL_METHOD",
     "MULTIPLICITY_FAMILIES",
     "MULTIPLICITY_METHODS",
-    "REMISSION_IDAA1C",
-    "abstract_format_table",
-    "add_hba1c_ifcc",
     "adjust_family",
     "adjust_pvalues",
     "change_from_baseline",
@@ -47,26 +43,17 @@ __all__ = [
     "comparison_table",
     "describe_visits",
     "family_label",
-    "hba1c_mmol_mol",
-    "idaa1c",
     "mixed_model",
     "omnibus_tests",
-    "outcome_label",
     "outcome_pairs",
     "plural",
     "rank_biserial",
-    "reproduce_reported",
     "summarise_comparisons",
     "summary_table",
     "untested_comparisons",
     "visit_means_ci",
 ]
 
-#: Code of HbA1c expressed in IFCC units, derived from the % (NGSP) values.
-HBA1C_IFCC = "hba1c_mmol_mol"
-#: Partial remission: insulin-dose-adjusted A1c of 9 or less (Mortensen et al. 2009,
-#: Diabetes Care 32:1384-1390).
-REMISSION_IDAA1C = 9.0
 #: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
 MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
 #: How a multiplicity family is defined (see :func:`adjust_pvalues`).
@@ -75,11 +62,11 @@ _OMNIBUS_NAMES = {
     "friedman": "Friedman test",
     "rm_anova": "repeated-measures ANOVA (Greenhouse–Geisser p with 3+ visits)",
 }
-_DERIVED_LABELS = {HBA1C_IFCC: ("HbA1c (IFCC)", "mmol/mol")}
 
 
 def describe_visits(
     measurements: pd.DataFrame,
+    *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
 ) -> pd.DataFrame:
@@ -123,7 +110,7 @@ def describe_visits(
 
 
 def outcome_pairs(
-    measurements: pd.DataFrame, outcome: str, visit: int, baseline: int
+    measurements: pd.DataFrame, *, outcome: str, visit: int, baseline: int
 ) -> pd.DataFrame:
     """Pair one outcome's values at a visit with baseline, patients with both only.
 
@@ -145,149 +132,13 @@ def outcome_pairs(
     >>> import pandas as pd
     >>> m = pd.DataFrame({"patient_id": list("aabbc"), "visit_month": [0, 1, 0, 1, 0],
     ...                   "outcome": ["hba1c"] * 5, "value": [9, 8, 10, 9.5, 8]})
-    >>> outcome_pairs(m, "hba1c", 1, 0).index.tolist()
+    >>> outcome_pairs(m, outcome="hba1c", visit=1, baseline=0).index.tolist()
     ['a', 'b']
     """
     data = measurements[measurements["outcome"] == outcome]
     return paired_values(
         data, dv="value", within="visit_month", subject="patient_id", before=baseline, after=visit
     )
-
-
-def reproduce_reported(
-    measurements: pd.DataFrame, reported: pd.DataFrame, test: str, rule: str = "round"
-) -> pd.DataFrame:
-    """Recompute every reported outcome figure (mean, SD, p) from patient-level data.
-
-    Parameters
-    ----------
-    measurements : pandas.DataFrame
-        Tidy measurements.
-    reported : pandas.DataFrame
-        A reported-figures table; its mean, sd and p_value rows are used.
-    test : str
-        The paired test for p-values (:data:`helpers.stats.PAIRED_TESTS`).
-    rule : {"round", "truncate"}, default "round"
-        How printed figures relate to the values behind them.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per reported figure: ``figure_id``, ``variable``,
-        ``statistic``, ``visit``, ``reference_visit``, ``reported`` (quote),
-        ``value``, ``relation``, ``decimals``, ``n`` (patients used),
-        ``recomputed``, ``match`` (at reported precision).
-
-    Examples
-    --------
-    >>> from helpers.data import load_reported
-    >>> import pandas as pd
-    >>> empty = pd.DataFrame(columns=["patient_id", "visit_month", "outcome", "value"])
-    >>> table = reproduce_reported(empty, load_reported("data/reported/abstract_figures.csv"),
-    ...                            "paired_t")
-    >>> len(table), bool(table["match"].any())
-    (25, False)
-    """
-    rows = reported[reported["statistic"].isin(["mean", "sd", "p_value"])]
-    summary = describe_visits(measurements).set_index(["outcome", "visit_month"])
-    out = []
-    for r in rows.itertuples():
-        n, value = 0, float("nan")
-        if r.statistic in ("mean", "sd") and (r.variable, r.visit) in summary.index:
-            n = int(summary.loc[(r.variable, r.visit), "n"])
-            value = float(summary.loc[(r.variable, r.visit), r.statistic])
-        elif r.statistic == "p_value":
-            pairs = outcome_pairs(measurements, r.variable, r.visit, r.reference_visit)
-            n = len(pairs)
-            if n >= 2:
-                value = float(paired_test(pairs["before"], pairs["after"], test)["p_val"].iloc[0])
-        out.append(
-            {
-                "figure_id": r.figure_id,
-                "variable": r.variable,
-                "statistic": r.statistic,
-                "visit": r.visit,
-                "reference_visit": r.reference_visit,
-                "reported": r.quote,
-                "value": r.value,
-                "relation": r.relation,
-                "decimals": r.decimals,
-                "n": n,
-                "recomputed": value,
-                "match": matches_reported(value, r.value, r.relation, r.decimals, rule),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def outcome_label(code: str, *, unit: bool = True) -> str:
-    """Name an outcome for tables and figures, with its unit.
-
-    Parameters
-    ----------
-    code : str
-    unit : bool, default True
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> outcome_label("insulin_dose")
-    'Daily insulin dose (U/day)'
-    """
-    for o in OUTCOMES:
-        if o.code == code:
-            return f"{o.label} ({o.unit})" if unit else o.label
-    label, u = _DERIVED_LABELS.get(code, (code, ""))
-    return f"{label} ({u})" if unit and u else label
-
-
-def hba1c_mmol_mol(percent: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
-    """Convert HbA1c from % (NGSP/DCCT) to mmol/mol (IFCC).
-
-    Uses the IFCC-NGSP master equation, mmol/mol = 10.929 × (% − 2.15)
-    (Hoelzel et al. 2004, Clin Chem 50:166-174).
-
-    Parameters
-    ----------
-    percent : float or array-like
-
-    Returns
-    -------
-    float or array-like
-
-    Examples
-    --------
-    >>> round(hba1c_mmol_mol(7.0), 1)  # the familiar 7 % = 53 mmol/mol
-    53.0
-    """
-    return 10.929 * (percent - 2.15)
-
-
-def add_hba1c_ifcc(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Add HbA1c in mmol/mol as rows of the derived outcome ``hba1c_mmol_mol``.
-
-    Parameters
-    ----------
-    measurements : pandas.DataFrame
-
-    Returns
-    -------
-    pandas.DataFrame
-        The input plus one converted row per HbA1c row.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"patient_id": ["a"], "visit_month": [0], "outcome": ["hba1c"],
-    ...                   "value": [7.0]})
-    >>> add_hba1c_ifcc(m)["outcome"].tolist()
-    ['hba1c', 'hba1c_mmol_mol']
-    """
-    hba1c = measurements[measurements["outcome"] == "hba1c"]
-    ifcc = hba1c.assign(outcome=HBA1C_IFCC, value=hba1c_mmol_mol(hba1c["value"]))
-    return pd.concat([measurements, ifcc], ignore_index=True)
 
 
 def _select(
@@ -303,11 +154,12 @@ def _select(
 
 def summary_table(
     measurements: pd.DataFrame,
+    *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
     decimals: int = 2,
-    *,
-    hba1c_ifcc: bool = False,
+    derived: bool = False,
+    study: Study | None = None,
 ) -> pd.DataFrame:
     """Describe each outcome at each visit as a publication table of text.
 
@@ -316,8 +168,11 @@ def summary_table(
     measurements : pandas.DataFrame
     outcomes, visits : sequence, optional
     decimals : int, default 2
-    hba1c_ifcc : bool, default False
-        Also show HbA1c in mmol/mol (IFCC), right after HbA1c in %.
+    derived : bool, default False
+        Also show the study's derived outcomes (e.g. HbA1c in mmol/mol), each
+        right after the outcome it is converted from.
+    study : Study, optional
+        Labels and derived outcomes; without it outcomes are named by code.
 
     Returns
     -------
@@ -327,16 +182,20 @@ def summary_table(
 
     Examples
     --------
+    >>> from helpers.study import load_study
     >>> m = pd.DataFrame({"patient_id": ["a", "b"], "visit_month": [0, 0],
     ...                   "outcome": ["hba1c", "hba1c"], "value": [8.0, 9.0]})
-    >>> summary_table(m).iloc[0]["as in the abstract"]
-    '8,50 ± 0,71'
+    >>> t = summary_table(m, derived=True, study=load_study("data/study.yaml"))
+    >>> t.index.get_level_values("outcome").tolist(), t.iloc[0]["as in the abstract"]
+    (['HbA1c (%)', 'HbA1c (IFCC) (mmol/mol)'], '8,50 ± 0,71')
     """
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(measurements["outcome"]))
-    if hba1c_ifcc and "hba1c" in codes:
-        measurements = add_hba1c_ifcc(measurements)
-        codes.insert(codes.index("hba1c") + 1, HBA1C_IFCC)
-    desc = describe_visits(measurements, codes, visits)
+    if derived and study is not None:
+        measurements = add_derived(measurements, study=study)
+        for d in study.derived:
+            if d.source_outcome in codes:
+                codes.insert(codes.index(d.source_outcome) + 1, d.code)
+    desc = describe_visits(measurements, outcomes=codes, visits=visits)
     order = {c: i for i, c in enumerate(codes)}
     desc = desc.sort_values(
         ["outcome", "visit_month"], key=lambda c: c.map(order) if c.name == "outcome" else c
@@ -347,7 +206,7 @@ def summary_table(
 
     table = pd.DataFrame(
         {
-            "outcome": [outcome_label(c) for c in desc["outcome"]],
+            "outcome": [label_for(c, study) for c in desc["outcome"]],
             "visit": [f"month {v}" for v in desc["visit_month"]],
             "n": desc["n"].astype(int).to_numpy(),
             "mean ± SD": [
@@ -574,7 +433,9 @@ def compare_to_baseline(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
-    >>> m = simulate_cohort(12, seed=2).measurements
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
+    >>> m = simulate_cohort(12, study=STUDY, seed=2).measurements
     >>> t = compare_to_baseline(m, outcomes=["hba1c"], n_boot=200)
     >>> t[["visit_month", "analysis", "n"]].values.tolist()[:2]
     [[1, 'primary', 12], [1, 'sensitivity', 12]]
@@ -592,7 +453,7 @@ def compare_to_baseline(
         present = sorted(set(sub["visit_month"]) - {baseline})
         wanted = [v for v in (visits if visits is not None else present) if v != baseline]
         for visit in wanted:
-            pairs = outcome_pairs(sub, code, visit, baseline)
+            pairs = outcome_pairs(sub, outcome=code, visit=visit, baseline=baseline)
             before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
             for analysis, test in (("primary", primary), ("sensitivity", sensitivity)):
                 if test is None:
@@ -689,7 +550,7 @@ def adjust_family(
     return out
 
 
-def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+def plural(n: int, singular: str, *, plural_form: str | None = None) -> str:
     """Count something in words: ``1 outcome``, ``3 outcomes``.
 
     Parameters
@@ -705,7 +566,7 @@ def plural(n: int, singular: str, plural_form: str | None = None) -> str:
 
     Examples
     --------
-    >>> plural(1, "comparison"), plural(2, "antibody", "antibodies")
+    >>> plural(1, "comparison"), plural(2, "antibody", plural_form="antibodies")
     ('1 comparison', '2 antibodies')
     """
     return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
@@ -851,7 +712,9 @@ def omnibus_tests(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
-    >>> c = simulate_cohort(10, missing=[("S01", 2)], seed=3)
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
+    >>> c = simulate_cohort(10, study=STUDY, missing=[("S01", 2)], seed=3)
     >>> omnibus_tests(c.measurements, outcomes=["hba1c"])[["method", "n_patients"]].values.tolist()
     [['friedman', 9], ['rm_anova', 9]]
     """
@@ -1058,7 +921,9 @@ def mixed_model(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
-    >>> c = simulate_cohort(12, missing=[("S01", 2)], seed=4)
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
+    >>> c = simulate_cohort(12, study=STUDY, missing=[("S01", 2)], seed=4)
     >>> mm = mixed_model(c.measurements, outcomes=["hba1c"])
     >>> mm[["visit_month", "n_patients", "n_values"]].values.tolist()[0], mm["df"].iloc[0]
     ([1, 12, 47], np.float64(32.0))
@@ -1185,7 +1050,7 @@ def visit_means_ci(
     >>> visit_means_ci(m)[["mean", "ci_low"]].round(2).values.tolist()
     [[9.0, 6.52]]
     """
-    desc = describe_visits(measurements, outcomes, visits)
+    desc = describe_visits(measurements, outcomes=outcomes, visits=visits)
     half = [
         stats.t.ppf(0.5 + ci_level / 2, n - 1) * sd / math.sqrt(n) if n >= 2 else math.nan
         for n, sd in zip(desc["n"], desc["sd"], strict=True)
@@ -1193,153 +1058,6 @@ def visit_means_ci(
     return desc[["outcome", "visit_month", "n", "mean"]].assign(
         ci_low=desc["mean"] - half, ci_high=desc["mean"] + half, ci_level=ci_level
     )
-
-
-def idaa1c(measurements: pd.DataFrame, patients: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
-    """Insulin-dose-adjusted A1c and partial remission, where body weight is known.
-
-    IDAA1c = HbA1c (%) + 4 × insulin dose (U/kg/day); partial remission is
-    IDAA1c ≤ 9 (Mortensen et al. 2009). Body weight comes from the optional
-    ``weight_kg`` column of the patients table (weight at baseline).
-
-    Parameters
-    ----------
-    measurements, patients : pandas.DataFrame
-
-    Returns
-    -------
-    table : pandas.DataFrame or None
-        ``patient_id``, ``visit_month``, ``hba1c``, ``insulin_u_kg_day``,
-        ``idaa1c``, ``partial_remission``; None when it cannot be computed.
-    reason : str
-        Why it cannot be computed, or "" when it can.
-
-    Examples
-    --------
-    >>> table, reason = idaa1c(pd.DataFrame(columns=["patient_id", "visit_month", "outcome",
-    ...     "value"]), pd.DataFrame({"patient_id": ["a"]}))
-    >>> table is None, reason.startswith("body weight is not in the data")
-    (True, True)
-    """
-    if "weight_kg" not in patients or patients["weight_kg"].isna().all():
-        return None, (
-            "body weight is not in the data (the optional weight_kg column of patients.csv), so "
-            "the insulin dose cannot be expressed per kg and IDAA1c and partial remission "
-            "cannot be computed"
-        )
-    wide = measurements[measurements["outcome"].isin(["hba1c", "insulin_dose"])].pivot_table(
-        index=["patient_id", "visit_month"], columns="outcome", values="value"
-    )
-    if not {"hba1c", "insulin_dose"} <= set(wide.columns):
-        return None, "HbA1c and insulin dose are not both in the data"
-    wide = wide.dropna().reset_index().merge(patients[["patient_id", "weight_kg"]], on="patient_id")
-    wide = wide.dropna(subset=["weight_kg"])
-    wide["insulin_u_kg_day"] = wide["insulin_dose"] / wide["weight_kg"]
-    wide["idaa1c"] = wide["hba1c"] + 4 * wide["insulin_u_kg_day"]
-    wide["partial_remission"] = wide["idaa1c"] <= REMISSION_IDAA1C
-    columns = [
-        "patient_id",
-        "visit_month",
-        "hba1c",
-        "insulin_u_kg_day",
-        "idaa1c",
-        "partial_remission",
-    ]
-    return wide[columns], ""
-
-
-def abstract_format_table(
-    measurements: pd.DataFrame,
-    reported: pd.DataFrame,
-    *,
-    outcomes: Sequence[str],
-    test: str,
-    rule: str = "round",
-) -> pd.DataFrame:
-    """Set each reported comparison beside its recomputation, written as the abstract writes it.
-
-    The abstract's means and SDs describe everyone measured at a visit, while
-    its p compares the patients measured at both. When some patients miss a
-    visit those are different samples, so the table shows both: the
-    recomputation as the abstract reports it (with each visit's n), and the
-    means and SDs of the patients the test used (with the number of pairs).
-
-    Parameters
-    ----------
-    measurements, reported : pandas.DataFrame
-    outcomes : sequence of str
-    test : str
-        The paired test for the recomputed p.
-    rule : {"round", "truncate"}
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per reported comparison of these outcomes: ``outcome``,
-        ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
-        commas; means of everyone measured at each visit), ``n`` (patients
-        measured at each visit, and pairs the test used), ``patients in the
-        test`` (means ± SD of those pairs, and the p), ``figures``,
-        ``matching`` (of the five: two means, two SDs, p), ``all_match``.
-
-    Examples
-    --------
-    >>> from helpers.data import load_cohort, load_reported
-    >>> t = abstract_format_table(load_cohort("data/standin").measurements,
-    ...     load_reported("data/reported/abstract_figures.csv"), outcomes=["insulin_dose"],
-    ...     test="paired_t")
-    >>> t["recomputed"].item(), t["n"].item()
-    ('58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)', 'month 0: 7, month 1: 7; 7 pairs')
-    """
-    table = reproduce_reported(measurements, reported, test, rule).set_index("figure_id")
-    figure_of = {
-        (r.variable, r.statistic, r.group, r.visit): r.figure_id
-        for r in reported.itertuples()
-        if r.statistic in ("mean", "sd")
-    }
-    rows = []
-    for p in reported[
-        (reported["statistic"] == "p_value") & reported["variable"].isin(outcomes)
-    ].itertuples():
-        figs = [
-            figure_of[(p.variable, stat, p.group, visit)]
-            for visit in (p.reference_visit, p.visit)
-            for stat in ("mean", "sd")
-        ] + [p.figure_id]
-        decimals = [int(table.loc[f, "decimals"]) for f in figs]
-
-        def text(values: list[float], relation: str, decimals: list[int] = decimals) -> str:
-            v = [format_number(x, d, comma=True) for x, d in zip(values, decimals, strict=True)]
-            return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {relation} {v[4]})"
-
-        pairs = outcome_pairs(measurements, p.variable, p.visit, p.reference_visit)
-        paired = [
-            pairs["before"].mean(),
-            pairs["before"].std(),
-            pairs["after"].mean(),
-            pairs["after"].std(),
-            table.loc[p.figure_id, "recomputed"],
-        ]
-        n_at = {
-            v: int(table.loc[figure_of[(p.variable, "mean", p.group, v)], "n"])
-            for v in (p.reference_visit, p.visit)
-        }
-        matches = table.loc[figs, "match"]
-        rows.append(
-            {
-                "outcome": outcome_label(p.variable),
-                "comparison": f"month {p.visit} vs month {p.reference_visit}",
-                "reported": text(list(table.loc[figs, "value"]), str(p.relation)),
-                "recomputed": text(list(table.loc[figs, "recomputed"]), "="),
-                "n": f"month {p.reference_visit}: {n_at[p.reference_visit]}, "
-                f"month {p.visit}: {n_at[p.visit]}; {len(pairs)} pairs",
-                "patients in the test": text(paired, "="),
-                "figures": len(figs),
-                "matching": int(matches.sum()),
-                "all_match": bool(matches.all()),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 #: Readers' names of the effect sizes and changes, with the interval each comes with.
@@ -1352,7 +1070,11 @@ EFFECT_NAMES = {
 
 
 def comparison_table(
-    comparisons: pd.DataFrame, *, ci_level: float = 0.95, decimals: int = 2
+    comparisons: pd.DataFrame,
+    *,
+    ci_level: float = 0.95,
+    decimals: int = 2,
+    study: Study | None = None,
 ) -> pd.DataFrame:
     """Format the comparisons that could be made (:func:`compare_to_baseline`) for readers.
 
@@ -1400,7 +1122,7 @@ def comparison_table(
     for r in comparisons[comparisons["p_val"].notna()].itertuples():
         rows.append(
             {
-                "outcome": outcome_label(r.outcome),
+                "outcome": label_for(r.outcome, study),
                 "visit": f"month {r.visit_month} vs month {r.baseline}",
                 "analysis": r.analysis,
                 "test": PAIRED_TESTS.get(r.test, r.test),
@@ -1431,7 +1153,7 @@ def comparison_table(
     return pd.DataFrame(rows, columns=columns).set_index(["outcome", "visit", "analysis"])
 
 
-def untested_comparisons(comparisons: pd.DataFrame) -> str:
+def untested_comparisons(comparisons: pd.DataFrame, *, study: Study | None = None) -> str:
     """Say in one sentence which planned comparisons could not be made, and why.
 
     Parameters
@@ -1448,7 +1170,8 @@ def untested_comparisons(comparisons: pd.DataFrame) -> str:
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin", "hba1c"], "visit_month": [2, 2, 3],
     ...     "baseline": [0, 0, 0], "n": [0, 1, 7], "p_val": [None, None, 0.2]})
-    >>> untested_comparisons(t)
+    >>> from helpers.study import load_study
+    >>> untested_comparisons(t, study=load_study("data/study.yaml"))
     'Not compared with month 0 (fewer than two patients measured at both visits): month 2 (HbA1c: 0 patients; Leptin: 1 patient).'
     """  # noqa: E501
     missing = comparisons[comparisons["p_val"].isna()].drop_duplicates(["outcome", "visit_month"])
@@ -1457,7 +1180,8 @@ def untested_comparisons(comparisons: pd.DataFrame) -> str:
     parts = []
     for visit, sub in missing.groupby("visit_month", sort=True):
         who = "; ".join(
-            f"{outcome_label(r.outcome, unit=False)}: {int(r.n)} patient{'s' if r.n != 1 else ''}"
+            f"{label_for(r.outcome, study, unit=False)}: {int(r.n)} "
+            f"patient{'s' if r.n != 1 else ''}"
             for r in sub.itertuples()
         )
         parts.append(f"month {visit} ({who})")
@@ -1469,7 +1193,9 @@ def untested_comparisons(comparisons: pd.DataFrame) -> str:
     )
 
 
-def summarise_comparisons(comparisons: pd.DataFrame, *, alpha: float, method: str) -> str:
+def summarise_comparisons(
+    comparisons: pd.DataFrame, *, alpha: float, method: str, study: Study | None = None
+) -> str:
     """Say in plain words what the primary comparisons show, before and after adjustment.
 
     Parameters
@@ -1490,7 +1216,9 @@ def summarise_comparisons(comparisons: pd.DataFrame, *, alpha: float, method: st
     >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin"], "visit_month": [1, 1],
     ...     "analysis": ["primary"] * 2, "test": ["paired_t"] * 2, "n": [7, 7],
     ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3], "family": ["holm over 2 comparisons"] * 2})
-    >>> print(summarise_comparisons(t, alpha=0.05, method="holm"))
+    >>> from helpers.study import load_study
+    >>> print(summarise_comparisons(t, alpha=0.05, method="holm",
+    ...                             study=load_study("data/study.yaml")))
     ... # doctest: +NORMALIZE_WHITESPACE
     - Primary analysis (paired t-test): 2 comparisons with baseline; 1 with p < 0.05 before
       adjustment, 0 after adjustment (holm over 2 comparisons).
@@ -1514,7 +1242,7 @@ def summarise_comparisons(comparisons: pd.DataFrame, *, alpha: float, method: st
     lost = raw[~raw.index.isin(adj.index)]
     if len(lost):
         names = ", ".join(
-            f"{outcome_label(r.outcome, unit=False)} at month {r.visit_month}"
+            f"{label_for(r.outcome, study, unit=False)} at month {r.visit_month}"
             for r in lost.itertuples()
         )
         lines.append(f"- Below {alpha:g} before adjustment only: {names}.")

@@ -5,7 +5,8 @@ parameter set against these rules before it starts a kernel, and each notebook
 checks its own values in the cell after its parameters, so a wrong value is
 refused the same way whether the notebook is run by the runner, by plain
 papermill or by hand in JupyterLab. One message names every parameter that is
-wrong, its value and what is allowed.
+wrong, its value and what is allowed. Outcome codes and visit months are checked
+against the study definition the ``study_file`` parameter names.
 
 YAML reads some numbers as text (``5e-2`` is the string ``"5e-2"`` in YAML 1.1);
 such a value is refused with a hint rather than used as text.
@@ -31,8 +32,8 @@ from typing import Any
 from helpers.errors import ParameterError
 from helpers.outcomes import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
 from helpers.precision import PRECISION_RULES
-from helpers.schema import OUTCOMES, VISIT_MONTHS
 from helpers.stats import PAIRED_TESTS
+from helpers.study import StudyDefinitionError, load_study
 
 __all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name"]
 
@@ -128,13 +129,20 @@ def _set_name(value: object) -> str | None:
     return None
 
 
-def _code_list(allowed: list[str], what: str) -> Rule:
+def _code_list(allowed: list[str] | None, what: str) -> Rule:
+    """Build the rule of a non-empty list of distinct codes (the study's are checked later)."""
+
     def rule(value: object) -> str | None:
+        among = f" from {', '.join(allowed)}" if allowed else ""
         if not isinstance(value, list | tuple) or not value:
-            return f"must be a non-empty list of {what} codes from {', '.join(allowed)}"
-        bad = [v for v in value if not isinstance(v, str) or v not in allowed]
+            return f"must be a non-empty list of {what} codes{among}"
+        bad = [
+            v for v in value if not isinstance(v, str) or (allowed is not None and v not in allowed)
+        ]
         if bad:
-            return f"has unknown {what} code(s) {_show(bad)}; allowed: {', '.join(allowed)}"
+            return f"has unknown {what} code(s) {_show(bad)}" + (
+                f"; allowed: {', '.join(allowed)}" if allowed else ""
+            )
         if len(set(value)) < len(value):
             return f"names a {what} twice"
         return None
@@ -142,21 +150,22 @@ def _code_list(allowed: list[str], what: str) -> Rule:
     return rule
 
 
+def _is_month(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 0
+
+
 def _visit_list(value: object) -> str | None:
-    allowed = ", ".join(map(str, VISIT_MONTHS))
     if not isinstance(value, list | tuple) or len(value) < 2:
-        return f"must be a list of at least two visit months from {allowed}"
-    if any(isinstance(v, bool) or not isinstance(v, int) or v not in VISIT_MONTHS for v in value):
-        return f"must hold visit months from {allowed} (whole numbers)"
+        return "must be a list of at least two visit months"
+    if not all(_is_month(v) for v in value):
+        return "must hold visit months (whole numbers of 0 or more)"
     if len(set(value)) < len(value):
         return "names a visit twice"
     return None
 
 
 def _visit(value: object) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in VISIT_MONTHS:
-        return f"must be one of the visit months {', '.join(map(str, VISIT_MONTHS))}"
-    return None
+    return None if _is_month(value) else "must be a visit month (a whole number of 0 or more)"
 
 
 def _amount(value: object) -> str | None:
@@ -178,14 +187,12 @@ def _cutoff(value: object) -> str | None:
 
 
 def _per_outcome(entry: Rule, what: str) -> Rule:
-    codes = [o.code for o in OUTCOMES]
-
     def rule(value: object) -> str | None:
         if not isinstance(value, Mapping) or not value:
-            return f"must map outcome codes to {what}, e.g. {{gad_ab: ..., islet_ab: ...}}"
-        unknown = [k for k in value if k not in codes]
-        if unknown:
-            return f"has unknown outcome code(s) {_show(unknown)}; allowed: {', '.join(codes)}"
+            return f"must map outcome codes to {what}, e.g. {{code_a: ..., code_b: ...}}"
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            return f"has keys that are not outcome codes: {_show(bad)}"
         for key, v in value.items():
             problem = entry(v)
             if problem:
@@ -203,7 +210,8 @@ RULES: dict[str, Rule] = {
     "data_dir": _text(),
     "reported_path": _text(),
     "tables_dir": _text(optional=True),
-    "outcomes": _code_list([o.code for o in OUTCOMES], "outcome"),
+    "study_file": _text(),
+    "outcomes": _code_list(None, "outcome"),
     "visits": _visit_list,
     "baseline": _visit,
     "primary_test": _choice(PAIRED_TESTS),
@@ -232,6 +240,49 @@ def _candidate_tests(value: object) -> str | None:
 
 
 RULES["candidate_tests"] = _candidate_tests
+
+
+def _against_study(values: Mapping[str, Any]) -> list[str]:
+    """Check outcome codes and visit months against the study definition ``study_file`` names."""
+    path = values.get("study_file")
+    if path is None:
+        return []
+    try:
+        study = load_study(path)
+    except StudyDefinitionError as exc:
+        return [f"study_file = {_show(path)}: {exc}"]
+    problems = []
+    codes = list(study.outcome_codes)
+    months = list(study.visit_months)
+    outcomes = values.get("outcomes")
+    if outcomes is not None:
+        unknown = [o for o in outcomes if o not in codes]
+        if unknown:
+            problems.append(
+                f"outcomes = {_show(outcomes)}: has unknown outcome code(s) {_show(unknown)}; "
+                f"the study {study.id} has {', '.join(codes)}"
+            )
+    for name in ("margins", "cutoffs", "meaningful_rise"):
+        given = values.get(name)
+        unknown = [k for k in given if k not in codes] if isinstance(given, Mapping) else []
+        if unknown:
+            problems.append(
+                f"{name}: has unknown outcome code(s) {_show(unknown)}; the study {study.id} "
+                f"has {', '.join(codes)}"
+            )
+    visits = values.get("visits")
+    if visits is not None and any(v not in months for v in visits):
+        problems.append(
+            f"visits = {_show(visits)}: must hold visit months of the study {study.id} "
+            f"({', '.join(map(str, months))})"
+        )
+    baseline = values.get("baseline")
+    if baseline is not None and baseline not in months:
+        problems.append(
+            f"baseline = {_show(baseline)}: must be a visit month of the study {study.id} "
+            f"({', '.join(map(str, months))})"
+        )
+    return problems
 
 
 def _together(values: Mapping[str, Any]) -> list[str]:
@@ -299,12 +350,15 @@ def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
     helpers.errors.ParameterError: 1 parameter has a value that is not allowed:
       - baseline = 2: must be one of the visits [0, 1]
     """
-    problems = []
+    problems, wrong = [], set()
     for name, value in values.items():
         rule = RULES.get(name) if isinstance(name, str) else None
         problem = rule(value) if rule is not None else None
         if problem:
             problems.append(f"{name} = {_show(value)}: {problem}")
+            wrong.add(name)
+    # codes and months that are well-formed are checked against the study they belong to
+    problems += _against_study({k: v for k, v in values.items() if k not in wrong})
     if not problems:
         problems = _together(values)
     if problems:

@@ -38,24 +38,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.audit import (
-    Comparison,
-    Reported,
-    audit,
-    comparisons_from_reported,
-    granularity,
-    grim_sums,
-)
+from helpers.audit import audit, granularity, grim_sums
 from helpers.precision import matches_reported
-from helpers.schema import OUTCOMES
+from helpers.reported import Comparison, Reported, comparisons_from_reported
 from helpers.stats import paired_p
+from helpers.study import Study
 
 __all__ = [
     "MAX_ABS_R",
@@ -106,7 +99,7 @@ class PairResult:
         return all(self.matched.values())
 
 
-def choose_granularity(reported: pd.DataFrame, variable: str, rule: str = "round") -> float:
+def choose_granularity(reported: pd.DataFrame, *, variable: str, rule: str = "round") -> float:
     """Pick the coarsest recording granularity consistent with all of a variable's mean ± SD.
 
     Parameters
@@ -126,8 +119,8 @@ def choose_granularity(reported: pd.DataFrame, variable: str, rule: str = "round
 
     Examples
     --------
-    >>> from helpers.data import load_reported
-    >>> choose_granularity(load_reported("data/reported/abstract_figures.csv"), "hba1c")
+    >>> from helpers.reported import load_reported
+    >>> choose_granularity(load_reported("data/reported/abstract_figures.csv"), variable="hba1c")
     0.01
     """
     table = granularity(reported, rule=rule)
@@ -344,7 +337,7 @@ def reconstruct_pair(
 
     Examples
     --------
-    >>> from helpers.audit import Reported, Comparison
+    >>> from helpers.reported import Reported, Comparison
     >>> c = Comparison("x", "x", "paired", "month 0", "month 1", 7, 7, Reported(10.0, 1),
     ...     Reported(2.0, 1), Reported(12.0, 1), Reported(2.5, 1), Reported(0.05, 2), 0, 1)
     >>> res = reconstruct_pair(PairTarget(c, 0.1, "paired_t"), np.random.default_rng(1))
@@ -399,17 +392,11 @@ def reconstruct_pair(
     return result
 
 
-def _bounds(variable: str) -> tuple[float, float]:
-    for o in OUTCOMES:
-        if o.code == variable:
-            return o.minimum, o.maximum
-    return -math.inf, math.inf
-
-
 def reconstruct_measurements(
-    patient_ids: Sequence[str],
+    patients: pd.DataFrame,
     reported: pd.DataFrame,
     *,
+    study: Study,
     test: str = "paired_t",
     rule: str = "round",
     seed: int = 0,
@@ -418,10 +405,13 @@ def reconstruct_measurements(
 
     Parameters
     ----------
-    patient_ids : sequence of str
-        The patients, as many as each comparison's n.
+    patients : pandas.DataFrame
+        The patients table; each comparison's group (``all``, an arm, or a
+        subgroup such as ``male``) must have as many patients as its n.
     reported : pandas.DataFrame
         A reported-figures table.
+    study : Study
+        Gives the outcomes' plausibility bounds, the groups and the order of rows.
     test : str, default "paired_t"
         The test whose p-values the data must reproduce.
     rule : {"round", "truncate"}, default "round"
@@ -437,25 +427,30 @@ def reconstruct_measurements(
 
     Examples
     --------
-    >>> from helpers.data import load_reported
+    >>> from helpers.reported import load_reported
+    >>> from helpers.study import load_study
     >>> rep = load_reported("data/reported/abstract_figures.csv")
-    >>> m, prov = reconstruct_measurements([f"P{i}" for i in range(7)], rep, seed=3)
+    >>> patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(7)]})
+    >>> m, prov = reconstruct_measurements(patients, rep, study=load_study("data/study.yaml"),
+    ...                                    seed=3)
     >>> sorted(m["visit_month"].unique().tolist()), len(prov)
     ([0, 1, 3], 5)
     """
     rng = np.random.default_rng(seed)
-    verdicts = audit(reported, [test], rule)
+    verdicts = audit(reported, tests=[test], rule=rule)
     reachable = dict(zip(verdicts["comparison"], verdicts["reachable"], strict=True))
     rows, provenance = [], []
     for c in comparisons_from_reported(reported):
         if c.design != "paired":
             continue
+        patient_ids = study.in_group(patients, c.group1)["patient_id"].astype(str).tolist()
         if c.n1 != len(patient_ids):
             raise ValueError(
                 f"{c.comparison_id}: reported n = {c.n1} but {len(patient_ids)} patients given"
             )
-        g = choose_granularity(reported, c.variable, rule)
-        lower, upper = _bounds(c.variable)
+        g = choose_granularity(reported, variable=c.variable, rule=rule)
+        bounds = study.measured(c.variable)
+        lower, upper = bounds.minimum, bounds.maximum
         target = PairTarget(c, g, test, rule, lower, upper)
         # the audit knows when no data can give the p: then only means and SDs are matched
         result = reconstruct_pair(target, rng, match_p=bool(reachable[c.comparison_id]))
@@ -498,7 +493,7 @@ def reconstruct_measurements(
             }
         )
     measurements = pd.DataFrame(rows, columns=["patient_id", "visit_month", "outcome", "value"])
-    order = {o.code: i for i, o in enumerate(OUTCOMES)}
+    order = {code: i for i, code in enumerate(study.outcome_codes)}
     measurements = measurements.sort_values(
         ["patient_id", "outcome", "visit_month"],
         key=lambda col: col.map(order) if col.name == "outcome" else col,

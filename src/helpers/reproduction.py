@@ -1,4 +1,13 @@
-"""Putting it together: every reported figure, recomputed, matched, and judged by the audit."""
+"""Every comparison with the report: cohort facts, outcome figures, the abstract-format line.
+
+This module owns every place where the compendium sets a number it computed
+beside the number the report printed: cohort facts (counts, ranges) against
+the patients table, each outcome figure (mean, SD, paired p) recomputed on the
+patients of its group, the abstract-format line of each comparison, and the
+whole reproduction table judged by the audit (:mod:`helpers.audit`). What the
+report says is read through :mod:`helpers.reported`; labels come from the
+study definition.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +16,33 @@ from collections.abc import Sequence
 import pandas as pd
 
 from helpers.audit import audit
-from helpers.cohort import compare_cohort_with_reported
 from helpers.data import Cohort
-from helpers.outcomes import reproduce_reported
+from helpers.outcomes import outcome_pairs
+from helpers.precision import format_number, matches_reported
+from helpers.reported import comparisons_from_reported
+from helpers.stats import paired_test
+from helpers.study import Study, label_for
 
 __all__ = [
+    "abstract_format_table",
+    "cohort_statistic",
+    "compare_cohort_with_reported",
     "describe_test_choice",
     "granularity_matrix",
     "reachability_by_rule",
     "reachability_matrix",
+    "reproduce_reported",
     "reproduction_table",
+    "summarise_matches",
     "summarise_reproduction",
+    "visit_schedule",
 ]
 
 
 def reproduction_table(
     cohort: Cohort,
     reported: pd.DataFrame,
+    *,
     verdicts: pd.DataFrame,
     test: str,
     rule: str = "round",
@@ -55,17 +74,20 @@ def reproduction_table(
     Examples
     --------
     >>> from helpers.audit import audit
-    >>> from helpers.data import load_cohort, load_reported
+    >>> from helpers.data import load_cohort
+    >>> from helpers.reported import load_reported
     >>> rep = load_reported("data/reported/abstract_figures.csv")
-    >>> table = reproduction_table(load_cohort("data/standin"), rep,
-    ...                            audit(rep, ["paired_t"]), "paired_t")
+    >>> table = reproduction_table(load_cohort("data/standin", study="data/study.yaml"), rep,
+    ...                            verdicts=audit(rep, tests=["paired_t"]), test="paired_t")
     >>> len(table)
     34
     """
-    facts = compare_cohort_with_reported(cohort.patients, reported).rename(
+    if cohort.study is None:
+        raise ValueError("the cohort was read without a study definition (load_cohort(study=...))")
+    facts = compare_cohort_with_reported(cohort.patients, reported, study=cohort.study).rename(
         columns={"observed": "recomputed"}
     )
-    outcomes = reproduce_reported(cohort.measurements, reported, test, rule)
+    outcomes = reproduce_reported(cohort, reported, test=test, rule=rule)
     columns = [
         "figure_id",
         "statistic",
@@ -115,7 +137,7 @@ def reachability_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([matrix.astype(object), counts.astype(object)])
 
 
-def summarise_reproduction(table: pd.DataFrame, test: str) -> str:
+def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
     """Say in plain words what reproduces, what cannot, and why (Markdown).
 
     Parameters
@@ -133,7 +155,7 @@ def summarise_reproduction(table: pd.DataFrame, test: str) -> str:
     --------
     >>> t = pd.DataFrame({"figure_id": ["a.p"], "statistic": ["p_value"], "reported": ["p=0,5"],
     ...     "match": [False], "reachable_by_test": [False], "audit_note": ["none can"]})
-    >>> print(summarise_reproduction(t, "paired_t"))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(summarise_reproduction(t, test="paired_t"))  # doctest: +NORMALIZE_WHITESPACE
     - 0 of 1 reported figures reproduce at reported precision with the paired_t test.
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported p=0,5): none can.
@@ -165,7 +187,7 @@ def summarise_reproduction(table: pd.DataFrame, test: str) -> str:
 
 
 def reachability_by_rule(
-    reported: pd.DataFrame, tests: Sequence[str] | None, rules: Sequence[str]
+    reported: pd.DataFrame, *, tests: Sequence[str] | None, rules: Sequence[str]
 ) -> pd.DataFrame:
     """Count, per test, the reported p-values it can reach under each precision rule.
 
@@ -184,13 +206,14 @@ def reachability_by_rule(
 
     Examples
     --------
-    >>> from helpers.data import load_reported
+    >>> from helpers.reported import load_reported
     >>> rep = load_reported("data/reported/abstract_figures.csv")
-    >>> reachability_by_rule(rep, ["wilcoxon_exact"], ["round", "truncate"]).values.tolist()
+    >>> t = reachability_by_rule(rep, tests=["wilcoxon_exact"], rules=["round", "truncate"])
+    >>> t.values.tolist()
     [[1, 3]]
     """
     counts = {
-        rule: audit(reported, tests, rule).groupby("test", sort=False)["reachable"].sum()
+        rule: audit(reported, tests=tests, rule=rule).groupby("test", sort=False)["reachable"].sum()
         for rule in rules
     }
     table = pd.DataFrame(counts).astype(int)
@@ -198,7 +221,7 @@ def reachability_by_rule(
     return table
 
 
-def describe_test_choice(verdicts: pd.DataFrame, chosen: str) -> str:
+def describe_test_choice(verdicts: pd.DataFrame, *, chosen: str) -> str:
     """State, from the audit, how the chosen test compares with the other candidates.
 
     Parameters
@@ -216,7 +239,7 @@ def describe_test_choice(verdicts: pd.DataFrame, chosen: str) -> str:
     --------
     >>> v = pd.DataFrame({"comparison": ["a", "b"] * 2, "test": ["t", "t", "w", "w"],
     ...                   "reachable": [True, True, True, False]})
-    >>> describe_test_choice(v, "t")
+    >>> describe_test_choice(v, chosen="t")
     't reaches 2 of 2 reported p-values; the most any candidate reaches is 2 (t).'
     """
     counts = verdicts.groupby("test", sort=False)["reachable"].sum().astype(int)
@@ -266,3 +289,368 @@ def granularity_matrix(grains: pd.DataFrame) -> pd.DataFrame:
     table = table.loc[cells.set_index(["variable", "visit", "n", "summary"]).index.unique(), order]
     table.columns.name = "granularity"
     return table
+
+
+def reproduce_reported(
+    cohort: Cohort, reported: pd.DataFrame, *, test: str, rule: str = "round"
+) -> pd.DataFrame:
+    """Recompute every reported outcome figure (mean, SD, paired p) from patient-level data.
+
+    Each figure is recomputed on the patients of its group (all, an arm, or a
+    subgroup of the study definition); means and SDs on everyone measured at
+    the visit, p-values on the patients measured at both visits.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Patient-level data read with their study definition.
+    reported : pandas.DataFrame
+        A reported-figures table; its mean, sd and paired p_value rows of
+        outcomes are used.
+    test : str
+        The paired test for p-values (:data:`helpers.stats.PAIRED_TESTS`).
+    rule : {"round", "truncate"}, default "round"
+        How printed figures relate to the values behind them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported figure: ``figure_id``, ``variable``,
+        ``statistic``, ``visit``, ``reference_visit``, ``reported`` (quote),
+        ``value``, ``relation``, ``decimals``, ``n`` (patients used),
+        ``recomputed``, ``match`` (at reported precision).
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> from helpers.reported import load_reported
+    >>> cohort = load_cohort("data/standin", study="data/study.yaml")
+    >>> table = reproduce_reported(cohort, load_reported("data/reported/abstract_figures.csv"),
+    ...                            test="paired_t")
+    >>> len(table), int(table["match"].sum())
+    (25, 24)
+    """
+    outcomes = set(cohort.measurements["outcome"])
+    if cohort.study is not None:
+        outcomes |= set(cohort.study.outcome_codes)
+    rows = reported[
+        reported["statistic"].isin(["mean", "sd", "p_value"])
+        & reported["variable"].isin(outcomes)
+        & ~((reported["statistic"] == "p_value") & reported["reference_visit"].isna())
+    ]
+    out = []
+    for r in rows.itertuples():
+        measurements = _group_measurements(cohort, r.group)
+        n, value = 0, float("nan")
+        if r.statistic in ("mean", "sd"):
+            at = measurements[
+                (measurements["outcome"] == r.variable) & (measurements["visit_month"] == r.visit)
+            ]["value"]
+            n = len(at)
+            if n:
+                value = float(at.mean() if r.statistic == "mean" else at.std())
+        else:
+            pairs = outcome_pairs(
+                measurements, outcome=r.variable, visit=r.visit, baseline=r.reference_visit
+            )
+            n = len(pairs)
+            if n >= 2:
+                value = float(paired_test(pairs["before"], pairs["after"], test)["p_val"].iloc[0])
+        out.append(
+            {
+                "figure_id": r.figure_id,
+                "variable": r.variable,
+                "statistic": r.statistic,
+                "visit": r.visit,
+                "reference_visit": r.reference_visit,
+                "reported": r.quote,
+                "value": r.value,
+                "relation": r.relation,
+                "decimals": r.decimals,
+                "n": n,
+                "recomputed": value,
+                "match": matches_reported(value, r.value, r.relation, r.decimals, rule),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def abstract_format_table(
+    cohort: Cohort,
+    reported: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    test: str,
+    rule: str = "round",
+) -> pd.DataFrame:
+    """Set each reported comparison beside its recomputation, written as the abstract writes it.
+
+    The abstract's means and SDs describe everyone measured at a visit, while
+    its p compares the patients measured at both. When some patients miss a
+    visit those are different samples, so the table shows both: the
+    recomputation as the abstract reports it (with each visit's n), and the
+    means and SDs of the patients the test used (with the number of pairs).
+    Paired comparisons of means are shown, in any group of the study; other
+    designs (independent groups, counts) are left to the audit.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Patient-level data read with their study definition (for labels and groups).
+    reported : pandas.DataFrame
+    outcomes : sequence of str
+    test : str
+        The paired test for the recomputed p.
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported comparison of these outcomes: ``outcome``,
+        ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
+        commas; means of everyone measured at each visit), ``n`` (patients
+        measured at each visit, and pairs the test used), ``patients in the
+        test`` (means ± SD of those pairs, and the p), ``figures``,
+        ``matching`` (of the five: two means, two SDs, p), ``all_match``.
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> from helpers.reported import load_reported
+    >>> t = abstract_format_table(load_cohort("data/standin", study="data/study.yaml"),
+    ...     load_reported("data/reported/abstract_figures.csv"), outcomes=["insulin_dose"],
+    ...     test="paired_t")
+    >>> t["recomputed"].item(), t["n"].item()
+    ('58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)', 'month 0: 7, month 1: 7; 7 pairs')
+    """
+    shown = [
+        c
+        for c in comparisons_from_reported(reported)
+        if c.design == "paired" and c.variable in outcomes
+    ]
+    ids = {f.figure_id for c in shown for f in (c.mean1, c.sd1, c.mean2, c.sd2, c.p) if f}
+    table = reproduce_reported(
+        cohort, reported[reported["figure_id"].isin(ids)], test=test, rule=rule
+    )
+    table = table.set_index("figure_id") if len(table) else table
+    rows = []
+    for c in shown:
+        figures = [c.mean1, c.sd1, c.mean2, c.sd2]
+        figs = [f.figure_id for f in figures if f is not None] + [c.p.figure_id]
+        decimals = [int(table.loc[f, "decimals"]) for f in figs]
+
+        def text(values: list[float], relation: str, decimals: list[int] = decimals) -> str:
+            v = [format_number(x, d, comma=True) for x, d in zip(values, decimals, strict=True)]
+            return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {relation} {v[4]})"
+
+        pairs = outcome_pairs(
+            _group_measurements(cohort, c.group1),
+            outcome=c.variable,
+            visit=c.visit2,
+            baseline=c.visit1,
+        )
+        paired = [
+            pairs["before"].mean(),
+            pairs["before"].std(),
+            pairs["after"].mean(),
+            pairs["after"].std(),
+            table.loc[c.p.figure_id, "recomputed"],
+        ]
+        n1, n2 = (int(table.loc[f.figure_id, "n"]) for f in (c.mean1, c.mean2) if f is not None)
+        matches = table.loc[figs, "match"]
+        group = "" if c.group1 == "all" else f" ({c.group1})"
+        rows.append(
+            {
+                "outcome": label_for(c.variable, cohort.study) + group,
+                "comparison": f"month {c.visit2} vs month {c.visit1}",
+                "reported": text(list(table.loc[figs, "value"]), c.p.relation),
+                "recomputed": text(list(table.loc[figs, "recomputed"]), "="),
+                "n": f"month {c.visit1}: {n1}, month {c.visit2}: {n2}; {len(pairs)} pairs",
+                "patients in the test": text(paired, "="),
+                "figures": len(figs),
+                "matching": int(matches.sum()),
+                "all_match": bool(matches.all()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cohort_statistic(
+    patients: pd.DataFrame, *, variable: str, statistic: str, group: str, study: Study
+) -> float:
+    """Compute one descriptive figure of the patients table, as a report states them.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        A validated patients table.
+    variable : str
+        ``"patients"`` (for counts) or a column of the patients table.
+    statistic : {"n", "min", "max", "mean", "sd"}
+        ``sd`` is the sample SD (ddof = 1).
+    group : str
+        ``"all"``, an arm, or a subgroup of the study definition (e.g. ``"male"``).
+    study : Study
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For a variable, statistic or group this function does not compute.
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> p = pd.DataFrame({"sex": ["M", "F", "M"], "age_years": [20, 42, 30]})
+    >>> s = load_study("data/study.yaml")
+    >>> (cohort_statistic(p, variable="patients", statistic="n", group="male", study=s),
+    ...  cohort_statistic(p, variable="age_years", statistic="max", group="all", study=s))
+    (2.0, 42.0)
+    """
+    rows = study.in_group(patients, group)
+    if variable == "patients":
+        if statistic != "n":
+            raise ValueError(f"for 'patients' only the statistic 'n' is defined, got {statistic!r}")
+        return float(len(rows))
+    if variable not in patients.columns:
+        raise ValueError(f"unknown variable {variable!r}; allowed: patients, {', '.join(patients)}")
+    values = rows[variable].astype(float)
+    funcs = {"n": "count", "min": "min", "max": "max", "mean": "mean", "sd": "std"}
+    if statistic not in funcs:
+        raise ValueError(f"statistic must be one of {', '.join(funcs)}, got {statistic!r}")
+    return float(values.agg(funcs[statistic]))
+
+
+def compare_cohort_with_reported(
+    patients: pd.DataFrame, reported: pd.DataFrame, *, study: Study
+) -> pd.DataFrame:
+    """Compare every cohort fact the report states with the patients table.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        A validated patients table.
+    reported : pandas.DataFrame
+        A reported-figures table (:func:`helpers.reported.load_reported`); its
+        rows about the patients (counts of patients, and the study's
+        characteristics) are used.
+    study : Study
+        Says which variables are characteristics, and which groups are subgroups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported fact: ``figure_id``, ``variable``, ``statistic``,
+        ``group``, ``reported`` (as quoted), ``value``, ``relation``,
+        ``decimals``, ``observed``, ``match`` (at reported precision, see
+        :func:`helpers.precision.matches_reported`).
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> from helpers.reported import load_reported
+    >>> cohort = load_cohort("data/standin", study="data/study.yaml")
+    >>> table = compare_cohort_with_reported(cohort.patients,
+    ...     load_reported("data/reported/abstract_figures.csv"), study=cohort.study)
+    >>> bool(table["match"].all()), len(table)
+    (True, 9)
+    """
+    characteristics = [c.code for c in study.characteristics]
+    facts = reported[
+        reported["variable"].isin(["patients", *characteristics])
+        & (reported["statistic"] != "p_value")
+    ].copy()
+    facts["observed"] = [
+        cohort_statistic(
+            patients, variable=r.variable, statistic=r.statistic, group=r.group, study=study
+        )
+        for r in facts.itertuples()
+    ]
+    facts["match"] = [
+        matches_reported(r.observed, r.value, r.relation, r.decimals) for r in facts.itertuples()
+    ]
+    columns = [
+        "figure_id",
+        "variable",
+        "statistic",
+        "group",
+        "quote",
+        "value",
+        "relation",
+        "decimals",
+        "observed",
+        "match",
+    ]
+    return facts[columns].rename(columns={"quote": "reported"}).reset_index(drop=True)
+
+
+def visit_schedule(cohort: Cohort, reported: pd.DataFrame) -> pd.DataFrame:
+    """Set the visits the report schedules beside the visits present in the data.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    reported : pandas.DataFrame
+        Its ``visit_month`` / ``scheduled`` rows are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``visit_month``, ``reported`` (quote), ``measurements`` (rows in
+        the data at that visit).
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> from helpers.reported import load_reported
+    >>> visit_schedule(load_cohort("data/standin", study="data/study.yaml"),
+    ...     load_reported("data/reported/abstract_figures.csv"))["visit_month"].tolist()
+    [0, 1, 2, 3]
+    """
+    sched = reported[
+        (reported["variable"] == "visit_month") & (reported["statistic"] == "scheduled")
+    ]
+    counts = cohort.measurements["visit_month"].value_counts()
+    return pd.DataFrame(
+        {
+            "visit_month": sched["value"].astype(int).to_numpy(),
+            "reported": sched["quote"].to_numpy(),
+            "measurements": [int(counts.get(int(v), 0)) for v in sched["value"]],
+        }
+    )
+
+
+def summarise_matches(comparison: pd.DataFrame) -> str:
+    """Say in one sentence how many reported facts the data reproduce, and which do not.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        A table with ``figure_id`` and a boolean ``match`` column
+        (e.g. from :func:`compare_cohort_with_reported`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summarise_matches(pd.DataFrame({"figure_id": ["a", "b"], "match": [True, False]}))
+    '1 of 2 reported figures match the data at reported precision; not matching: b.'
+    """
+    ok = int(comparison["match"].sum())
+    text = f"{ok} of {len(comparison)} reported figures match the data at reported precision"
+    misses = comparison.loc[~comparison["match"].astype(bool), "figure_id"].tolist()
+    return f"{text}; not matching: {', '.join(misses)}." if misses else f"{text}."
+
+
+def _group_measurements(cohort: Cohort, group: str) -> pd.DataFrame:
+    """Measurements of the patients a reported group refers to (all, an arm or a subgroup)."""
+    if group == "all" or cohort.study is None:
+        return cohort.measurements
+    ids = cohort.study.in_group(cohort.patients, group)["patient_id"]
+    return cohort.measurements[cohort.measurements["patient_id"].isin(ids)]

@@ -46,7 +46,6 @@ import fcntl
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import sys
@@ -66,10 +65,13 @@ from nbconvert import HTMLExporter
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers.data import load_cohort, load_reported
+from helpers.data import load_cohort
 from helpers.errors import HelpersError, NotebookExecutionError, ParameterError
 from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT, check_checkout
+from helpers.reported import load_reported
+from helpers.study import load_study
+from helpers.yamlfile import UniqueKeyLoader
 
 __all__ = [
     "CELL_TIMEOUT",
@@ -100,38 +102,7 @@ SET_PARAMETER = "parameter_set"
 #: report folder the notebook runs in (the stored notebooks default to None: no files).
 TABLES_PARAMETER = "tables_dir"
 TABLES_DIR = "tables"
-_ALLOWED_KEYS = {"description", "common", "notebooks"}
-#: YAML 1.1 reads 1:20 as the base-60 number 80; here it stays text (and is refused as a number).
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice (plain YAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)  # resolve '<<' merge keys first, as SafeLoader does
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be a plain name", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first in "-+0123456789":
-    _UniqueKeyLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
-        0, ("tag:yaml.org,2002:str", _SEXAGESIMAL)
-    )
+_ALLOWED_KEYS = {"description", "common", "notebooks", "skip"}
 
 
 @dataclass(frozen=True)
@@ -146,12 +117,16 @@ class ParameterSet:
         Parameters for every notebook that declares them.
     notebooks : dict
         Parameters for one notebook, keyed by its file name without ``.ipynb``.
+    skip : dict
+        Notebooks this set does not run (file name without ``.ipynb``), each
+        with the reason, e.g. a study without antibodies skips the safety notebook.
     """
 
     name: str
     description: str = ""
     common: dict[str, Any] = field(default_factory=dict)
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skip: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -217,7 +192,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
         raise ParameterError(f"no parameter set {name!r} ({path} not found); available: {known}")
     try:
         text = path.read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+        raw = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
     except UnicodeDecodeError as exc:
         raise ParameterError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
@@ -240,7 +215,12 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     common = raw.get("common", {})
     notebooks = raw.get("notebooks", {})
     description = raw.get("description", "")
+    skip = raw.get("skip", {})
     problems = []
+    if not isinstance(skip, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in skip.items()
+    ):
+        problems.append("'skip' must map notebook names to the reason each is not run")
     if not isinstance(description, str):
         problems.append("'description' must be text")
     if not isinstance(common, dict):
@@ -264,7 +244,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
             )
     if problems:
         raise ParameterError(f"{path}:\n" + "\n".join(f"  - {p}" for p in problems))
-    return ParameterSet(name, description, common, notebooks)
+    return ParameterSet(name, description, common, notebooks, skip)
 
 
 def _show_key(key: object) -> str:
@@ -668,6 +648,12 @@ def run(
         raise ParameterError(f"timeout must be a number of seconds above 0, got {timeout!r}")
     pset = load_parameter_set(params, params_dir)
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
+    unknown = sorted(set(pset.skip) - {p.stem for p in discover_notebooks()})
+    if unknown:
+        raise ParameterError(f"parameter set {pset.name!r} skips unknown notebook(s) {unknown}")
+    for nb in [p for p in selected if p.stem in pset.skip]:
+        logger.info("skipped %s: %s", nb.stem, pset.skip[nb.stem])
+    selected = [p for p in selected if p.stem not in pset.skip]
     if not selected:
         raise ParameterError("no notebooks to run")
     # the staging folder's tables/ is put in when the run starts (see _run_locked)
@@ -715,15 +701,23 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:
     Bad input stops the run here, with one message, before any kernel starts
     (the notebooks validate again when run on their own).
     """
-    data_dirs, reported = set(), set()
+    inputs = set()
     for path, values in resolved.items():
         declared = declared_parameters(path)
-        data_dirs.add(values.get("data_dir", declared.get("data_dir")))
-        reported.add(values.get("reported_path", declared.get("reported_path")))
-    for data_dir in sorted(d for d in data_dirs if d is not None):
-        load_cohort(data_dir)
-    for table in sorted(r for r in reported if r is not None):
-        load_reported(table)
+        inputs.add(
+            tuple(
+                values.get(name, declared.get(name))
+                for name in ("study_file", "data_dir", "reported_path")
+            )
+        )
+    for study_file, data_dir, reported_path in sorted(inputs, key=str):
+        if study_file is None:
+            continue
+        study = load_study(study_file)
+        if data_dir is not None:
+            load_cohort(data_dir, study=study)
+        if reported_path is not None:
+            load_reported(reported_path, study=study)
 
 
 @contextlib.contextmanager

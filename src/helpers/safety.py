@@ -37,13 +37,12 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from helpers.outcomes import adjust_family, family_label, outcome_label, outcome_pairs, plural
+from helpers.outcomes import adjust_family, family_label, outcome_pairs, plural
 from helpers.precision import format_number, format_percent, p_phrase
-from helpers.schema import outcome
 from helpers.stats import paired_test
+from helpers.study import Study, label_for
 
 __all__ = [
-    "ASSAY_CUTOFFS",
     "cutoff_table",
     "describe_safety",
     "detectable_rise",
@@ -52,52 +51,38 @@ __all__ = [
     "safety_analysis",
 ]
 
-#: Default positivity cut-offs (IU/mL) and where they come from. The abstract names no
-#: kit; these are parameters, to be replaced by the cut-off of the kit actually used.
-ASSAY_CUTOFFS: dict[str, dict[str, object]] = {
-    "gad_ab": {
-        "cutoff": 10.0,
-        "source": "anti-GAD65 IgG ELISAs calibrated to the WHO 97/550 standard commonly "
-        "report ≥ 10 IU/mL as positive (e.g. the EUROIMMUN Anti-GAD ELISA insert); the "
-        "abstract names no kit",
-    },
-    "islet_ab": {
-        "cutoff": 10.0,
-        "source": "islet-cell antibody units are kit-specific (JDF units by indirect "
-        "immunofluorescence, U/mL or IU/mL by ELISA) and no kit is named in the abstract; "
-        "10 IU/mL is a placeholder to be set to the kit's own cut-off",
-    },
-}
 
-
-def cutoff_table(cutoffs: Mapping[str, float]) -> pd.DataFrame:
+def cutoff_table(cutoffs: Mapping[str, float], *, study: Study) -> pd.DataFrame:
     """Show the positivity cut-offs in use and where each comes from.
 
     Parameters
     ----------
     cutoffs : mapping of outcome code to float
+    study : Study
+        Its outcomes' documented cut-offs (``cutoff``) and their sources.
 
     Returns
     -------
     pandas.DataFrame
         Index outcome label; columns ``cut-off`` and ``source`` (the documented
-        default's source, or a note that the parameter set changed it).
+        cut-off's source, or a note that the parameter set changed it).
 
     Examples
     --------
-    >>> cutoff_table({"gad_ab": 20.0})["source"].item()
-    'set by the parameter set (documented default: 10.0)'
+    >>> from helpers.study import load_study
+    >>> cutoff_table({"gad_ab": 20.0}, study=load_study("data/study.yaml"))["source"].item()
+    'set by the parameter set (documented cut-off: 10)'
     """
     rows = []
     for code, value in cutoffs.items():
-        default = ASSAY_CUTOFFS.get(code, {})
-        same = default.get("cutoff") == float(value)
-        source = (
-            default.get("source")
-            if same
-            else f"set by the parameter set (documented default: {default.get('cutoff')})"
-        )
-        rows.append({"outcome": outcome_label(code), "cut-off": float(value), "source": source})
+        documented = study.measured(code).cutoff
+        if documented is not None and documented.value == float(value):
+            source = documented.source
+        elif documented is not None:
+            source = f"set by the parameter set (documented cut-off: {documented.value:g})"
+        else:
+            source = "set by the parameter set (the study definition documents none)"
+        rows.append({"outcome": study.label(code), "cut-off": float(value), "source": source})
     return pd.DataFrame(rows).set_index("outcome")
 
 
@@ -198,7 +183,9 @@ def safety_analysis(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
-    >>> m = simulate_cohort(30, seed=1).measurements
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
+    >>> m = simulate_cohort(30, study=STUDY, seed=1).measurements
     >>> t = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 5})
     >>> bool(t["equivalent"].item()), round(t["margin"].item(), 1)
     (True, 5.0)
@@ -213,7 +200,7 @@ def safety_analysis(
             (measurements["outcome"] == code) & (measurements["visit_month"] == baseline)
         ]
         for visit in follow_ups:
-            pairs = outcome_pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
             n = len(pairs)
             if n == 0:  # no patient measured at both visits: nothing to say here
                 continue
@@ -292,7 +279,7 @@ def safety_analysis(
         method=multiplicity,
         planned=max(planned, len(table)),
         tested=int(table["p_increase"].notna().sum()),
-        what=f"each kind of test: {plural(len(outcomes), 'antibody', 'antibodies')} × "
+        what=f"each kind of test: {plural(len(outcomes), 'antibody', plural_form='antibodies')} × "
         f"{plural(len(follow_ups), 'follow-up visit')}",
     )
     return table
@@ -335,7 +322,9 @@ def detectable_rise(
     Examples
     --------
     >>> from helpers.simulate import simulate_cohort
-    >>> m = simulate_cohort(7, seed=1).measurements
+    >>> from helpers.study import load_study
+    >>> STUDY = load_study("data/study.yaml")
+    >>> m = simulate_cohort(7, study=STUDY, seed=1).measurements
     >>> round(detectable_rise(m, outcomes=["gad_ab"], visits=[3])["effect_size"].item(), 2)
     1.07
     """
@@ -346,7 +335,7 @@ def detectable_rise(
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = outcome_pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
             n = len(pairs)
             if n < 3:
                 continue
@@ -436,7 +425,7 @@ def patient_changes(
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = outcome_pairs(measurements, code, visit, baseline)
+            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
             for pid, r in pairs.iterrows():
                 before_pos, after_pos = r["before"] >= cut, r["after"] >= cut
                 crossing = {
@@ -485,6 +474,7 @@ def describe_safety(
     power: float,
     alpha: float,
     margin_source: str = "",
+    study: Study | None = None,
 ) -> str:
     """Say in plain words what the safety analysis shows (Markdown), with the parameters used.
 
@@ -502,6 +492,8 @@ def describe_safety(
     margin_source : str, default ""
         Where margins given as numbers come from (e.g. that they are
         placeholders), said beside them.
+    study : Study, optional
+        Names and units of the outcomes; without it, codes and no units.
 
     Returns
     -------
@@ -517,7 +509,9 @@ def describe_safety(
     >>> d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [6.0]})
     >>> p = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3],
     ...     "crossing": ["became positive"], "rose_meaningfully": [False]})
-    >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1)
+    >>> from helpers.study import load_study
+    >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1,
+    ...                        study=load_study("data/study.yaml"))
     >>> print(text.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
     - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; the data exclude a
       mean rise larger than 4.20 IU/mL (one-sided 90% confidence).
@@ -525,8 +519,8 @@ def describe_safety(
     lines = []
     det = detectable.set_index(["outcome", "visit_month"])
     for r in safety.dropna(subset=["mean_change"]).itertuples():
-        unit = outcome(r.outcome).unit
-        name = outcome(r.outcome).label
+        unit = study.unit(r.outcome) if study is not None else ""
+        name = label_for(r.outcome, study, unit=False)
         sign = "+" if r.mean_change >= 0 else "−"
         lines.append(
             f"- **{name}, month {r.visit_month}** ({r.n} patients): mean change "

@@ -1,11 +1,15 @@
 """A seeded simulator of full cohorts, for tests, examples and benchmarks.
 
-Each outcome is simulated per patient as a baseline drawn from a normal
-distribution plus a visit effect, with a chosen correlation between a
-patient's visits (compound symmetry). Values are clipped to the outcome's
-plausibility bounds and rounded to a recording granularity, so every simulated
-data set passes the compendium's validation. Simulated data are labelled as
-such in ``provenance.json``.
+Each outcome of the study definition is simulated per patient as a baseline
+drawn from a normal distribution plus a visit effect, with a chosen
+correlation between a patient's visits (compound symmetry). The profile
+(baseline mean and SD, mean change at each visit) is the outcome's
+``simulate`` entry in the study definition; an outcome without one is drawn
+around the middle of its plausibility bounds with no change. Values are
+clipped to the bounds and rounded to the outcome's recording precision, and
+characteristics are drawn within theirs, so every simulated data set passes
+the compendium's validation. Simulated data are labelled as such in
+``provenance.json``.
 """
 
 from __future__ import annotations
@@ -18,27 +22,58 @@ import numpy as np
 import pandas as pd
 
 from helpers.data import MEASUREMENTS_FILE, PATIENTS_FILE, PROVENANCE_FILE, Cohort, file_checksums
-from helpers.schema import OUTCOMES, VISIT_MONTHS, outcome
+from helpers.study import Characteristic, Outcome, SimulationProfile, Study
 
-__all__ = ["DEFAULT_PROFILES", "simulate_cohort", "write_cohort"]
+__all__ = ["profile", "simulate_cohort", "write_cohort"]
 
-#: Baseline mean, SD between patients, and mean change at months 1, 2, 3 per outcome,
-#: loosely after the abstract's figures.
-DEFAULT_PROFILES: dict[str, dict[str, object]] = {
-    "insulin_dose": {"mean": 58.8, "sd": 13.7, "change": (-11.3, -10.0, -9.0), "decimals": 1},
-    "hba1c": {"mean": 9.6, "sd": 1.7, "change": (-0.9, -0.8, -0.6), "decimals": 1},
-    "leptin": {"mean": 7.7, "sd": 3.5, "change": (9.2, 7.0, 5.0), "decimals": 1},
-    "gad_ab": {"mean": 10.8, "sd": 4.5, "change": (0.5, 1.0, 1.5), "decimals": 1},
-    "islet_ab": {"mean": 14.1, "sd": 4.3, "change": (1.0, 2.5, 4.0), "decimals": 1},
-}
+
+def profile(o: Outcome) -> SimulationProfile:
+    """Return the simulation profile of an outcome: its own, or one around its bounds.
+
+    Parameters
+    ----------
+    o : Outcome
+
+    Returns
+    -------
+    SimulationProfile
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> profile(load_study("data/study.yaml").measured("hba1c")).change[1]
+    -0.9
+    """
+    if o.simulate is not None:
+        return o.simulate
+    return SimulationProfile(mean=(o.minimum + o.maximum) / 2, sd=(o.maximum - o.minimum) / 8)
+
+
+def _changes(p: SimulationProfile, visits: Sequence[int], baseline: int) -> np.ndarray:
+    """Mean change at each visit: as given, else the latest given before it (0 at baseline)."""
+    out, last = [], 0.0
+    for v in visits:
+        if v != baseline and v in p.change:
+            last = float(p.change[v])
+        out.append(0.0 if v == baseline else last)
+    return np.array(out)
+
+
+def _draw_characteristic(c: Characteristic, n: int, rng: np.random.Generator) -> np.ndarray:
+    if c.type == "category":
+        return rng.choice([lv.value for lv in c.levels], n)
+    # whole numbers within the plausibility bounds, for numbers too
+    values = rng.integers(int(c.minimum), int(c.maximum) + 1, n)  # type: ignore[arg-type]
+    return values if c.type == "integer" else values.astype(float)
 
 
 def simulate_cohort(
     n: int,
     *,
-    visits: Sequence[int] = VISIT_MONTHS,
+    study: Study,
+    visits: Sequence[int] | None = None,
     outcomes: Sequence[str] | None = None,
-    profiles: Mapping[str, Mapping[str, object]] | None = None,
+    profiles: Mapping[str, SimulationProfile] | None = None,
     correlation: float = 0.7,
     missing: Sequence[tuple[str, int]] = (),
     seed: int = 0,
@@ -49,14 +84,14 @@ def simulate_cohort(
     ----------
     n : int
         Number of patients (at least 2).
-    visits : sequence of int, default (0, 1, 2, 3)
-        Visit months; the first is baseline.
+    study : Study
+        The outcomes, visits, bounds, recording precision and profiles.
+    visits : sequence of int, optional
+        Visit months; default, every visit of the study.
     outcomes : sequence of str, optional
-        Outcome codes; default, all five.
-    profiles : mapping, optional
-        Per outcome: ``mean`` and ``sd`` at baseline, ``change`` (mean change at
-        each follow-up visit, in order), ``decimals`` (recording granularity).
-        Default :data:`DEFAULT_PROFILES`.
+        Outcome codes; default, every outcome of the study.
+    profiles : mapping of outcome code to SimulationProfile, optional
+        Replace the study's profiles (:func:`profile`) for these outcomes.
     correlation : float, default 0.7
         Correlation between any two visits of one patient, in [0, 1).
     missing : sequence of (patient_id, visit_month)
@@ -71,12 +106,13 @@ def simulate_cohort(
     Raises
     ------
     ValueError
-        For fewer than 2 patients, a correlation outside [0, 1), unknown
-        outcomes, or too few changes for the visits.
+        For fewer than 2 patients, a correlation outside [0, 1), or unknown
+        outcomes or visits.
 
     Examples
     --------
-    >>> c = simulate_cohort(40, missing=[("S01", 2)], seed=1)
+    >>> from helpers.study import load_study
+    >>> c = simulate_cohort(40, study=load_study("data/study.yaml"), missing=[("S01", 2)], seed=1)
     >>> len(c.patients), len(c.measurements)
     (40, 795)
     """
@@ -84,34 +120,33 @@ def simulate_cohort(
         raise ValueError(f"n must be at least 2, got {n}")
     if not 0 <= correlation < 1:
         raise ValueError(f"correlation must be in [0, 1), got {correlation}")
-    profiles = profiles or DEFAULT_PROFILES
-    codes = list(outcomes) if outcomes is not None else [o.code for o in OUTCOMES]
+    codes = list(outcomes) if outcomes is not None else list(study.outcome_codes)
+    months = list(visits) if visits is not None else list(study.visit_months)
+    unknown = [v for v in months if v not in study.visit_months]
+    if unknown:
+        raise ValueError(f"visits {unknown} are not visits of the study {study.id!r}")
     rng = np.random.default_rng(seed)
     ids = [f"S{i:02d}" for i in range(1, n + 1)]
     patients = pd.DataFrame(
         {
             "patient_id": ids,
-            "sex": rng.choice(["M", "F"], n),
-            "age_years": rng.integers(20, 43, n),
-            "cells_infused_million": rng.integers(95, 98, n).astype(float),
-            "culture_weeks": rng.integers(3, 5, n).astype(float),
+            **({"group": rng.choice(list(study.group_codes), n)} if len(study.groups) > 1 else {}),
+            **{
+                c.code: _draw_characteristic(c, n, rng) for c in study.characteristics if c.required
+            },
         }
     )
-    k = len(visits)
+    k = len(months)
     cov = np.full((k, k), correlation) + np.eye(k) * (1 - correlation)
     rows = []
     for code in codes:
-        o = outcome(code)
-        prof = profiles[code]
-        changes = [0.0, *(float(c) for c in prof["change"])]  # type: ignore[attr-defined]
-        if len(changes) < k:
-            raise ValueError(f"{code}: {k - 1} follow-up visits but {len(changes) - 1} changes")
+        o = study.measured(code)
+        prof = (profiles or {}).get(code) or profile(o)
         z = rng.multivariate_normal(np.zeros(k), cov, size=n)
-        centre, spread = float(str(prof["mean"])), float(str(prof["sd"]))
-        values = centre + spread * z + np.array(changes[:k])
-        values = np.clip(values, o.minimum, o.maximum).round(int(str(prof["decimals"])))
+        values = prof.mean + prof.sd * z + _changes(prof, months, study.baseline)
+        values = np.clip(values, o.minimum, o.maximum).round(o.decimals)
         for i, pid in enumerate(ids):
-            for j, visit in enumerate(visits):
+            for j, visit in enumerate(months):
                 rows.append((pid, int(visit), code, float(values[i, j])))
     measurements = pd.DataFrame(rows, columns=["patient_id", "visit_month", "outcome", "value"])
     drop = set(missing)
@@ -126,7 +161,7 @@ def simulate_cohort(
         "correlation": correlation,
         "missing": [list(m) for m in missing],
     }
-    return Cohort(patients, measurements, "simulated", provenance)
+    return Cohort(patients, measurements, "simulated", provenance, study)
 
 
 def write_cohort(cohort: Cohort, out_dir: str | Path) -> list[Path]:
@@ -144,7 +179,9 @@ def write_cohort(cohort: Cohort, out_dir: str | Path) -> list[Path]:
     Examples
     --------
     >>> import tempfile
-    >>> [p.name for p in write_cohort(simulate_cohort(3), tempfile.mkdtemp())]
+    >>> from helpers.study import load_study
+    >>> cohort = simulate_cohort(3, study=load_study("data/study.yaml"))
+    >>> [p.name for p in write_cohort(cohort, tempfile.mkdtemp())]
     ['patients.csv', 'measurements.csv', 'provenance.json']
     """
     out = Path(out_dir)

@@ -5,11 +5,13 @@ The study's patient-level data are not public. This module generates a
 compendium's analyses can run end to end; the investigators' files replace it
 through the ``data_dir`` parameter with no code change.
 
-Method (patients table): ids ``P01``…; the reported numbers of men and women,
-shuffled; for age, cells infused and culture time, whole numbers drawn
-uniformly within the reported range with both ends of the range placed on two
-randomly chosen patients, so the range is exactly the reported one. Every
-target is read from the reported-figures table, none is typed in here.
+Method (patients table), for the characteristics of the study definition:
+ids ``P01``…; for a category, the reported number of patients in each level
+(e.g. men and women), shuffled; for a number with a reported range, whole
+numbers drawn uniformly within the range with both ends placed on two randomly
+chosen patients, so the range is exactly the reported one. Optional
+characteristics the report says nothing about are left out. Every target is
+read from the reported-figures table, none is typed in here.
 
 Measurements (``measurements.csv``): reconstructed by
 :func:`helpers.reconstruct.reconstruct_measurements` so that the compendium's
@@ -32,24 +34,24 @@ import numpy as np
 import pandas as pd
 
 from helpers.audit import STUDY_PRECISION_RULE, STUDY_TEST
-from helpers.cohort import compare_cohort_with_reported
 from helpers.data import (
     MEASUREMENTS_FILE,
     PATIENTS_FILE,
     PROVENANCE_FILE,
     display_path,
     file_checksums,
-    load_reported,
 )
 from helpers.paths import resolve_path
 from helpers.reconstruct import MAX_ABS_R, PREFERRED_R, reconstruct_measurements
-from helpers.schema import PatientsModel
+from helpers.reported import figure, load_reported
+from helpers.reproduction import compare_cohort_with_reported
+from helpers.study import Characteristic, Study, load_study
 
 __all__ = [
     "DEFAULT_REPORTED",
     "DEFAULT_SEED",
+    "DEFAULT_STUDY",
     "generate_patients",
-    "reported_figure",
     "write_standin",
 ]
 
@@ -59,45 +61,8 @@ logger = logging.getLogger(__name__)
 #: unknown; any fixed number does, this one is the compendium's founding date).
 DEFAULT_SEED = 20261125
 DEFAULT_REPORTED = "data/reported/abstract_figures.csv"
+DEFAULT_STUDY = "data/study.yaml"
 DEFAULT_OUT = "data/standin"
-
-
-def reported_figure(
-    reported: pd.DataFrame, variable: str, statistic: str, group: str = "all"
-) -> float:
-    """Return the one reported value for a variable, statistic and group.
-
-    Parameters
-    ----------
-    reported : pandas.DataFrame
-        A reported-figures table.
-    variable, statistic, group : str
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If the table has no such figure, or more than one.
-
-    Examples
-    --------
-    >>> from helpers.data import load_reported
-    >>> reported_figure(load_reported(DEFAULT_REPORTED), "age_years", "max")
-    42.0
-    """
-    hit = reported[
-        (reported["variable"] == variable)
-        & (reported["statistic"] == statistic)
-        & (reported["group"] == group)
-    ]
-    if len(hit) != 1:
-        raise ValueError(
-            f"expected one reported figure for {variable}/{statistic}/{group}, found {len(hit)}"
-        )
-    return float(hit["value"].iloc[0])
 
 
 def _spanning_integers(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
@@ -110,64 +75,97 @@ def _spanning_integers(rng: np.random.Generator, n: int, low: int, high: int) ->
     return values
 
 
-def generate_patients(reported: pd.DataFrame, seed: int = DEFAULT_SEED) -> pd.DataFrame:
+def _reported_count(reported: pd.DataFrame, group: str) -> int | None:
+    try:
+        return int(figure(reported, variable="patients", statistic="n", group=group)["value"])
+    except ValueError:
+        return None
+
+
+def _level_counts(reported: pd.DataFrame, c: Characteristic, n: int) -> list[int]:
+    """Patients per level of a category: reported counts, one unreported level taking the rest."""
+    counts = [_reported_count(reported, lv.group) if lv.group else None for lv in c.levels]
+    missing = [i for i, k in enumerate(counts) if k is None]
+    if len(missing) == 1:
+        counts[missing[0]] = n - sum(k for k in counts if k is not None)
+    if missing and len(missing) != 1:
+        raise ValueError(f"{c.code}: the report gives no patient counts for its levels")
+    if sum(counts) != n or min(counts) < 0:  # type: ignore[type-var]
+        shown = " + ".join(f"{k} {lv.label}" for k, lv in zip(counts, c.levels, strict=True))
+        raise ValueError(f"{c.code}: {shown} != {n} patients")
+    return counts  # type: ignore[return-value]
+
+
+def generate_patients(
+    reported: pd.DataFrame, *, study: Study, seed: int = DEFAULT_SEED
+) -> pd.DataFrame:
     """Generate a patients table consistent with the reported cohort facts.
 
     Parameters
     ----------
     reported : pandas.DataFrame
-        A reported-figures table with the cohort size, the numbers of men and
-        women, and min/max of age, cells infused and culture weeks.
+        A reported-figures table with the cohort size, the number of patients
+        in each level of each category (e.g. men and women; one level may be
+        left for the rest), and min/max of each numeric characteristic.
+    study : Study
+        Its characteristics say which columns to generate, in which order.
     seed : int
         Seed of the random generator (NumPy PCG64).
 
     Returns
     -------
     pandas.DataFrame
-        Columns of :class:`~helpers.schema.PatientsModel`, ids ``P01``….
+        ``patient_id`` (``P01``…) and the study's characteristics.
 
     Raises
     ------
     ValueError
-        If the reported counts do not add up or a range cannot be spanned.
+        If the reported counts do not add up, a required characteristic has
+        no reported range, or a range cannot be spanned.
 
     Examples
     --------
-    >>> from helpers.data import load_reported
-    >>> p = generate_patients(load_reported(DEFAULT_REPORTED), seed=1)
+    >>> p = generate_patients(load_reported(DEFAULT_REPORTED), study=load_study(DEFAULT_STUDY),
+    ...                       seed=1)
     >>> len(p), int(p["age_years"].min()), int(p["age_years"].max())
     (7, 20, 42)
     """
-    n = int(reported_figure(reported, "patients", "n"))
-    n_male = int(reported_figure(reported, "patients", "n", "male"))
-    n_female = int(reported_figure(reported, "patients", "n", "female"))
-    if n_male + n_female != n:
-        raise ValueError(f"{n_male} men + {n_female} women != {n} patients")
+    n = int(figure(reported, variable="patients", statistic="n")["value"])
     rng = np.random.default_rng(seed)
-    sex = rng.permutation(np.array(["M"] * n_male + ["F"] * n_female))
-    columns = {}
-    for column in ("age_years", "cells_infused_million", "culture_weeks"):
-        low = int(reported_figure(reported, column, "min"))
-        high = int(reported_figure(reported, column, "max"))
-        columns[column] = _spanning_integers(rng, n, low, high)
-    frame = pd.DataFrame(
-        {"patient_id": [f"P{i:02d}" for i in range(1, n + 1)], "sex": sex, **columns}
-    )
-    required = [n for n, c in PatientsModel.to_schema().columns.items() if c.required]
-    return frame[required]  # the abstract reports no body weight: optional column left out
+    columns: dict[str, np.ndarray] = {}
+    for c in study.characteristics:
+        if c.type == "category":
+            counts = _level_counts(reported, c, n)
+            levels = [lv.value for lv, k in zip(c.levels, counts, strict=True) for _ in range(k)]
+            columns[c.code] = rng.permutation(np.array(levels))
+            continue
+        try:
+            low = int(figure(reported, variable=c.code, statistic="min")["value"])
+            high = int(figure(reported, variable=c.code, statistic="max")["value"])
+        except ValueError:
+            if c.required:
+                raise ValueError(
+                    f"{c.code}: the report gives no range, so it cannot be generated"
+                ) from None
+            continue  # an optional characteristic the report says nothing about is left out
+        columns[c.code] = _spanning_integers(rng, n, low, high)
+    return pd.DataFrame({"patient_id": [f"P{i:02d}" for i in range(1, n + 1)], **columns})
 
 
 def write_standin(
     out_dir: str | Path = DEFAULT_OUT,
+    *,
     reported_path: str | Path = DEFAULT_REPORTED,
+    study: str | Path | Study = DEFAULT_STUDY,
     seed: int = DEFAULT_SEED,
 ) -> list[Path]:
-    """Write the stand-in data set: patients, measurements (header only) and provenance.
+    """Write the stand-in data set: patients, measurements and provenance.
 
     Parameters
     ----------
     out_dir : str or Path, default "data/standin"
     reported_path : str or Path, default "data/reported/abstract_figures.csv"
+    study : str, Path or Study, default "data/study.yaml"
     seed : int, default DEFAULT_SEED
 
     Returns
@@ -182,12 +180,14 @@ def write_standin(
     >>> [f.name for f in files]
     ['patients.csv', 'measurements.csv', 'provenance.json']
     """
-    reported = load_reported(reported_path)
-    patients = generate_patients(reported, seed)
-    achieved = compare_cohort_with_reported(patients, reported)
+    definition = load_study(study)
+    reported = load_reported(reported_path, study=definition)
+    patients = generate_patients(reported, study=definition, seed=seed)
+    achieved = compare_cohort_with_reported(patients, reported, study=definition)
     measurements, comparisons = reconstruct_measurements(
-        patients["patient_id"].tolist(),
+        patients,
         reported,
+        study=definition,
         test=STUDY_TEST,
         rule=STUDY_PRECISION_RULE,
         seed=seed,
@@ -200,11 +200,13 @@ def write_standin(
         "generator": "python -m helpers.standin",
         "seed": seed,
         "reported_figures": display_path(reported_path),
+        "study_definition": display_path(definition.path or str(study)),
         "patients": {
             "rule": (
-                "ids P01..; reported numbers of men and women shuffled; age, cells infused "
-                "and culture weeks drawn as whole numbers uniformly within the reported "
-                "range, with both ends of each range placed on randomly chosen patients"
+                "ids P01..; for each category of the study definition, the reported numbers "
+                "of patients per level shuffled; each numeric characteristic with a reported "
+                "range drawn as whole numbers uniformly within it, with both ends placed on "
+                "randomly chosen patients"
             ),
             "targets_and_achieved": [
                 {
@@ -229,10 +231,7 @@ def write_standin(
             ),
             "test": STUDY_TEST,
             "precision_rule": STUDY_PRECISION_RULE,
-            "visits_left_missing": (
-                "visits the abstract reports nothing about (month 2; month 3 for insulin, "
-                "HbA1c and leptin; month 1 for the antibodies) have no values"
-            ),
+            "visits_left_missing": _visits_left_missing(measurements, definition),
             "comparisons": comparisons,
         },
     }
@@ -248,6 +247,18 @@ def write_standin(
     return files
 
 
+def _visits_left_missing(measurements: pd.DataFrame, study: Study) -> str:
+    """Say which visits of which outcomes the report says nothing about (left without values)."""
+    present = set(zip(measurements["outcome"], measurements["visit_month"], strict=True))
+    gaps = []
+    for code in study.outcome_codes:
+        months = [m for m in study.visit_months if (code, m) not in present]
+        if months:
+            gaps.append(f"{code}: month {', '.join(map(str, months))}")
+    listed = "; ".join(gaps) if gaps else "none"
+    return f"visits the report says nothing about have no values ({listed})"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m helpers.standin [--out DIR] [--seed N]``."""
     parser = argparse.ArgumentParser(
@@ -257,11 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)"
     )
     parser.add_argument("--reported", default=DEFAULT_REPORTED, help="reported-figures table")
+    parser.add_argument("--study", default=DEFAULT_STUDY, help="study definition (YAML)")
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)"
     )
     args = parser.parse_args(argv)
-    for f in write_standin(args.out, args.reported, args.seed):
+    for f in write_standin(args.out, reported_path=args.reported, study=args.study, seed=args.seed):
         print(f"wrote {display_path(f)}")
     return 0
 
