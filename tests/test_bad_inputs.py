@@ -103,7 +103,7 @@ PARAMETER_CASES = [
     ("tables-dir-set", "02", "tables_dir: 5", "tables_dir is set by the runner"),
     ("long-key-refused", "02", "x" * 5000 + ": 1", "not valid YAML"),
     ("unknown-parameter", "02", "alpah: 0.05", "unknown parameter 'alpah'"),
-    ("long-value-capped", "02", "primary_test: " + "x" * 500, "xxx...xxx"),
+    ("long-value-capped", "02", "primary_test: " + "x" * 500, "xxx'… (500 characters)"),
 ]
 
 WHOLE_FILE_CASES = [

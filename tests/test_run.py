@@ -63,6 +63,31 @@ def test_parameter_set_file_errors(tmp_path):
         load_parameter_set("broken", directory)
 
 
+def test_a_run_reads_each_notebook_once_and_skips_what_the_set_skips(tmp_path, monkeypatch):
+    """Parameters are resolved, checked and the inputs validated on one reading per notebook."""
+    import papermill
+
+    import helpers.run as hr
+
+    calls = []
+    real = papermill.inspect_notebook
+    monkeypatch.setattr(papermill, "inspect_notebook", lambda p: calls.append(p) or real(p))
+    hr._declared.cache_clear()
+    directory = _params(
+        tmp_path,
+        "skipping",
+        "common:\n  data_dir: nowhere\nskip:\n  03_immunologic_safety: no antibodies here\n",
+    )
+    with pytest.raises(DataValidationError, match="data folder not found"):
+        hr.run("skipping", reports_dir=tmp_path / "reports", params_dir=directory, progress=False)
+    ran = [nb for nb in discover_notebooks() if not nb.name.startswith("03_")]
+    assert sorted(calls) == sorted(str(nb.absolute()) for nb in ran)
+    assert not (tmp_path / "reports" / "skipping").exists()
+    directory = _params(tmp_path, "odd", "skip:\n  09_nothing: why\n")
+    with pytest.raises(ParameterError, match="skips unknown notebook"):
+        hr.run("odd", reports_dir=tmp_path / "reports", params_dir=directory, progress=False)
+
+
 def test_parameter_set_name_is_injected():
     resolved = resolve_parameters(load_parameter_set("default"), [NB01])
     assert resolved[NB01]["parameter_set"] == "default"

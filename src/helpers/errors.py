@@ -7,6 +7,7 @@ show one clear message.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ __all__ = [
     "HelpersError",
     "NotebookExecutionError",
     "ParameterError",
+    "show_value",
 ]
 
 
@@ -69,11 +71,11 @@ class Failure:
         elif self.column is not None:
             parts.append("header")
         if self.column is not None:
-            parts.append(f"column {_capped(self.column)}")
+            parts.append(f"column {show_value(self.column)}")
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        value = "" if self.value is None else f", value {_capped(self.value)}"
+        value = "" if self.value is None else f", value {show_value(self.value)}"
         return f"{self.where()}{value}: {self.rule}"
 
 
@@ -82,11 +84,40 @@ MAX_VALUE_CHARS = 60
 MAX_LISTED = 20
 
 
-def _capped(value: str) -> str:
-    """Quote a value for a message, cut to :data:`MAX_VALUE_CHARS` characters."""
-    if len(value) <= MAX_VALUE_CHARS:
-        return repr(value)
-    return repr(value[:MAX_VALUE_CHARS]) + f"… ({len(value)} characters)"
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxstring = _REPR.maxother = MAX_VALUE_CHARS
+
+
+def show_value(value: object) -> str:
+    """Quote a value for a message, cut to a readable size without building it whole.
+
+    Text longer than :data:`MAX_VALUE_CHARS` is cut and its length said; other
+    values (lists, mappings, which a YAML file can make huge through aliases)
+    are shown by :mod:`reprlib`, which stops early.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> show_value("x" * 70).endswith("'… (70 characters)")
+    True
+    >>> show_value(list(range(20)))
+    '[0, 1, 2, 3, 4, 5, 6, 7, ...]'
+    """
+    if isinstance(value, str):
+        if len(value) <= MAX_VALUE_CHARS:
+            return repr(value)
+        return repr(value[:MAX_VALUE_CHARS]) + f"… ({len(value)} characters)"
+    text = _REPR.repr(value)
+    limit = MAX_VALUE_CHARS + 20
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class DataValidationError(HelpersError):

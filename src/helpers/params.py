@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import math
 import re
-import reprlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from helpers.errors import ParameterError
+from helpers.errors import ParameterError, show_value
 from helpers.outcomes import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
 from helpers.precision import PRECISION_RULES
 from helpers.stats import PAIRED_TESTS
@@ -39,22 +38,6 @@ __all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name"]
 
 #: A parameter set's name: a name, never a path.
 SET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-
-_MAX_SHOWN = 80  # characters of a value echoed in a message
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
-_REPR.maxstring = _REPR.maxother = _MAX_SHOWN
-
-
-def _show(value: object) -> str:
-    """Quote a value for a message, cut to a readable size without building it whole.
-
-    A YAML file can make a value huge through aliases; reprlib stops early.
-    """
-    text = _REPR.repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
 def _is_number(value: object) -> bool:
@@ -140,7 +123,7 @@ def _code_list(allowed: list[str] | None, what: str) -> Rule:
             v for v in value if not isinstance(v, str) or (allowed is not None and v not in allowed)
         ]
         if bad:
-            return f"has unknown {what} code(s) {_show(bad)}" + (
+            return f"has unknown {what} code(s) {show_value(bad)}" + (
                 f"; allowed: {', '.join(allowed)}" if allowed else ""
             )
         if len(set(value)) < len(value):
@@ -192,11 +175,11 @@ def _per_outcome(entry: Rule, what: str) -> Rule:
             return f"must map outcome codes to {what}, e.g. {{code_a: ..., code_b: ...}}"
         bad = [k for k in value if not isinstance(k, str)]
         if bad:
-            return f"has keys that are not outcome codes: {_show(bad)}"
+            return f"has keys that are not outcome codes: {show_value(bad)}"
         for key, v in value.items():
             problem = entry(v)
             if problem:
-                return f"{key}: {_show(v)} {problem}"
+                return f"{key}: {show_value(v)} {problem}"
         return None
 
     return rule
@@ -250,7 +233,7 @@ def _against_study(values: Mapping[str, Any]) -> list[str]:
     try:
         study = load_study(path)
     except StudyDefinitionError as exc:
-        return [f"study_file = {_show(path)}: {exc}"]
+        return [f"study_file = {show_value(path)}: {exc}"]
     problems = []
     codes = list(study.outcome_codes)
     months = list(study.visit_months)
@@ -259,27 +242,27 @@ def _against_study(values: Mapping[str, Any]) -> list[str]:
         unknown = [o for o in outcomes if o not in codes]
         if unknown:
             problems.append(
-                f"outcomes = {_show(outcomes)}: has unknown outcome code(s) {_show(unknown)}; "
-                f"the study {study.id} has {', '.join(codes)}"
+                f"outcomes = {show_value(outcomes)}: has unknown outcome code(s) "
+                f"{show_value(unknown)}; the study {study.id} has {', '.join(codes)}"
             )
     for name in ("margins", "cutoffs", "meaningful_rise"):
         given = values.get(name)
         unknown = [k for k in given if k not in codes] if isinstance(given, Mapping) else []
         if unknown:
             problems.append(
-                f"{name}: has unknown outcome code(s) {_show(unknown)}; the study {study.id} "
+                f"{name}: has unknown outcome code(s) {show_value(unknown)}; the study {study.id} "
                 f"has {', '.join(codes)}"
             )
     visits = values.get("visits")
     if visits is not None and any(v not in months for v in visits):
         problems.append(
-            f"visits = {_show(visits)}: must hold visit months of the study {study.id} "
+            f"visits = {show_value(visits)}: must hold visit months of the study {study.id} "
             f"({', '.join(map(str, months))})"
         )
     baseline = values.get("baseline")
     if baseline is not None and baseline not in months:
         problems.append(
-            f"baseline = {_show(baseline)}: must be a visit month of the study {study.id} "
+            f"baseline = {show_value(baseline)}: must be a visit month of the study {study.id} "
             f"({', '.join(map(str, months))})"
         )
     return problems
@@ -322,7 +305,7 @@ def check_set_name(name: object) -> None:
     """  # noqa: E501
     problem = _set_name(name)
     if problem:
-        raise ParameterError(f"parameter set name {_show(name)} {problem}")
+        raise ParameterError(f"parameter set name {show_value(name)} {problem}")
 
 
 def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
@@ -355,7 +338,7 @@ def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
         rule = RULES.get(name) if isinstance(name, str) else None
         problem = rule(value) if rule is not None else None
         if problem:
-            problems.append(f"{name} = {_show(value)}: {problem}")
+            problems.append(f"{name} = {show_value(value)}: {problem}")
             wrong.add(name)
     # codes and months that are well-formed are checked against the study they belong to
     problems += _against_study({k: v for k, v in values.items() if k not in wrong})

@@ -41,8 +41,10 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import copy
 import ctypes
 import fcntl
+import functools
 import logging
 import multiprocessing
 import os
@@ -66,7 +68,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 
 from helpers.data import load_cohort
-from helpers.errors import HelpersError, NotebookExecutionError, ParameterError
+from helpers.errors import HelpersError, NotebookExecutionError, ParameterError, show_value
 from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT, check_checkout
 from helpers.reported import load_reported
@@ -204,7 +206,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
         )
     if not isinstance(raw, dict) or set(raw) - _ALLOWED_KEYS:
         extra = (
-            [_show_key(k) for k in raw if k not in _ALLOWED_KEYS][:10]
+            [show_value(k) for k in raw if k not in _ALLOWED_KEYS][:10]
             if isinstance(raw, dict)
             else [f"a {type(raw).__name__}, not a mapping"]
         )
@@ -229,7 +231,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
         problems.append("'notebooks' must map notebook names to their parameters")
     else:
         problems += [
-            f"'notebooks' → {_show_key(k)} must map parameter names to values"
+            f"'notebooks' → {show_value(k)} must map parameter names to values"
             for k, v in notebooks.items()
             if not isinstance(v, dict)
         ]
@@ -239,7 +241,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     ]:
         if isinstance(values, dict) and TABLES_PARAMETER in values:
             problems.append(
-                f"{_show_key(section)}: {TABLES_PARAMETER} is set by the runner (tables go to "
+                f"{show_value(section)}: {TABLES_PARAMETER} is set by the runner (tables go to "
                 "the report's tables/ folder); remove it"
             )
     if problems:
@@ -247,14 +249,12 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     return ParameterSet(name, description, common, notebooks, skip)
 
 
-def _show_key(key: object) -> str:
-    """Quote a key of a parameter set for a message, cut to a readable length."""
-    text = repr(key)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
 def declared_parameters(notebook: str | Path) -> dict[str, Any]:
     """Return the parameters a notebook declares in its ``parameters`` cell, with defaults.
+
+    A notebook is read once per content: the answer is kept, keyed on the
+    file's path, size and modification time, so a run that resolves, checks
+    and validates parameters reads each notebook once.
 
     Parameters
     ----------
@@ -263,19 +263,31 @@ def declared_parameters(notebook: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        Parameter name → default value (a Python literal, evaluated).
+        Parameter name → default value (a Python literal, evaluated); a fresh copy.
 
     Examples
     --------
     >>> declared_parameters("notebooks/01_cohort_description.ipynb")["data_dir"]
     'data/standin'
     """
+    path = Path(notebook).absolute()
     try:
-        info = papermill.inspect_notebook(str(notebook))
+        stat = path.stat()
+        key = (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    return copy.deepcopy(_declared(str(path), key))
+
+
+@functools.lru_cache(maxsize=64)
+def _declared(path: str, key: tuple[int, int] | None) -> dict[str, Any]:
+    """Read a notebook's declared parameters (cached on path, size and modification time)."""
+    try:
+        info = papermill.inspect_notebook(path)
         return {name: ast.literal_eval(p["default"]) for name, p in info.items()}
     except (OSError, ValueError, SyntaxError, nbformat.ValidationError) as exc:
         raise ParameterError(
-            f"cannot read the parameters of {Path(notebook).absolute()}: {exc} (the parameters "
+            f"cannot read the parameters of {path}: {exc} (the parameters "
             "cell must assign Python literals, and the notebook must name its kernel)"
         ) from exc
 
@@ -321,13 +333,13 @@ def resolve_parameters(
     for stem in pset.notebooks:
         if stem not in known_stems and stem not in by_stem:
             problems.append(
-                f"section {_show_key(stem)} names no notebook "
+                f"section {show_value(stem)} names no notebook "
                 f"(known: {', '.join(sorted(known_stems))})"
             )
     for name in pset.common:
         if not any(name in d for d in declared.values()):
             problems.append(
-                f"common parameter {_show_key(name)} is declared by no notebook being run"
+                f"common parameter {show_value(name)} is declared by no notebook being run"
             )
     resolved: dict[Path, dict[str, Any]] = {}
     for path in paths:
@@ -338,7 +350,7 @@ def resolve_parameters(
             if name not in declared[path]:
                 allowed = ", ".join(declared[path]) or "none"
                 problems.append(
-                    f"{path.name}: unknown parameter {_show_key(name)} (declared: {allowed})"
+                    f"{path.name}: unknown parameter {show_value(name)} (declared: {allowed})"
                 )
             params[name] = value
         resolved[path] = params
