@@ -14,9 +14,9 @@ import scrutipy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from studydef import STUDY
 
 from helpers.audit import (
-    STUDY_TEST,
     Comparison,
     Reported,
     attainable_p,
@@ -253,7 +253,7 @@ def test_unreachable_rows_say_why(verdicts):
 
 def test_study_test_reaches_as_many_as_any(verdicts):
     counts = verdicts.groupby("test")["reachable"].sum()
-    assert counts[STUDY_TEST] == counts.max()
+    assert counts[STUDY.reading.test] == counts.max()
 
 
 def test_truncation_reading_lets_one_exact_p_explain_two_figures(reported):

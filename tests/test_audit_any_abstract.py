@@ -114,13 +114,35 @@ def test_the_closing_summary_names_tests_consistent_with_every_p(two_arm):
     summary = consistent_tests(verdicts).splitlines()
     for design, line in zip(["independent", "independent_binary"], summary, strict=True):
         block = verdicts[verdicts["design"] == design]
-        every = [t for t, ok in block.groupby("test", sort=False)["reachable"].all().items() if ok]
+        named = []
+        for test, rows in block.groupby("test", sort=False):
+            values = list(rows["reachable"])
+            if any(v is False for v in values):
+                continue
+            undetermined = any(v is None for v in values)
+            named.append(test + (" (where ties were not enumerated, undetermined)" * undetermined))
+        n = block["comparison"].nunique()
         assert line == (
-            f"{design} ({block['comparison'].nunique()} comparison"
-            f"{'s' if block['comparison'].nunique() > 1 else ''}): consistent with every "
-            f"reported p: {', '.join(every)}."
+            f"{design} ({n} comparison{'s' if n > 1 else ''}): consistent with every "
+            f"reported p: {', '.join(named)}."
         )
     assert summary[1].endswith("fisher_exact, chi_square_yates.")
+
+
+def test_rank_tests_with_untold_ties_are_undetermined_not_impossible(two_arm):
+    verdicts = audit(two_arm).set_index(["comparison", "test"])
+    row = verdicts.loc[("hba1c: msc (month 3) vs control (month 3)", "mann_whitney_exact")]
+    assert row["reachable"] is None
+    assert row["reason"].startswith("undetermined: no tie-free data set")
+
+
+def test_group_sizes_and_counts_are_printed_with_their_groups(two_arm):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main([str(TWO_ARM)])
+    text = out.getvalue()
+    assert "(independent, n = 12 (msc) + 12 (control))" in text
+    assert "e.g. control: 3 of 12, msc: 9 of 12" in text
 
 
 @pytest.mark.parametrize("table", [TWO_ARM, PAIRED_BINARY])

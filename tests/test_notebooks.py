@@ -83,11 +83,11 @@ def test_every_parameter_set_fits_the_notebooks():
 
 
 def test_reproduction_notebook_defaults_to_the_study_test():
-    from helpers.audit import STUDY_PRECISION_RULE, STUDY_TEST
+    from studydef import STUDY
 
     declared = declared_parameters(NOTEBOOKS[0].parent / "04_reproduction_audit.ipynb")
-    assert declared["test"] == STUDY_TEST
-    assert declared["precision_rule"] == STUDY_PRECISION_RULE
+    assert declared["test"] == STUDY.reading.test
+    assert declared["precision_rule"] == STUDY.reading.precision_rule
 
 
 def test_safety_notebook_cutoffs_default_to_the_documented_ones():

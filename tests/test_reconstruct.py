@@ -11,7 +11,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from studydef import STUDY
 
-from helpers.audit import STUDY_TEST, Comparison, Reported, audit
+from helpers.audit import audit
 from helpers.data import load_cohort
 from helpers.reconstruct import (
     MAX_ABS_R,
@@ -20,11 +20,13 @@ from helpers.reconstruct import (
     reconstruct_measurements,
     reconstruct_pair,
 )
-from helpers.reported import load_reported
+from helpers.reported import Comparison, Reported, load_reported
 from helpers.reproduction import reproduction_table
 from helpers.stats import paired_p
 
 from conftest import REPORTED, STANDIN
+
+STUDY_TEST = STUDY.reading.test
 
 
 @pytest.fixture(scope="module")

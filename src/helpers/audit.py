@@ -59,8 +59,6 @@ from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired
 
 __all__ = [
     "GRANULARITIES",
-    "STUDY_PRECISION_RULE",
-    "STUDY_TEST",
     "TESTS_BY_DESIGN",
     "TIE_ENUMERATION_MAX_N",
     "attainable_p",
@@ -73,19 +71,6 @@ __all__ = [
     "paired_t_p_range",
 ]
 
-#: The study's most plausible test, decided from this audit of the abstract. Under the
-#: usual rounding reading, four tests reach 4 of the 5 reported p-values (the islet-cell
-#: p = 0.485 is reachable by none): the paired t-test and the three normal-approximation
-#: Wilcoxon variants. The Wilcoxon variants need contrived data for it — leptin's p needs
-#: all seven differences in two tied groups (4 and 3), HbA1c's a zero difference and tied
-#: pairs — while the paired t-test needs only before-after correlations (0.60-0.65 for
-#: insulin, 0.72 for HbA1c; leptin's -0.2 is unusual but possible). The exact Wilcoxon and
-#: sign tests reach none of the four exact p-values. A test checks this choice against the
-#: audit. (Under a truncation reading an exact Wilcoxon p of 0.046875, W+ = 2, explains both
-#: insulin's "0,04" and leptin's "0,046": notebook 04 shows that alternative.)
-STUDY_TEST = "paired_t"
-#: How the abstract's figures are read by default: rounded to the printed decimals.
-STUDY_PRECISION_RULE = "round"
 #: Granularities of raw values checked by default: integers, halves, tenths, hundredths.
 GRANULARITIES: tuple[float, ...] = (1.0, 0.5, 0.1, 0.01)
 #: Above this many pairs, signed-rank tie patterns are not enumerated (2^(n-1) compositions).
@@ -347,6 +332,21 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
         scope = f"ties not enumerated above n = {TIE_ENUMERATION_MAX_N}"
     if c.design == "independent":
         scope = "ties not enumerated"
+    if scope.startswith("ties not enumerated") and test not in ("sign_test", "wilcoxon_exact"):
+        # tied values give p-values the tie-free set lacks: not shown impossible
+        return {
+            "reachable": None,
+            "attainable": "no tie-free data set fits; nearest tie-free: "
+            + " and ".join(_p_text(v) for v in around),
+            "nearest_p": nearest,
+            "implies": "",
+            "reason": (
+                f"undetermined: no tie-free data set of this size gives p {c.p.text()} (nearest: "
+                f"{' and '.join(_p_text(v) for v in around)}), and tied values, which give "
+                f"other p-values, are not enumerated"
+                + ("" if c.design == "independent" else f" above n = {TIE_ENUMERATION_MAX_N}")
+            ),
+        }
     return {
         "reachable": False,
         "attainable": "nearest attainable: " + " and ".join(_p_text(v) for v in around),
@@ -415,7 +415,8 @@ def _verdict_independent_t(c: Comparison, test: str, rule: str) -> dict[str, obj
         "reachable": reachable,
         "attainable": f"p in [{_p_text(p_min)}, {_p_text(p_max)}] over the rounding intervals",
         "nearest_p": min(max(c.p.value, p_min), p_max),
-        "implies": "determined by the reported means, SDs and group sizes",
+        "implies": f"p between {_p_text(p_min)} and {_p_text(p_max)}, set by the reported "
+        "means, SDs and group sizes within their rounding",
         "reason": ""
         if reachable
         else (
@@ -453,7 +454,13 @@ def _binary_table(c: Comparison, test: str) -> pd.DataFrame:
 
 
 def _verdict_binary(c: Comparison, test: str, rule: str) -> dict[str, object]:
-    verdict = _verdict_set(c, test, _binary_table(c, test), rule)
+    table = _binary_table(c, test)
+    if c.design == "independent_binary":  # name the groups the counts belong to
+        table = table.assign(
+            configuration=f"{c.group1}: {_count(c.count1)} of {c.n1}, "
+            f"{c.group2}: {_count(c.count2)} of {c.n2}"
+        )
+    verdict = _verdict_set(c, test, table, rule)
     if not verdict["reachable"]:
         scope = (
             "every split of the discordant pairs enumerated"
@@ -484,10 +491,12 @@ def audit(
     -------
     pandas.DataFrame
         One row per comparison × test: ``comparison``, ``variable``,
-        ``design``, ``n1``, ``n2``, ``test``, ``reported_p`` (as printed,
-        with a decimal point), ``p_figure_id``, ``reachable``, ``attainable``
-        (range or fitting values), ``nearest_p`` (the attainable p closest to
-        the reported one), ``implies`` and ``reason`` (why not, when not).
+        ``design``, ``n1``, ``n2``, ``group1``, ``group2`` (1 is the reference
+        visit's or group's side), ``test``, ``reported_p`` (as printed, with a
+        decimal point), ``p_figure_id``, ``reachable`` (True, False, or None
+        when undetermined: tied values not enumerated), ``attainable`` (range
+        or fitting values), ``nearest_p`` (the attainable p closest to the
+        reported one), ``implies`` and ``reason`` (why not, when not).
 
     Raises
     ------
@@ -525,6 +534,8 @@ def audit(
                     "design": c.design,
                     "n1": c.n1,
                     "n2": c.n2,
+                    "group1": c.group1,
+                    "group2": c.group2,
                     "test": test,
                     "reported_p": f"p {c.p.text()}",
                     "p_figure_id": c.p.figure_id,
@@ -537,9 +548,10 @@ def audit(
 def consistent_tests(verdicts: pd.DataFrame) -> str:
     """Name the tests consistent with every reported p-value of a table, design by design.
 
-    A test is consistent with a design's comparisons when it reaches every
-    reported p of that design; the sentence also says when no test reaches
-    them all, and which comparison no test reaches.
+    A test is consistent with a design's comparisons when no reported p of
+    that design is shown out of its reach (undetermined verdicts, where tied
+    values were not enumerated, are said as such); the sentence also says when
+    no test reaches them all, and which comparison no test reaches.
 
     Parameters
     ----------
@@ -561,13 +573,21 @@ def consistent_tests(verdicts: pd.DataFrame) -> str:
     lines = []
     for design, block in verdicts.groupby("design", sort=False):
         n = block["comparison"].nunique()
-        per_test = block.groupby("test", sort=False)["reachable"].all()
-        tests = [t for t, ok in per_test.items() if ok]
+        state = block.assign(
+            shown=block["reachable"].map(lambda v: v is True),
+            open=block["reachable"].map(lambda v: v is not False),
+        )
+        per_test = state.groupby("test", sort=False)[["shown", "open"]].all()
+        tests = [
+            t if row.shown else f"{t} (where ties were not enumerated, undetermined)"
+            for t, row in per_test.iterrows()
+            if row.open
+        ]
         head = f"{design} ({n} comparison{'s' if n != 1 else ''})"
         if tests:
             lines.append(f"{head}: consistent with every reported p: {', '.join(tests)}.")
             continue
-        by_comparison = block.groupby("comparison", sort=False)["reachable"].any()
+        by_comparison = state.groupby("comparison", sort=False)["open"].any()
         none = [cid for cid, ok in by_comparison.items() if not ok]
         tail = f"; no test reaches {', '.join(none)}" if none else ""
         lines.append(f"{head}: no candidate test reaches every reported p{tail}.")
@@ -719,10 +739,16 @@ def _print_verdicts(table: pd.DataFrame, out: object) -> None:
     for cid, block in table.groupby("comparison", sort=False):
         first = block.iloc[0]
         paired = first.design.startswith("paired")
-        size = f"n = {first.n1}" if paired else f"n = {first.n1} + {first.n2}"
+        size = (
+            f"n = {first.n1}"
+            if paired
+            else f"n = {first.n2} ({first.group2}) + {first.n1} ({first.group1})"
+        )
         print(f"\n{cid} ({first.design}, {size}); reported {first.reported_p}", file=out)
         for r in block.itertuples():
-            verdict = "reachable    " if r.reachable else "NOT reachable"
+            verdict = {True: "reachable    ", None: "undetermined "}.get(
+                r.reachable, "NOT reachable"
+            )
             detail = r.implies if r.reachable else r.reason
             print(f"  {r.test:<27} {verdict}  {detail}", file=out)
 

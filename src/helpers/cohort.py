@@ -8,9 +8,9 @@ import pandas as pd
 
 from helpers.data import Cohort
 from helpers.precision import format_mean_sd, format_number
-from helpers.study import Study
+from helpers.study import Study, label_for
 
-__all__ = ["table_one", "visit_completeness"]
+__all__ = ["not_analysed", "table_one", "visit_completeness"]
 
 
 def table_one(patients: pd.DataFrame, *, study: Study, decimals: int = 1) -> pd.DataFrame:
@@ -109,3 +109,59 @@ def visit_completeness(
         for code in codes
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Outcome")
+
+
+def not_analysed(
+    cohort: Cohort,
+    *,
+    outcomes: Sequence[str],
+    visits: Sequence[int],
+    role: str | None = None,
+) -> str:
+    """Say which outcomes and visits of the data an analysis leaves out, so none is dropped silently.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Read with its study definition.
+    outcomes, visits : sequence
+        What the analysis covers.
+    role : {"efficacy", "safety"}, optional
+        Only outcomes of this role count as left out (the others belong to another notebook).
+
+    Returns
+    -------
+    str
+        Markdown, or ``""`` when the analysis covers every outcome and visit with data.
+
+    Examples
+    --------
+    >>> from helpers.data import load_cohort
+    >>> cohort = load_cohort("data/standin", study="data/study.yaml")
+    >>> not_analysed(cohort, outcomes=["gad_ab"], visits=[0, 1], role="safety")
+    '**In the data but not analysed here** (set by the parameters): Islet-cell (Langerhans) antibodies (14 values); visit month 3 (7 values of these outcomes).'
+    """  # noqa: E501
+    study = cohort.study
+    m = cohort.measurements
+    if study is not None and role is not None:
+        m = m[m["outcome"].isin([o.code for o in study.outcomes if o.role == role])]
+    counts = m.groupby("outcome")["value"].size()
+    order = {c: i for i, c in enumerate(study.outcome_codes if study is not None else [])}
+    left_codes = sorted(
+        (c for c in counts.index if c not in outcomes), key=lambda c: order.get(c, 0)
+    )
+    left = [f"{label_for(c, study, unit=False)} ({int(counts[c])} values)" for c in left_codes]
+    shown = m[m["outcome"].isin(outcomes)]
+    months = shown.groupby("visit_month")["value"].size()
+    left_visits = [
+        f"visit month {v} ({int(n)} values of these outcomes)"
+        for v, n in months.items()
+        if v not in visits
+    ]
+    parts = [", ".join(left)] if left else []
+    parts += left_visits
+    if not parts:
+        return ""
+    return (
+        "**In the data but not analysed here** (set by the parameters): " + "; ".join(parts) + "."
+    )

@@ -262,7 +262,8 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
     if check == "not_nullable":
         return "must not be empty (leave out the row of a measurement that was not made)"
     if m := re.fullmatch(r"isin\((.*)\)", check):
-        return f"must be one of {m.group(1)}"
+        listed = f" ({meta['allowed_from']})" if meta.get("allowed_from") else ""
+        return f"must be one of {m.group(1)}{listed}"
     if m := re.fullmatch(r"in_range\((.*), (.*)\)", check):
         return f"must be between {m.group(1)} and {m.group(2)}{unit}{source}"
     if check == "id_without_spaces":

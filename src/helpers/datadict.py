@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandera.pandas as pa
 
 from helpers.data import MEASUREMENTS_FILE, PATIENTS_FILE, display_path
+from helpers.errors import HelpersError
 from helpers.paths import resolve_path
 from helpers.schema import measurements_schema, patients_schema
 from helpers.study import Study, load_study
@@ -187,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DATAPACKAGE, help="output file (default: %(default)s)")
     parser.add_argument("--study", default=STUDY, help="study definition (default: %(default)s)")
     args = parser.parse_args(argv)
-    print(f"wrote {display_path(write_datapackage(args.out, study=args.study))}")
+    try:
+        written = write_datapackage(args.out, study=args.study)
+    except (HelpersError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {display_path(written)}")
     return 0
 
 

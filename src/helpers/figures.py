@@ -156,16 +156,15 @@ def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     """
     ax = ax or plt.gca()
     cells = matrix[[str(i).startswith("reachable (of") is False for i in matrix.index]]
-    cells = cells.astype(bool)
     sns.heatmap(
-        cells.astype(int),
+        cells.eq(True).astype(int),
         cmap=["#e8e8e8", "#2a7f62"],
         vmin=0,
         vmax=1,
         cbar=False,
         linewidths=1,
         linecolor="white",
-        annot=cells.map(lambda v: "yes" if v else "no"),
+        annot=cells.map(lambda v: "yes" if v is True else ("?" if v is None else "no")),
         fmt="",
         ax=ax,
         **kwargs,
@@ -202,7 +201,10 @@ def reachability_figure(matrix: pd.DataFrame) -> Figure:
 
 
 def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
-    """One dot-plot panel per numeric Table 1 characteristic (:func:`plot_characteristic`).
+    """One panel per Table 1 characteristic: a dot per patient, or counts when none is a number.
+
+    Numeric characteristics get a swarm plot each (:func:`plot_characteristic`);
+    when the patients table has none, each category gets a bar of patients per level.
 
     Parameters
     ----------
@@ -221,19 +223,24 @@ def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
     >>> len(cohort_figure(cohort.patients, study=cohort.study).axes)
     3
     """
-    shown = [
-        c.code
-        for c in study.characteristics
-        if c.type != "category" and c.table_one and c.code in patients
-    ]
+    usable = [c for c in study.characteristics if c.table_one and c.code in patients]
+    numeric = [c for c in usable if c.type != "category"]
+    shown = numeric or usable
     fig, axes = plt.subplots(
         1, max(len(shown), 1), figsize=(3.6 * max(len(shown), 1), 2.8), layout="constrained",
         squeeze=False,
     )  # fmt: skip
-    for ax, code in zip(axes[0], shown, strict=False):
-        plot_characteristic(patients, characteristic=code, study=study, ax=ax)
+    for ax, c in zip(axes[0], shown, strict=False):
+        if c.type != "category":
+            plot_characteristic(patients, characteristic=c.code, study=study, ax=ax)
+            continue
+        names = {lv.value: lv.label for lv in c.levels}
+        counts = patients[c.code].map(names).value_counts()
+        order = [lv.label for lv in c.levels]
+        ax.barh(order[::-1], [int(counts.get(k, 0)) for k in order[::-1]], color=_COLOURS[0])
+        ax.set(xlabel="Patients", title=c.label)
     if not shown:
-        _no_data(axes[0][0], "no numeric characteristic in the patients table")
+        _no_data(axes[0][0], "nothing to show")
     return fig
 
 

@@ -1236,7 +1236,8 @@ def summarise_comparisons(
     raw = prim[prim["p_val"] < alpha]
     adj = prim[prim["p_adj"] < alpha]
     lines = [
-        f"- Primary analysis ({test}): {len(prim)} comparisons with baseline; {len(raw)} with "
+        f"- Primary analysis ({test}): {plural(len(prim), 'comparison')} with baseline; "
+        f"{len(raw)} with "
         f"p < {alpha:g} before adjustment, {len(adj)} after adjustment ({family})."
     ]
     lost = raw[~raw.index.isin(adj.index)]
@@ -1249,7 +1250,8 @@ def summarise_comparisons(
     small = prim[prim["n"] < 10]
     if len(small):
         lines.append(
-            f"- {len(small)} of these comparisons rest on fewer than 10 patients: estimates are "
+            f"- {len(small)} of these comparisons rest{'s' if len(small) == 1 else ''} on fewer "
+            "than 10 patients: estimates are "
             "imprecise and a single patient can change the conclusion."
         )
     return "\n".join(lines)

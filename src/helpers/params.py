@@ -23,6 +23,7 @@ helpers.errors.ParameterError: 1 parameter has a value that is not allowed:
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -112,10 +113,12 @@ def _set_name(value: object) -> str | None:
     return None
 
 
-def _code_list(allowed: list[str] | None, what: str) -> Rule:
+def _code_list(allowed: list[str] | None, what: str, *, optional: bool = False) -> Rule:
     """Build the rule of a non-empty list of distinct codes (the study's are checked later)."""
 
     def rule(value: object) -> str | None:
+        if optional and value is None:
+            return None
         among = f" from {', '.join(allowed)}" if allowed else ""
         if not isinstance(value, list | tuple) or not value:
             return f"must be a non-empty list of {what} codes{among}"
@@ -138,6 +141,8 @@ def _is_month(value: object) -> bool:
 
 
 def _visit_list(value: object) -> str | None:
+    if value is None:
+        return None
     if not isinstance(value, list | tuple) or len(value) < 2:
         return "must be a list of at least two visit months"
     if not all(_is_month(v) for v in value):
@@ -148,7 +153,9 @@ def _visit_list(value: object) -> str | None:
 
 
 def _visit(value: object) -> str | None:
-    return None if _is_month(value) else "must be a visit month (a whole number of 0 or more)"
+    if value is None or _is_month(value):
+        return None
+    return "must be a visit month (a whole number of 0 or more), or null for the study's baseline"
 
 
 def _amount(value: object) -> str | None:
@@ -194,7 +201,7 @@ RULES: dict[str, Rule] = {
     "reported_path": _text(),
     "tables_dir": _text(optional=True),
     "study_file": _text(),
-    "outcomes": _code_list(None, "outcome"),
+    "outcomes": _code_list(None, "outcome", optional=True),
     "visits": _visit_list,
     "baseline": _visit,
     "primary_test": _choice(PAIRED_TESTS),
@@ -237,33 +244,43 @@ def _against_study(values: Mapping[str, Any]) -> list[str]:
     problems = []
     codes = list(study.outcome_codes)
     months = list(study.visit_months)
+    named = f"the study {study.id} ({study.path})"
+
+    def hint(unknown: list[Any]) -> str:
+        close = [
+            f"{u!r} → {m[0]!r}"
+            for u in unknown
+            if isinstance(u, str) and (m := difflib.get_close_matches(u, codes, n=1))
+        ]
+        return f" (did you mean {', '.join(close)}?)" if close else ""
+
     outcomes = values.get("outcomes")
     if outcomes is not None:
         unknown = [o for o in outcomes if o not in codes]
         if unknown:
             problems.append(
                 f"outcomes = {show_value(outcomes)}: has unknown outcome code(s) "
-                f"{show_value(unknown)}; the study {study.id} has {', '.join(codes)}"
+                f"{show_value(unknown)}{hint(unknown)}; {named} has {', '.join(codes)}"
             )
     for name in ("margins", "cutoffs", "meaningful_rise"):
         given = values.get(name)
         unknown = [k for k in given if k not in codes] if isinstance(given, Mapping) else []
         if unknown:
             problems.append(
-                f"{name}: has unknown outcome code(s) {show_value(unknown)}; the study {study.id} "
-                f"has {', '.join(codes)}"
+                f"{name}: has unknown outcome code(s) {show_value(unknown)}{hint(unknown)}; "
+                f"{named} has {', '.join(codes)}"
             )
     visits = values.get("visits")
     if visits is not None and any(v not in months for v in visits):
         problems.append(
-            f"visits = {show_value(visits)}: must hold visit months of the study {study.id} "
-            f"({', '.join(map(str, months))})"
+            f"visits = {show_value(visits)}: must hold visit months of {named}: "
+            f"{', '.join(map(str, months))}"
         )
     baseline = values.get("baseline")
     if baseline is not None and baseline not in months:
         problems.append(
-            f"baseline = {show_value(baseline)}: must be a visit month of the study {study.id} "
-            f"({', '.join(map(str, months))})"
+            f"baseline = {show_value(baseline)}: must be a visit month of {named}: "
+            f"{', '.join(map(str, months))}"
         )
     return problems
 
@@ -275,6 +292,9 @@ def _together(values: Mapping[str, Any]) -> list[str]:
     if visits is not None and baseline is not None and baseline not in visits:
         problems.append(f"baseline = {baseline!r}: must be one of the visits {list(visits)}")
     outcomes = values.get("outcomes")
+    if outcomes is None and values.get("study_file") is not None:
+        # margins, cut-offs and meaningful rises are per safety outcome of the study
+        outcomes = load_study(values["study_file"]).analysis_plan(role="safety")[0]
     for name in ("margins", "cutoffs", "meaningful_rise"):
         given = values.get(name)
         if outcomes is not None and isinstance(given, Mapping):

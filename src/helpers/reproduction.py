@@ -133,7 +133,7 @@ def reachability_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     matrix = verdicts.pivot(index="comparison", columns="test", values="reachable")
     matrix = matrix.loc[verdicts["comparison"].unique(), verdicts["test"].unique()]
     matrix.columns.name = None
-    counts = matrix.sum().astype(int).to_frame(f"reachable (of {len(matrix)})").T
+    counts = matrix.eq(True).sum().astype(int).to_frame(f"reachable (of {len(matrix)})").T
     return pd.concat([matrix.astype(object), counts.astype(object)])
 
 
@@ -441,6 +441,9 @@ def abstract_format_table(
 
         def text(values: list[float], relation: str, decimals: list[int] = decimals) -> str:
             v = [format_number(x, d, comma=True) for x, d in zip(values, decimals, strict=True)]
+            if relation == "=" and values[4] == values[4] and round(values[4], decimals[4]) == 0:
+                # a p that prints as zero is below the last printed digit
+                relation, v[4] = "<", format_number(10 ** -decimals[4], decimals[4], comma=True)
             return f"{v[0]} ± {v[1]} → {v[2]} ± {v[3]} (p {relation} {v[4]})"
 
         pairs = outcome_pairs(

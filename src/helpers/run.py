@@ -73,7 +73,7 @@ from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT, check_checkout
 from helpers.reported import load_reported
 from helpers.study import load_study
-from helpers.yamlfile import UniqueKeyLoader
+from helpers.yamlfile import read_yaml
 
 __all__ = [
     "CELL_TIMEOUT",
@@ -193,8 +193,7 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
         known = ", ".join(sorted(p.stem for p in Path(directory).glob("*.yaml"))) or "none"
         raise ParameterError(f"no parameter set {name!r} ({path} not found); available: {known}")
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+        raw = read_yaml(path)
     except UnicodeDecodeError as exc:
         raise ParameterError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
@@ -671,6 +670,8 @@ def run(
     # the staging folder's tables/ is put in when the run starts (see _run_locked)
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
     resolved = resolve_parameters(pset, selected, injected)
+    for study_file in _inputs(resolved, "study_file"):
+        load_study(study_file)  # a wrong study definition is reported once, as itself
     _check_values(pset, resolved, params_dir)
     _check_inputs(resolved)
     reports = Path(reports_dir).absolute()
@@ -705,6 +706,16 @@ def _check_values(
     if problems:
         where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
         raise ParameterError(f"parameter set {pset.name!r} ({where}):\n" + "\n".join(problems))
+
+
+def _inputs(resolved: dict[Path, dict[str, Any]], name: str) -> list[Any]:
+    """List the distinct values a parameter takes across the notebooks of a run."""
+    values = []
+    for path, given in resolved.items():
+        value = given.get(name, declared_parameters(path).get(name))
+        if value is not None and value not in values:
+            values.append(value)
+    return values
 
 
 def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:

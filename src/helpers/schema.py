@@ -168,6 +168,7 @@ def measurements_schema(study: Study) -> pa.DataFrameSchema:
     ([9.6], ['plausible_range:insulin_dose'])
     """
     source = f"Study definition {study.path or study.id}"
+    where = f"as the study definition {study.path or study.id} lists them"
     columns = {
         "patient_id": _patient_id(
             "Pseudonymous patient identifier; must exist in patients.csv.", unique=False
@@ -177,14 +178,14 @@ def measurements_schema(study: Study) -> pa.DataFrameSchema:
             checks=[pa.Check.isin(list(study.visit_months))],
             title="Visit",
             description=f"Months after the intervention; {study.baseline} is baseline.",
-            metadata=_meta("months", f"{source}: visits."),
+            metadata=_meta("months", f"{source}: visits.") | {"allowed_from": where},
         ),
         "outcome": pa.Column(
             str,
             checks=[pa.Check.isin(list(study.outcome_codes))],
             title="Outcome",
             description="What was measured; see the outcome list for labels and units.",
-            metadata=_meta(None, f"{source}: outcomes."),
+            metadata=_meta(None, f"{source}: outcomes.") | {"allowed_from": where},
         ),
         "value": pa.Column(
             float,

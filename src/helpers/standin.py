@@ -15,7 +15,7 @@ read from the reported-figures table, none is typed in here.
 
 Measurements (``measurements.csv``): reconstructed by
 :func:`helpers.reconstruct.reconstruct_measurements` so that the compendium's
-analysis with the study's default test (:data:`helpers.audit.STUDY_TEST`)
+analysis with the study's reading of the report (its ``reading.test``)
 reproduces every reported mean, SD and p-value that any data can give. Only
 the visits the abstract reports on are filled; the others stay missing, so no
 value is invented for a visit the abstract says nothing about.
@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from helpers.audit import STUDY_PRECISION_RULE, STUDY_TEST
 from helpers.data import (
     MEASUREMENTS_FILE,
     PATIENTS_FILE,
@@ -41,6 +41,7 @@ from helpers.data import (
     display_path,
     file_checksums,
 )
+from helpers.errors import HelpersError
 from helpers.paths import resolve_path
 from helpers.reconstruct import MAX_ABS_R, PREFERRED_R, reconstruct_measurements
 from helpers.reported import figure, load_reported
@@ -188,8 +189,8 @@ def write_standin(
         patients,
         reported,
         study=definition,
-        test=STUDY_TEST,
-        rule=STUDY_PRECISION_RULE,
+        test=definition.reading.test,
+        rule=definition.reading.precision_rule,
         seed=seed,
     )
     out = resolve_path(out_dir)
@@ -229,8 +230,8 @@ def write_standin(
                 f"+/-{MAX_ABS_R}. Where no data can give the reported p, only the means and "
                 f"SDs are matched and the correlation is the one closest to {PREFERRED_R}"
             ),
-            "test": STUDY_TEST,
-            "precision_rule": STUDY_PRECISION_RULE,
+            "test": definition.reading.test,
+            "precision_rule": definition.reading.precision_rule,
             "visits_left_missing": _visits_left_missing(measurements, definition),
             "comparisons": comparisons,
         },
@@ -273,7 +274,14 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)"
     )
     args = parser.parse_args(argv)
-    for f in write_standin(args.out, reported_path=args.reported, study=args.study, seed=args.seed):
+    try:
+        files = write_standin(
+            args.out, reported_path=args.reported, study=args.study, seed=args.seed
+        )
+    except (HelpersError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for f in files:
         print(f"wrote {display_path(f)}")
     return 0
 

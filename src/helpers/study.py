@@ -13,7 +13,9 @@ the helpers:
 * **groups** — the arms (one group for a single-arm study);
 * **characteristics** — the columns of ``patients.csv`` besides ``patient_id``,
   with type, bounds, levels and Table 1 labels;
-* **clinical roles** — which outcomes a clinical index needs (IDAA1c).
+* **clinical roles** — which outcomes a clinical index needs (IDAA1c);
+* **reading** — the test most plausibly behind the report's p-values, how its
+  figures were printed (rounded or truncated), and why.
 
 The pandera schemas (:mod:`helpers.schema`), the data dictionary, labels, figure
 axes, the simulator and the reconstruction all read it. The file is validated
@@ -99,6 +101,7 @@ class Outcome(_Entry):
     bounds_source: Text
     decimals: int = Field(ge=0, le=6, description="recording precision: decimals as recorded")
     benefit: Literal["lower", "higher", "none"]
+    role: Literal["efficacy", "safety"] = "efficacy"
     description: str = ""
     cutoff: Cutoff | None = None
     simulate: SimulationProfile | None = None
@@ -178,6 +181,14 @@ class Characteristic(_Entry):
         return self
 
 
+class Reading(_Entry):
+    """How the report is read: the test behind its p-values and how its figures were printed."""
+
+    test: Code = "paired_t"
+    precision_rule: Literal["round", "truncate"] = "round"
+    reason: Text = "the report names no test; the compendium's default reading"
+
+
 class IdaaRoles(_Entry):
     """The outcomes and characteristic the insulin-dose-adjusted A1c needs."""
 
@@ -206,6 +217,7 @@ class Study(_Entry):
     outcomes: list[Outcome] = Field(min_length=1)
     derived: list[DerivedOutcome] = Field(default_factory=list)
     clinical: Clinical = Field(default_factory=Clinical)
+    reading: Reading = Field(default_factory=Reading)
     path: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
@@ -250,6 +262,12 @@ class Study(_Entry):
             ]:
                 if code not in pool:
                     problems.append(f"clinical.idaa1c.{role}: {code!r} is not defined")
+        from helpers.stats import PAIRED_TESTS  # the tests a reading may name
+
+        if self.reading.test not in PAIRED_TESTS:
+            problems.append(
+                f"reading.test: {self.reading.test!r} is not one of {', '.join(PAIRED_TESTS)}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -329,6 +347,74 @@ class Study(_Entry):
             for lv in c.levels
             if lv.group is not None
         }
+
+    def analysis_plan(
+        self,
+        *,
+        outcomes: Sequence[str] | None = None,
+        visits: Sequence[int] | None = None,
+        baseline: int | None = None,
+        role: str | None = None,
+    ) -> tuple[list[str], list[int], int]:
+        """Fill in what a notebook's parameters leave unset (``None``) from the definition.
+
+        Parameters
+        ----------
+        outcomes : sequence of str, optional
+            Default: the study's measured outcomes of ``role`` (all, without a role).
+        visits : sequence of int, optional
+            Default: every visit of the study.
+        baseline : int, optional
+            Default: the study's baseline visit.
+        role : {"efficacy", "safety"}, optional
+
+        Returns
+        -------
+        (outcomes, visits, baseline)
+
+        Examples
+        --------
+        >>> load_study("data/study.yaml").analysis_plan(role="safety")
+        (['gad_ab', 'islet_ab'], [0, 1, 2, 3], 0)
+        """
+        chosen = (
+            list(outcomes)
+            if outcomes is not None
+            else [o.code for o in self.outcomes if role is None or o.role == role]
+        )
+        return (
+            chosen,
+            list(self.visit_months if visits is None else visits),
+            self.baseline if baseline is None else int(baseline),
+        )
+
+    def narrative_note(self, *, written_for: str) -> str:
+        """Warn, when this is not the study a notebook's narrative was written for.
+
+        Parameters
+        ----------
+        written_for : str
+            The ``id`` of the study the notebook's text describes.
+
+        Returns
+        -------
+        str
+            Markdown, or ``""`` when the study is the one the text describes.
+
+        Examples
+        --------
+        >>> load_study("data/study.yaml").narrative_note(written_for="amsct_t1dm")
+        ''
+        """
+        if self.id == written_for:
+            return ""
+        return (
+            f"**Read the text of this notebook as a description of the method.** Its narrative "
+            f"was written for the study `{written_for}`; the numbers, tables and figures here "
+            f"are computed for *{self.title}* (`{self.id}`, {self.path or 'study definition'}). "
+            "Where the text names that study's patients, visits, outcomes or findings, the "
+            "tables and figures below are what holds for this one."
+        )
 
     def in_group(self, patients: pd.DataFrame, group: str) -> pd.DataFrame:
         """Select the patients a reported group refers to: ``all``, an arm, or a subgroup.

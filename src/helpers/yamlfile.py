@@ -76,5 +76,5 @@ def read_yaml(path: str | Path) -> Any:
     >>> read_yaml(p)
     {'a': 1, 'b': '1:20'}
     """
-    text = Path(path).read_text(encoding="utf-8")
-    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+    with open(path, encoding="utf-8") as stream:  # a stream: error marks name the file
+        return yaml.load(stream, Loader=UniqueKeyLoader)  # a SafeLoader subclass
