@@ -424,3 +424,58 @@ def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
             "No comparison with baseline could be made" in shown
             or "No antibody could be compared with baseline" in shown
         )
+
+
+def test_command_line_overrides_are_read_as_yaml_and_checked(tmp_path, capsys):
+    from helpers.run import apply_overrides, main, parse_override
+
+    assert parse_override("outcomes=[hba1c, leptin]") == ("outcomes", ["hba1c", "leptin"])
+    assert parse_override("04_reproduction_audit.precision_rule=truncate") == (
+        "04_reproduction_audit.precision_rule",
+        "truncate",
+    )
+    with pytest.raises(ParameterError, match="write NAME=VALUE"):
+        parse_override("alpha")
+    with pytest.raises(ParameterError, match="not valid YAML"):
+        parse_override("outcomes=[hba1c")
+    with pytest.raises(ParameterError, match="set by the runner"):
+        apply_overrides(ParameterSet("x"), {"tables_dir": "/tmp"})
+    merged = apply_overrides(
+        ParameterSet("x", common={"alpha": 0.05}, notebooks={"02_x": {"alpha": 0.01}}),
+        {"alpha": 0.1},
+    )
+    assert merged.common == {"alpha": 0.1}
+    assert merged.notebooks == {"02_x": {}}
+    code = main(["-p", "alpha=1.5", "-p", "visits=[0, 9]", "--reports", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "alpha = 1.5: must be a number greater than 0 and less than 0.5" in err
+    assert "visits = [0, 9]: must hold visit months of the study amsct_t1dm" in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_an_override_runs_into_its_own_report(tmp_path):
+    from helpers.run import main
+
+    nb04 = "04_reproduction_audit"
+    args = ["-p", f"{nb04}.precision_rule=truncate", "--notebook", nb04]
+    assert main([*args, "--reports", str(tmp_path), "--no-progress"]) == 0
+    executed = nbformat.read(tmp_path / "default-custom" / f"{nb04}.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'precision_rule = "truncate"' in injected[0].source
+    assert not (tmp_path / "default").exists()
+
+
+def test_help_notebook_shows_every_parameter_with_its_type():
+    import re
+
+    import papermill
+
+    for nb in discover_notebooks():
+        info = papermill.inspect_notebook(str(nb))
+        cell = next(c for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code")
+        assigned = re.findall(r"^([a-z_]+)\s*[:=]", cell.source, flags=re.M)
+        assert list(info) == assigned, nb.name
+        untyped = [k for k, v in info.items() if v["inferred_type_name"] == "None"]
+        assert not untyped, f"{nb.name}: no type for {untyped}"

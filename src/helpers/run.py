@@ -43,6 +43,7 @@ import ast
 import contextlib
 import copy
 import ctypes
+import dataclasses
 import fcntl
 import functools
 import logging
@@ -53,7 +54,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT, check_checkout
 from helpers.reported import load_reported
 from helpers.study import load_study
-from helpers.yamlfile import read_yaml
+from helpers.yamlfile import UniqueKeyLoader, read_yaml
 
 __all__ = [
     "CELL_TIMEOUT",
@@ -82,11 +83,13 @@ __all__ = [
     "REPORTS_DIR",
     "NotebookResult",
     "ParameterSet",
+    "apply_overrides",
     "combine_failures",
     "declared_parameters",
     "discover_notebooks",
     "execute_notebook",
     "load_parameter_set",
+    "parse_override",
     "refresh_in_place",
     "resolve_parameters",
     "run",
@@ -617,6 +620,7 @@ def run(
     jobs: int | None = None,
     progress: bool = True,
     timeout: float = CELL_TIMEOUT,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
 
@@ -634,6 +638,12 @@ def run(
         Show a progress bar.
     timeout : float, default :data:`CELL_TIMEOUT`
         Seconds one cell may run before its notebook fails.
+    overrides : mapping, optional
+        Values that replace the set's: ``name`` for every notebook declaring it
+        (like ``common``), ``notebook.name`` for one notebook (e.g.
+        ``02_glycemic_outcomes.alpha``). They are checked like the set's own;
+        each executed notebook shows the values it ran with in its injected cell,
+        and the report goes to ``reports/<set>-custom/``, never over the set's own.
 
     Returns
     -------
@@ -657,7 +667,10 @@ def run(
         raise ParameterError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ParameterError(f"timeout must be a number of seconds above 0, got {timeout!r}")
-    pset = load_parameter_set(params, params_dir)
+    given = load_parameter_set(params, params_dir)
+    pset = apply_overrides(given, overrides or {})
+    if overrides:  # a changed set never overwrites the set's own report
+        pset = dataclasses.replace(pset, name=f"{given.name}-custom")
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     unknown = sorted(set(pset.skip) - {p.stem for p in discover_notebooks()})
     if unknown:
@@ -672,7 +685,7 @@ def run(
     resolved = resolve_parameters(pset, selected, injected)
     for study_file in _inputs(resolved, "study_file"):
         load_study(study_file)  # a wrong study definition is reported once, as itself
-    _check_values(pset, resolved, params_dir)
+    _check_values(dataclasses.replace(pset, name=given.name), resolved, params_dir)
     _check_inputs(resolved)
     reports = Path(reports_dir).absolute()
     if reports.exists() and not reports.is_dir():
@@ -931,6 +944,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(default: %(default)s)",
     )
     parser.add_argument("--notebook", action="append", help="run only this notebook (repeatable)")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="replace a parameter of the set (YAML value; NOTEBOOK.NAME for one notebook; "
+        "repeatable), checked like the set's own",
+    )
     parser.add_argument("--jobs", type=int, help="parallel processes")
     parser.add_argument(
         "--timeout",
@@ -958,6 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             refresh_in_place(chosen)
         else:
             name, params_dir = _set_location(args.params)
+            overrides = dict(parse_override(p) for p in args.parameter)
             run(
                 name,
                 chosen,
@@ -966,6 +989,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs=args.jobs,
                 progress=not args.no_progress,
                 timeout=args.timeout,
+                overrides=overrides,
             )
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -974,6 +998,77 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; the last good report is unchanged", file=sys.stderr)
         return 130
     return 0
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Read one ``-p NAME=VALUE`` of the command line; the value is YAML, as in a parameter set.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    (name, value)
+
+    Raises
+    ------
+    ParameterError
+        Without ``=``, with an empty name, or with a value that is not valid YAML.
+
+    Examples
+    --------
+    >>> parse_override("alpha=0.1"), parse_override("02_glycemic_outcomes.visits=[0, 1]")
+    (('alpha', 0.1), ('02_glycemic_outcomes.visits', [0, 1]))
+    """
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ParameterError(f"-p {show_value(text)}: write NAME=VALUE, e.g. -p alpha=0.1")
+    try:
+        return name, yaml.load(value, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"-p {show_value(text)}: the value is not valid YAML: {exc}") from None
+
+
+def apply_overrides(pset: ParameterSet, overrides: Mapping[str, Any]) -> ParameterSet:
+    """Return the parameter set with command-line values in place of its own.
+
+    Parameters
+    ----------
+    pset : ParameterSet
+    overrides : mapping
+        ``name`` → value for every notebook declaring it; ``notebook.name`` →
+        value for one notebook (its file name without ``.ipynb``).
+
+    Returns
+    -------
+    ParameterSet
+
+    Raises
+    ------
+    ParameterError
+        For a name the runner sets itself (``tables_dir``, ``parameter_set``).
+
+    Examples
+    --------
+    >>> s = apply_overrides(ParameterSet("x"), {"alpha": 0.1, "04_reproduction_audit.test": "t"})
+    >>> s.common, s.notebooks
+    ({'alpha': 0.1}, {'04_reproduction_audit': {'test': 't'}})
+    """
+    common = dict(pset.common)
+    notebooks = {k: dict(v) for k, v in pset.notebooks.items()}
+    for key, value in overrides.items():
+        notebook, _, name = key.rpartition(".")
+        if name in (TABLES_PARAMETER, SET_PARAMETER):
+            raise ParameterError(f"-p {name}: set by the runner, not on the command line")
+        if notebook:
+            notebooks.setdefault(notebook, {})[name] = value
+        else:
+            common[name] = value
+            for values in notebooks.values():  # the command line wins over the set's sections
+                values.pop(name, None)
+    return dataclasses.replace(pset, common=common, notebooks=notebooks)
 
 
 def _set_location(given: str) -> tuple[str, Path]:
