@@ -110,7 +110,11 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     out = run("good", notebooks, reports_dir=reports, params_dir=directory, jobs=2, progress=False)
     expected = sorted([nb.name for nb in notebooks] + [f"{nb.stem}.html" for nb in notebooks])
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == expected
-    assert sorted(p.name for p in (out / "tables").iterdir())[:1] == ["02_abstract_format.csv"]
+    written = {p.name for p in (out / "tables").iterdir()}
+    for name in ("01_table_one.csv", "02_abstract_format.csv", "04_verdicts.csv"):
+        assert name in written
+    for stem in ("01_patients", "02_trajectories", "02_changes", "03_patients", "04_reachability"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= written, stem
     executed = nbformat.read(out / NB01.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'parameter_set = "good"' in injected[0].source

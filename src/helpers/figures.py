@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -19,10 +20,12 @@ from IPython.display import Image, display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from helpers.paths import resolve_path
 from helpers.precision import format_percent
 from helpers.study import Study, label_for
 
 __all__ = [
+    "PRINT_DPI",
     "changes_figure",
     "cohort_figure",
     "describe_figure",
@@ -34,6 +37,7 @@ __all__ = [
     "plot_reachability",
     "plot_trajectories",
     "reachability_figure",
+    "save_figures",
     "set_theme",
     "show",
     "trajectories_figure",
@@ -321,6 +325,56 @@ def show(fig: Figure, alt: str | None = None) -> None:
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
+
+
+#: Print resolution of the PNG files written for a manuscript.
+PRINT_DPI = 300
+
+
+def save_figures(
+    figures: Mapping[str, Figure], folder: str | Path | None, *, prefix: str
+) -> list[str]:
+    """Write figures as files for a manuscript: PNG at print resolution and SVG (vector).
+
+    Each file is cut to the figure's drawn content plus a small margin
+    (``bbox_inches="tight"``), so no label is clipped; neither format records
+    a date or the software, so the same figure gives the same bytes. A
+    notebook opened by hand (``folder`` None) writes nothing.
+
+    Parameters
+    ----------
+    figures : mapping of str to Figure
+        File stem → figure.
+    folder : str, Path or None
+        Where to write (the runner's ``tables_dir``); relative to the project root.
+    prefix : str
+        Prepended to each file name, e.g. the notebook's number.
+
+    Returns
+    -------
+    list of str
+        The files written, relative to ``folder``'s parent.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> save_figures({"empty": plt.figure()}, tempfile.mkdtemp(), prefix="02")[0][-13:]
+    '/02_empty.png'
+    """
+    if folder is None:
+        return []
+    out = resolve_path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, fig in figures.items():
+        for suffix, extra in (
+            ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None}}),
+            ("svg", {"metadata": {"Date": None, "Creator": None}}),
+        ):
+            path = out / f"{prefix}_{stem}.{suffix}"
+            fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
+            written.append(f"{out.name}/{path.name}")
+    return written
 
 
 def plot_trajectories(
@@ -761,7 +815,7 @@ def plot_patient_antibodies(
     ...     "rose_meaningfully": [True]})
     >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab",
     ...                         study=load_study("data/study.yaml")).get_ylabel()
-    'GAD antibodies (IU/mL)'
+    'IU/mL'
     """
     ax = ax or plt.gca()
     sub = patients[patients["outcome"] == outcome]
@@ -779,10 +833,10 @@ def plot_patient_antibodies(
                 label=kind if i == 0 else None,
             )
     ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label="cut-off")
+    ax.plot([], [], color="black", linestyle="--", label="dashed: meaningful rise")
     ax.set_xticks(sorted(set(sub["baseline_month"]) | set(sub["visit_month"])))
-    ax.set(
-        xlabel=f"{_time_label(study)} (dashed: meaningful rise)",
-        ylabel=label_for(outcome, study),
-    )
+    # the panel's title names the outcome; the axis says its unit, so no label outgrows a panel
+    unit = study.unit(outcome) if study is not None else ""
+    ax.set(xlabel=_time_label(study), ylabel=unit or label_for(outcome, study))
     ax.legend(loc="best", frameon=False, fontsize=7)
     return ax

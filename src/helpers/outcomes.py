@@ -43,6 +43,7 @@ __all__ = [
     "comparison_table",
     "describe_visits",
     "family_label",
+    "first_visit",
     "mixed_model",
     "omnibus_tests",
     "outcome_pairs",
@@ -141,6 +142,32 @@ def outcome_pairs(
     )
 
 
+def first_visit(measurements: pd.DataFrame) -> int:
+    """Return the earliest visit in the data: the baseline when none is named.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the data hold no visit.
+
+    Examples
+    --------
+    >>> first_visit(pd.DataFrame({"visit_month": [3, 1, 6]}))
+    1
+    """
+    if measurements.empty:
+        raise ValueError("no measurements: name the baseline visit")
+    return int(measurements["visit_month"].min())
+
+
 def _select(
     measurements: pd.DataFrame, outcomes: Sequence[str] | None, visits: Sequence[int] | None
 ) -> pd.DataFrame:
@@ -233,7 +260,7 @@ def change_from_baseline(
     measurements: pd.DataFrame,
     *,
     outcomes: Sequence[str] | None = None,
-    baseline: int = 0,
+    baseline: int | None = None,
 ) -> pd.DataFrame:
     """Compute each patient's change from baseline at every later visit.
 
@@ -241,7 +268,8 @@ def change_from_baseline(
     ----------
     measurements : pandas.DataFrame
     outcomes : sequence of str, optional
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
 
     Returns
     -------
@@ -258,6 +286,7 @@ def change_from_baseline(
     >>> change_from_baseline(m)[["change", "percent_change"]].values.tolist()
     [[-1.0, -10.0], [2.0, nan]]
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     data = _select(measurements, outcomes, None)
     base = data[data["visit_month"] == baseline][["patient_id", "outcome", "value"]]
     later = data[data["visit_month"] != baseline]
@@ -382,7 +411,7 @@ def compare_to_baseline(
     *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
-    baseline: int = 0,
+    baseline: int | None = None,
     primary: str = "paired_t",
     sensitivity: str | None = "wilcoxon_r",
     ci_level: float = 0.95,
@@ -396,7 +425,8 @@ def compare_to_baseline(
     measurements : pandas.DataFrame
     outcomes, visits : sequence, optional
         Default, all present; visits other than ``baseline`` are compared with it.
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
     primary : str, default "paired_t"
         A key of :data:`helpers.stats.PAIRED_TESTS`.
     sensitivity : str or None, default "wilcoxon_r"
@@ -440,6 +470,7 @@ def compare_to_baseline(
     >>> t[["visit_month", "analysis", "n"]].values.tolist()[:2]
     [[1, 'primary', 12], [1, 'sensitivity', 12]]
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     for test in (primary, sensitivity):
         if test is not None and test not in PAIRED_TESTS:
             raise ValueError(f"unknown test {test!r}; allowed: {', '.join(PAIRED_TESTS)}")
@@ -876,7 +907,7 @@ def mixed_model(
     *,
     outcomes: Sequence[str] | None = None,
     visits: Sequence[int] | None = None,
-    baseline: int = 0,
+    baseline: int | None = None,
     ci_level: float = 0.95,
     multiplicity: str = "holm",
 ) -> pd.DataFrame:
@@ -904,7 +935,8 @@ def mixed_model(
     ----------
     measurements : pandas.DataFrame
     outcomes, visits : sequence, optional
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
     ci_level : float, default 0.95
     multiplicity : str, default "holm"
         See :data:`MULTIPLICITY_METHODS`.
@@ -928,6 +960,7 @@ def mixed_model(
     >>> mm[["visit_month", "n_patients", "n_values"]].values.tolist()[0], mm["df"].iloc[0]
     ([1, 12, 47], np.float64(32.0))
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level must be between 0 and 1, got {ci_level}")
     data = _select(measurements, outcomes, visits)

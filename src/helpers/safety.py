@@ -37,7 +37,7 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from helpers.outcomes import adjust_family, family_label, outcome_pairs, plural
+from helpers.outcomes import adjust_family, family_label, first_visit, outcome_pairs, plural
 from helpers.precision import format_number, format_percent, p_phrase
 from helpers.stats import paired_test
 from helpers.study import Study, label_for
@@ -132,7 +132,7 @@ def safety_analysis(
     *,
     outcomes: Sequence[str],
     visits: Sequence[int],
-    baseline: int = 0,
+    baseline: int | None = None,
     margins: Mapping[str, float | int | str],
     test: str = "paired_t",
     alpha: float = 0.05,
@@ -149,7 +149,8 @@ def safety_analysis(
         Planned visits; baseline and visits where no patient was measured at
         both visits give no row (rows with fewer than 3 pairs keep only ``n``),
         but every planned follow-up visit counts in the multiplicity families.
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
     margins : mapping of outcome code to number or percentage string
         Equivalence / non-inferiority margin per outcome.
     test : str, default "paired_t"
@@ -190,6 +191,7 @@ def safety_analysis(
     >>> bool(t["equivalent"].item()), round(t["margin"].item(), 1)
     (True, 5.0)
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     missing = [o for o in outcomes if o not in margins]
     if missing:
         raise ValueError(f"no margin given for {', '.join(missing)}")
@@ -290,7 +292,7 @@ def detectable_rise(
     *,
     outcomes: Sequence[str],
     visits: Sequence[int],
-    baseline: int = 0,
+    baseline: int | None = None,
     alpha: float = 0.05,
     power: float = 0.8,
 ) -> pd.DataFrame:
@@ -307,7 +309,8 @@ def detectable_rise(
     measurements : pandas.DataFrame
     outcomes : sequence of str
     visits : sequence of int
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
     alpha : float, default 0.05
         One-sided significance level.
     power : float, default 0.8
@@ -328,6 +331,7 @@ def detectable_rise(
     >>> round(detectable_rise(m, outcomes=["gad_ab"], visits=[3])["effect_size"].item(), 2)
     1.07
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     if not 0 < power < 1:
         raise ValueError(f"power must be between 0 and 1, got {power}")
     rows = []
@@ -384,7 +388,7 @@ def patient_changes(
     *,
     outcomes: Sequence[str],
     visits: Sequence[int],
-    baseline: int = 0,
+    baseline: int | None = None,
     cutoffs: Mapping[str, float],
     meaningful_rise: Mapping[str, float | int | str],
 ) -> pd.DataFrame:
@@ -395,7 +399,8 @@ def patient_changes(
     measurements : pandas.DataFrame
     outcomes : sequence of str
     visits : sequence of int
-    baseline : int, default 0
+    baseline : int, optional
+        The visit compared with; default, the earliest visit in the data.
     cutoffs : mapping of outcome code to float
         Positivity cut-off in the outcome's unit (value ≥ cut-off is positive).
     meaningful_rise : mapping of outcome code to number or percentage string
@@ -419,6 +424,7 @@ def patient_changes(
     >>> t[["crossing", "rose_meaningfully"]].values.tolist()
     [['became positive', True]]
     """
+    baseline = first_visit(measurements) if baseline is None else baseline
     rows = []
     for code in outcomes:
         cut = float(cutoffs[code])

@@ -1,0 +1,120 @@
+"""Every figure of the default run fits its canvas: no text cut off, no label over another panel."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+from studydef import STUDY
+
+from helpers import figures as hf
+from helpers import outcomes as ho
+from helpers import safety as hs
+from helpers.audit import audit
+from helpers.data import load_cohort
+from helpers.reported import load_reported
+from helpers.reproduction import reachability_matrix
+
+from conftest import REPORTED, STANDIN
+
+
+def _figures():
+    hf.set_theme()
+    cohort = load_cohort(STANDIN, study=STUDY)
+    m = cohort.measurements
+    glycemic, antibodies = ["insulin_dose", "hba1c", "leptin"], ["gad_ab", "islet_ab"]
+    means = ho.visit_means_ci(m, outcomes=glycemic)
+    comparisons = ho.compare_to_baseline(m, outcomes=glycemic, n_boot=200)
+    changes = ho.change_from_baseline(m, outcomes=glycemic)
+    cutoffs = {"gad_ab": 10.0, "islet_ab": 10.0}
+    visits = list(STUDY.visit_months)
+    patients = hs.patient_changes(
+        m,
+        outcomes=antibodies,
+        visits=visits,
+        cutoffs=cutoffs,
+        meaningful_rise={"gad_ab": "50%", "islet_ab": "50%"},
+    )
+    margins = {"gad_ab": 5.0, "islet_ab": 5.0}
+    safety = hs.safety_analysis(m, outcomes=antibodies, visits=visits, margins=margins)
+    return {
+        "cohort": hf.cohort_figure(cohort.patients, study=STUDY),
+        "trajectories": hf.trajectories_figure(m, means, outcomes=glycemic, study=STUDY),
+        "changes": hf.changes_figure(changes, comparisons, outcomes=glycemic, study=STUDY),
+        "antibodies": hf.patient_antibody_figure(
+            patients, cutoffs=cutoffs, outcomes=antibodies, study=STUDY
+        ),
+        "equivalence": hf.equivalence_figure(safety, study=STUDY),
+        "reachability": hf.reachability_figure(reachability_matrix(audit(load_reported(REPORTED)))),
+    }
+
+
+NAMES = ["cohort", "trajectories", "changes", "antibodies", "equivalence", "reachability"]
+
+
+@pytest.fixture(scope="module")
+def figures():
+    import matplotlib.pyplot as plt
+
+    made = _figures()
+    yield made
+    for fig in made.values():
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_text_is_cut_off_or_over_another_panel(figures, name):
+    fig = figures[name]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox
+    # everything drawn (texts, legends, tick labels in view) lies on the canvas
+    drawn = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
+    assert drawn.x0 >= canvas.x0 - 1, f"{name}: cut off at the left"
+    assert drawn.y0 >= canvas.y0 - 1, f"{name}: cut off at the bottom"
+    assert drawn.x1 <= canvas.x1 + 1, f"{name}: cut off at the right"
+    assert drawn.y1 <= canvas.y1 + 1, f"{name}: cut off at the top"
+    for ax in fig.axes:
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if not label.get_text():
+                continue
+            box = label.get_window_extent(renderer)
+            for other in fig.axes:
+                if other is not ax:
+                    assert not box.overlaps(other.get_window_extent(renderer)), (
+                        f"{name}: {label.get_text()!r} lies over another panel"
+                    )
+
+
+def test_the_check_would_catch_a_clipped_label():
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(4, 2))
+    b.set_ylabel("a label far too long to fit between the two panels of this figure")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert b.yaxis.label.get_window_extent(renderer).overlaps(a.get_window_extent(renderer))
+    plt.close(fig)
+
+
+def test_figure_files_are_print_resolution_png_and_svg_and_stable(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    hf.set_theme()
+    cohort = load_cohort(STANDIN, study=STUDY)
+    fresh = [hf.cohort_figure(cohort.patients, study=STUDY) for _ in range(2)]  # drawn twice
+    outputs = []
+    for i, fig in enumerate(fresh):
+        written = hf.save_figures({"cohort": fig}, tmp_path / f"t{i}", prefix="01")
+        assert written == [f"t{i}/01_cohort.png", f"t{i}/01_cohort.svg"]
+        png, svg = tmp_path / f"t{i}" / "01_cohort.png", tmp_path / f"t{i}" / "01_cohort.svg"
+        with Image.open(png) as image:
+            assert round(image.info["dpi"][0]) == hf.PRINT_DPI
+        assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        outputs.append((png.read_bytes(), svg.read_bytes()))
+    for fig in fresh:
+        plt.close(fig)
+    assert outputs[0] == outputs[1]
