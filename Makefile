@@ -13,10 +13,11 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help setup reproduce test lint unit lab notebooks standin datadict bench lock clean
+.PHONY: help setup reproduce site test lint unit lab notebooks standin datadict bench lock clean
 
 help:
-	@echo "make reproduce   execute and render every notebook into reports/$(PARAMS)/"
+	@echo "make reproduce   execute every notebook into reports/$(PARAMS)/ and build its site/"
+	@echo "make site        rebuild reports/$(PARAMS)/site/ from the executed notebooks"
 	@echo "make test        lint + unit tests + nbval on the stored notebooks"
 	@echo "make lab         JupyterLab on http://127.0.0.1:8888"
 	@echo "make notebooks   refresh the notebooks' stored outputs in place (default parameters)"
@@ -36,6 +37,11 @@ $(STAMP): requirements-lock.txt pyproject.toml
 
 reproduce: $(STAMP)
 	$(BIN)/python -m helpers.run --params $(PARAMS)
+	$(BIN)/python -m helpers.site reports/$(PARAMS)
+
+# The readers' edition of the last run of a set, without running the notebooks again.
+site: $(STAMP)
+	$(BIN)/python -m helpers.site reports/$(PARAMS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks

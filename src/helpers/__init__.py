@@ -29,6 +29,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.figures` — seaborn figures and the one theme
 - :mod:`helpers.report` — the environment record and the CSV tables of a run
 - :mod:`helpers.run` — the papermill runner (``python -m helpers.run``)
+- :mod:`helpers.site` — the readers' edition: a static site of a report (``python -m helpers.site``)
 """
 
 from importlib.metadata import version

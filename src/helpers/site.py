@@ -1,0 +1,298 @@
+"""The readers' edition: a static site of a report's executed notebooks, readable offline.
+
+Built with Sphinx, MyST-NB and the Sphinx Book Theme (the Jupyter Book 1 engine):
+MyST-NB renders notebooks that were already executed (``nb_execution_mode =
+"off"``), so the site shows exactly what the runner produced, and every script,
+style and font the theme uses is copied into the site, so pages load with no
+network. Chosen over MkDocs with mkdocs-jupyter because MyST-NB hides code by
+cell tags (revealable with a button), removes cells by tags, and gives each
+notebook its title and navigation without hand-written HTML.
+
+From ``reports/<set>/`` it writes ``reports/<set>/site/``:
+
+* ``index.html`` — the study in brief (from the study definition), which data
+  these are, the reproduction status computed by notebook 04, a card per
+  notebook with its one-line finding (the output of the cell tagged
+  ``finding``), and the parameter set, commit, date and environment;
+* one page per notebook: code hidden until revealed, the parameters cell, the
+  injected parameters and the check cell removed.
+
+Run ``python -m helpers.site reports/default`` (``make reproduce`` does it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from helpers.errors import HelpersError
+from helpers.paths import PROJECT_ROOT
+
+__all__ = ["FINDING_TAG", "build_site", "finding", "main", "prepare_notebook"]
+
+#: Tag of the cell whose first output line is a notebook's one-line finding.
+FINDING_TAG = "finding"
+_REMOVED = ("parameters", "injected-parameters", "check-parameters")
+
+
+def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Tag an executed notebook's cells for readers: code hidden, parameter cells removed.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook (it is not changed; a copy is returned).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    >>> nb.cells[0].metadata["tags"] = ["parameters"]
+    >>> nb.cells.append(nbformat.v4.new_code_cell("x"))
+    >>> [c.metadata["tags"] for c in prepare_notebook(nb).cells]
+    [['parameters', 'remove-cell'], ['hide-input']]
+    """
+    out = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
+        check = "check_parameters(" in cell.source
+        if check or any(t in tags for t in _REMOVED):
+            tags.append("remove-cell")
+        elif "hide-input" not in tags:
+            tags.append("hide-input")
+        cell.metadata["tags"] = tags
+    return out
+
+
+def finding(nb: nbformat.NotebookNode) -> str:
+    """Return a notebook's one-line finding: the first line of its ``finding`` cell's output.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+        Plain text (Markdown emphasis and list marks removed), or ``""``.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("")
+    >>> cell.metadata["tags"] = ["finding"]
+    >>> cell.outputs = [nbformat.v4.new_output("display_data",
+    ...     {"text/markdown": "- **9 of 9** facts match." + chr(10) + "- more"})]
+    >>> nb.cells = [cell]
+    >>> finding(nb)
+    '9 of 9 facts match.'
+    """
+    for cell in nb.cells:
+        if FINDING_TAG not in cell.metadata.get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown") or output.get("text", "")
+            if text:
+                first = str(text).strip().splitlines()[0]
+                return first.lstrip("-> ").replace("**", "").strip()
+    return ""
+
+
+def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            return cell.source.lstrip()[2:].splitlines()[0].strip()
+    return fallback
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def _reproduction_status(report: Path) -> str:
+    table_path = report / "tables" / "04_reproduction.csv"
+    if not table_path.is_file():
+        return "The reproduction audit (notebook 04) was not run for this report."
+    table = pd.read_csv(table_path)
+    ok = int(table["match"].sum())
+    text = f"{ok} of {len(table)} reported figures reproduced from the patient-level data"
+    impossible = table[table["reachable_by_test"].astype("string") == "False"]
+    if len(impossible):
+        ids = ", ".join(impossible["figure_id"])
+        text += (
+            f"; no data could give {ids} with the chosen test, which the audit explains "
+            "(notebook 04)"
+        )
+    return text + "."
+
+
+def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> str:
+    first = nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4)
+    banner = next(
+        (
+            o["data"]["text/markdown"]
+            for c in first.cells
+            for o in c.get("outputs", [])
+            if "text/markdown" in o.get("data", {}) and "DATA" in o["data"]["text/markdown"]
+        ),
+        "",
+    )
+    packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
+    lines = [
+        "# The readers' edition",
+        "",
+        "A re-analysis of a published study, told by four notebooks. Every number, table and "
+        "figure below was computed by the notebooks from the data; the code is hidden and can be "
+        "shown under each result.",
+        "",
+        banner.strip(),
+        "",
+        f"**Reproduction status.** {_reproduction_status(report)}",
+        "",
+        "## The notebooks",
+        "",
+    ]
+    for stem, title, line in pages:
+        lines += [f"- [{title}]({stem}.ipynb) — {line or 'see the page'}"]
+    lines += [
+        "",
+        "## This edition",
+        "",
+        f"- Parameter set: `{set_name}`",
+        f"- Commit: `{_commit()}`",
+        f"- Built: {dt.date.today().isoformat()}",
+        f"- Environment: Python {sys.version.split()[0]}; {versions}",
+        "",
+        "```{toctree}",
+        ":hidden:",
+        "",
+        *[stem for stem, _, _ in pages],
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+_CONF = """# Generated by helpers.site: the Sphinx configuration of the readers' edition.
+project = {project!r}
+html_title = {project!r}
+extensions = ["myst_nb"]
+nb_execution_mode = "off"
+nb_merge_streams = True
+html_theme = "sphinx_book_theme"
+html_theme_options = {{"show_toc_level": 2, "use_download_button": False,
+                      "use_fullscreen_button": False, "home_page_in_toc": True}}
+html_context = {{"default_mode": "light"}}  # a set theme mode: no console error on file://
+html_static_path = []
+html_show_sourcelink = False
+html_copy_source = False
+myst_enable_extensions = []
+exclude_patterns = []
+"""
+
+
+def build_site(report: str | Path, *, out: str | Path | None = None) -> Path:
+    """Build the static site of a report's executed notebooks (without executing them again).
+
+    Parameters
+    ----------
+    report : str or Path
+        A report folder written by the runner (``reports/<set>/``).
+    out : str or Path, optional
+        Where to write the site; default ``<report>/site``. It is built in a
+        temporary folder and moved into place whole, so a failed build never
+        leaves half a site over a good one.
+
+    Returns
+    -------
+    Path
+        The site folder; open its ``index.html``.
+
+    Raises
+    ------
+    HelpersError
+        If the report holds no executed notebook, or Sphinx fails.
+    """
+    report = Path(report).absolute()
+    notebooks = sorted(report.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise HelpersError(f"{report} holds no executed notebook; run the notebooks first")
+    target = Path(out).absolute() if out else report / "site"
+    with tempfile.TemporaryDirectory(prefix=".site-", dir=target.parent) as tmp:
+        source, built = Path(tmp) / "source", Path(tmp) / "html"
+        source.mkdir()
+        pages = []
+        for path in notebooks:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.write(prepare_notebook(nb), source / path.name)
+            pages.append((path.stem, _title(nb, path.stem), finding(nb)))
+        (source / "index.md").write_text(_index(report, pages, report.name), encoding="utf-8")
+        project = "AMSCT in type 1 diabetes — readers' edition"
+        (source / "conf.py").write_text(_CONF.format(project=project), encoding="utf-8")
+        # Sphinx runs in its own process: its global state and warnings stay out of ours
+        done = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", str(source), str(built)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise HelpersError(
+                f"the site of {report} could not be built (Sphinx exit {done.returncode}):\n"
+                + done.stderr[-2000:]
+            )
+        shutil.rmtree(built / ".doctrees", ignore_errors=True)
+        old = target.with_name(target.name + ".previous")
+        if target.exists():
+            target.rename(old)
+        built.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m helpers.site REPORT [--out DIR]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.site", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("report", help="a report folder, e.g. reports/default")
+    parser.add_argument("--out", help="site folder (default: REPORT/site)")
+    args = parser.parse_args(argv)
+    try:
+        site = build_site(args.report, out=args.out)
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"site written to {site / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
