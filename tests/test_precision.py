@@ -57,3 +57,18 @@ def test_formatting_like_the_abstract():
     assert format_number(58.8142, 2, comma=True) == "58,81"
     assert format_mean_sd(9.594, 1.7312, 2, comma=True) == "9,59 ± 1,73"
     assert format_number(math.nan, 2) == "–"
+
+
+def test_quotes_read_as_printed_and_keep_everything_else():
+    from helpers.precision import plain_quote
+    from helpers.reported import load_reported
+
+    from conftest import REPORTED
+
+    for quote in load_reported(REPORTED)["quote"]:
+        shown = plain_quote(quote)
+        assert "$" not in shown
+        assert "\\" not in shown
+        # the digits, commas and '+' signs of the source are all still there
+        keep = [c for c in quote if c.isdigit() or c in ",+"]
+        assert [c for c in shown if c.isdigit() or c in ",+"] == keep, quote

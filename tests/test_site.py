@@ -117,6 +117,8 @@ def test_the_site_reads_offline_in_a_real_browser(site):
             page.goto((site / name).as_uri())
             page.wait_for_load_state("load")
             assert not errors, f"{name}: console errors {errors}"
+            body = page.inner_text("body")
+            assert "\\pm" not in body, f"{name}: raw LaTeX shown"
             titles.add(page.title())
             # every internal link resolves to a file of the site
             for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):

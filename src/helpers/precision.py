@@ -24,6 +24,7 @@ __all__ = [
     "format_percent",
     "matches_reported",
     "p_phrase",
+    "plain_quote",
     "range_meets_reported",
     "recording_decimals",
     "reported_interval",
@@ -246,6 +247,36 @@ def p_phrase(p: float) -> str:
     """
     text = format_p(p)
     return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+_LATEX = {r"\pm": "±", r"\%": "%", r"\times": "×", r"\cdot": "·", r"\,": " "}
+
+
+def plain_quote(quote: str) -> str:
+    r"""Write a quote's inline LaTeX as the text it prints, for readers.
+
+    The reported-figures table keeps each quote verbatim, with the ``$…$``
+    math of the source (``$9,59 \pm 1,73\%$``); shown to a reader it reads
+    as printed (``9,59 ± 1,73%``). Everything else — comma decimals, a '+'
+    printed for '±', typos — is kept as it is.
+
+    Parameters
+    ----------
+    quote : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> plain_quote(r"$9,59 \pm 1,73\%$"), plain_quote("$7,73 + 3.5$ ng/ml")
+    ('9,59 ± 1,73%', '7,73 + 3.5 ng/ml')
+    """
+    text = str(quote)
+    for latex, printed in _LATEX.items():
+        text = text.replace(latex, printed)
+    return " ".join(text.replace("$", "").split())
 
 
 def format_percent(fraction: float) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 from helpers.audit import audit
 from helpers.data import Cohort
 from helpers.outcomes import outcome_pairs
-from helpers.precision import format_number, matches_reported
+from helpers.precision import format_number, matches_reported, plain_quote
 from helpers.reported import comparisons_from_reported
 from helpers.stats import paired_test
 from helpers.study import Study, label_for
@@ -363,7 +363,7 @@ def reproduce_reported(
                 "statistic": r.statistic,
                 "visit": r.visit,
                 "reference_visit": r.reference_visit,
-                "reported": r.quote,
+                "reported": plain_quote(r.quote),
                 "value": r.value,
                 "relation": r.relation,
                 "decimals": r.decimals,
@@ -587,6 +587,7 @@ def compare_cohort_with_reported(
         "observed",
         "match",
     ]
+    facts["quote"] = facts["quote"].map(plain_quote)
     return facts[columns].rename(columns={"quote": "reported"}).reset_index(drop=True)
 
 
@@ -620,7 +621,7 @@ def visit_schedule(cohort: Cohort, reported: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "visit_month": sched["value"].astype(int).to_numpy(),
-            "reported": sched["quote"].to_numpy(),
+            "reported": sched["quote"].map(plain_quote).to_numpy(),
             "measurements": [int(counts.get(int(v), 0)) for v in sched["value"]],
         }
     )
