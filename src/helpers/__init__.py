@@ -26,6 +26,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.reconstruct` — patient-level values that reproduce reported before/after figures
 - :mod:`helpers.standin` — the stand-in reconstructed from a report (``python -m helpers.standin``)
 - :mod:`helpers.simulate` — seeded simulated cohorts of any size, from the study definition
+- :mod:`helpers.readers` — result tables written for readers: plain headers, rounded numbers
 - :mod:`helpers.figures` — seaborn figures and the one theme
 - :mod:`helpers.report` — the environment record and the CSV tables of a run
 - :mod:`helpers.run` — the papermill runner (``python -m helpers.run``)
