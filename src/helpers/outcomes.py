@@ -22,6 +22,7 @@ from statsmodels.stats.multitest import multipletests
 
 from helpers.clinical import add_derived
 from helpers.precision import (
+    format_estimate,
     format_mean_sd,
     format_number,
     format_p,
@@ -1145,11 +1146,8 @@ def comparison_table(
     """
     level = format_percent(ci_level)
 
-    def num(v: float, d: int = decimals) -> str:
-        return format_number(v, d).replace("-", "−")
-
     def estimate(kind: str, value: float, low: float, high: float) -> str:
-        return f"{EFFECT_NAMES.get(kind, kind)}: {num(value)} ({num(low)} to {num(high)})"
+        return f"{EFFECT_NAMES.get(kind, kind)}: {format_estimate(value, low, high, decimals)}"
 
     rows = []
     for r in comparisons[comparisons["p_val"].notna()].itertuples():

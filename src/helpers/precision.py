@@ -18,10 +18,12 @@ import numpy as np
 
 __all__ = [
     "PRECISION_RULES",
+    "format_estimate",
     "format_mean_sd",
     "format_number",
     "format_p",
     "format_percent",
+    "format_signed",
     "matches_reported",
     "p_phrase",
     "plain_quote",
@@ -182,6 +184,47 @@ def format_number(value: float, decimals: int, *, comma: bool = False) -> str:
         return "–"
     text = f"{value:.{decimals}f}"
     return text.replace(".", ",") if comma else text
+
+
+def format_signed(value: float, decimals: int = 2) -> str:
+    """Print a number as a table typesets it, with a true minus sign (``−0.94``).
+
+    Parameters
+    ----------
+    value : float
+    decimals : int, default 2
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_signed(-0.9412)
+    '−0.94'
+    """
+    return format_number(value, decimals).replace("-", "−")
+
+
+def format_estimate(value: float, low: float, high: float, decimals: int = 2) -> str:
+    """Print an estimate with its interval in one cell: ``−0.94 (−2.10 to 0.20)``.
+
+    Parameters
+    ----------
+    value, low, high : float
+    decimals : int, default 2
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_estimate(-0.94, -2.1, 0.2)
+    '−0.94 (−2.10 to 0.20)'
+    """
+    lo, hi = format_signed(low, decimals), format_signed(high, decimals)
+    return f"{format_signed(value, decimals)} ({lo} to {hi})"
 
 
 def format_mean_sd(mean: float, sd: float, decimals: int = 1, *, comma: bool = False) -> str:

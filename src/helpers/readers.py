@@ -10,11 +10,9 @@ table by its (outcome, visit) key, so nothing can land on the wrong row.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from helpers.precision import format_number, format_p, format_percent
+from helpers.precision import format_estimate, format_p, format_percent, format_signed
 from helpers.study import Study, label_for
 
 __all__ = ["MISSING", "mixed_model_for_readers", "omnibus_for_readers", "safety_for_readers"]
@@ -23,28 +21,30 @@ __all__ = ["MISSING", "mixed_model_for_readers", "omnibus_for_readers", "safety_
 MISSING = "not computed"
 
 
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def _num(value: object, decimals: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    return format_number(float(value), decimals).replace("-", "−")
+    return MISSING if _missing(value) else format_signed(float(value), decimals)
 
 
 def _interval(estimate: object, low: object, high: object) -> str:
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (estimate, low, high)):
+    if any(_missing(v) for v in (estimate, low, high)):
         return MISSING
-    return f"{_num(estimate)} ({_num(low)} to {_num(high)})"
+    return format_estimate(float(estimate), float(low), float(high))
 
 
 def _p(value: object) -> str:
-    return MISSING if value is None or pd.isna(value) else format_p(float(value))
+    return MISSING if _missing(value) else format_p(float(value))
 
 
 def _count(value: object) -> int | str:
-    return MISSING if value is None or pd.isna(value) else int(value)
+    return MISSING if _missing(value) else int(value)
 
 
 def _visit(value: object) -> str:
-    return "no visit compared" if value is None or pd.isna(value) else f"month {int(value)}"
+    return "no visit compared" if _missing(value) else f"month {int(value)}"
 
 
 def _indexed(
@@ -57,7 +57,7 @@ def _indexed(
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return "" if _missing(value) else str(value)
 
 
 def _unit(code: str, study: Study | None) -> str:
