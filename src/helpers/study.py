@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
@@ -521,6 +522,17 @@ def load_study(path: str | Path | Study) -> Study:
             f"{shown}: no study definition there (looked for {resolved}); a parameter set names "
             "it with study_file, e.g. data/study.yaml"
         )
+    stat = resolved.stat()
+    return _read_study(resolved, shown, (stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_study(resolved: Path, shown: str, key: tuple[int, int]) -> Study:
+    """Read and validate a definition once per content (path, size, modification time).
+
+    A run checks parameters, data and the reported table against the same
+    definition; they share one reading. A ``Study`` is frozen, so sharing it is safe.
+    """
     try:
         raw = read_yaml(resolved)
     except UnicodeDecodeError as exc:
