@@ -118,6 +118,8 @@ def test_the_site_reads_offline_in_a_real_browser(site):
             page.wait_for_load_state("load")
             assert not errors, f"{name}: console errors {errors}"
             body = page.inner_text("body")
+            if name == "index.html":  # the data statement of the run, read from its notebook
+                assert "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS" in body
             assert "\\pm" not in body, f"{name}: raw LaTeX shown"
             titles.add(page.title())
             # every internal link resolves to a file of the site

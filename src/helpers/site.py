@@ -38,7 +38,7 @@ import pandas as pd
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT
 
-__all__ = ["FINDING_TAG", "build_site", "finding", "main", "prepare_notebook"]
+__all__ = ["FINDING_TAG", "build_site", "data_statement", "finding", "main", "prepare_notebook"]
 
 #: Tag of the cell whose first output line is a notebook's one-line finding.
 FINDING_TAG = "finding"
@@ -114,6 +114,40 @@ def finding(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
+def data_statement(nb: nbformat.NotebookNode) -> str:
+    """Return the statement of which data a run used: the output of ``source_statement()``.
+
+    Read from the cell that prints it, whatever the data are (stand-in,
+    simulated or the investigators' own), not recognised by its words.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+        Markdown, or ``""`` if the notebook has no such cell.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("display(Markdown(cohort.source_statement()))")
+    >>> cell.outputs = [nbformat.v4.new_output("display_data",
+    ...     {"text/markdown": "> **Data read from data/private ...**"})]
+    >>> nb.cells = [cell]
+    >>> data_statement(nb)
+    '> **Data read from data/private ...**'
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "source_statement()" in cell.source:
+            for output in cell.get("outputs", []):
+                text = output.get("data", {}).get("text/markdown")
+                if text:
+                    return str(text).strip()
+    return ""
+
+
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
@@ -153,16 +187,7 @@ def _reproduction_status(report: Path) -> str:
 
 
 def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> str:
-    first = nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4)
-    banner = next(
-        (
-            o["data"]["text/markdown"]
-            for c in first.cells
-            for o in c.get("outputs", [])
-            if "text/markdown" in o.get("data", {}) and "DATA" in o["data"]["text/markdown"]
-        ),
-        "",
-    )
+    banner = data_statement(nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4))
     packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
     lines = [
@@ -172,7 +197,7 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
         "figure below was computed by the notebooks from the data; the code is hidden and can be "
         "shown under each result.",
         "",
-        banner.strip(),
+        banner,
         "",
         f"**Reproduction status.** {_reproduction_status(report)}",
         "",
