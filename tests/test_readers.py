@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from studydef import STUDY
 
@@ -13,11 +16,14 @@ from helpers import safety as hs
 
 from recompute import TRICKY_OUTCOMES, tricky_cohort
 
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
+
 
 def _p(p: float) -> str:
     if p != p:
         return "not computed"
-    return "< 0.001" if p < 0.0005 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _n(x: float) -> str:
@@ -72,3 +78,146 @@ def test_safety_for_readers_by_key(m):
             word = "shown" if r.equivalent else "not shown"
             assert cell["Equivalence (p adjusted)"] == f"{word} ({_p(r.p_equivalence_adj)})"
     assert "nan" not in shown.to_string().lower()
+
+
+# ---------------------------------------------------------------------------
+# show(): any table, by key, against hand formatting
+# ---------------------------------------------------------------------------
+
+
+def _signed(x: float, decimals: int) -> str:
+    return f"{x:.{decimals}f}".replace("-", "−")
+
+
+def test_show_patient_changes_by_key(m):
+    """Every cell of the per-patient table, found by (outcome, patient, visit), printed by hand."""
+    antibodies = ["islet_ab", "gad_ab"]  # not alphabetical
+    full = hs.patient_changes(
+        m,
+        outcomes=antibodies,
+        visits=[0, 1, 2, 3],
+        baseline=0,
+        cutoffs={"gad_ab": 10.0, "islet_ab": 10.0},
+        meaningful_rise={"gad_ab": 5, "islet_ab": "50%"},
+    )
+    shown = hread.show(full, study=STUDY).frame
+    assert list(shown.columns) == [
+        "Outcome", "Baseline", "Visit", "Patient", "At baseline", "Value", "Change",
+        "Against the cut-off", "Meaningful rise", "Rose meaningfully",
+    ]  # fmt: skip
+    assert len(shown) == len(full)
+    keyed = shown.set_index(["Outcome", "Patient", "Visit"])
+    for r in full.itertuples():
+        d = STUDY.measured(r.outcome).decimals
+        cell = keyed.loc[(STUDY.label(r.outcome), r.patient_id, f"month {r.visit_month}")]
+        assert cell["Baseline"] == f"month {r.baseline_month}"
+        assert cell["At baseline"] == _signed(r.baseline_value, d)
+        assert cell["Value"] == _signed(r.value, d)
+        assert cell["Change"] == _signed(r.change, d)
+        assert cell["Meaningful rise"] == _signed(r.meaningful_rise, d + 1)
+        assert cell["Rose meaningfully"] == ("yes" if r.rose_meaningfully else "no")
+
+
+def test_show_detectable_rise_by_key(m):
+    full = hs.detectable_rise(m, outcomes=["islet_ab", "gad_ab"], visits=[0, 1, 2, 3], power=0.9)
+    shown = hread.show(full, study=STUDY).frame.set_index(["Outcome", "Visit"])
+    for r in full.itertuples():
+        cell = shown.loc[(STUDY.label(r.outcome), f"month {r.visit_month}")]
+        d = STUDY.measured(r.outcome).decimals + 1
+        assert cell["Patients"] == str(r.n)
+        assert cell["SD of change"] == _signed(r.sd_change, d)
+        assert cell["Detectable rise"] == _signed(r.detectable_rise, d)
+        assert cell["Power"] == "90%"
+        assert cell["Effect size (Cohen's d_z)"] == f"{r.effect_size:.3f}".rstrip("0")
+
+
+def test_show_prints_every_kind_by_hand():
+    t = pd.DataFrame(
+        {
+            "outcome": ["leptin", "hba1c", "gad_ab"],
+            "visit_month": [3, 1, 0],
+            "p": [0.0004, 0.04994, float("nan")],
+            "match": [True, False, True],
+            "test": ["wilcoxon_exact", "paired_t", "something else"],
+            "comparison": ["hba1c: month 1 vs month 0", "no code here", "x: y"],
+            "value": [58.81, 1.0, 0.5],
+            "decimals": [2, 0, 1],
+        },
+        index=pd.Index([10, 11, 12]),  # not the default 0, 1, 2: kept? no name → refused
+    )
+    with pytest.raises(ValueError, match="index_label"):
+        hread.show(t)
+    shown = hread.show(t.reset_index(drop=True), study=STUDY, missing="not measured").frame
+    assert shown.values.tolist() == [
+        ["Leptin (ng/mL)", "month 3", "< 0.001", "yes", "Wilcoxon signed-rank, exact",
+         "HbA1c (%): month 1 vs month 0", "58.81", "2"],
+        ["HbA1c (%)", "month 1", "0.050", "no", "paired t-test", "no code here", "1", "0"],
+        ["GAD antibodies (IU/mL)", "month 0", "not measured", "yes", "something else", "x: y",
+         "0.5", "1"],
+    ]  # fmt: skip
+    assert list(shown.columns) == [
+        "Outcome", "Visit", "p", "Matches", "Test", "Comparison", "Value", "Decimals printed",
+    ]  # fmt: skip
+
+
+def test_show_refuses_a_code_like_header_and_keeps_plain_ones():
+    with pytest.raises(ValueError, match=r"'sd_after'.*COLUMNS"):
+        hread.show(pd.DataFrame({"sd_after": [1.0]}))
+    shown = hread.show(pd.DataFrame({"mean ± SD": ["1 ± 2"], "p (adjusted)": [0.2]})).frame
+    assert list(shown.columns) == ["Mean ± SD", "p (adjusted)"]
+    extra = hread.show(
+        pd.DataFrame({"sd_after": [1.25]}), columns={"sd_after": hread.Column("SD after")}
+    )
+    assert extra.frame.columns.tolist() == ["SD after"]
+
+
+def test_show_index_and_column_names():
+    wide = pd.DataFrame([[True, False]], columns=pd.Index([1, 0.5], name="granularity"))
+    wide.index = pd.MultiIndex.from_tuples([("hba1c", 0)], names=["variable", "visit"])
+    shown = hread.show(wide, study=STUDY).frame
+    assert shown.columns.tolist() == ["Variable", "Visit", "Recorded to 1", "Recorded to 0.5"]
+    assert shown.values.tolist() == [["HbA1c (%)", "month 0", "yes", "no"]]
+    matrix = pd.DataFrame({"paired_t": [True]}, index=["gad_ab: month 3 vs month 0"])
+    shown = hread.show(matrix, study=STUDY, index_label="comparison").frame
+    assert shown.values.tolist() == [["GAD antibodies (IU/mL): month 3 vs month 0", "yes"]]
+    assert shown.columns.tolist() == ["Comparison", "Paired t-test"]
+
+
+def test_reader_table_html_scrolls_and_hides_the_index():
+    html = hread.show(pd.DataFrame({"n": [7]}))._repr_html_()
+    assert "overflow-x: auto" in html
+    assert "<th>Patients</th>" in html
+    assert "<th></th>" not in html
+
+
+def _html_tables(nb_path):
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html")
+            if html:
+                yield i, "".join(html) if isinstance(html, list) else html
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_table_a_notebook_shows_is_written_for_readers(name):
+    """No raw frame on a page: no index column, no snake_case header, no NaN, nothing cut."""
+    from bs4 import BeautifulSoup
+
+    found = 0
+    for i, html in _html_tables(ROOT / "notebooks" / name):
+        soup = BeautifulSoup(html, "html.parser")
+        for table in soup.find_all("table"):
+            found += 1
+            assert "reader-table" in table.get("class", []), f"{name} cell {i}: a raw frame"
+            headers = [th.get_text(strip=True) for th in table.find_all("th")]
+            assert all(h for h in headers), f"{name} cell {i}: an empty header (index?)"
+            for h in headers:
+                assert not re.fullmatch(r"[a-z]+_[a-z0-9_]+", h), f"{name} cell {i}: {h!r}"
+            for td in table.find_all("td"):
+                text = td.get_text(strip=True)
+                assert text not in {"nan", "NaN", "None", "<NA>", "NaT"}, f"{name} cell {i}"
+                assert not text.endswith(("…", "...")), f"{name} cell {i}: {text!r} cut"
+    assert found >= 4

@@ -390,7 +390,7 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     for phrase in (
         "mean (90% CI)",
         "estimate (90% CI)",
-        "effect size (90% CI)",
+        "Effect size (90% CI)",
         "p < 0.1 before adjustment",
         "Not compared with month 1",
     ):

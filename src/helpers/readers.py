@@ -10,12 +10,25 @@ table by its (outcome, visit) key, so nothing can land on the wrong row.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from helpers.precision import format_estimate, format_p, format_percent, format_signed
 from helpers.study import Study, label_for
 
-__all__ = ["MISSING", "mixed_model_for_readers", "omnibus_for_readers", "safety_for_readers"]
+__all__ = [
+    "COLUMNS",
+    "MISSING",
+    "Column",
+    "ReaderTable",
+    "mixed_model_for_readers",
+    "omnibus_for_readers",
+    "safety_for_readers",
+    "show",
+]
 
 #: What a reader sees where a value could not be computed.
 MISSING = "not computed"
@@ -209,3 +222,307 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
         for r in safety.itertuples()
     ]
     return _indexed(rows)
+
+
+# ---------------------------------------------------------------------------
+# Any other table a notebook shows: one vocabulary of column names, one
+# formatter per kind of value, no index column.
+# ---------------------------------------------------------------------------
+
+#: The kinds of value a column can hold and how each is printed.
+#: ``measure`` is a value in the row's outcome unit, printed to the outcome's
+#: recording precision (plus ``extra`` decimals for derived values such as SDs).
+KINDS = (
+    "text",
+    "name",
+    "outcome",
+    "comparison",
+    "visit",
+    "p",
+    "count",
+    "number",
+    "measure",
+    "percent",
+    "flag",
+    "test",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a reader sees one column: a plain-language header and the kind of its values.
+
+    Examples
+    --------
+    >>> Column("Visit", "visit").label
+    'Visit'
+    """
+
+    label: str
+    kind: str = "text"
+    extra: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; kinds: {list(KINDS)}")
+
+
+#: Column names of the helpers' full tables and what a reader sees instead.
+COLUMNS: dict[str, Column] = {
+    "alpha": Column("α (one-sided)", "number"),
+    "all_match": Column("All figures match", "flag"),
+    "analysis": Column("Analysis"),
+    "attainable": Column("p-values the test can give"),
+    "audit_note": Column("Audit note"),
+    "baseline_month": Column("Baseline", "visit"),
+    "baseline_value": Column("At baseline", "measure"),
+    "change": Column("Change", "measure"),
+    "comparison": Column("Comparison", "comparison"),
+    "crossing": Column("Against the cut-off"),
+    "decimals": Column("Decimals printed", "count"),
+    "detectable_rise": Column("Detectable rise", "measure", 1),
+    "df": Column("df", "number"),
+    "effect_size": Column("Effect size (Cohen's d_z)", "number"),
+    "figure_id": Column("Figure"),
+    "figures": Column("Figures", "count"),
+    "granularity": Column("Recorded to"),
+    "group": Column("Group"),
+    "implies": Column("What the reported p implies"),
+    "match": Column("Matches", "flag"),
+    "matching": Column("Matching", "count"),
+    "meaningful_rise": Column("Meaningful rise", "measure", 1),
+    "measurements": Column("Measurements", "count"),
+    "n": Column("Patients", "count"),
+    "observed": Column("Recomputed", "number"),
+    "outcome": Column("Outcome", "outcome"),
+    "p": Column("p", "p"),
+    "package": Column("Package"),
+    "patient_id": Column("Patient"),
+    "power": Column("Power", "percent"),
+    "reachable": Column("Reachable", "flag"),
+    "reachable_by_test": Column("Reachable by a candidate test", "flag"),
+    "reason": Column("Why"),
+    "recomputed": Column("Recomputed", "number"),
+    "relation": Column("Relation"),
+    "reported": Column("Reported (as printed)"),
+    "rose_meaningfully": Column("Rose meaningfully", "flag"),
+    "round": Column("Comparisons reachable, figures rounded", "count"),
+    "sd_change": Column("SD of change", "measure", 1),
+    "source": Column("Source"),
+    "statistic": Column("Statistic"),
+    "summary": Column("Reported mean ± SD"),
+    "test": Column("Test", "test"),
+    "truncate": Column("Comparisons reachable, figures truncated", "count"),
+    "value": Column("Value", "measure"),
+    "variable": Column("Variable", "name"),
+    "version": Column("Version"),
+    "visit": Column("Visit", "visit"),
+    "visit_month": Column("Visit", "visit"),
+}
+
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+#: Statistical symbols a header may start with, kept in lower case.
+_SYMBOLS = frozenset({"p", "n", "df", "r"})
+
+
+def _test_name(code: object) -> str:
+    from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS
+
+    text = str(code)
+    return PAIRED_TESTS.get(text, INDEPENDENT_TESTS.get(text, text))
+
+
+def _column(name: object, columns: dict[str, Column]) -> Column:
+    """Look up a header's reader column; a code-like header not in the vocabulary is refused."""
+    text = str(name)
+    if text in columns:
+        return columns[text]
+    if _CODE.fullmatch(text):
+        named = _test_name(text)
+        if named != text:
+            return Column(named[0].upper() + named[1:], "flag")
+        raise ValueError(
+            f"column {text!r} has no reader's label; add it to helpers.readers.COLUMNS "
+            "or pass columns={...}"
+        )
+    first = text.split(" ", 1)[0]
+    if first in _SYMBOLS or not text[:1].islower():
+        return Column(text, "text")
+    return Column(text[0].upper() + text[1:], "text")
+
+
+def _name(code: object, study: Study | None) -> str:
+    """Name an outcome or a characteristic from the study definition, else the code."""
+    text = str(code)
+    if study is None:
+        return text
+    try:
+        return study.label(text)
+    except ValueError:
+        pass
+    try:
+        return study.characteristic(text).label
+    except ValueError:
+        return text
+
+
+def _decimals(outcome: object, study: Study | None, extra: int) -> int:
+    if study is None or outcome is None:
+        return 2
+    try:
+        return study.measured(str(outcome)).decimals + extra
+    except ValueError:
+        return 2
+
+
+def _plain_number(value: float) -> str:
+    """Print a number with the digits it needs: integers as integers, else up to three decimals."""
+    if float(value).is_integer():
+        return format_signed(float(value), 0)
+    if abs(value) < 0.001:
+        return f"{value:.2e}".replace("-", "−")
+    return format_signed(float(value), 3).rstrip("0").rstrip(".")
+
+
+def _text_cell(text: str, column: Column, study: Study | None) -> str:
+    """Print a value that is already text: codes become names, anything else is kept."""
+    if not text:
+        return text
+    if column.kind in ("outcome", "name"):
+        return _name(text, study)
+    if column.kind == "comparison" and ": " in text:
+        head, tail = text.split(": ", 1)
+        return f"{_name(head, study)}: {tail}"
+    if column.kind == "test":
+        return _test_name(text)
+    return text
+
+
+def _cell(value: object, column: Column, row: pd.Series, study: Study | None, missing: str) -> str:
+    if isinstance(value, str):
+        return _text_cell(value, column, study)
+    if _missing(value):
+        return missing
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    kind = column.kind
+    if kind == "visit":
+        return f"month {int(value)}"
+    if kind == "p":
+        return format_p(float(value))
+    if kind == "count":
+        return str(int(value))
+    if kind == "percent":
+        return format_percent(float(value))
+    if kind == "measure":
+        if "decimals" in row and not _missing(row["decimals"]):
+            return format_signed(float(value), int(row["decimals"]))
+        outcome = row.get("outcome", row.get("variable"))
+        return format_signed(float(value), _decimals(outcome, study, column.extra))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return _plain_number(float(value))
+
+
+@dataclass(frozen=True)
+class ReaderTable:
+    """A table as a reader sees it: plain headers, every value printed, no index column.
+
+    Shows as HTML in JupyterLab and on the site (inside a box that scrolls
+    sideways when the table is wider than the page) and as plain text
+    elsewhere. ``frame`` holds the printed cells.
+
+    Examples
+    --------
+    >>> t = show(pd.DataFrame({"visit_month": [0, 3], "n": [7, 6]}))
+    >>> t.frame.columns.tolist(), t.frame.iloc[1].tolist()
+    (['Visit', 'Patients'], ['month 3', '6'])
+    """
+
+    frame: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        table = self.frame.to_html(index=False, border=0, classes="dataframe reader-table")
+        box = 'class="reader-table-box" style="overflow-x: auto; max-width: 100%;"'
+        return f"<div {box}>{table}</div>"
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False)
+
+
+def show(
+    table: pd.DataFrame,
+    *,
+    study: Study | None = None,
+    missing: str = MISSING,
+    index_label: str | None = None,
+    columns: dict[str, Column] | None = None,
+) -> ReaderTable:
+    """Print any table of the helpers for a reader.
+
+    The index becomes ordinary columns (an unnamed index is named by
+    ``index_label``; a default 0, 1, 2 … index is dropped). Every header is
+    looked up in :data:`COLUMNS` (a header that looks like a code and is not
+    there is refused, so no ``snake_case`` reaches a reader); test codes become
+    the tests' names. Values are printed by kind: outcome codes as their labels
+    with units, visits as ``month 3``, p as ``0.012`` or ``< 0.001``, values in
+    an outcome's unit to its recording precision (or, in a table of reported
+    figures, to the decimals each figure was printed with), true/false as
+    yes/no and a missing value as ``missing``. Strings are kept as they are;
+    a lower-case header gets a capital letter unless it starts with a
+    statistical symbol (p, n, df, r).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    study : Study, optional
+        Labels, units and recording precisions.
+    missing : str, default "not computed"
+        What a missing value reads as ("not measured" for measurements).
+    index_label : str, optional
+        Header for an unnamed index.
+    columns : dict, optional
+        Extra or overriding entries for the vocabulary.
+
+    Returns
+    -------
+    ReaderTable
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["x", "x"], "p": [0.0004, float("nan")],
+    ...     "match": [True, False]})
+    >>> show(t).frame.values.tolist()
+    [['x', '< 0.001', 'yes'], ['x', 'not computed', 'no']]
+    """
+    vocabulary = {**COLUMNS, **(columns or {})}
+    frame = table.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame.columns = [
+            " ".join(str(part) for part in parts if str(part)) for parts in frame.columns
+        ]
+    elif frame.columns.name is not None:
+        head = _column(frame.columns.name, vocabulary).label
+        frame.columns = [
+            f"{head} {_plain_number(c) if isinstance(c, int | float) else c}" for c in frame.columns
+        ]
+    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.equals(
+        pd.RangeIndex(len(frame))
+    )
+    if default_index:
+        frame = frame.reset_index(drop=True)
+    else:
+        names = list(frame.index.names)
+        if any(n is None for n in names):
+            if index_label is None or len(names) > 1:
+                raise ValueError("the table's index has no name; pass index_label=")
+            frame.index.name = index_label
+        frame = frame.reset_index()
+    specs = [_column(c, vocabulary) for c in frame.columns]
+    rows = [
+        [_cell(value, spec, row, study, missing) for value, spec in zip(row, specs, strict=True)]
+        for _, row in frame.iterrows()
+    ]
+    shown = pd.DataFrame(rows, columns=[s.label for s in specs])
+    return ReaderTable(shown)
