@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
+from studydef import STUDY
 
 from helpers.site import FINDING_TAG, build_site, finding, prepare_notebook
 
@@ -61,6 +62,56 @@ def test_every_notebook_has_a_finding_cell():
         tagged = [c for c in nb.cells if FINDING_TAG in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path.name
         assert finding(nb), path.name
+
+
+#: Elements of the page's content that hide part of their text: clipped sideways or
+#: downwards with no scroll bar, shown with an ellipsis, or text ending in "…"/"...".
+CLIPPED_TEXT = """() => {
+  const main = document.querySelector('main') || document.body;
+  const found = [];
+  for (const el of main.querySelectorAll('*')) {
+    const s = getComputedStyle(el);
+    const text = (el.innerText || '').trim();
+    if (!text || s.display === 'none' || s.visibility === 'hidden') continue;
+    const clipsX = ['hidden', 'clip'].includes(s.overflowX) || s.textOverflow === 'ellipsis';
+    const clipsY = ['hidden', 'clip'].includes(s.overflowY);
+    if ((clipsX && el.scrollWidth > el.clientWidth + 1) ||
+        (clipsY && el.scrollHeight > el.clientHeight + 1)) {
+      found.push(el.tagName + ' ' + el.className + ': ' + text.slice(0, 60));
+    }
+  }
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const t = walker.currentNode.textContent.trim();
+    if (t.endsWith('…') || t.endsWith('...')) found.push('text: ' + t.slice(-60));
+  }
+  return found;
+}"""
+
+
+def test_binder_link_comes_from_the_citation_file(tmp_path):
+    from helpers.site import binder_link
+
+    cff = tmp_path / "CITATION.cff"
+    assert binder_link(cff) is None  # no file
+    cff.write_text("cff-version: 1.2.0\n", encoding="utf-8")
+    assert binder_link(cff) is None  # no address
+    cff.write_text("repository-code: https://gitlab.com/a/b\n", encoding="utf-8")
+    assert binder_link(cff) is None  # Binder's gh/ route needs GitHub
+    cff.write_text("repository-code: https://github.com/org/compendium\n", encoding="utf-8")
+    assert binder_link(cff) == ("https://mybinder.org/v2/gh/org/compendium/HEAD?labpath=notebooks")
+
+
+def test_index_says_what_the_study_was_from_its_definition(tmp_path):
+    from helpers.site import study_in_brief
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {
+        "parameters": {"study_file": "data/examples/bhansali_2014_abmsct_t2dm/study.yaml"}
+    }
+    text = study_in_brief(nb)
+    assert text.startswith("Ten adults with type 2 diabetes")
+    assert "doi:10.4103/2230-8210.140257" in text
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +171,9 @@ def test_the_site_reads_offline_in_a_real_browser(site):
             body = page.inner_text("body")
             if name == "index.html":  # the data statement of the run, read from its notebook
                 assert "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS" in body
+                # the study in brief, from the definition the run used
+                assert " ".join(STUDY.summary.split()) in " ".join(body.split())
+                assert "Run it yourself" in body
             assert "\\pm" not in body, f"{name}: raw LaTeX shown"
             titles.add(page.title())
             # every internal link resolves to a file of the site
@@ -135,6 +189,9 @@ def test_the_site_reads_offline_in_a_real_browser(site):
             # nothing is wider than the viewport
             wide = page.evaluate("document.documentElement.scrollWidth")
             assert wide <= 1280, f"{name}: the page is {wide} px wide"
+            # no text is cut: no element clips its text, none ends in an ellipsis
+            cut = page.evaluate(CLIPPED_TEXT)
+            assert not cut, f"{name}: text cut {cut[:5]}"
             if name.startswith("0"):
                 # code is hidden until revealed, and a click reveals it
                 inputs = page.locator("div.cell_input")
@@ -152,3 +209,51 @@ def test_the_site_reads_offline_in_a_real_browser(site):
     assert sorted(p.name for p in shots.glob("*.png")) == sorted(
         f"{Path(n).stem}.png" for n in pages
     )
+
+
+@pytest.mark.slow
+def test_the_truncation_check_can_fail(tmp_path):
+    """The check above finds a clipped cell and an ellipsis when a page has them."""
+    from playwright.sync_api import sync_playwright
+
+    browser_path = _browser_or_skip()
+    page_file = tmp_path / "cut.html"
+    page_file.write_text(
+        "<html><body><main>"
+        '<div style="width: 50px; overflow: hidden; white-space: nowrap">'
+        "a reason far longer than fifty pixels</div>"
+        "<p>cut at fifty characters…</p><p>whole</p>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        found = page.evaluate(CLIPPED_TEXT)
+        browser.close()
+    assert any("a reason far longer" in f for f in found)
+    assert any(f.startswith("text: ") and "fifty characters…" in f for f in found)
+    assert not any("whole" in f for f in found)
+
+
+def test_reproduction_status_counts_from_the_table(tmp_path):
+    """The index's sentence, recomputed from a table where the unreachable row is not last."""
+    import pandas as pd
+
+    from helpers.site import _reproduction_status
+
+    (tmp_path / "tables").mkdir()
+    assert "was not run" in _reproduction_status(tmp_path)
+    pd.DataFrame(
+        {
+            "figure_id": ["b.p", "a.mean", "c.p", "d.sd"],
+            "reported": ["$p=0,485$", "7", "p < 0,05", "1,2"],
+            "match": [False, True, False, True],
+            "reachable_by_test": [False, None, True, None],
+        }
+    ).to_csv(tmp_path / "tables" / "04_reproduction.csv", index=False)
+    text = _reproduction_status(tmp_path)
+    assert text.startswith("2 of 4 reported figures reproduced")
+    assert "the reported “p=0,485” (b.p)" in text
+    assert "c.p" not in text  # reachable: not claimed impossible

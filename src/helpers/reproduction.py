@@ -20,7 +20,7 @@ from helpers.data import Cohort
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_number, matches_reported, plain_quote
 from helpers.reported import comparisons_from_reported
-from helpers.stats import paired_test
+from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, paired_test
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -156,13 +156,15 @@ def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
     >>> t = pd.DataFrame({"figure_id": ["a.p"], "statistic": ["p_value"], "reported": ["p=0,5"],
     ...     "match": [False], "reachable_by_test": [False], "audit_note": ["none can"]})
     >>> print(summarise_reproduction(t, test="paired_t"))  # doctest: +NORMALIZE_WHITESPACE
-    - 0 of 1 reported figures reproduce at reported precision with the paired_t test.
+    - 0 of 1 reported figures reproduce at reported precision with the paired t-test
+      (paired_t).
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported p=0,5): none can.
     """
     n, ok = len(table), int(table["match"].sum())
+    named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
     lines = [
-        f"- {ok} of {n} reported figures reproduce at reported precision with the {test} test."
+        f"- {ok} of {n} reported figures reproduce at reported precision with the {named} ({test})."
     ]
     missed = table[~table["match"].astype(bool)]
     impossible = missed[missed["reachable_by_test"].eq(False).fillna(False)]

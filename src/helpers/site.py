@@ -13,7 +13,8 @@ From ``reports/<set>/`` it writes ``reports/<set>/site/``:
 * ``index.html`` — the study in brief (from the study definition), which data
   these are, the reproduction status computed by notebook 04, a card per
   notebook with its one-line finding (the output of the cell tagged
-  ``finding``), and the parameter set, commit, date and environment;
+  ``finding``), the parameter set, commit, date and environment, and the
+  Binder launch link once ``CITATION.cff`` names the repository's address;
 * one page per notebook: code hidden until revealed, the parameters cell, the
   injected parameters and the check cell removed.
 
@@ -31,14 +32,25 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nbformat
 import pandas as pd
 
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT
+from helpers.precision import plain_quote
 
-__all__ = ["FINDING_TAG", "build_site", "data_statement", "finding", "main", "prepare_notebook"]
+__all__ = [
+    "FINDING_TAG",
+    "binder_link",
+    "build_site",
+    "data_statement",
+    "finding",
+    "main",
+    "prepare_notebook",
+    "study_in_brief",
+]
 
 #: Tag of the cell whose first output line is a notebook's one-line finding.
 FINDING_TAG = "finding"
@@ -169,6 +181,18 @@ def _commit() -> str:
         return "unknown (not a git checkout)"
 
 
+def _author(citation: Path = PROJECT_ROOT / "CITATION.cff") -> str:
+    """Name the compendium's authors as ``CITATION.cff`` does, for the pages' footer."""
+    from helpers.yamlfile import read_yaml
+
+    authors = (read_yaml(citation) or {}).get("authors", []) if citation.is_file() else []
+    names = [
+        a.get("name") or " ".join(filter(None, (a.get("given-names"), a.get("family-names"))))
+        for a in authors
+    ]
+    return ", ".join(n for n in names if n) or "the compendium's authors"
+
+
 def _reproduction_status(report: Path) -> str:
     table_path = report / "tables" / "04_reproduction.csv"
     if not table_path.is_file():
@@ -178,7 +202,10 @@ def _reproduction_status(report: Path) -> str:
     text = f"{ok} of {len(table)} reported figures reproduced from the patient-level data"
     impossible = table[table["reachable_by_test"].astype("string") == "False"]
     if len(impossible):
-        ids = ", ".join(impossible["figure_id"])
+        ids = ", ".join(
+            f"the reported “{plain_quote(r.reported)}” ({r.figure_id})"
+            for r in impossible.itertuples()
+        )
         text += (
             f"; no data could give {ids} with the chosen test, which the audit explains "
             "(notebook 04)"
@@ -186,8 +213,82 @@ def _reproduction_status(report: Path) -> str:
     return text + "."
 
 
+def study_in_brief(nb: nbformat.NotebookNode) -> str:
+    """Say what the study of a run was, from the study definition the run used.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; its papermill parameters name the ``study_file``.
+
+    Returns
+    -------
+    str
+        The definition's ``summary`` (its title when it has none) and its citation.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.metadata["papermill"] = {"parameters": {"study_file": "data/study.yaml"}}
+    >>> study_in_brief(nb).startswith("Seven adults with type 1 diabetes")
+    True
+    """
+    from helpers.study import load_study
+
+    parameters = nb.metadata.get("papermill", {}).get("parameters", {})
+    path = Path(parameters.get("study_file", "data/study.yaml"))
+    study = load_study(path if path.is_absolute() else PROJECT_ROOT / path)
+    return f"{study.summary or study.title + '.'} *Source:* {study.citation}"
+
+
+def binder_link(citation: Path = PROJECT_ROOT / "CITATION.cff") -> str | None:
+    """Build the Binder launch link from the repository address in ``CITATION.cff``.
+
+    Parameters
+    ----------
+    citation : Path
+        The citation file; its ``repository-code`` must be a GitHub address.
+
+    Returns
+    -------
+    str or None
+        ``https://mybinder.org/v2/gh/<owner>/<repo>/HEAD?labpath=notebooks``, or
+        None while the repository has no public GitHub address.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "CITATION.cff"
+    >>> _ = f.write_text("repository-code: https://github.com/someone/amsct.git")
+    >>> binder_link(f)
+    'https://mybinder.org/v2/gh/someone/amsct/HEAD?labpath=notebooks'
+    """
+    from helpers.yamlfile import read_yaml
+
+    if not citation.is_file():
+        return None
+    url = str((read_yaml(citation) or {}).get("repository-code", ""))
+    parsed = urlparse(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.netloc != "github.com" or len(parts) < 2:
+        return None
+    owner, repo = parts[0], parts[1].removesuffix(".git")
+    return f"https://mybinder.org/v2/gh/{owner}/{repo}/HEAD?labpath=notebooks"
+
+
+def _binder_line() -> str:
+    link = binder_link()
+    if link:
+        return f"- Run it yourself: [launch on Binder]({link}) (JupyterLab in the browser)"
+    return (
+        "- Run it yourself: `make reproduce` in a clone (see the README). A Binder link appears "
+        "here once `repository-code` in `CITATION.cff` gives the repository's GitHub address."
+    )
+
+
 def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> str:
-    banner = data_statement(nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4))
+    first = nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4)
+    banner = data_statement(first)
     packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
     lines = [
@@ -196,6 +297,8 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
         "A re-analysis of a published study, told by four notebooks. Every number, table and "
         "figure below was computed by the notebooks from the data; the code is hidden and can be "
         "shown under each result.",
+        "",
+        f"**The study.** {study_in_brief(first)}",
         "",
         banner,
         "",
@@ -214,6 +317,7 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
         f"- Commit: `{_commit()}`",
         f"- Built: {dt.date.today().isoformat()}",
         f"- Environment: Python {sys.version.split()[0]}; {versions}",
+        _binder_line(),
         "",
         "```{toctree}",
         ":hidden:",
@@ -228,6 +332,7 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
 _CONF = """# Generated by helpers.site: the Sphinx configuration of the readers' edition.
 project = {project!r}
 html_title = {project!r}
+author = {author!r}
 extensions = ["myst_nb"]
 nb_execution_mode = "off"
 nb_merge_streams = True
@@ -280,7 +385,8 @@ def build_site(report: str | Path, *, out: str | Path | None = None) -> Path:
             pages.append((path.stem, _title(nb, path.stem), finding(nb)))
         (source / "index.md").write_text(_index(report, pages, report.name), encoding="utf-8")
         project = "AMSCT in type 1 diabetes — readers' edition"
-        (source / "conf.py").write_text(_CONF.format(project=project), encoding="utf-8")
+        conf = _CONF.format(project=project, author=_author())
+        (source / "conf.py").write_text(conf, encoding="utf-8")
         # Sphinx runs in its own process: its global state and warnings stay out of ours
         done = subprocess.run(
             [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", str(source), str(built)],

@@ -210,6 +210,9 @@ class Study(_Entry):
     id: Code
     title: Text
     citation: Text
+    summary: Text | None = Field(
+        default=None, description="what the study was, in about three sentences, for readers"
+    )
     design: Literal["single_group", "parallel_groups"]
     time_label: Text = "Months after the intervention"
     visits: list[Visit] = Field(min_length=1)
