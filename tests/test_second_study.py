@@ -105,6 +105,7 @@ def test_its_parameter_set_runs_the_notebooks_that_fit_it(tmp_path):
         "01_cohort_description.ipynb",
         "02_glycemic_outcomes.ipynb",
         "04_reproduction_audit.ipynb",
+        "05_follow_up_design.ipynb",
     ]
     line = pd.read_csv(out / "tables" / "02_abstract_format.csv").iloc[0]
     assert line["outcome"] == "HbA1c (%) (responders)"

@@ -21,6 +21,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.cohort` — Table 1 and visit completeness
 - :mod:`helpers.outcomes` — outcomes over the visits: summaries, comparisons, models, adjustment
 - :mod:`helpers.safety` — did antibodies rise: one-sided tests, equivalence, detectable rise
+- :mod:`helpers.design` — a follow-up trial: planning effects, sample sizes, power, simulation
 - :mod:`helpers.audit` — which tests can have produced each reported p (and GRIM / GRIMMER)
 - :mod:`helpers.reproduction` — every comparison with the report: cohort facts, figures, lines
 - :mod:`helpers.reconstruct` — patient-level values that reproduce reported before/after figures

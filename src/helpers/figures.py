@@ -10,10 +10,12 @@ computed with it, so a figure cannot say 95 % when the table used 90 %.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
 import pandas as pd
 import seaborn as sns
 from IPython.display import Image, display
@@ -290,8 +292,8 @@ def describe_figure(fig: Figure) -> str:
     """
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     entries: list[str] = []
-    for ax in fig.axes:
-        legend = ax.get_legend()
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    for legend in legends:
         for text in legend.get_texts() if legend is not None else []:
             if text.get_text() not in entries:
                 entries.append(text.get_text())
@@ -840,3 +842,117 @@ def plot_patient_antibodies(
     ax.set(xlabel=_time_label(study), ylabel=unit or label_for(outcome, study))
     ax.legend(loc="best", frameon=False, fontsize=7)
     return ax
+
+
+def plot_power_curves(
+    curves: pd.DataFrame,
+    *,
+    outcome: str,
+    target: float,
+    ax: Axes | None = None,
+    legend: bool = False,
+) -> Axes:
+    """Power against patients analysed for one outcome: a line per design and planning effect.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        From :func:`helpers.design.power_curves` (codes, not labels).
+    outcome : str
+    target : float
+        The target power, drawn as a horizontal line.
+    ax : matplotlib.axes.Axes, optional
+    legend : bool, default False
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
+    ...     "n": [5, 10], "power": [0.3, 0.6]})
+    >>> fig, ax = plt.subplots()
+    >>> plot_power_curves(c, outcome="x", target=0.8, ax=ax).get_xlabel()
+    'Patients analysed (per arm for two arms)'
+    >>> plt.close(fig)
+    """
+    from helpers.design import BASES, DESIGNS
+
+    ax = ax if ax is not None else plt.gca()
+    data = curves[curves["outcome"] == outcome]
+    if data.empty:
+        return _no_data(ax, "no effect to plan on")
+    data = data.assign(
+        Design=data["design"].map(DESIGNS).str.split(",").str[0],
+        Effect=data["basis"].map(BASES),
+    )
+    sns.lineplot(
+        data=data, x="n", y="power", hue="Design", style="Effect", ax=ax, legend=legend,
+        hue_order=[DESIGNS[d].split(",")[0] for d in DESIGNS if d in set(data["design"])],
+        style_order=[BASES[b] for b in BASES if b in set(data["basis"])],
+    )  # fmt: skip
+    ax.axhline(target, color="0.4", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    top = int(data["n"].max())
+    ax.set_xticks([t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top])
+    ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Patients analysed (per arm for two arms)")
+    ax.set_ylabel("Power")
+    return ax
+
+
+def power_curve_figure(
+    curves: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    target: float,
+    alpha: float,
+    study: Study | None = None,
+    ncols: int = 3,
+) -> Figure:
+    """Power curves of every outcome, a panel each, with one legend for the figure.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        From :func:`helpers.design.power_curves`.
+    outcomes : sequence of str
+    target, alpha : float
+        Target power (dotted line) and two-sided α, stated in the legend.
+    study : Study, optional
+    ncols : int, default 3
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
+    ...     "n": [5, 10], "power": [0.3, 0.6]})
+    >>> len(power_curve_figure(c, outcomes=["x"], target=0.8, alpha=0.05).axes)
+    1
+    """
+    ncols = max(1, min(ncols, len(outcomes)))
+    nrows = math.ceil(len(outcomes) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows + 1.0), layout="constrained",
+        squeeze=False, sharey=True,
+    )  # fmt: skip
+    for k, ax in enumerate(axes.flat):
+        if k >= len(outcomes):
+            ax.set_visible(False)
+            continue
+        plot_power_curves(curves, outcome=outcomes[k], target=target, ax=ax, legend=k == 0)
+        ax.set_title(label_for(outcomes[k], study, unit=False))
+    first = axes.flat[0]
+    if first.get_legend() is not None:
+        handles, labels = first.get_legend_handles_labels()
+        first.get_legend().remove()
+        handles.append(plt.Line2D([], [], color="0.4", linewidth=0.8, linestyle=":"))
+        labels.append(f"target power {format_percent(target)}, two-sided α = {alpha:g}")
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+    return fig

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from helpers.design import TESTS as DESIGN_TESTS
 from helpers.errors import ParameterError, show_value
 from helpers.outcomes import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
 from helpers.precision import PRECISION_RULES
@@ -219,6 +220,11 @@ RULES: dict[str, Rule] = {
     "cutoffs": _per_outcome(_cutoff, "positivity cut-offs"),
     "margin_source": _text(),
     "precision_rule": _choice(PRECISION_RULES),
+    "dropout": _number(0, 0.9, low_open=False, high_open=False),
+    "design_test": _choice(DESIGN_TESTS),
+    "n_sims": _integer(200, 1_000_000),
+    "max_n_simulated": _integer(4, 100_000),
+    "curve_max_n": _integer(10, 100_000),
 }
 
 

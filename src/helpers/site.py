@@ -294,9 +294,9 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
     lines = [
         "# The readers' edition",
         "",
-        "A re-analysis of a published study, told by four notebooks. Every number, table and "
-        "figure below was computed by the notebooks from the data; the code is hidden and can be "
-        "shown under each result.",
+        f"A re-analysis of a published study, told by {len(pages)} notebooks. Every number, "
+        "table and figure below was computed by the notebooks from the data; the code is "
+        "hidden and can be shown under each result.",
         "",
         f"**The study.** {study_in_brief(first)}",
         "",

@@ -1,0 +1,222 @@
+"""Notebook 05's design helpers: sample sizes, power and simulation, checked other ways.
+
+Reference values:
+- Cohen (1988), Statistical Power Analysis, tables 2.4.1: d = 0.5, α = 0.05 two-sided,
+  power 0.8 needs 64 per group (two samples) and 34 pairs (one sample / paired, 33.4).
+  The same from R: power.t.test(delta = 0.5, sd = 1, power = 0.8)$n = 63.76576;
+  power.t.test(delta = 0.5, sd = 1, power = 0.8, type = "paired")$n = 33.36713.
+- pingouin's power_ttest, a second implementation.
+- The simulated trials analysed one at a time with pingouin (ttest, wilcoxon, ancova, mwu).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+from studydef import STUDY
+
+from helpers import design as hdes
+
+from recompute import TRICKY_OUTCOMES, tricky_cohort
+
+
+def test_sample_sizes_meet_the_textbook_and_r_values():
+    assert hdes.sample_size(0.5, design="two_arm") == pytest.approx(63.76576, abs=1e-3)
+    assert hdes.sample_size(0.5, design="single_arm") == pytest.approx(33.36713, abs=1e-3)
+    assert hdes.sample_size(-0.5, design="single_arm") == hdes.sample_size(0.5, design="single_arm")
+    assert math.isnan(hdes.sample_size(0.0, design="two_arm"))
+    assert math.isnan(hdes.sample_size(float("nan"), design="two_arm"))
+
+
+@pytest.mark.parametrize("d", [0.3, 0.5, 0.8, 1.2, 2.0])
+@pytest.mark.parametrize("power", [0.8, 0.9])
+def test_sample_sizes_agree_with_pingouin(d, power):
+    paired = pg.power_ttest(d=d, power=power, alpha=0.05, contrast="paired")
+    two = pg.power_ttest(d=d, power=power, alpha=0.05, contrast="two-samples")
+    assert hdes.sample_size(d, design="single_arm", power=power) == pytest.approx(paired, rel=1e-4)
+    assert hdes.sample_size(d, design="two_arm", power=power) == pytest.approx(two, rel=1e-4)
+    # and the power at the rounded-up n reaches the target, at n - 1 it does not
+    n = math.ceil(hdes.sample_size(d, design="two_arm", power=power))
+    assert hdes.analytic_power(d, n, design="two_arm") >= power
+    assert n <= 2 or hdes.analytic_power(d, n - 1, design="two_arm") < power
+
+
+def test_wilcoxon_divides_by_its_efficiency_and_dropout_inflates_enrolment():
+    t = hdes.sample_size(0.5, design="single_arm")
+    w = hdes.sample_size(0.5, design="single_arm", test="wilcoxon")
+    assert w == pytest.approx(t * math.pi / 3)
+    e = pd.DataFrame({"d_paired": [0.5, float("nan")], "d_ancova": [0.8, 0.5]})
+    s = hdes.sample_sizes(e, dropout=0.15, test="wilcoxon")
+    n1 = math.ceil(t * math.pi / 3)
+    assert s["n_single_arm"].tolist()[0] == n1
+    assert s["enrol_single_arm"].tolist()[0] == math.ceil(n1 / 0.85)
+    assert pd.isna(s["n_single_arm"].iloc[1])
+    assert pd.isna(s["enrol_single_arm"].iloc[1])
+    n2 = math.ceil(hdes.sample_size(0.8, design="two_arm") * math.pi / 3)
+    assert s["enrol_two_arm"].tolist()[0] == 2 * math.ceil(n2 / 0.85)
+    with pytest.raises(ValueError, match="dropout"):
+        hdes.sample_sizes(e, dropout=1.0)
+    with pytest.raises(ValueError, match="test must be"):
+        hdes.sample_size(0.5, design="two_arm", test="sign")
+
+
+@pytest.fixture(scope="module")
+def m():
+    return tricky_cohort().measurements
+
+
+def test_planning_inputs_recomputed_by_hand(m):
+    """Latest follow-up visit with >= 3 pairs, by a direct pivot: missing visits, odd order."""
+    inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
+    assert inputs["outcome"].tolist() == TRICKY_OUTCOMES
+    for r in inputs.itertuples():
+        wide = m[m["outcome"] == r.outcome].pivot(
+            index="patient_id", columns="visit_month", values="value"
+        )
+        usable = [v for v in (3, 2, 1) if v in wide and wide[[0, v]].dropna().shape[0] >= 3]
+        assert r.visit_month == usable[0]
+        pair = wide[[0, r.visit_month]].dropna()
+        d = pair[r.visit_month] - pair[0]
+        assert r.n == len(d)
+        assert r.mean_change == pytest.approx(d.mean())
+        assert r.sd_change == pytest.approx(d.std())
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std() / math.sqrt(len(d))
+        assert (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
+        assert r.r == pytest.approx(stats.pearsonr(pair[0], pair[r.visit_month])[0])
+
+
+def test_planning_effects_by_hand():
+    inputs = pd.DataFrame(
+        {
+            "outcome": ["b", "a", "c"],
+            "visit_month": pd.array([3, 1, pd.NA], dtype="Int64"),
+            "n": [7, 7, 0],
+            "mean_change": [2.0, -1.0, np.nan],
+            "sd_change": [2.0, 1.0, np.nan],
+            "ci_low": [0.5, -1.5, np.nan],  # b: interval above zero; a: below
+            "ci_high": [3.5, 0.4, np.nan],  # a crosses zero
+            "sd_baseline": [3.0, 1.0, np.nan],
+            "sd_followup": [4.0, 1.0, np.nan],
+            "r": [0.6, -0.5, np.nan],
+        }
+    )
+    e = hdes.planning_effects(inputs).set_index(["outcome", "basis"])
+    assert "c" not in e.index.get_level_values(0)  # no data: no effects
+    assert e.loc[("b", "observed"), "effect"] == 2.0
+    assert e.loc[("b", "half"), "effect"] == 1.0
+    assert e.loc[("b", "ci_bound"), "effect"] == 0.5
+    assert math.isnan(e.loc[("a", "ci_bound"), "effect"])
+    assert "includes no change" in e.loc[("a", "ci_bound"), "note"]
+    sigma = math.sqrt((9 + 16) / 2)
+    assert e.loc[("b", "observed"), "d_ancova"] == pytest.approx(2.0 / (sigma * math.sqrt(0.64)))
+    assert e.loc[("a", "half"), "d_paired"] == pytest.approx(-0.5)
+    assert e.loc[("a", "half"), "d_ancova"] == pytest.approx(-0.5 / math.sqrt(0.75))
+
+
+@pytest.mark.parametrize("design", ["single_arm", "two_arm"])
+@pytest.mark.parametrize("test", ["t", "wilcoxon"])
+def test_vectorised_p_values_equal_pingouin_trial_by_trial(design, test):
+    kw = dict(design=design, n=9, effect=0.7, sd=1.3, r=0.4, seed=11)
+    _, loop = hdes.simulate_power_loop(test=test, n_sims=60, **kw)
+    draw = hdes._draw(np.random.default_rng(11), design=design, n=9, sims=60,
+                      effect=0.7, sd=1.3, r=0.4)  # fmt: skip
+    vector = hdes._p_values(draw, design=design, test=test)
+    np.testing.assert_allclose(vector, loop, rtol=1e-9, atol=1e-12)
+
+
+def test_signed_rank_lookup_matches_scipy_for_every_statistic():
+    n = 8
+    table = hdes._signed_rank_table(n)
+    assert len(table) == n * (n + 1) // 2 + 1
+    rng = np.random.default_rng(5)
+    d = rng.normal(0.3, 1, size=(300, n))
+    expected = [stats.wilcoxon(row, method="exact").pvalue for row in d]
+    np.testing.assert_allclose(hdes._p_signed_rank(d), expected, rtol=1e-12)
+    assert set(np.round(table, 12)) >= {1.0}
+
+
+@pytest.mark.parametrize(
+    ("design", "n", "d"), [("single_arm", 10, 0.9), ("single_arm", 34, 0.5), ("two_arm", 64, 0.5)]
+)
+def test_simulated_power_meets_exact_analytic_power(design, n, d):
+    """Paired and two-sample t (r = 0 keeps ANCOVA close to the t-test): within 4 MC SE."""
+    sim, se = hdes.simulate_power(design=design, n=n, effect=d, sd=1.0, r=0.0, n_sims=20000,
+                                  seed=2026)  # fmt: skip
+    analytic = hdes.analytic_power(d, n, design=design)
+    assert abs(sim - analytic) < 4 * se, (sim, analytic, se)
+
+
+def test_simulation_is_seeded_and_batch_size_does_not_matter():
+    a = hdes.simulate_power(design="two_arm", n=12, effect=1, sd=1, r=0.5, n_sims=3000, seed=4)
+    b = hdes.simulate_power(design="two_arm", n=12, effect=1, sd=1, r=0.5, n_sims=3000, seed=4)
+    assert a == b
+    c = hdes.simulate_power(
+        design="two_arm", n=12, effect=1, sd=1, r=0.5, n_sims=3000, seed=4, batch=3000
+    )
+    assert c[0] == pytest.approx(a[0], abs=0.05)  # different draws per batch: same power
+
+
+def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
+    inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
+    sizes = hdes.sample_sizes(hdes.planning_effects(inputs))
+    check = hdes.simulation_check(sizes, inputs=inputs, n_sims=400, seed=1, max_n=200)
+    assert check["n"].max() <= 200
+    assert set(check.loc[check["exact"], "design"]) <= {"single_arm"}
+    # every row's analytic power is recomputed from the sizes table by key
+    keyed = sizes.set_index(["outcome", "basis"])
+    for r in check.itertuples():
+        row = keyed.loc[(r.outcome, r.basis)]
+        d = row["d_paired"] if r.design == "single_arm" else row["d_ancova"]
+        n = row["n_single_arm"] if r.design == "single_arm" else row["n_per_arm"]
+        assert r.n == n
+        assert r.analytic == pytest.approx(hdes.analytic_power(d, int(n), design=r.design))
+        assert r.z == pytest.approx((r.simulated - r.analytic) / r.mc_se)
+
+
+def test_sentences_recomputed_from_the_tables(m):
+    inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
+    sizes = hdes.sample_sizes(hdes.planning_effects(inputs), dropout=0.2)
+    finding = hdes.design_finding(sizes, study=STUDY)
+    observed = sizes[(sizes["basis"] == "observed") & sizes["enrol_two_arm"].notna()]
+    lo = observed.sort_values("enrol_two_arm").iloc[0]
+    hi = observed.sort_values("enrol_two_arm").iloc[-1]
+    assert f"enrol {lo.enrol_two_arm} ({STUDY.label(lo.outcome, unit=False)})" in finding
+    assert f"to {hi.enrol_two_arm} ({STUDY.label(hi.outcome, unit=False)}) patients" in finding
+    assert "20% dropout" in finding
+    text = hdes.describe_design(sizes, alpha=0.05, power=0.8, dropout=0.2, test="t", study=STUDY)
+    for r in sizes[sizes["n_single_arm"].notna()].itertuples():
+        assert f"single arm {r.n_single_arm} analysed ({r.enrol_single_arm} enrolled)" in text
+    assert text.count("\n- ") == sizes["outcome"].nunique()
+
+
+def test_power_curves_are_monotone_and_keyed():
+    e = pd.DataFrame({"outcome": ["y", "x"], "basis": ["half", "observed"],
+                      "d_paired": [0.4, float("nan")], "d_ancova": [0.4, 0.9]})  # fmt: skip
+    curves = hdes.power_curves(e, n_values=hdes.n_grid(200), alpha=0.05)
+    assert set(map(tuple, curves[["outcome", "design"]].drop_duplicates().values)) == {
+        ("y", "single_arm"), ("y", "two_arm"), ("x", "two_arm"),
+    }  # fmt: skip
+    for _, g in curves.groupby(["outcome", "design"]):
+        assert g["power"].is_monotonic_increasing
+    row = curves[(curves["outcome"] == "x") & (curves["n"] == 20)]
+    expected = pg.power_ttest(d=0.9, n=20, alpha=0.05, contrast="two-samples")
+    assert row["power"].item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("design", ["single_arm", "two_arm"])
+def test_analytic_power_agrees_with_statsmodels_where_it_is_finite(design):
+    from statsmodels.stats.power import TTestIndPower, TTestPower
+
+    for d in (0.2, 0.5, 1.1):
+        for n in (4, 9, 30, 120):
+            if design == "single_arm":
+                ref = TTestPower().power(effect_size=d, nobs=n, alpha=0.05)
+            else:
+                ref = TTestIndPower().power(effect_size=d, nobs1=n, alpha=0.05, ratio=1)
+            if math.isfinite(ref):
+                assert hdes.analytic_power(d, n, design=design) == pytest.approx(ref, rel=1e-9)
