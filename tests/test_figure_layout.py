@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from studydef import STUDY
 
@@ -118,3 +120,21 @@ def test_figure_files_are_print_resolution_png_and_svg_and_stable(tmp_path):
     for fig in fresh:
         plt.close(fig)
     assert outputs[0] == outputs[1]
+
+
+def test_reachability_figure_names_outcomes_and_tests():
+    from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, SHORT_NAMES
+
+    assert set(SHORT_NAMES) == set(PAIRED_TESTS) | set(INDEPENDENT_TESTS)
+    matrix = pd.DataFrame(
+        {"wilcoxon_exact": [True, False], "paired_t": [False, True]},
+        index=["islet_ab: month 3 vs month 0", "hba1c: month 1 vs month 0"],
+    )
+    fig = hf.reachability_figure(matrix, study=STUDY)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Islet-cell (Langerhans) antibodies: month 3 vs month 0",
+        "HbA1c: month 1 vs month 0",
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Wilcoxon, exact", "paired t"]
+    plt.close(fig)

@@ -75,8 +75,8 @@ def test_safety_for_readers_by_key(m):
         assert cell["Margin (±)"] == _n(r.margin)
         assert cell["Rise (p adjusted)"] == _p(r.p_increase_adj)
         if not math.isnan(r.p_equivalence_adj):
-            word = "shown" if r.equivalent else "not shown"
-            assert cell["Equivalence (p adjusted)"] == f"{word} ({_p(r.p_equivalence_adj)})"
+            word = "shown" if r.equivalent else "not demonstrated"
+            assert cell["Equivalence (p adjusted)"] == f"{word} (p = {_p(r.p_equivalence_adj)})"
     assert "nan" not in shown.to_string().lower()
 
 
@@ -221,3 +221,29 @@ def test_every_table_a_notebook_shows_is_written_for_readers(name):
                 assert text not in {"nan", "NaN", "None", "<NA>", "NaT"}, f"{name} cell {i}"
                 assert not text.endswith(("…", "...")), f"{name} cell {i}: {text!r} cut"
     assert found >= 4
+
+
+def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_longer():
+    """HbA1c is defined as recorded to 1 decimal; values with 2 keep 2 (8.32 − 6.77 = 1.55)."""
+    t = pd.DataFrame(
+        {
+            "outcome": ["hba1c", "hba1c", "leptin"],
+            "patient_id": ["P1", "P2", "P1"],
+            "baseline_value": [8.32, 9.0, 7.5],
+            "value": [6.77, 9.04, 8.0],
+            "change": [-1.55, 0.04, 0.5],
+            "meaningful_rise": [4.16, 4.5, 3.75],
+        }
+    )
+    shown = hread.show(t, study=STUDY).frame
+    assert shown.iloc[0][["At baseline", "Value", "Change", "Meaningful rise"]].tolist() == [
+        "8.32", "6.77", "−1.55", "4.160",
+    ]  # fmt: skip
+    assert shown.iloc[1]["Change"] == "0.04"  # not "0.0"
+    assert shown.iloc[2][["At baseline", "Change"]].tolist() == ["7.5", "0.5"]  # leptin: 1
+    r = pd.DataFrame(
+        {"figure_id": ["x.p"], "reported": ["p=0,04"], "value": [0.04], "decimals": [2],
+         "recomputed": [0.044936]}
+    )  # fmt: skip
+    row = hread.show(r, study=STUDY).frame.iloc[0]
+    assert (row["Value"], row["Recomputed"]) == ("0.04", "0.0449")

@@ -219,3 +219,45 @@ def test_one_sided_paired_tests_equal_scipy(alternative):
     )
     with pytest.raises(ValueError, match="alternative must be"):
         paired_test(x, y, "paired_t", "up")
+
+
+def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_itself():
+    """Counted by hand from the table; an unadjusted bound inside the margin is said as such."""
+    s = pd.DataFrame(
+        {
+            "outcome": ["islet_ab", "gad_ab"],
+            "visit_month": [3, 3],
+            "n": [7, 7],
+            "mean_change": [4.0, 1.5],
+            "largest_rise_excluded": [9.8, 4.6],
+            "margin": [5.0, 5.0],
+            "margin_spec": ["5", "5"],
+            "equivalent": [False, False],
+            "noninferior": [False, False],
+            "p_increase": [0.02, 0.3],
+            "p_increase_adj": [0.04, 0.6],
+            "p_equivalence": [0.5, 0.03],
+            "p_equivalence_adj": [1.0, 0.2],
+            "family": ["holm over 6 comparisons"] * 2,
+        }
+    )
+    d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [4.5]})
+    p = pd.DataFrame(
+        {"outcome": ["gad_ab"], "visit_month": [3], "crossing": ["stayed positive"],
+         "rose_meaningfully": [False]}
+    )  # fmt: skip
+    text = describe_safety(
+        s, detectable=d, patients=p, ci_level=0.95, power=0.8, alpha=0.05, study=STUDY
+    )
+    lead = text.splitlines()[0]
+    assert lead == (
+        "Of 2 antibody comparisons, 1 shows a significant rise and 0 show non-inferiority to "
+        "their margin, after adjustment for multiplicity (α = 0.05)."
+    )
+    gad = text[text.index("**GAD") :]
+    assert (
+        "before adjustment for multiplicity, the data exclude a mean rise larger than 4.60" in gad
+    )
+    assert "(unadjusted, the rise excluded, 4.60 IU/mL, lies within the margin" in gad
+    islet = text[text.index("**Islet") : text.index("**GAD")]
+    assert "lies within the margin" not in islet  # 9.80 > 5: nothing to reconcile

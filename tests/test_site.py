@@ -186,6 +186,10 @@ def test_the_site_reads_offline_in_a_real_browser(site):
                 "img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src)"
             )
             assert not broken, f"{name}: images not loaded {broken}"
+            # every figure has words for its alternative text, not its file name
+            alts = page.eval_on_selector_all("main img", "els => els.map(e => e.alt)")
+            bad = [a for a in alts if not a.startswith("Figure")]
+            assert not bad, f"{name}: images without alternative text {bad[:3]}"
             # nothing is wider than the viewport
             wide = page.evaluate("document.documentElement.scrollWidth")
             assert wide <= 1280, f"{name}: the page is {wide} px wide"
@@ -257,3 +261,7 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     assert text.startswith("2 of 4 reported figures reproduced")
     assert "the reported “p=0,485” (b.p)" in text
     assert "c.p" not in text  # reachable: not claimed impossible
+    assert "checks the reconstruction, not the study" not in text
+    stand_in = _reproduction_status(tmp_path, data_kind="reconstructed")
+    assert stand_in.startswith(text)
+    assert "checks the reconstruction, not the study" in stand_in

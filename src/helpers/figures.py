@@ -138,7 +138,13 @@ def plot_characteristic(
     return ax
 
 
-def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs: object) -> Axes:
+def plot_reachability(
+    matrix: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    study: Study | None = None,
+    **kwargs: object,
+) -> Axes:
     """Heat map of which tests can reach which reported p-values.
 
     Parameters
@@ -147,6 +153,8 @@ def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
         Comparisons × tests of booleans (:func:`helpers.reproduction.reachability_matrix`;
         a trailing count row is ignored).
     ax : matplotlib Axes, optional
+    study : Study, optional
+        Outcome names for the comparisons (tests get their short names).
     **kwargs
         Passed to :func:`seaborn.heatmap`.
 
@@ -161,7 +169,15 @@ def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     'Can the test give the reported p-value?'
     """
     ax = ax or plt.gca()
+    from helpers.stats import SHORT_NAMES
+
     cells = matrix[[str(i).startswith("reachable (of") is False for i in matrix.index]]
+
+    def comparison(text: object) -> str:
+        code, _, rest = str(text).partition(": ")
+        return f"{label_for(code, study, unit=False)}: {rest}" if rest else str(text)
+
+    cells = cells.rename(index=comparison, columns=lambda c: SHORT_NAMES.get(str(c), str(c)))
     sns.heatmap(
         cells.eq(True).astype(int),
         cmap=["#e8e8e8", "#2a7f62"],
@@ -182,12 +198,14 @@ def plot_reachability(matrix: pd.DataFrame, *, ax: Axes | None = None, **kwargs:
     return ax
 
 
-def reachability_figure(matrix: pd.DataFrame) -> Figure:
+def reachability_figure(matrix: pd.DataFrame, *, study: Study | None = None) -> Figure:
     """Figure of :func:`plot_reachability`, sized to the matrix.
 
     Parameters
     ----------
     matrix : pandas.DataFrame
+    study : Study, optional
+        Outcome names for the comparisons.
 
     Returns
     -------
@@ -198,11 +216,14 @@ def reachability_figure(matrix: pd.DataFrame) -> Figure:
     >>> reachability_figure(pd.DataFrame({"t": [True]}, index=["a"])).axes[0].get_title()
     'Can the test give the reported p-value?'
     """
-    rows = sum(not str(i).startswith("reachable (of") for i in matrix.index)
+    rows = [i for i in matrix.index if not str(i).startswith("reachable (of")]
+    longest = max((len(label_for(str(i).partition(": ")[0], study, unit=False)) + 20
+                   for i in rows), default=10)  # fmt: skip
     fig, ax = plt.subplots(
-        figsize=(1.3 * matrix.shape[1] + 3, max(0.5 * rows + 1.6, 2.6)), layout="constrained"
+        figsize=(1.3 * matrix.shape[1] + 0.09 * longest + 1.2, max(0.55 * len(rows) + 2.0, 3.6)),
+        layout="constrained",
     )
-    plot_reachability(matrix, ax=ax)
+    plot_reachability(matrix, ax=ax, study=study)
     return fig
 
 

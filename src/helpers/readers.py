@@ -10,13 +10,20 @@ table by its (outcome, visit) key, so nothing can land on the wrong row.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from helpers.precision import format_estimate, format_p, format_percent, format_signed
+from helpers.precision import (
+    format_estimate,
+    format_p,
+    format_percent,
+    format_signed,
+    recording_decimals,
+)
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -194,7 +201,7 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
     ...     "p_increase_adj": [0.2], "p_equivalence_adj": [0.04], "equivalent": [True],
     ...     "p_noninferiority_adj": [0.01], "noninferior": [True], "ci_level": [0.95]})
     >>> safety_for_readers(t).iloc[0]["Equivalence (p adjusted)"]
-    'shown (0.040)'
+    'shown (p = 0.040)'
     """
     levels = set(safety["ci_level"]) if "ci_level" in safety else set()
     if len(levels) > 1:
@@ -204,7 +211,7 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
     def verdict(shown: object, p: object) -> str:
         if p is None or pd.isna(p):
             return MISSING
-        return f"{'shown' if bool(shown) else 'not shown'} ({_p(p)})"
+        return f"{'shown' if bool(shown) else 'not demonstrated'} (p = {_p(p)})"
 
     rows = [
         {
@@ -304,6 +311,7 @@ COLUMNS: dict[str, Column] = {
     "effect_size": Column("Effect size (Cohen's d_z)", "number"),
     "figure_id": Column("Figure"),
     "figures": Column("Figures", "count"),
+    "patients in the test": Column("Recomputed, patients in the test only"),
     "granularity": Column("Recorded to"),
     "group": Column("Group"),
     "implies": Column("What the reported p implies"),
@@ -312,7 +320,7 @@ COLUMNS: dict[str, Column] = {
     "meaningful_rise": Column("Meaningful rise", "measure", 1),
     "measurements": Column("Measurements", "count"),
     "n": Column("Patients", "count"),
-    "observed": Column("Recomputed", "number"),
+    "observed": Column("Recomputed", "measure", 2),
     "outcome": Column("Outcome", "outcome"),
     "p": Column("p", "p"),
     "package": Column("Package"),
@@ -321,7 +329,7 @@ COLUMNS: dict[str, Column] = {
     "reachable": Column("Reachable", "flag"),
     "reachable_by_test": Column("Reachable by a candidate test", "flag"),
     "reason": Column("Why"),
-    "recomputed": Column("Recomputed", "number"),
+    "recomputed": Column("Recomputed", "measure", 2),
     "relation": Column("Relation"),
     "reported": Column("Reported (as printed)"),
     "rose_meaningfully": Column("Rose meaningfully", "flag"),
@@ -386,13 +394,32 @@ def _name(code: object, study: Study | None) -> str:
         return text
 
 
-def _decimals(outcome: object, study: Study | None, extra: int) -> int:
-    if study is None or outcome is None:
-        return 2
-    try:
-        return study.measured(str(outcome)).decimals + extra
-    except ValueError:
-        return 2
+def _decimals(outcome: object, study: Study | None, extra: int, seen: dict[str, int]) -> int:
+    """Count the decimals of a value in an outcome's unit, plus ``extra`` for derived values.
+
+    As recorded: by the study definition, or more where the table's values carry more.
+    """
+    recorded = seen.get(str(outcome))
+    if study is not None and outcome is not None:
+        with contextlib.suppress(ValueError):
+            recorded = max(study.measured(str(outcome)).decimals, recorded or 0)
+    return (2 if recorded is None else recorded) + extra
+
+
+def _recorded_decimals(frame: pd.DataFrame, specs: list[Column]) -> dict[str, int]:
+    """Per outcome, the decimals the table's raw values (measures with no extra) carry."""
+    key = "outcome" if "outcome" in frame else "variable" if "variable" in frame else None
+    if key is None:
+        return {}
+    raw = [c for c, spec in zip(frame.columns, specs, strict=True)
+           if spec.kind == "measure" and spec.extra == 0]  # fmt: skip
+    seen: dict[str, int] = {}
+    for outcome, rows in frame.groupby(key, sort=False):
+        values = pd.to_numeric(rows[raw].stack(), errors="coerce").dropna() if raw else []
+        found = recording_decimals(values, max_decimals=4) if len(values) else None
+        if found is not None:
+            seen[str(outcome)] = found
+    return seen
 
 
 def _plain_number(value: float) -> str:
@@ -418,7 +445,14 @@ def _text_cell(text: str, column: Column, study: Study | None) -> str:
     return text
 
 
-def _cell(value: object, column: Column, row: pd.Series, study: Study | None, missing: str) -> str:
+def _cell(
+    value: object,
+    column: Column,
+    row: pd.Series,
+    study: Study | None,
+    missing: str,
+    seen: dict[str, int],
+) -> str:
     if isinstance(value, str):
         return _text_cell(value, column, study)
     if _missing(value):
@@ -436,9 +470,10 @@ def _cell(value: object, column: Column, row: pd.Series, study: Study | None, mi
         return format_percent(float(value))
     if kind == "measure":
         if "decimals" in row and not _missing(row["decimals"]):
-            return format_signed(float(value), int(row["decimals"]))
+            # a figure as the report printed it; a recomputed one with two digits more
+            return format_signed(float(value), int(row["decimals"]) + column.extra)
         outcome = row.get("outcome", row.get("variable"))
-        return format_signed(float(value), _decimals(outcome, study, column.extra))
+        return format_signed(float(value), _decimals(outcome, study, column.extra, seen))
     if isinstance(value, int | np.integer):
         return str(int(value))
     return _plain_number(float(value))
@@ -539,8 +574,12 @@ def show(
             frame.index.name = index_label
         frame = frame.reset_index()
     specs = [_column(c, vocabulary) for c in frame.columns]
+    seen = _recorded_decimals(frame, specs)
     rows = [
-        [_cell(value, spec, row, study, missing) for value, spec in zip(row, specs, strict=True)]
+        [
+            _cell(value, spec, row, study, missing, seen)
+            for value, spec in zip(row, specs, strict=True)
+        ]
         for _, row in frame.iterrows()
     ]
     shown = pd.DataFrame(rows, columns=[s.label for s in specs])

@@ -519,10 +519,26 @@ def describe_safety(
     >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1,
     ...                        study=load_study("data/study.yaml"))
     >>> print(text.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
-    - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; the data exclude a
-      mean rise larger than 4.20 IU/mL (one-sided 90% confidence).
+    Of 1 antibody comparison, 0 show a significant rise and 1 shows non-inferiority to its
+    margin, after adjustment for multiplicity (α = 0.1).
+    >>> print(text.splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
+    - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; before adjustment for
+      multiplicity, the data exclude a mean rise larger than 4.20 IU/mL (one-sided 90%
+      confidence).
     """
+    compared = safety.dropna(subset=["mean_change"])
     lines = []
+    if len(compared):
+        k = len(compared)
+        rises = int((compared["p_increase_adj"] < alpha).sum())
+        noninferior = int(compared["noninferior"].fillna(False).astype(bool).sum())
+        lines.append(
+            f"Of {k} antibody comparison{'s' if k != 1 else ''}, {rises} "
+            f"show{'s' if rises == 1 else ''} a significant rise and {noninferior} "
+            f"show{'s' if noninferior == 1 else ''} non-inferiority to "
+            f"{'its' if k == 1 else 'their'} margin, after adjustment for multiplicity "
+            f"(α = {alpha:g})."
+        )
     det = detectable.set_index(["outcome", "visit_month"])
     for r in safety.dropna(subset=["mean_change"]).itertuples():
         unit = study.unit(r.outcome) if study is not None else ""
@@ -530,8 +546,9 @@ def describe_safety(
         sign = "+" if r.mean_change >= 0 else "−"
         lines.append(
             f"- **{name}, month {r.visit_month}** ({r.n} patients): mean change "
-            f"{sign}{format_number(abs(r.mean_change), 2)} {unit}; the data exclude a mean rise "
-            f"larger than {format_number(r.largest_rise_excluded, 2)} {unit} "
+            f"{sign}{format_number(abs(r.mean_change), 2)} {unit}; before adjustment for "
+            f"multiplicity, the data exclude a mean rise larger than "
+            f"{format_number(r.largest_rise_excluded, 2)} {unit} "
             f"(one-sided {format_percent(ci_level)} confidence)."
         )
         lines.append(
@@ -544,9 +561,14 @@ def describe_safety(
             verdict = "no rise beyond it is shown (non-inferiority), but equivalence is not"
         else:
             verdict = (
-                "neither equivalence nor non-inferiority is shown: "
-                "the data cannot rule out a rise of that size"
+                "neither equivalence nor non-inferiority is shown after adjustment for "
+                "multiplicity: the adjusted tests cannot rule out a rise of that size"
             )
+            if r.largest_rise_excluded < r.margin:
+                verdict += (
+                    f" (unadjusted, the rise excluded, {format_number(r.largest_rise_excluded, 2)}"
+                    f" {unit}, lies within the margin; the adjustment takes that away)"
+                )
         spec = str(r.margin_spec)
         origin = (
             f"{spec} of the observed baseline mean: a margin taken from the same data it tests"

@@ -75,6 +75,21 @@ INDEPENDENT_TESTS: dict[str, str] = {
     "correction (R)",
 }
 
+#: Short names of the tests, for a figure's axis.
+SHORT_NAMES: dict[str, str] = {
+    "paired_t": "paired t",
+    "wilcoxon_exact": "Wilcoxon, exact",
+    "wilcoxon_asymptotic": "Wilcoxon, normal (SPSS)",
+    "wilcoxon_asymptotic_cc": "Wilcoxon, normal, corrected",
+    "wilcoxon_r": "Wilcoxon (R default)",
+    "sign_test": "sign test",
+    "student_t": "Student t",
+    "welch_t": "Welch t",
+    "mann_whitney_exact": "Mann-Whitney, exact",
+    "mann_whitney_asymptotic": "Mann-Whitney, normal (SPSS)",
+    "mann_whitney_asymptotic_cc": "Mann-Whitney, normal, corrected",
+}
+
 
 def _check_test(test: str, allowed: dict[str, str]) -> None:
     if test not in allowed:
