@@ -6,6 +6,7 @@
 
 PYTHON ?= python3
 PARAMS ?= default
+FORCE  ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -13,12 +14,13 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help setup reproduce site test lint unit lab notebooks standin datadict bench lock clean
+.PHONY: help setup reproduce site test check lint unit lab notebooks standin datadict bench lock clean
 
 help:
 	@echo "make reproduce   execute every notebook into reports/$(PARAMS)/ and build its site/"
 	@echo "make site        rebuild reports/$(PARAMS)/site/ from the executed notebooks"
-	@echo "make test        lint + unit tests + nbval on the stored notebooks"
+	@echo "make test        lint + every test + nbval on the stored notebooks"
+	@echo "make check       lint + the tests not marked slow (the edit loop)"
 	@echo "make lab         JupyterLab on http://127.0.0.1:8888"
 	@echo "make notebooks   refresh the notebooks' stored outputs in place (default parameters)"
 	@echo "make standin     regenerate the stand-in data in data/standin/"
@@ -35,9 +37,12 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 
+# Cached: a notebook runs again only when something it depends on changed (helpers.cache
+# says which and why); nothing changed answers in well under a second. FORCE=1 re-runs all.
 reproduce: $(STAMP)
-	$(BIN)/python -m helpers.run --params $(PARAMS)
-	$(BIN)/python -m helpers.site reports/$(PARAMS)
+	@if [ -z "$(FORCE)" ] && $(BIN)/python -m helpers.cache --params $(PARAMS); then :; else \
+	  $(BIN)/python -m helpers.run --params $(PARAMS) $(if $(FORCE),--force) && \
+	  $(BIN)/python -m helpers.site reports/$(PARAMS) $(if $(FORCE),--force); fi
 
 # The readers' edition of the last run of a set, without running the notebooks again.
 site: $(STAMP)
@@ -47,10 +52,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Tests run in parallel (pytest-xdist, one worker per CPU); a notebook's nbval cells stay
+# together on one worker (--dist loadfile).
 test: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# The edit loop: lint and every test not marked slow (no notebook, runner or browser run).
+check: $(STAMP)
+	$(BIN)/ruff check src tests notebooks benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/python -m pytest -n auto --dist load -m "not slow"
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

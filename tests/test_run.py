@@ -109,7 +109,9 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     assert len(notebooks) >= 2
     out = run("good", notebooks, reports_dir=reports, params_dir=directory, jobs=2, progress=False)
     expected = sorted([nb.name for nb in notebooks] + [f"{nb.stem}.html" for nb in notebooks])
-    assert sorted(p.name for p in out.iterdir() if p.is_file()) == expected
+    shown = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert shown == expected
+    assert (out / ".cache.json").is_file()  # the record the next run reuses notebooks by
     written = {p.name for p in (out / "tables").iterdir()}
     for name in ("01_table_one.csv", "02_abstract_format.csv", "04_verdicts.csv"):
         assert name in written

@@ -31,6 +31,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.figures` — seaborn figures and the one theme
 - :mod:`helpers.report` — the environment record and the CSV tables of a run
 - :mod:`helpers.run` — the papermill runner (``python -m helpers.run``)
+- :mod:`helpers.cache` — content keys: which notebooks must run again, and why
 - :mod:`helpers.site` — the readers' edition: a static site of a report (``python -m helpers.site``)
 """
 

@@ -54,7 +54,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,16 +64,12 @@ import nbformat
 import papermill
 import psutil
 import yaml
-from nbconvert import HTMLExporter
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers.data import load_cohort
+from helpers import cache
 from helpers.errors import HelpersError, NotebookExecutionError, ParameterError, show_value
-from helpers.params import check_parameters, check_set_name
 from helpers.paths import PROJECT_ROOT, check_checkout
-from helpers.reported import load_reported
-from helpers.study import load_study
 from helpers.yamlfile import UniqueKeyLoader, read_yaml
 
 __all__ = [
@@ -188,6 +184,8 @@ def load_parameter_set(name: str, directory: str | Path = PARAMS_DIR) -> Paramet
     >>> load_parameter_set("default").common["data_dir"]
     'data/standin'
     """
+    from helpers.params import check_set_name
+
     check_set_name(name)
     path = (Path(directory) / f"{name}.yaml").absolute()
     if path.is_dir():
@@ -605,6 +603,8 @@ def _shown_path(path: Path) -> str:
 def _render_html(executed: Path) -> Path:
     html_path = executed.with_suffix(".html")
     # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
+    from nbconvert import HTMLExporter  # the parent renders; workers need not import it
+
     exporter = HTMLExporter(template_name="classic")
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     html_path.write_text(body, encoding="utf-8")
@@ -621,8 +621,15 @@ def run(
     progress: bool = True,
     timeout: float = CELL_TIMEOUT,
     overrides: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
+
+    A notebook whose key (:mod:`helpers.cache`: the notebook, its parameter
+    values, the files they name, the helper sources it imports, the runner and
+    the locked environment) is unchanged since the last good run, and whose
+    outputs are intact, is reused rather than executed; the log says which
+    were reused and why each other one runs.
 
     Parameters
     ----------
@@ -644,6 +651,8 @@ def run(
         ``02_glycemic_outcomes.alpha``). They are checked like the set's own;
         each executed notebook shows the values it ran with in its injected cell,
         and the report goes to ``reports/<set>-custom/``, never over the set's own.
+    force : bool, default False
+        Execute every notebook, whatever the cache says.
 
     Returns
     -------
@@ -683,6 +692,8 @@ def run(
     # the staging folder's tables/ is put in when the run starts (see _run_locked)
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
     resolved = resolve_parameters(pset, selected, injected)
+    from helpers.study import load_study
+
     for study_file in _inputs(resolved, "study_file"):
         load_study(study_file)  # a wrong study definition is reported once, as itself
     _check_values(dataclasses.replace(pset, name=given.name), resolved, params_dir)
@@ -695,7 +706,12 @@ def run(
         reports.mkdir(parents=True, exist_ok=True)
         with _set_lock(reports, pset.name):
             _recover(reports, pset.name)
-            _run_locked(resolved, final, failed_dir, jobs, progress, timeout)
+            set_file = Path(params_dir) / f"{given.name}.yaml"
+            to_run, record = _plan(resolved, final, force=force, set_file=set_file)
+            if to_run:
+                _run_locked(to_run, final, failed_dir, jobs, progress, timeout, record=record)
+            else:
+                cache.write_manifest(final, record(final))
     except OSError as exc:
         raise HelpersError(
             f"cannot write the report for parameter set {pset.name!r} in {reports}: "
@@ -706,10 +722,67 @@ def run(
     return final
 
 
+def _plan(
+    resolved: dict[Path, dict[str, Any]], final: Path, *, force: bool, set_file: Path
+) -> tuple[dict[Path, dict[str, Any]], Callable[[Path], dict[str, Any]]]:
+    """Decide which notebooks to execute, and how to record the run (see :mod:`helpers.cache`).
+
+    Returns the notebooks to execute and a function that builds the manifest
+    of a report folder: this run's notebooks keyed anew, the others (carried
+    over from the last good report) as they were recorded.
+    """
+    previous = cache.read_manifest(final) if final.is_dir() else {}
+    entries = dict(previous.get("notebooks", {}))
+    keyed = {}
+    to_run: dict[Path, dict[str, Any]] = {}
+    for nb, values in resolved.items():
+        # files named by the notebook's own defaults are inputs too
+        inputs = cache.notebook_inputs(nb, {**declared_parameters(nb), **values})
+        key = cache.notebook_key(values, inputs)
+        keyed[nb] = (key, values, inputs)
+        why = (
+            ["forced (--force)"]
+            if force
+            else cache.reasons(
+                entries.get(nb.stem),
+                key=key,
+                values=values,
+                inputs=inputs,
+                report=final,
+                stem=nb.stem,
+            )
+        )
+        if why:
+            to_run[nb] = values
+            logger.info("running %s: %s", nb.stem, "; ".join(why))
+        else:
+            logger.info("reused %s: nothing it depends on changed", nb.stem)
+
+    folder = next(iter(resolved)).parent.absolute() if resolved else NOTEBOOK_DIR
+
+    def record(report: Path) -> dict[str, Any]:
+        notebooks = {
+            stem: item for stem, item in entries.items() if (report / f"{stem}.ipynb").is_file()
+        }
+        for nb, (key, values, inputs) in keyed.items():
+            notebooks[nb.stem] = cache.entry(key, values, inputs, report, nb.stem)
+        return {
+            "version": 1,
+            "set_file": cache.digest(set_file),
+            "notebook_dir": str(folder),
+            "listing": sorted(p.stem for p in discover_notebooks(folder)),
+            "notebooks": notebooks,
+        }
+
+    return to_run, record
+
+
 def _check_values(
     pset: ParameterSet, resolved: dict[Path, dict[str, Any]], params_dir: str | Path
 ) -> None:
     """Check every notebook's parameter values; one error for the whole set."""
+    from helpers.params import check_parameters  # the scientific stack: parent only
+
     problems = []
     for path, values in resolved.items():
         try:
@@ -737,6 +810,10 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:
     Bad input stops the run here, with one message, before any kernel starts
     (the notebooks validate again when run on their own).
     """
+    from helpers.data import load_cohort
+    from helpers.reported import load_reported
+    from helpers.study import load_study
+
     inputs = set()
     for path, values in resolved.items():
         declared = declared_parameters(path)
@@ -837,8 +914,14 @@ def _run_locked(
     jobs: int | None,
     progress: bool,
     timeout: float = CELL_TIMEOUT,
+    *,
+    record: Callable[[Path], dict[str, Any]] | None = None,
 ) -> None:
-    """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash)."""
+    """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash).
+
+    ``record`` builds the cache manifest, written into the new report before it
+    is published (so a failed run leaves the last good record untouched).
+    """
     reports = final.parent
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=reports))
     logger.info("parameter set %r: %d notebook(s) → %s", final.name, len(resolved), final)
@@ -864,6 +947,8 @@ def _run_locked(
             _point_at_final(r.output, staging, final)
             _render_html(r.output)
         _carry_over(final, staging, [nb.stem for nb in resolved])
+        if record is not None:
+            cache.write_manifest(staging, record(staging))
         previous = reports / f".{final.name}.previous-{os.getpid()}"
         staging.chmod(0o755)  # mkdtemp makes it private; a report is for readers
         if final.exists():
@@ -965,6 +1050,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--refresh-in-place", action="store_true", help="re-execute the stored notebooks in place"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="execute every notebook even if nothing changed"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -990,6 +1078,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress=not args.no_progress,
                 timeout=args.timeout,
                 overrides=overrides,
+                force=args.force,
             )
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
