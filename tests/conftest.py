@@ -41,3 +41,10 @@ def rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark nbval items slow: they re-execute whole notebooks (``make check`` skips them)."""
+    for item in items:
+        if item.nodeid.startswith("notebooks/") and item.nodeid.split("::")[0].endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)

@@ -66,6 +66,7 @@ def figures():
         plt.close(fig)
 
 
+@pytest.mark.slow  # draws every figure of the notebooks
 @pytest.mark.parametrize("name", NAMES)
 def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     fig = figures[name]
@@ -101,6 +102,7 @@ def test_the_check_would_catch_a_clipped_label():
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_figure_files_are_print_resolution_png_and_svg_and_stable(tmp_path):
     import matplotlib.pyplot as plt
     from PIL import Image

@@ -133,7 +133,7 @@ def test_bootstrap_intervals_are_seeded(sim):
     assert not first.equals(other)
 
 
-def test_holm_agrees_with_pingouin():
+def test_holm_agrees_with_pingouin_and_statsmodels():
     t = pd.DataFrame(
         {
             "analysis": ["primary"] * 4 + ["sensitivity"] * 2,
@@ -143,6 +143,12 @@ def test_holm_agrees_with_pingouin():
     out = adjust_pvalues(t, method="holm", family="tested")
     _, expected = pg.multicomp([0.01, 0.04, 0.03], method="holm")
     assert out["p_adj"].iloc[:3].tolist() == pytest.approx(list(expected))
+    from statsmodels.stats.multitest import multipletests  # the other implementation
+
+    assert out["p_adj"].iloc[:3].tolist() == pytest.approx(
+        list(multipletests([0.01, 0.04, 0.03], method="holm")[1])
+    )
+    assert out["p_adj"].iloc[:3].tolist() == pytest.approx([0.03, 0.06, 0.06])  # by hand
     assert np.isnan(out["p_adj"].iloc[3])
     # the planned family counts the comparison without data as a fourth, not rejected
     _, planned = pg.multicomp([0.01, 0.04, 0.03, 1.0], method="holm")

@@ -104,6 +104,7 @@ def test_other_seeds_also_reproduce(reported, seed):
         assert c["targets"]["p"]["match"] == expected, c["comparison"]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 # targets that 40 attempts missed although data meeting them exist, e.g. for the first
 # x = [42, 37, 48, 54, 61], y = [47, 41, 40, 52, 59]

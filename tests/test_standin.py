@@ -28,6 +28,7 @@ def test_other_seed_gives_other_patients(tmp_path):
     assert (tmp_path / "patients.csv").read_bytes() != (STANDIN / "patients.csv").read_bytes()
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_any_seed_reproduces_every_cohort_fact(seed):

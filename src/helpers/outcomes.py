@@ -549,7 +549,9 @@ def adjust_family(
     p_values : array-like of float
         The family's p-values; missing ones are comparisons that were not made.
     method : {"holm", "bonferroni", "fdr_bh", "hommel", "none"}
-        statsmodels ``multipletests`` method; "none" returns the raw p.
+        Holm by pingouin's ``multicomp``; the others by statsmodels'
+        ``multipletests`` (whose Holm branch runs a full garbage collection on
+        every call, seconds in a large session); "none" returns the raw p.
     planned : int
         The size of the family (at least the number of p-values given).
 
@@ -578,7 +580,11 @@ def adjust_family(
         out[ok] = p[ok]
         return out
     padded = np.concatenate([p[ok], np.ones(planned - len(p) + int((~ok).sum()))])
-    out[ok] = multipletests(padded, method=method)[1][: int(ok.sum())]
+    if method == "holm":
+        adjusted = np.asarray(pg.multicomp(padded, method="holm")[1], dtype=float)
+    else:
+        adjusted = multipletests(padded, method=method)[1]
+    out[ok] = adjusted[: int(ok.sum())]
     return out
 
 
