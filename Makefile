@@ -14,7 +14,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help setup reproduce site test check lint unit lab notebooks standin datadict bench lock clean
+.PHONY: help setup $(STAMP) reproduce site test check lint unit lab notebooks standin datadict bench lock clean
 
 help:
 	@echo "make reproduce   execute every notebook into reports/$(PARAMS)/ and build its site/"
@@ -28,14 +28,13 @@ help:
 	@echo "make bench       run the benchmarks"
 	@echo "make lock        re-resolve requirements-lock.txt from requirements.txt"
 
-setup: $(STAMP)
+# tools/bootstrap.py builds .venv from requirements-lock.txt (uv bootstrapped from pip, pip
+# if uv cannot run), rebuilds a .venv it cannot reuse (another Python, half-built) and
+# refuses a Python other than 3.11 with what to do. It returns at once when .venv is ready.
+setup:
+	@$(PYTHON) tools/bootstrap.py --venv $(VENV)
 
-# Re-runs only when the pins or the package metadata change.
-$(STAMP): requirements-lock.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements-lock.txt
-	$(PIP) install --no-deps --no-build-isolation -e .
-	@touch $@
+$(STAMP): setup
 
 # Cached: a notebook runs again only when something it depends on changed (helpers.cache
 # says which and why); nothing changed answers in well under a second. FORCE=1 re-runs all.
@@ -49,20 +48,20 @@ site: $(STAMP)
 	$(BIN)/python -m helpers.site reports/$(PARAMS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests notebooks benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests notebooks benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 # Tests run in parallel (pytest-xdist, one worker per CPU); a notebook's nbval cells stay
 # together on one worker (--dist loadfile).
 test: $(STAMP)
-	$(BIN)/ruff check src tests notebooks benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests notebooks benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The edit loop: lint and every test not marked slow (no notebook, runner or browser run).
 check: $(STAMP)
-	$(BIN)/ruff check src tests notebooks benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests notebooks benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/python -m pytest -n auto --dist load -m "not slow"
 
 unit: $(STAMP)
@@ -82,8 +81,11 @@ standin: $(STAMP)
 datadict: $(STAMP)
 	$(BIN)/python -m helpers.datadict
 
+# Every speed and memory target, measured (BENCH=--quick skips set-up and make test);
+# writes benchmarks/results.md.
+BENCH ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

@@ -1,0 +1,86 @@
+"""tools/bootstrap.py: which Pythons, which .venv can be reused, and uv pointed at pip's indexes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "tools" / "bootstrap.py")
+bootstrap = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bootstrap)
+
+
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [((3, 11, 7), True), ((3, 11, 5), True), ((3, 11, 2), False), ((3, 12, 0), False),
+     ((3, 10, 14), False)],
+)  # fmt: skip
+def test_only_pythons_the_lock_installs_on_are_accepted(version, ok):
+    assert bootstrap.fits(version) is ok
+
+
+def _fake_venv(tmp_path: Path, version: str, *, stamp: bool) -> Path:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(f"#!/bin/sh\necho {version}\n")
+    python.chmod(0o755)
+    if stamp:
+        (venv / ".installed").write_text(json.dumps(bootstrap.wanted_stamp()))
+    return venv
+
+
+def test_a_venv_is_reused_only_when_whole_and_made_by_a_fitting_python(tmp_path):
+    assert "missing" in bootstrap.usable(tmp_path / "none")
+    ok = _fake_venv(tmp_path / "a", "3.11.7", stamp=True)
+    assert bootstrap.usable(ok) is None
+    wrong = _fake_venv(tmp_path / "b", "3.12.1", stamp=True)
+    assert "made by Python 3.12.1" in bootstrap.usable(wrong)
+    half = _fake_venv(tmp_path / "c", "3.11.7", stamp=False)
+    assert "did not finish" in bootstrap.usable(half)
+
+
+def test_uv_is_pointed_at_the_indexes_pip_is_configured_with(tmp_path, monkeypatch):
+    local = tmp_path / "simple"
+    local.mkdir()
+    listed = (
+        f"global.extra-index-url='file://{local} file:///no/such/index'\n"
+        f"global.find-links='{tmp_path}'\n"
+        "global.index-url='https://mirror.example/simple'\n"
+        ":env:.cert='/etc/ssl/certs/ca.crt'\n"
+    )
+
+    def fake_run(command, **kw):
+        assert command[-2:] == ["config", "list"]
+        return subprocess.CompletedProcess(command, 0, stdout=listed, stderr="")
+
+    monkeypatch.setattr(bootstrap.subprocess, "run", fake_run)
+    options, env = bootstrap.pip_index_options()
+    assert options == [
+        "--index-url", "https://mirror.example/simple",
+        "--extra-index-url", f"file://{local}",  # the missing local index is left out, as pip does
+        "--find-links", str(tmp_path),
+        "--index-strategy", "unsafe-best-match",
+    ]  # fmt: skip
+    assert env == {"SSL_CERT_FILE": "/etc/ssl/certs/ca.crt"}
+
+
+def test_a_wrong_python_is_refused_before_anything_is_built(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bootstrap.sys, "version_info", (3, 12, 3, "final", 0))
+    with pytest.raises(SystemExit) as info:
+        bootstrap.main(["--venv", str(tmp_path / "v")])
+    assert "needs Python 3.11.5 or a later 3.11" in str(info.value)
+    assert "nothing was built or removed" in str(info.value)
+    assert not (tmp_path / "v").exists()
+
+
+def test_the_makefile_builds_the_environment_with_the_bootstrap():
+    text = (ROOT / "Makefile").read_text()
+    assert "$(PYTHON) tools/bootstrap.py --venv $(VENV)" in text
+    assert sys.version_info[:2] == (3, 11)
