@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import pingouin as pg
 from scipy import stats
@@ -425,37 +426,41 @@ def patient_changes(
     [['became positive', True]]
     """
     baseline = first_visit(measurements) if baseline is None else baseline
-    rows = []
+    frames = []
     for code in outcomes:
         cut = float(cutoffs[code])
         for visit in visits:
             if visit == baseline:
                 continue
             pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
-            for pid, r in pairs.iterrows():
-                before_pos, after_pos = r["before"] >= cut, r["after"] >= cut
-                crossing = {
-                    (False, True): "became positive",
-                    (True, False): "became negative",
-                    (True, True): "stayed positive",
-                    (False, False): "stayed negative",
-                }
-                threshold = _rise_threshold(meaningful_rise[code], float(r["before"]))
-                change = float(r["after"] - r["before"])
-                rows.append(
+            before = pairs["before"].to_numpy(dtype=float)
+            after = pairs["after"].to_numpy(dtype=float)
+            change = after - before
+            threshold = np.array(
+                [_rise_threshold(meaningful_rise[code], b) for b in before.tolist()], dtype=float
+            )
+            was, now = before >= cut, after >= cut
+            crossing = np.select(
+                [~was & now, was & ~now, was & now],
+                ["became positive", "became negative", "stayed positive"],
+                default="stayed negative",
+            )
+            frames.append(
+                pd.DataFrame(
                     {
                         "outcome": code,
                         "baseline_month": baseline,
                         "visit_month": visit,
-                        "patient_id": pid,
-                        "baseline_value": float(r["before"]),
-                        "value": float(r["after"]),
+                        "patient_id": pd.Series(pairs.index, dtype="str").to_numpy(),
+                        "baseline_value": before,
+                        "value": after,
                         "change": change,
-                        "crossing": crossing[(bool(before_pos), bool(after_pos))],
+                        "crossing": crossing,
                         "meaningful_rise": threshold,
                         "rose_meaningfully": change > threshold,
                     }
                 )
+            )
     columns = [
         "outcome",
         "baseline_month",
@@ -468,7 +473,10 @@ def patient_changes(
         "meaningful_rise",
         "rose_meaningfully",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)[columns]
+    return table.astype({"patient_id": "str", "outcome": "str", "crossing": "str"})
 
 
 def describe_safety(
