@@ -48,3 +48,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.nodeid.startswith("notebooks/") and item.nodeid.split("::")[0].endswith(".ipynb"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def default_report(tmp_path_factory, request) -> Path:
+    """The default parameter set run once through the runner, shared by every test and worker.
+
+    Workers of pytest-xdist share the folder; the first to take the lock runs the
+    notebooks, the others find them up to date (the runner's cache) and reuse them.
+    Tests read it and must not change it.
+    """
+    import fcntl
+
+    from helpers.run import run
+
+    base = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # an xdist worker: share with the others
+        base = base.parent
+    with open(base / "default-report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return run("default", reports_dir=base / "shared-reports", progress=False)

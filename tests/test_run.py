@@ -94,7 +94,7 @@ def test_parameter_set_name_is_injected():
 
 
 @pytest.mark.slow
-def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
+def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, default_report):
     bad = tmp_path / "bad"
     shutil.copytree(STANDIN, bad)
     (bad / "patients.csv").write_text(
@@ -104,10 +104,11 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     _params(tmp_path, "bad", f"common:\n  data_dir: {bad}\n")
     reports = tmp_path / "reports"
 
-    # every notebook, side by side in two processes (kernels must not share sockets)
+    # every notebook, side by side in two processes (kernels must not share sockets):
+    # the shared run of the default set (conftest.default_report)
     notebooks = discover_notebooks()
     assert len(notebooks) >= 2
-    out = run("good", notebooks, reports_dir=reports, params_dir=directory, jobs=2, progress=False)
+    out = default_report
     expected = sorted([nb.name for nb in notebooks] + [f"{nb.stem}.html" for nb in notebooks])
     shown = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     assert shown == expected
@@ -119,12 +120,13 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
         assert {f"{stem}.png", f"{stem}.svg"} <= written, stem
     executed = nbformat.read(out / NB01.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert 'parameter_set = "good"' in injected[0].source
+    assert 'parameter_set = "default"' in injected[0].source
     html = (out / f"{NB01.stem}.html").read_text()
     assert 'alt="Figure: Age; Cells infused; Culture time' in html
 
     # bad data stop the run before any kernel, and touch no report
-    good_bytes = (out / NB01.name).read_bytes()
+    good = run("good", [NB01], reports_dir=reports, params_dir=directory, progress=False)
+    good_bytes = (good / NB01.name).read_bytes()
     (reports / "bad").mkdir()
     (reports / "bad" / "keep.txt").write_text("last good report")
     with pytest.raises(DataValidationError) as info:
@@ -134,7 +136,7 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path):
     assert str(bad / "patients.csv") in message
     assert (reports / "bad" / "keep.txt").read_text() == "last good report"
     assert not (reports / "bad.failed").exists()
-    assert (out / NB01.name).read_bytes() == good_bytes
+    assert (good / NB01.name).read_bytes() == good_bytes
     leftovers = [p for p in reports.iterdir() if ".staging-" in p.name or ".previous-" in p.name]
     assert not leftovers, "staging left behind"
 

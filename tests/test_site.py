@@ -115,12 +115,9 @@ def test_index_says_what_the_study_was_from_its_definition(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    from helpers.run import run
-
-    reports = tmp_path_factory.mktemp("reports")
-    report = run("default", reports_dir=reports, progress=False)
-    return build_site(report)
+def site(default_report, tmp_path_factory) -> Path:
+    # built beside, not inside, the shared report
+    return build_site(default_report, out=tmp_path_factory.mktemp("readers") / "site")
 
 
 @pytest.mark.slow
