@@ -159,7 +159,7 @@ def test_holm_agrees_with_pingouin_and_statsmodels():
         adjust_pvalues(t, method="tukey")
 
 
-def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
+def test_omnibus_agrees_with_scipy_pingouin_and_statsmodels(sim):
     m = sim.measurements
     table = omnibus_tests(m, outcomes=["gad_ab"]).set_index("method")
     assert table.loc["friedman", "n_patients"] == 39  # S01 misses month 2
@@ -172,6 +172,11 @@ def test_omnibus_agrees_with_scipy_and_statsmodels(sim):
     fr = stats.friedmanchisquare(*[wide[c] for c in wide.columns])
     assert table.loc["friedman", "p_val"] == pytest.approx(fr.pvalue)
     long = wide.reset_index().melt(id_vars="patient_id", var_name="visit_month", value_name="value")
+    # the other implementation: pingouin's Friedman (chi-square, tie-corrected)
+    pgf = pg.friedman(long, dv="value", within="visit_month", subject="patient_id")
+    assert table.loc["friedman", "p_val"] == pytest.approx(pgf["p_unc"].iloc[0], rel=1e-9)
+    assert table.loc["friedman", "statistic"] == pytest.approx(pgf["Q"].iloc[0], rel=1e-9)
+    assert table.loc["friedman", "df1"] == 3
     sm = AnovaRM(long, "value", "patient_id", within=["visit_month"]).fit().anova_table
     assert table.loc["rm_anova", "statistic"] == pytest.approx(sm["F Value"].iloc[0])
     assert 0 < table.loc["rm_anova", "epsilon"] <= 1

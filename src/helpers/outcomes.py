@@ -777,14 +777,19 @@ def omnibus_tests(
         long = complete.reset_index().melt(
             id_vars="patient_id", var_name="visit_month", value_name="value"
         )
-        fr = pg.friedman(long, dv="value", within="visit_month", subject="patient_id").iloc[0]
+        if k >= 3:  # scipy ranks every patient at once (pingouin loops over patients)
+            fr = stats.friedmanchisquare(*complete.to_numpy(dtype=float).T)
+            q, p_fr = float(fr.statistic), float(fr.pvalue)
+        else:  # scipy needs three visits; pingouin's Friedman takes two
+            pgf = pg.friedman(long, dv="value", within="visit_month", subject="patient_id")
+            q, p_fr = float(pgf["Q"].iloc[0]), float(pgf["p_unc"].iloc[0])
         rows.append(
             {
                 **base,
                 "method": "friedman",
-                "statistic": float(fr["Q"]),
-                "df1": float(fr["ddof1"]),
-                "p_val": float(fr["p_unc"]),
+                "statistic": q,
+                "df1": float(k - 1),
+                "p_val": p_fr,
                 "note": (
                     "two visits: the Friedman test is the sign test, here with its chi-square "
                     "approximation, which is anti-conservative with few patients"
