@@ -217,7 +217,9 @@ def _resolve(name: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def notebook_inputs(notebook: Path, values: Mapping[str, Any]) -> dict[str, str]:
+def notebook_inputs(
+    notebook: Path, values: Mapping[str, Any], *, memo: dict[str, str] | None = None
+) -> dict[str, str]:
     """List everything a notebook's outputs depend on, each with its digest.
 
     Parameters
@@ -225,6 +227,9 @@ def notebook_inputs(notebook: Path, values: Mapping[str, Any]) -> dict[str, str]
     notebook : Path
     values : mapping
         The parameters the runner passes.
+    memo : dict, optional
+        Digests already taken in this run, by input name: the notebooks of a run
+        share most inputs (helper sources, the lock, the data), each read once.
 
     Returns
     -------
@@ -242,7 +247,11 @@ def notebook_inputs(notebook: Path, values: Mapping[str, Any]) -> dict[str, str]
     """
     names = [_shown(notebook), *_named_paths(values), _LOCK]
     names += [f"src:{m}" for m in sorted(helper_closure(notebook_imports(notebook)) | set(_ALWAYS))]
-    return {name: digest(_resolve(name)) for name in names}
+    memo = {} if memo is None else memo
+    for name in names:
+        if name not in memo:
+            memo[name] = digest(_resolve(name))
+    return {name: memo[name] for name in names}
 
 
 def _shown(path: Path) -> str:
@@ -432,10 +441,13 @@ def fresh(report: Path, *, set_file: Path | None = None) -> tuple[bool, str]:
     if listed != manifest.get("listing"):
         return False, f"the notebooks in {folder.name}/ changed"
     checked = 0
+    memo: dict[str, str] = {}  # inputs the notebooks share are read once
     for stem, item in sorted(notebooks.items()):
         for name, recorded in item.get("inputs", {}).items():
             checked += 1
-            if digest(_resolve(name)) != recorded:
+            if name not in memo:
+                memo[name] = digest(_resolve(name))
+            if memo[name] != recorded:
                 return False, f"{stem}: {name.removeprefix('src:')} changed"
         if item.get("python") != _python():
             return False, "the Python version changed"
@@ -455,8 +467,9 @@ def fresh(report: Path, *, set_file: Path | None = None) -> tuple[bool, str]:
 
 
 def _set_file(given: str) -> Path:
+    """Read ``--params`` as the runner does: a path when it ends in .yaml, else a set's name."""
     path = Path(given)
-    if given.endswith((".yaml", ".yml")) or "/" in given:
+    if given.endswith((".yaml", ".yml")):
         return path if path.is_absolute() else Path.cwd() / path
     return PROJECT_ROOT / "notebooks" / "params" / f"{given}.yaml"
 

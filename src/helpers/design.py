@@ -258,9 +258,9 @@ def sample_size(
     efficiency = _efficiency(test)
     if d is None or not math.isfinite(d) or d == 0:
         return math.nan
-    solver = TTestPower() if design == "single_arm" else TTestIndPower()
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
+    solver = TTestPower() if design == "single_arm" else TTestIndPower()
     n = float(
         solver.solve_power(effect_size=abs(d), alpha=alpha, power=power, alternative="two-sided")
     )
@@ -309,27 +309,23 @@ def sample_sizes(
     def up(x: float) -> object:
         return pd.NA if not math.isfinite(x) else math.ceil(x - 1e-9)
 
+    def enrolled(analysed: object) -> object:
+        return pd.NA if pd.isna(analysed) else up(int(analysed) / (1 - dropout))
+
     table = effects.copy()
     single = [
-        sample_size(d, design="single_arm", alpha=alpha, power=power, test=test)
+        up(sample_size(d, design="single_arm", alpha=alpha, power=power, test=test))
         for d in effects["d_paired"]
     ]
     per_arm = [
-        sample_size(d, design="two_arm", alpha=alpha, power=power, test=test)
+        up(sample_size(d, design="two_arm", alpha=alpha, power=power, test=test))
         for d in effects["d_ancova"]
     ]
-    table["n_single_arm"] = pd.array([up(n) for n in single], dtype="Int64")
-    table["enrol_single_arm"] = pd.array(
-        [up(math.ceil(n - 1e-9) / (1 - dropout)) if math.isfinite(n) else pd.NA for n in single],
-        dtype="Int64",
-    )
-    table["n_per_arm"] = pd.array([up(n) for n in per_arm], dtype="Int64")
+    table["n_single_arm"] = pd.array(single, dtype="Int64")
+    table["enrol_single_arm"] = pd.array([enrolled(n) for n in single], dtype="Int64")
+    table["n_per_arm"] = pd.array(per_arm, dtype="Int64")
     table["enrol_two_arm"] = pd.array(
-        [
-            2 * up(math.ceil(n - 1e-9) / (1 - dropout)) if math.isfinite(n) else pd.NA
-            for n in per_arm
-        ],
-        dtype="Int64",
+        [pd.NA if pd.isna(n) else 2 * enrolled(n) for n in per_arm], dtype="Int64"
     )
     table["test"] = test
     table["alpha"] = alpha

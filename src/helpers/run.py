@@ -735,9 +735,10 @@ def _plan(
     entries = dict(previous.get("notebooks", {}))
     keyed = {}
     to_run: dict[Path, dict[str, Any]] = {}
+    memo: dict[str, str] = {}
     for nb, values in resolved.items():
         # files named by the notebook's own defaults are inputs too
-        inputs = cache.notebook_inputs(nb, {**declared_parameters(nb), **values})
+        inputs = cache.notebook_inputs(nb, {**declared_parameters(nb), **values}, memo=memo)
         key = cache.notebook_key(values, inputs)
         keyed[nb] = (key, values, inputs)
         why = (

@@ -451,7 +451,7 @@ def patient_changes(
                         "outcome": code,
                         "baseline_month": baseline,
                         "visit_month": visit,
-                        "patient_id": pd.Series(pairs.index, dtype="str").to_numpy(),
+                        "patient_id": pairs.index.to_numpy(),
                         "baseline_value": before,
                         "value": after,
                         "change": change,
