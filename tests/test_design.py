@@ -12,6 +12,7 @@ Reference values:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from studydef import STUDY
 from helpers import design as hdes
 
 from recompute import TRICKY_OUTCOMES, tricky_cohort
+
+PROJECT_NB05 = Path(__file__).resolve().parents[1] / "notebooks" / "05_follow_up_design.ipynb"
 
 
 def test_sample_sizes_meet_the_textbook_and_r_values():
@@ -220,3 +223,43 @@ def test_analytic_power_agrees_with_statsmodels_where_it_is_finite(design):
                 ref = TTestIndPower().power(effect_size=d, nobs1=n, alpha=0.05, ratio=1)
             if math.isfinite(ref):
                 assert hdes.analytic_power(d, n, design=design) == pytest.approx(ref, rel=1e-9)
+
+
+def test_every_parameter_a_notebook_declares_has_a_rule():
+    """A parameter without a rule would escape the value checks; notebook 05's included."""
+    from helpers.params import RULES
+    from helpers.run import declared_parameters, discover_notebooks
+
+    for nb in discover_notebooks():
+        missing = sorted(set(declared_parameters(nb)) - set(RULES))
+        assert not missing, (nb.name, missing)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("dropout", 1.5, "at most 0.9"),
+        ("dropout", -0.1, "at least 0"),
+        ("design_test", "sign", "must be one of t, wilcoxon"),
+        ("n_sims", 10, "from 200"),
+        ("power", 1.5, "must be a number"),
+        ("max_n_simulated", 2, "from 4"),
+    ],
+)
+def test_notebook_05_refuses_a_wrong_value_before_anything_runs(tmp_path, name, value, rule):
+    from helpers.errors import ParameterError
+    from helpers.params import check_parameters
+    from helpers.run import run
+
+    with pytest.raises(ParameterError, match=rule):
+        check_parameters({name: value})  # what the notebook's own check cell calls
+    reports = tmp_path / "reports"
+    with pytest.raises(ParameterError, match=rule):
+        run(
+            "default",
+            [PROJECT_NB05],
+            reports_dir=reports,
+            progress=False,
+            overrides={f"05_follow_up_design.{name}": value},
+        )
+    assert not reports.exists()  # refused before a report folder, let alone a kernel

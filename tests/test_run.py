@@ -489,3 +489,15 @@ def test_help_notebook_shows_every_parameter_with_its_type():
         assert list(info) == assigned, nb.name
         untyped = [k for k, v in info.items() if v["inferred_type_name"] == "None"]
         assert not untyped, f"{nb.name}: no type for {untyped}"
+
+
+def test_a_partial_run_takes_the_common_parameters_its_notebook_does_not_declare():
+    """--notebook 05 with the default set: reported_path serves other notebooks, not an error;
+    a common name no notebook of the folder declares still is."""
+    nb05 = next(nb for nb in discover_notebooks() if nb.name.startswith("05_"))
+    resolved = resolve_parameters(load_parameter_set("default"), [nb05])
+    assert "reported_path" not in resolved[nb05]
+    assert resolved[nb05]["data_dir"] == "data/standin"
+    typo = ParameterSet("x", common={"data_dri": "data/standin"})
+    with pytest.raises(ParameterError, match="common parameter 'data_dri' is declared by no"):
+        resolve_parameters(typo, [nb05])

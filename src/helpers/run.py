@@ -336,10 +336,17 @@ def resolve_parameters(
                 f"section {show_value(stem)} names no notebook "
                 f"(known: {', '.join(sorted(known_stems))})"
             )
+    # a set's common parameters serve all its notebooks: a partial run (--notebook) of one
+    # that does not declare some of them is fine; a name no notebook declares is a mistake
+    # (the others are read only when a name is not declared by a notebook being run)
+    family = discover_notebooks(paths[0].parent) if paths else []
     for name in pset.common:
-        if not any(name in d for d in declared.values()):
+        if any(name in d for d in declared.values()):
+            continue
+        if not any(name in declared_parameters(p) for p in family if p not in declared):
             problems.append(
-                f"common parameter {show_value(name)} is declared by no notebook being run"
+                f"common parameter {show_value(name)} is declared by no notebook "
+                f"(in {paths[0].parent})"
             )
     resolved: dict[Path, dict[str, Any]] = {}
     for path in paths:
