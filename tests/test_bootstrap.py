@@ -84,3 +84,36 @@ def test_the_makefile_builds_the_environment_with_the_bootstrap():
     text = (ROOT / "Makefile").read_text()
     assert "$(PYTHON) tools/bootstrap.py --venv $(VENV)" in text
     assert sys.version_info[:2] == (3, 11)
+
+
+def test_uv_syncs_the_lock_and_is_installed_only_when_missing(tmp_path, monkeypatch):
+    venv = tmp_path / "v"
+    commands: list[list[str]] = []
+
+    def fake_run(command, **kw):
+        commands.append([str(part) for part in command])
+        return True
+
+    monkeypatch.setattr(bootstrap, "run", fake_run)
+    monkeypatch.setattr(bootstrap, "pip_index_options", lambda: ([], {}))
+    versions = iter([False, True])  # no uv yet; then the one just installed
+    monkeypatch.setattr(bootstrap, "_reports_version", lambda program, v: next(versions))
+    (venv / "tools" / "bin").mkdir(parents=True)
+    (venv / "tools" / "bin" / "uv").touch()
+    assert bootstrap.install_with_uv(venv)
+    assert "--upgrade" in commands[0]
+    assert commands[0][-1] == bootstrap.UV
+    # sync, not install: packages an earlier lock had and this one drops are removed
+    assert commands[1][1:3] == ["pip", "sync"]
+    assert commands[1][-1] == str(bootstrap.LOCK)
+    assert commands[2][1:3] == ["pip", "install"]
+    assert "--no-deps" in commands[2]
+    commands.clear()
+    assert bootstrap.install_with_uv(venv)  # uv already there: not installed again
+    assert [c[1:3] for c in commands] == [["pip", "sync"], ["pip", "install"]]
+
+
+def test_the_makefile_lets_python_keep_compiled_modules():
+    # uv installs without byte-compiling; with PYTHONDONTWRITEBYTECODE set in the shell every
+    # process would compile the stack again
+    assert "unexport PYTHONDONTWRITEBYTECODE" in (ROOT / "Makefile").read_text()

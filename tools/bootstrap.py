@@ -131,15 +131,29 @@ def run(command: list[str], **kw: object) -> bool:
     return done.returncode == 0
 
 
+def _reports_version(program: Path, version: str) -> bool:
+    """Tell whether ``program --version`` runs and names ``version``."""
+    try:
+        shown = subprocess.run(
+            [str(program), "--version"], capture_output=True, text=True, check=False
+        ).stdout
+    except OSError:
+        return False
+    return version in shown.split()
+
+
 def install_with_uv(venv: Path) -> bool:
     """Install the lock with uv; False (after saying why) when uv cannot do it."""
     python = venv_python(venv)
     tools = venv / "tools"
     quiet = ["--disable-pip-version-check", "--quiet"]
-    if not run([str(python), "-m", "pip", "install", *quiet, "--target", str(tools), UV]):
+    uv = tools / "bin" / "uv"
+    wanted = UV.partition("==")[2]
+    if not _reports_version(uv, wanted) and not run(
+        [str(python), "-m", "pip", "install", *quiet, "--upgrade", "--target", str(tools), UV]
+    ):
         say("uv could not be installed from the package index; installing with pip")
         return False
-    uv = tools / "bin" / "uv"
     if not uv.exists():
         say("uv did not install a binary for this machine; installing with pip")
         return False
@@ -147,7 +161,8 @@ def install_with_uv(venv: Path) -> bool:
     env = {**os.environ, **extra_env}
     base = [str(uv), "pip"]
     target = ["--python", str(python)]
-    ok = run([*base, "install", *target, *options, "--quiet", "-r", str(LOCK)], env=env) and run(
+    # sync, not install: a package an earlier lock had and this one drops is removed too
+    ok = run([*base, "sync", *target, *options, "--quiet", str(LOCK)], env=env) and run(
         [*base, "install", *target, *options, "--quiet", "--no-deps", "-e", str(ROOT)], env=env
     )
     if not ok:
