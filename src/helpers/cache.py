@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import hashlib
 import json
 import os
 import platform
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,23 +111,38 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _imports(tree: ast.AST) -> set[str]:
-    """List the helper modules an AST imports, at any depth (module level or in functions)."""
-    found: set[str] = set()
+def _modules(tree: ast.AST) -> list[str]:
+    """List the modules an AST imports, at any depth, in order of appearance.
+
+    ``from x import y`` lists ``x`` and ``x.y`` (``y`` may be a submodule).
+    """
+    found: dict[str, None] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "helpers"}
+            found.update(dict.fromkeys(a.name for a in node.names))
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] != "helpers":
-                continue
-            found.add(node.module)
-            # "from helpers import outcomes" imports the module helpers.outcomes
-            found |= {
-                f"{node.module}.{a.name}"
-                for a in node.names
-                if _module_file(f"{node.module}.{a.name}") is not None
-            }
-    return found
+            found[node.module] = None
+            found.update(dict.fromkeys(f"{node.module}.{a.name}" for a in node.names))
+    return list(found)
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    """List the helper modules an AST imports, at any depth (module level or in functions).
+
+    ``from helpers import outcomes`` imports the module ``helpers.outcomes``;
+    ``from helpers.precision import format_percent`` imports ``helpers.precision`` only.
+    """
+    return {
+        name
+        for name in _modules(tree)
+        if name.split(".")[0] == "helpers" and (name == "helpers" or _module_file(name))
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _source_imports(source: str) -> frozenset[str]:
+    """Return the helper modules a helper source imports (parsed once per distinct text)."""
+    return frozenset(_imports(ast.parse(source)))
 
 
 def helper_closure(modules: Iterable[str]) -> set[str]:
@@ -158,7 +174,7 @@ def helper_closure(modules: Iterable[str]) -> set[str]:
         if relative in seen:
             continue
         seen.add(relative)
-        todo.extend(_imports(ast.parse(path.read_text(encoding="utf-8"))))
+        todo.extend(_source_imports(path.read_text(encoding="utf-8")))
     return seen
 
 
@@ -179,18 +195,49 @@ def notebook_imports(notebook: Path) -> set[str]:
     >>> "helpers.outcomes" in notebook_imports(nb)
     True
     """
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
     found: set[str] = set()
+    for tree in _code_cells(notebook):
+        found |= _imports(tree)
+    return found
+
+
+def notebook_modules(notebook: Path) -> list[str]:
+    """List every module a notebook's code cells import, in order (``from x import y``: x, x.y).
+
+    Parameters
+    ----------
+    notebook : Path
+
+    Returns
+    -------
+    list of str
+        Some names may be attributes rather than modules (``x.y`` for a function y).
+
+    Examples
+    --------
+    >>> nb = PROJECT_ROOT / "notebooks/02_glycemic_outcomes.ipynb"
+    >>> "helpers.outcomes" in notebook_modules(nb)
+    True
+    """
+    found: dict[str, None] = {}
+    for tree in _code_cells(notebook):
+        found.update(dict.fromkeys(_modules(tree)))
+    return list(found)
+
+
+def _code_cells(notebook: Path) -> Iterator[ast.AST]:
+    """Parse each code cell of a notebook (read as JSON, no nbformat); magics are left out."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        source = "".join(cell.get("source", []))
+        source = cell.get("source", [])
+        source = "".join(source) if isinstance(source, list) else source
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         try:
-            found |= _imports(ast.parse("\n".join(lines)))
+            yield ast.parse("\n".join(lines))
         except SyntaxError:
             continue
-    return found
 
 
 def _named_paths(values: Mapping[str, Any]) -> list[str]:

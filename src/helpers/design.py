@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
+from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_percent, format_signed
 from helpers.study import Study, label_for
@@ -68,11 +69,6 @@ __all__ = [
 #: against the t-tests under normal data (Lehmann 1975).
 ARE_WILCOXON = 3 / math.pi
 
-#: The tests a follow-up trial may be analysed with.
-TESTS = {
-    "t": "paired t-test (single arm); ANCOVA t-test (two arms)",
-    "wilcoxon": "Wilcoxon signed-rank (single arm); Wilcoxon rank-sum on change (two arms)",
-}
 
 #: The designs sized.
 DESIGNS = {

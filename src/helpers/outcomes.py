@@ -20,6 +20,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from helpers.choices import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
 from helpers.clinical import add_derived
 from helpers.precision import (
     format_estimate,
@@ -56,10 +57,6 @@ __all__ = [
     "visit_means_ci",
 ]
 
-#: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
-MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
-#: How a multiplicity family is defined (see :func:`adjust_pvalues`).
-MULTIPLICITY_FAMILIES = ("planned", "tested")
 _OMNIBUS_NAMES = {
     "friedman": "Friedman test",
     "rm_anova": "repeated-measures ANOVA (Greenhouse–Geisser p with 3+ visits)",

@@ -29,11 +29,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from helpers.design import TESTS as DESIGN_TESTS
+from helpers.choices import (
+    DESIGN_TESTS,
+    MULTIPLICITY_FAMILIES,
+    MULTIPLICITY_METHODS,
+    PAIRED_TESTS,
+    PRECISION_RULES,
+)
 from helpers.errors import ParameterError, show_value
-from helpers.outcomes import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
-from helpers.precision import PRECISION_RULES
-from helpers.stats import PAIRED_TESTS
 from helpers.study import StudyDefinitionError, load_study
 
 __all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name"]

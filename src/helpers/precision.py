@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from helpers.choices import PRECISION_RULES
+
 __all__ = [
     "PRECISION_RULES",
     "format_estimate",
@@ -33,8 +35,6 @@ __all__ = [
     "round_to_recording",
 ]
 
-#: How a printed figure relates to the value behind it.
-PRECISION_RULES = ("round", "truncate")
 
 # Rounding slack for binary floating point (a figure of 58.815 computed as 58.81499999).
 _EPS = 1e-9

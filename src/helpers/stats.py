@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from helpers.choices import PAIRED_TESTS
 from helpers.precision import round_to_recording
 
 __all__ = [
@@ -54,16 +55,6 @@ __all__ = [
     "paired_values",
 ]
 
-PAIRED_TESTS: dict[str, str] = {
-    "paired_t": "paired t-test",
-    "wilcoxon_exact": "Wilcoxon signed-rank, exact",
-    "wilcoxon_asymptotic": "Wilcoxon signed-rank, normal approximation, no continuity "
-    "correction (SPSS)",
-    "wilcoxon_asymptotic_cc": "Wilcoxon signed-rank, normal approximation with continuity "
-    "correction (R with ties or zeros)",
-    "wilcoxon_r": "Wilcoxon signed-rank as R's wilcox.test does by default",
-    "sign_test": "sign test, exact binomial",
-}
 
 INDEPENDENT_TESTS: dict[str, str] = {
     "student_t": "Student's t-test (equal variances)",

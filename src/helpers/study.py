@@ -266,7 +266,7 @@ class Study(_Entry):
             ]:
                 if code not in pool:
                     problems.append(f"clinical.idaa1c.{role}: {code!r} is not defined")
-        from helpers.stats import PAIRED_TESTS  # the tests a reading may name
+        from helpers.choices import PAIRED_TESTS  # the tests a reading may name
 
         if self.reading.test not in PAIRED_TESTS:
             problems.append(

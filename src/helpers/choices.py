@@ -1,0 +1,50 @@
+"""The named choices a parameter can take, apart from the modules that implement them.
+
+:mod:`helpers.params` checks every parameter value against these before
+anything runs (the runner, plain papermill, JupyterLab); keeping the
+vocabularies here means checking a value imports no statistics library, and a
+change to how a test is computed does not change what a parameter may say.
+Each implementing module re-exports its own vocabulary
+(``helpers.stats.PAIRED_TESTS`` is :data:`PAIRED_TESTS`).
+
+Examples
+--------
+>>> "paired_t" in PAIRED_TESTS
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DESIGN_TESTS",
+    "MULTIPLICITY_FAMILIES",
+    "MULTIPLICITY_METHODS",
+    "PAIRED_TESTS",
+    "PRECISION_RULES",
+]
+
+#: The paired tests of change from baseline (:func:`helpers.stats.paired_test`).
+PAIRED_TESTS: dict[str, str] = {
+    "paired_t": "paired t-test",
+    "wilcoxon_exact": "Wilcoxon signed-rank, exact",
+    "wilcoxon_asymptotic": "Wilcoxon signed-rank, normal approximation, no continuity "
+    "correction (SPSS)",
+    "wilcoxon_asymptotic_cc": "Wilcoxon signed-rank, normal approximation with continuity "
+    "correction (R with ties or zeros)",
+    "wilcoxon_r": "Wilcoxon signed-rank as R's wilcox.test does by default",
+    "sign_test": "sign test, exact binomial",
+}
+
+#: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
+MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
+#: How a multiplicity family is defined (see :func:`helpers.outcomes.adjust_pvalues`).
+MULTIPLICITY_FAMILIES = ("planned", "tested")
+
+#: How a printed figure relates to the value behind it (:mod:`helpers.precision`).
+PRECISION_RULES = ("round", "truncate")
+
+#: The tests a follow-up trial may be analysed with.
+DESIGN_TESTS = {
+    "t": "paired t-test (single arm); ANCOVA t-test (two arms)",
+    "wilcoxon": "Wilcoxon signed-rank (single arm); Wilcoxon rank-sum on change (two arms)",
+}
