@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
+import tiny
 
 from helpers.errors import HelpersError, NotebookExecutionError
 from helpers.run import _carry_over, _recover, run
@@ -26,19 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def _notebook(folder: Path, name: str, body: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell('parameter_set = "x"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return tiny.notebook(folder, name, body, parameters='parameter_set = "x"')
 
 
 @pytest.fixture
@@ -231,8 +219,11 @@ def _descendants_once_a_kernel_runs(proc: subprocess.Popen) -> list[psutil.Proce
     kernels: list[psutil.Process] = []
     while time.monotonic() < deadline and not kernels:
         time.sleep(0.5)
+        # a kernel forked from the run's zygote (helpers.kernels) is named ipykernel
         kernels = [
-            p for p in runner.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())
+            p
+            for p in runner.children(recursive=True)
+            if "ipykernel" in p.name() or "ipykernel" in " ".join(p.cmdline())
         ]
     assert kernels, "the kernel never started"
     return runner.children(recursive=True)

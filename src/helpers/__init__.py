@@ -14,6 +14,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.datadict` — the data dictionary as a Frictionless data package
 - :mod:`helpers.reported` — the reported-figures table: reading it, its comparisons, sizes, look-ups
 - :mod:`helpers.params` — the notebooks' parameters and the rule each must meet
+- :mod:`helpers.choices` — the named choices a parameter can take (tests, adjustments, rules)
 - :mod:`helpers.precision` — reported precision: intervals, matching, printing like the abstract
 - :mod:`helpers.stats` — the paired and independent tests and effect sizes, by published name
 - :mod:`helpers.proportions` — McNemar, Fisher and chi-square p-values of counts ("x of n")
@@ -31,6 +32,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.figures` — seaborn figures and the one theme
 - :mod:`helpers.report` — the environment record and the CSV tables of a run
 - :mod:`helpers.run` — the papermill runner (``python -m helpers.run``)
+- :mod:`helpers.kernels` — warm kernels: each forked from one process that imported the stack
 - :mod:`helpers.cache` — content keys: which notebooks must run again, and why
 - :mod:`helpers.site` — the readers' edition: a static site of a report (``python -m helpers.site``)
 """

@@ -67,7 +67,7 @@ import yaml
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import cache
+from helpers import cache, kernels
 from helpers.errors import HelpersError, NotebookExecutionError, ParameterError, show_value
 from helpers.paths import PROJECT_ROOT, check_checkout
 from helpers.yamlfile import UniqueKeyLoader, read_yaml
@@ -427,6 +427,8 @@ def execute_notebook(
         config = Config()
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = str(Path(sockets) / "kernel")
+        # forked from the run's zygote when the runner started one (helpers.kernels)
+        config.NotebookClient.kernel_manager_class = kernels.WarmKernelManager
         try:
             papermill.execute_notebook(
                 str(notebook),
@@ -447,7 +449,7 @@ def execute_notebook(
 _SOCKETS: list[str] = []
 
 
-def _worker_init(log: str | None) -> None:
+def _worker_init(log: str | None, zygote: str | None = None) -> None:
     """Prepare a worker: kernel output to the run's log, SIGTERM ends it and its kernel.
 
     Kernels inherit the worker's standard output and error; sending them to
@@ -457,6 +459,8 @@ def _worker_init(log: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_worker)
     _die_with_parent()
+    if zygote is not None:
+        os.environ[kernels.ZYGOTE_ENV] = zygote
     if log is not None:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
@@ -518,6 +522,28 @@ def _execute_all(
     progress: bool,
     log: Path | None = None,
     timeout: float = CELL_TIMEOUT,
+    warm: bool = True,
+    finish: Callable[[NotebookResult], None] | None = None,
+) -> list[NotebookResult]:
+    """Execute notebooks in worker processes; ``finish`` is called here as each one ends."""
+    # One zygote per run imports what the notebooks import, once; every kernel is forked
+    # from it (helpers.kernels). Its kernels' output goes to the run's log, as theirs would.
+    with contextlib.ExitStack() as stack:
+        address = None
+        if warm:
+            sink = stack.enter_context(open(log if log is not None else os.devnull, "ab"))
+            address = stack.enter_context(kernels.zygote(kernels.notebook_imports(jobs), sink))
+        return _execute_in_pool(jobs, workers, progress, log, timeout, address, finish)
+
+
+def _execute_in_pool(
+    jobs: dict[Path, tuple[Path, dict[str, Any]]],
+    workers: int,
+    progress: bool,
+    log: Path | None,
+    timeout: float,
+    zygote: str | None,
+    finish: Callable[[NotebookResult], None] | None,
 ) -> list[NotebookResult]:
     ctx = multiprocessing.get_context("spawn")
     results: list[NotebookResult] = []
@@ -525,7 +551,7 @@ def _execute_all(
         max_workers=workers,
         mp_context=ctx,
         initializer=_worker_init,
-        initargs=(None if log is None else str(log),),
+        initargs=(None if log is None else str(log), zygote),
     )
     try:
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
@@ -543,6 +569,8 @@ def _execute_all(
                 logger.info(message)
             bar.update()
             results.append(result)
+            if finish is not None:
+                finish(result)
         bar.close()
     except BaseException:
         _stop_workers(pool)
@@ -607,13 +635,18 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def _render_html(executed: Path) -> Path:
-    html_path = executed.with_suffix(".html")
+@functools.cache
+def _html_exporter() -> Any:
+    """One exporter per process: its templates are compiled once, not once per notebook."""
     # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
     from nbconvert import HTMLExporter  # the parent renders; workers need not import it
 
-    exporter = HTMLExporter(template_name="classic")
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    return HTMLExporter(template_name="classic")
+
+
+def _render_html(executed: Path) -> Path:
+    html_path = executed.with_suffix(".html")
+    body, _ = _html_exporter().from_notebook_node(nbformat.read(executed, as_version=4))
     html_path.write_text(body, encoding="utf-8")
     return html_path
 
@@ -629,6 +662,7 @@ def run(
     timeout: float = CELL_TIMEOUT,
     overrides: Mapping[str, Any] | None = None,
     force: bool = False,
+    warm: bool = True,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
 
@@ -660,6 +694,9 @@ def run(
         and the report goes to ``reports/<set>-custom/``, never over the set's own.
     force : bool, default False
         Execute every notebook, whatever the cache says.
+    warm : bool, default True
+        Fork every kernel from one process that has imported what the notebooks
+        import (:mod:`helpers.kernels`); False starts each kernel as a new process.
 
     Returns
     -------
@@ -716,7 +753,9 @@ def run(
             set_file = Path(params_dir) / f"{given.name}.yaml"
             to_run, record = _plan(resolved, final, force=force, set_file=set_file)
             if to_run:
-                _run_locked(to_run, final, failed_dir, jobs, progress, timeout, record=record)
+                _run_locked(
+                    to_run, final, failed_dir, jobs, progress, timeout, record=record, warm=warm
+                )
             else:
                 cache.write_manifest(final, record(final))
     except OSError as exc:
@@ -924,6 +963,7 @@ def _run_locked(
     timeout: float = CELL_TIMEOUT,
     *,
     record: Callable[[Path], dict[str, Any]] | None = None,
+    warm: bool = True,
 ) -> None:
     """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash).
 
@@ -942,7 +982,13 @@ def _run_locked(
         workers = jobs or min(len(work), os.cpu_count() or 1)
         log = reports / f".{final.name}.kernels.log"
         log.write_text("", encoding="utf-8")
-        results = _execute_all(work, workers, progress, log, timeout)
+
+        def finish(result: NotebookResult) -> None:  # in this process, as each one ends
+            if result.error is None:
+                _point_at_final(result.output, staging, final)
+                _render_html(result.output)
+
+        results = _execute_all(work, workers, progress, log, timeout, warm, finish)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             failed_dir.mkdir(exist_ok=True)
@@ -951,9 +997,6 @@ def _run_locked(
                     shutil.move(r.output, failed_dir / r.output.name)
                     r.error.kept_at = str(failed_dir / r.output.name)
             raise (errors[0] if len(errors) == 1 else combine_failures(errors, failed_dir))
-        for r in results:
-            _point_at_final(r.output, staging, final)
-            _render_html(r.output)
         _carry_over(final, staging, [nb.stem for nb in resolved])
         if record is not None:
             cache.write_manifest(staging, record(staging))
@@ -990,7 +1033,9 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def refresh_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path]:
+def refresh_in_place(
+    notebooks: Sequence[str | Path] | None = None, *, warm: bool = True
+) -> list[Path]:
     """Re-execute notebooks with their own default parameters and store the outputs in place.
 
     These stored outputs are what nbval checks. A notebook is only overwritten
@@ -1000,6 +1045,10 @@ def refresh_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     ----------
     notebooks : sequence of path, optional
         Default: every numbered notebook.
+    warm : bool, default True
+        Fork the kernels from a zygote (:mod:`helpers.kernels`). nbval then checks
+        these outputs in kernels started the usual way, so every ``make test``
+        compares warm with cold kernels on every notebook.
 
     Returns
     -------
@@ -1013,7 +1062,8 @@ def refresh_in_place(notebooks: Sequence[str | Path] | None = None) -> list[Path
     """
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     done = []
-    with tempfile.TemporaryDirectory() as tmp:
+    warmth = kernels.warm_kernels(kernels.notebook_imports(selected)) if warm else None
+    with tempfile.TemporaryDirectory() as tmp, warmth or contextlib.nullcontext():
         for nb in selected:
             result = execute_notebook(nb, Path(tmp) / nb.name, {})
             if result.error is not None:
@@ -1061,6 +1111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="execute every notebook even if nothing changed"
     )
+    parser.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start each kernel as a new process, not forked from a warm one",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -1073,7 +1128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
     try:
         if args.refresh_in_place:
-            refresh_in_place(chosen)
+            refresh_in_place(chosen, warm=not args.cold_kernels)
         else:
             name, params_dir = _set_location(args.params)
             overrides = dict(parse_override(p) for p in args.parameter)
@@ -1087,6 +1142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timeout=args.timeout,
                 overrides=overrides,
                 force=args.force,
+                warm=not args.cold_kernels,
             )
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,432 @@
+"""Warm kernels: each notebook's kernel is forked from one process that has imported its stack.
+
+A kernel started the usual way is a new Python process that imports ipykernel and
+then, in the notebook's first cell, pandas, SciPy, statsmodels, matplotlib,
+seaborn, pingouin and pandera: about 2.5 s of CPU per notebook, more than most of
+the compendium's notebooks spend on their own work. For one run the runner
+starts a *zygote* instead (``python -m helpers.kernels SOCKET MODULE...``): a
+process that imports ipykernel and the modules the run's notebooks import, once,
+and then forks one kernel per notebook on request, as a fork server does.
+
+- **Same outputs.** A forked kernel is the ipykernel a worker would have started
+  (same command line, working folder and environment, its own session and
+  process group), with the imports already done; ``tests/test_kernels.py``
+  compares the notebooks a warm and a cold run produce, byte for byte.
+- **Isolation.** Every notebook has its own kernel process; the zygote runs no
+  notebook code. A crash in one kernel ends that kernel only.
+- **Nothing left behind.** The zygote dies with the runner (Linux parent-death
+  signal, so also when the runner is killed outright) and takes its kernels with
+  it; each kernel also dies with the zygote.
+- **Fallback.** Where no zygote is configured (JupyterLab, plain papermill,
+  nbval), or it cannot be reached, or the kernel is not the standard ipykernel,
+  the kernel starts the usual way.
+
+The workers use :class:`WarmKernelManager`, whose provisioner asks the zygote
+named by the environment variable :data:`ZYGOTE_ENV` for a kernel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+from helpers.cache import notebook_modules
+
+__all__ = [
+    "ZYGOTE_ENV",
+    "ForkedKernel",
+    "WarmKernelManager",
+    "WarmProvisioner",
+    "notebook_imports",
+    "request_kernel",
+    "start_zygote",
+    "stop_zygote",
+    "warm_kernels",
+    "zygote",
+]
+
+#: Environment variable naming the zygote's socket; set by the runner for its workers.
+ZYGOTE_ENV = "AMSCT_KERNEL_ZYGOTE"
+#: The backend ipykernel selects when MPLBACKEND is unset (ipykernel.kernelapp.init_gui_pylab);
+#: the zygote must select it too before it imports matplotlib.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: prctl options (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+#: Reported as a forked kernel's exit status when the zygote could not record it.
+UNKNOWN_EXIT = -int(signal.SIGKILL)
+
+
+def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
+    """Modules the code cells of ``notebooks`` import, in first-seen order.
+
+    ``from helpers import outcomes`` counts as ``helpers`` and
+    ``helpers.outcomes``; a name that is not a module is skipped by the zygote.
+
+    Parameters
+    ----------
+    notebooks : iterable of str or Path
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> "helpers.params" in notebook_imports(["notebooks/01_cohort_description.ipynb"])
+    True
+    """
+    found: dict[str, None] = {}
+    for notebook in notebooks:
+        found.update(dict.fromkeys(notebook_modules(Path(notebook))))
+    return list(found)
+
+
+def start_zygote(
+    folder: Path, modules: Sequence[str], log: IO[Any] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a zygote that imports ``modules``; return it and its socket path.
+
+    The socket is ``folder/zygote.sock``; the zygote records each kernel's exit
+    status in ``folder`` too. Requests queue until its imports are done.
+    """
+    path = str(folder / "zygote.sock")
+    command = [sys.executable, "-m", "helpers.kernels", path, *modules]
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True
+    )
+    return process, path
+
+
+def stop_zygote(process: subprocess.Popen[bytes]) -> None:
+    """Stop a zygote and its kernels (SIGTERM, then SIGKILL after 5 s)."""
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def zygote(modules: Sequence[str], log: IO[Any] | None = None) -> Iterator[str]:
+    """Run a zygote for the duration of a ``with`` block; yield its socket path.
+
+    Examples
+    --------
+    >>> with zygote(["json"]) as path:
+    ...     path.endswith("zygote.sock")
+    True
+    """
+    folder = Path(tempfile.mkdtemp(prefix="amsct-zygote-"))
+    process, path = start_zygote(folder, modules, log)
+    try:
+        yield path
+    finally:
+        stop_zygote(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def warm_kernels(modules: Sequence[str]) -> Iterator[None]:
+    """Fork the kernels this process starts from a zygote, for a ``with`` block."""
+    before = os.environ.get(ZYGOTE_ENV)
+    with zygote(modules) as path:
+        os.environ[ZYGOTE_ENV] = path
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(ZYGOTE_ENV, None)
+            else:
+                os.environ[ZYGOTE_ENV] = before
+
+
+# --- the zygote ---------------------------------------------------------------------------
+
+
+def _prctl(option: int, value: int | bytes) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value)
+
+
+_children: set[int] = set()
+
+
+def _reap(folder: Path) -> None:
+    """Collect ended kernels and write each one's exit status to ``folder/<pid>.exit``."""
+    while _children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            _children.clear()
+            return
+        if pid == 0:
+            return
+        _children.discard(pid)
+        (folder / f"{pid}.exit").write_text(str(os.waitstatus_to_exitcode(status)))
+
+
+def _end_zygote(signum: int, frame: object) -> None:
+    """Kill every kernel this zygote forked (their process groups), remove its folder, exit."""
+    for pid in list(_children):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    if _folder:
+        shutil.rmtree(_folder[0], ignore_errors=True)
+    os._exit(128 + signum)
+
+
+#: The zygote's folder (its socket and the kernels' exit records), removed when it ends.
+_folder: list[Path] = []
+
+
+def _serve(path: str, modules: Sequence[str]) -> None:
+    """Run the zygote: import ``modules``, then fork a kernel for each request on ``path``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    signal.signal(signal.SIGTERM, _end_zygote)
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() == 1:  # the runner died before the request was made
+        _end_zygote(signal.SIGTERM, None)
+    folder = Path(path).parent
+    _folder[:] = [folder]
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    # each kernel's environment is the one its request carries (set after the fork)
+    os.environ["MPLBACKEND"] = os.environ.get("MPLBACKEND") or INLINE_BACKEND
+    for name in ["ipykernel.kernelapp", *modules]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # not a module, or broken: the kernel will say why
+            continue
+    while True:
+        ready, _, _ = select.select([server], [], [], 0.1)
+        _reap(folder)
+        if not ready:
+            continue
+        connection, _ = server.accept()
+        with connection:
+            try:
+                with connection.makefile("rb") as reader:
+                    request = json.loads(reader.readline())
+                reason = _refusal(request)
+            except ValueError as exc:
+                request, reason = {}, f"unreadable request: {exc}"
+            if reason:
+                connection.sendall(json.dumps({"error": reason}).encode() + b"\n")
+                continue
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                connection.close()
+                _become_kernel(request)
+            _children.add(pid)
+            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def _refusal(request: dict[str, Any]) -> str | None:
+    """Why a request cannot be served by forking (None when it can)."""
+    argv = request.get("argv")
+    if not isinstance(argv, list) or len(argv) < 3:
+        return "no kernel command"
+    same_python = Path(argv[0]).resolve() == Path(sys.executable).resolve()
+    if not same_python or argv[1:3] != ["-m", "ipykernel_launcher"]:
+        return f"not this interpreter's ipykernel: {' '.join(argv[:3])}"
+    return None
+
+
+def _become_kernel(request: dict[str, Any]) -> None:
+    """In the forked child: become the kernel the request's command would start; never return."""
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # the kernel dies with the zygote
+        os.setsid()  # its own session and process group, as jupyter_client starts kernels
+        _prctl(_PR_SET_NAME, b"ipykernel")
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.chdir(request.get("cwd") or os.getcwd())
+        env = dict(request.get("env") or os.environ)
+        env["JPY_PARENT_PID"] = str(os.getppid())
+        os.environ.clear()
+        os.environ.update(env)
+        import ipykernel_launcher
+        from ipykernel import kernelapp
+
+        sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # reported in the log; the kernel ends
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()  # what a normal interpreter exit would run
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+# --- the workers' side --------------------------------------------------------------------
+
+
+def request_kernel(
+    path: str, argv: Sequence[str], cwd: str | None, env: dict[str, str] | None
+) -> int:
+    """Ask the zygote at ``path`` for a kernel; return its pid.
+
+    Raises
+    ------
+    OSError
+        When the zygote cannot be reached or refuses (the caller starts the kernel
+        the usual way).
+    """
+    deadline = time.monotonic() + 10
+    while True:  # the zygote binds its socket within moments of starting
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            client.connect(path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            client.close()  # not bound yet; a missing folder means no zygote at all
+            if time.monotonic() > deadline or not Path(path).parent.is_dir():
+                raise
+            time.sleep(0.05)
+    with client:
+        message = {"argv": list(argv), "cwd": cwd, "env": env}
+        client.sendall(json.dumps(message).encode() + b"\n")
+        with client.makefile("rb") as reader:
+            answer = reader.readline()
+    if not answer:
+        raise ConnectionError(f"the kernel zygote at {path} ended without an answer")
+    reply = json.loads(answer)
+    if "pid" not in reply:
+        raise ConnectionRefusedError(f"the kernel zygote refused: {reply.get('error')}")
+    return int(reply["pid"])
+
+
+class ForkedKernel:
+    """A kernel forked by the zygote, with the part of Popen's interface jupyter_client uses.
+
+    The kernel is the zygote's child, not the worker's: it is signalled by pid,
+    and its exit status is read from the file the zygote writes when it ends.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, folder: Path) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._exit = folder / f"{pid}.exit"
+        self._process = psutil.Process(pid)
+
+    def poll(self) -> int | None:
+        """Return the exit status, or None while the kernel runs."""
+        if self.returncode is None:
+            if self._exit.exists():
+                self.returncode = int(self._exit.read_text() or UNKNOWN_EXIT)
+            else:
+                try:
+                    gone = self._process.status() == psutil.STATUS_ZOMBIE
+                except psutil.NoSuchProcess:
+                    gone = True
+                if gone and not self._exit.exists():  # the zygote could not reap it
+                    self.returncode = UNKNOWN_EXIT
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the kernel to end; return its exit status."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["ipykernel"], timeout or 0)
+            time.sleep(0.02)
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        """Send ``signum`` to the kernel (not to an ended kernel's reused pid)."""
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        """SIGTERM."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self.send_signal(signal.SIGKILL)
+
+
+class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """LocalProvisioner that forks the kernel from the run's zygote when there is one."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        """Fork the kernel from the zygote named by :data:`ZYGOTE_ENV`, else start it."""
+        path = os.environ.get(ZYGOTE_ENV)
+        if not path:
+            return await super().launch_kernel(cmd, **kwargs)
+        try:
+            # no cwd given: the kernel starts where this process is (papermill chdirs it there)
+            cwd = kwargs.get("cwd") or os.getcwd()
+            pid = request_kernel(path, cmd, cwd, kwargs.get("env"))
+        except (OSError, ValueError) as exc:
+            self.log.warning("starting the kernel the usual way: %s", exc)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedKernel(pid, Path(path).parent)
+        self.pid = self.pgid = pid  # the kernel leads its own process group
+        self.cwd = cwd
+        return self.connection_info
+
+
+class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """AsyncKernelManager whose kernels come from the run's zygote (see the module).
+
+    Examples
+    --------
+    >>> from traitlets.config import Config
+    >>> config = Config()
+    >>> config.NotebookClient.kernel_manager_class = WarmKernelManager
+    """
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.provisioner is None:  # jupyter_client's factory would make a LocalProvisioner
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = WarmProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+        return await super()._async_pre_start_kernel(**kw)
+
+
+if __name__ == "__main__":
+    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
+        del sys.path[0]  # as ipykernel_launcher does; IPython puts '' back in each kernel
+    _serve(sys.argv[1], sys.argv[2:])

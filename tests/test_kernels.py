@@ -1,0 +1,204 @@
+"""Warm kernels (helpers.kernels): forked from a zygote, they give the outputs a new kernel gives.
+
+The stored notebooks are refreshed with warm kernels and nbval re-executes them in
+kernels started the usual way, so every `make test` also compares the two on every
+notebook. These tests pin the details with small notebooks: what a kernel sees of its
+process (working folder, environment, sys.argv, sys.path, matplotlib backend, warnings),
+isolation between kernels, and that kernels end with the zygote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+import tiny
+
+from helpers import kernels
+from helpers.run import execute_notebook, strip_volatile_metadata
+
+pytestmark = pytest.mark.slow
+
+PROBE = """\
+import json, os, sys, warnings
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
+print(json.dumps({
+    "cwd": os.getcwd(),
+    "argv0": os.path.basename(sys.argv[0]),
+    "path": sys.path,
+    "backend": matplotlib.get_backend(),
+    "probe_env": os.environ.get("AMSCT_PROBE"),
+    "parent_is_alive": os.getppid() != 1,
+    "main": sys.modules["__main__"].__class__.__name__,
+}, sort_keys=True))
+warnings.warn("a warning a reader should see", UserWarning)
+display(pd.DataFrame({"a": [1, 2], "b": [0.5, None]}))
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([0, 1], [1, 0]);
+"""
+
+
+def _notebook(folder: Path, name: str, body: str) -> Path:
+    return tiny.notebook(folder, name, body)
+
+
+def _outputs(path: Path) -> list:
+    nb = strip_volatile_metadata(nbformat.read(path, as_version=4))
+    # a warning names the kernel's temporary cell file, which carries the kernel's pid
+    outputs = json.dumps([cell.get("outputs") for cell in nb.cells])
+    return json.loads(re.sub(r"ipykernel_\d+", "ipykernel_PID", outputs))
+
+
+def test_a_forked_kernel_gives_the_outputs_a_new_kernel_gives(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMSCT_PROBE", "set by the test")
+    probe = _notebook(tmp_path / "nbs", "probe", PROBE)
+    cold = execute_notebook(probe, tmp_path / "cold.ipynb", {}, cwd=tmp_path)
+    assert cold.error is None, cold.error
+    with kernels.warm_kernels(kernels.notebook_imports([probe])):
+        warm = execute_notebook(probe, tmp_path / "warm.ipynb", {}, cwd=tmp_path)
+    assert warm.error is None, warm.error
+    assert _outputs(warm.output) == _outputs(cold.output)
+    seen = json.loads(_outputs(warm.output)[0][0]["text"])
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["argv0"] == "ipykernel_launcher.py"
+    assert "" in seen["path"]  # IPython puts the notebook's folder on the path, as always
+    assert "inline" in seen["backend"]
+    assert seen["probe_env"] == "set by the test"
+    kinds = [output.get("name") or output["output_type"] for output in _outputs(warm.output)[0]]
+    assert "stderr" in kinds  # the warning reaches the notebook
+    assert "display_data" in kinds  # the table and the figure too
+
+
+def test_the_pre_imported_modules_are_what_the_notebooks_import():
+    root = Path(__file__).resolve().parents[1]
+    modules = kernels.notebook_imports(sorted((root / "notebooks").glob("0[1-5]_*.ipynb")))
+    assert "helpers.outcomes" in modules
+    assert "helpers.design" in modules
+    assert modules.index("helpers.params") < modules.index("helpers.design")  # first-seen order
+
+
+def test_a_crash_in_one_kernel_leaves_the_zygote_serving_the_next(tmp_path):
+    dies = _notebook(tmp_path, "dies", "import os\nos.kill(os.getpid(), 9)")
+    fine = _notebook(tmp_path, "fine", "import pandas as pd\nprint(pd.Series([1, 2]).sum())")
+    with kernels.warm_kernels(["pandas"]):
+        died = execute_notebook(dies, tmp_path / "died.ipynb", {})
+        after = execute_notebook(fine, tmp_path / "after.ipynb", {})
+    assert died.error is not None
+    assert "the kernel died" in str(died.error)
+    assert after.error is None
+    assert _outputs(after.output)[0][0]["text"] == "3\n"
+
+
+def _kernel(path: str, folder: Path) -> psutil.Process:
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(folder / "k.json")]
+    pid = kernels.request_kernel(path, argv, str(folder), dict(os.environ))
+    kernel = psutil.Process(pid)
+    deadline = time.monotonic() + 10
+    while kernel.name() != "ipykernel" and time.monotonic() < deadline:
+        time.sleep(0.05)  # it names itself just after the fork
+    assert kernel.name() == "ipykernel"
+    return kernel
+
+
+def _gone(process: psutil.Process, within: float = 15) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_kernels_end_with_their_zygote(tmp_path, signum):
+    zygote, path = kernels.start_zygote(tmp_path, [])
+    try:
+        kernel = _kernel(path, tmp_path)
+        assert kernel.ppid() == zygote.pid  # the zygote's child, in its own process group
+        assert os.getpgid(kernel.pid) == kernel.pid
+        zygote.send_signal(signum)
+        zygote.wait(10)
+        assert _gone(kernel)
+    finally:
+        kernels.stop_zygote(zygote)
+
+
+def test_the_zygote_ends_with_the_process_that_started_it(tmp_path):
+    # a runner killed outright: its zygote and the zygote's kernels go too
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from helpers import kernels; "
+            f"z, p = kernels.start_zygote(Path({str(tmp_path)!r}), []); "
+            "print(z.pid, flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        zygote = psutil.Process(int(starter.stdout.readline()))
+        kernel = _kernel(str(tmp_path / "zygote.sock"), tmp_path)
+        starter.kill()
+        starter.wait(10)
+        assert _gone(zygote)
+        assert _gone(kernel)
+        assert not (tmp_path / "zygote.sock").exists()  # the zygote removed its folder
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+            starter.wait()
+        starter.stdout.close()
+
+
+def test_the_zygote_refuses_what_it_cannot_fork_and_the_kernel_starts_as_usual(tmp_path):
+    refused = pytest.raises(ConnectionRefusedError, match="not this interpreter's ipykernel")
+    with kernels.zygote([]) as path, refused:
+        kernels.request_kernel(path, ["/bin/sh", "-c", "true"], None, None)
+    nb = _notebook(tmp_path, "fine", "print(1 + 1)")
+    os.environ[kernels.ZYGOTE_ENV] = str(tmp_path / "gone" / "zygote.sock")
+    try:  # no zygote (its folder is gone): the kernel is started the usual way at once
+        result = execute_notebook(nb, tmp_path / "out.ipynb", {})
+    finally:
+        del os.environ[kernels.ZYGOTE_ENV]
+    assert result.error is None
+    assert _outputs(result.output)[0][0]["text"] == "2\n"
+
+
+def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path):
+    from helpers.run import run
+
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "case.yaml").write_text("description: warm or cold\n")
+    body = (
+        "import os, psutil\n"
+        "print('helpers.kernels' in ' '.join(psutil.Process(os.getppid()).cmdline()))"
+    )
+    nb = _notebook(tmp_path / "nbs", "01_parent", body)
+    seen = {}
+    for warm in (True, False):
+        report = run(
+            "case",
+            [nb],
+            reports_dir=tmp_path / f"reports-{warm}",
+            params_dir=tmp_path / "params",
+            progress=False,
+            warm=warm,
+        )
+        seen[warm] = _outputs(report / "01_parent.ipynb")[0][0]["text"]
+    assert seen == {True: "True\n", False: "False\n"}

@@ -1,0 +1,26 @@
+"""Tiny notebooks made by the tests: each costs a kernel start and little else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+
+def notebook(folder: Path, name: str, body: str, *, parameters: str | None = None) -> Path:
+    """Write ``folder/name.ipynb``: one code cell, after a tagged parameters cell if given."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    cells = []
+    if parameters is not None:
+        cells.append(nbformat.v4.new_code_cell(parameters))
+        cells[0].metadata["tags"] = ["parameters"]
+    nb.cells = [*cells, nbformat.v4.new_code_cell(body)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
