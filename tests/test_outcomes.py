@@ -287,3 +287,46 @@ def test_derived_outcomes_are_not_measured_outcomes():
     assert not derived & set(STUDY.outcome_codes)
     with pytest.raises(ValueError, match="derived"):
         STUDY.measured("hba1c_mmol_mol")
+
+
+# Moved from runner runs of notebook 02: the same helper calls the notebook makes
+# (cells "comparisons", "omnibus" and "mixed model"), checked without a kernel.
+
+
+def test_other_primary_test_equals_scipy_on_the_standin():
+    from helpers.outcomes import compare_to_baseline
+
+    from conftest import STANDIN
+
+    m = load_cohort(STANDIN, study=STUDY).measurements
+    table = compare_to_baseline(m, primary="wilcoxon_r", n_boot=200, seed=1)
+    primary = table[(table["analysis"] == "primary") & table["p_val"].notna()]
+    assert set(primary["test"]) == {"wilcoxon_r"}
+    assert len(primary) >= 3  # the loop below must check something
+    for r in primary.itertuples():
+        sub = m[m["outcome"] == r.outcome].pivot(
+            index="patient_id", columns="visit_month", values="value"
+        )
+        d = (sub[r.visit_month] - sub[0]).dropna()
+        tied = (d == 0).any() or d.abs().duplicated().any()
+        expected = stats.wilcoxon(d, method="approx" if tied else "exact", correction=tied)
+        assert r.p_val == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+def test_forty_simulated_patients_with_a_missing_visit_are_counted_per_analysis():
+    from helpers.outcomes import compare_to_baseline, mixed_model, omnibus_tests
+    from helpers.simulate import simulate_cohort
+
+    cohort = simulate_cohort(40, study=STUDY, missing=[("S07", 2)], seed=40)
+    outcomes = STUDY.analysis_plan(role="efficacy")[0]
+    m = cohort.measurements
+    comparisons = compare_to_baseline(m, outcomes=outcomes, n_boot=200, seed=1)
+    n_by_visit = comparisons.groupby("visit_month")["n"].unique().to_dict()
+    assert {v: list(n) for v, n in n_by_visit.items()} == {1: [40], 2: [39], 3: [40]}
+    omnibus = omnibus_tests(m, outcomes=outcomes)
+    assert (omnibus["n_patients"] == 39).all()  # complete cases only
+    assert (omnibus["n_values"] == 39 * 4).all()
+    mixed = mixed_model(m, outcomes=outcomes)
+    assert (mixed["n_patients"] == 40).all()  # every value, the missing visit left out
+    assert (mixed["n_values"] == 159).all()
+    assert "SIMULATED DATA" in cohort.source_statement()
