@@ -114,6 +114,15 @@ def bench_floor_and_cold() -> None:
            "≤ 1.5 × L", cold <= 1.5 * floor)  # fmt: skip
     report("cold make reproduce / L", f"{cold / floor:.2f} ×", "≤ 1.5 ×", cold <= 1.5 * floor)
     report("notebooks only / L", f"{run_s / floor:.2f} ×", "(the site is not in L)", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        cold_s, cold_mib, result = measure(
+            [PYTHON, "-m", "helpers.run", "--reports", tmp, "--no-progress", "--force",
+             "--cold-kernels"]
+        )  # fmt: skip
+        _require(result, "the runner with cold kernels")
+    report("notebooks with --cold-kernels (each kernel a new process)",
+           f"{cold_s:.1f} s, {cold_mib:.0f} MiB = {cold_s / floor:.2f} × L; warm kernels save "
+           f"{cold_s - run_s:.1f} s", "(reference)", None)  # fmt: skip
 
 
 def bench_noop() -> None:

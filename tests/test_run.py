@@ -174,8 +174,6 @@ def test_strip_volatile_metadata():
     assert nb.cells[0].metadata == {"tags": ["x"]}
 
 
-
-
 def test_command_line_overrides_are_read_as_yaml_and_checked(tmp_path, capsys):
     from helpers.run import apply_overrides, main, parse_override
 
