@@ -238,7 +238,7 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
             "p_increase_adj": [0.04, 0.6],
             "p_equivalence": [0.5, 0.03],
             "p_equivalence_adj": [1.0, 0.2],
-            "family": ["holm over 6 comparisons"] * 2,
+            "family": ["Holm over 6 comparisons"] * 2,
         }
     )
     d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [4.5]})

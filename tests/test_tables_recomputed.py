@@ -142,7 +142,7 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
         assert row["n"] == e["n"]
         assert row["p"] == ("< 0.001" if e["p"] < 0.001 else f"{e['p']:.3f}")
         assert row["p (adjusted)"] == ("< 0.001" if e["p_adj"] < 0.001 else f"{e['p_adj']:.3f}")
-        assert "holm over" in row["adjusted over"]
+        assert "Holm over" in row["adjusted over"]
         if analysis == "primary":
             assert row["effect size (90% CI)"].startswith("Hedges' g_av; CI for δ_av by Algina")
             numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
@@ -164,7 +164,7 @@ def test_planned_family_does_not_shrink_when_visits_are_missing(tricky):
     planned = ho.adjust_pvalues(raw)
     tested = ho.adjust_pvalues(raw, family="tested")
     prim = planned[planned["analysis"] == "primary"]
-    assert prim["family"].str.startswith("holm over 6 comparisons").all()
+    assert prim["family"].str.startswith("Holm over 6 comparisons").all()
     assert "2 without data count as not rejected" in prim["family"].iloc[0]
     p = prim["p_val"].dropna().tolist()
     from recompute import holm

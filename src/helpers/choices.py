@@ -19,6 +19,7 @@ __all__ = [
     "DESIGN_TESTS",
     "MULTIPLICITY_FAMILIES",
     "MULTIPLICITY_METHODS",
+    "MULTIPLICITY_NAMES",
     "PAIRED_TESTS",
     "PRECISION_RULES",
 ]
@@ -37,6 +38,14 @@ PAIRED_TESTS: dict[str, str] = {
 
 #: Multiplicity adjustments accepted (statsmodels ``multipletests`` names).
 MULTIPLICITY_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "none")
+#: Each adjustment's name as readers see it.
+MULTIPLICITY_NAMES = {
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "fdr_bh": "Benjamini–Hochberg",
+    "hommel": "Hommel",
+    "none": "unadjusted",
+}
 #: How a multiplicity family is defined (see :func:`helpers.outcomes.adjust_pvalues`).
 MULTIPLICITY_FAMILIES = ("planned", "tested")
 

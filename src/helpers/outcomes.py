@@ -20,7 +20,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from helpers.choices import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS
+from helpers.choices import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS, MULTIPLICITY_NAMES
 from helpers.clinical import add_derived
 from helpers.precision import (
     format_estimate,
@@ -626,13 +626,14 @@ def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
     Examples
     --------
     >>> family_label(method="holm", planned=9, tested=3, what="3 outcomes × 3 visits")
-    'holm over 9 comparisons (3 outcomes × 3 visits; 6 without data count as not rejected)'
+    'Holm over 9 comparisons (3 outcomes × 3 visits; 6 without data count as not rejected)'
     """
     if method == "none":
         return f"unadjusted ({what})"
     untested = planned - tested
     extra = f"; {untested} without data count as not rejected" if untested else ""
-    return f"{method} over {plural(planned, 'comparison')} ({what}{extra})"
+    name = MULTIPLICITY_NAMES.get(method, method)
+    return f"{name} over {plural(planned, 'comparison')} ({what}{extra})"
 
 
 def adjust_pvalues(
@@ -1145,7 +1146,7 @@ def comparison_table(
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c"], "visit_month": [1], "baseline": [0],
     ...     "analysis": ["primary"], "test": ["paired_t"], "n": [7], "p_val": [0.0925],
-    ...     "p_adj": [0.2], "family": ["holm over 3"], "effect_size": ["hedges_g_av"],
+    ...     "p_adj": [0.2], "family": ["Holm over 3"], "effect_size": ["hedges_g_av"],
     ...     "effect": [-0.6], "effect_ci_low": [-1.4], "effect_ci_high": [0.2],
     ...     "change": ["mean change"], "change_estimate": [-0.94], "change_ci_low": [-2.1],
     ...     "change_ci_high": [0.2]})
@@ -1254,13 +1255,13 @@ def summarise_comparisons(
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c", "leptin"], "visit_month": [1, 1],
     ...     "analysis": ["primary"] * 2, "test": ["paired_t"] * 2, "n": [7, 7],
-    ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3], "family": ["holm over 2 comparisons"] * 2})
+    ...     "p_val": [0.04, 0.3], "p_adj": [0.08, 0.3], "family": ["Holm over 2 comparisons"] * 2})
     >>> from helpers.study import load_study
     >>> print(summarise_comparisons(t, alpha=0.05, method="holm",
     ...                             study=load_study("data/study.yaml")))
     ... # doctest: +NORMALIZE_WHITESPACE
     - Primary analysis (paired t-test): 2 comparisons with baseline; 1 with p < 0.05 before
-      adjustment, 0 after adjustment (holm over 2 comparisons).
+      adjustment, 0 after adjustment (Holm over 2 comparisons).
     - Below 0.05 before adjustment only: HbA1c at month 1.
     - 2 of these comparisons rest on fewer than 10 patients: estimates are imprecise and a
       single patient can change the conclusion.

@@ -519,7 +519,7 @@ def describe_safety(
     ...     "mean_change": [1.5], "largest_rise_excluded": [4.2], "margin": [5.4],
     ...     "margin_spec": ["50%"], "equivalent": [False], "noninferior": [True],
     ...     "p_increase": [0.2], "p_increase_adj": [0.4], "p_equivalence": [0.06],
-    ...     "p_equivalence_adj": [0.12], "family": ["holm over 2 comparisons"]})
+    ...     "p_equivalence_adj": [0.12], "family": ["Holm over 2 comparisons"]})
     >>> d = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "detectable_rise": [6.0]})
     >>> p = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3],
     ...     "crossing": ["became positive"], "rose_meaningfully": [False]})
@@ -602,8 +602,8 @@ def describe_safety(
         lost = int((pts["crossing"] == "became negative").sum())
         rose = int(pts["rose_meaningfully"].sum())
         lines.append(
-            f"  {became} patient(s) became positive and {lost} became negative at the assay "
-            f"cut-off; {rose} rose by more than the meaningful amount."
+            f"  {plural(became, 'patient')} became positive and {lost} became negative at the "
+            f"assay cut-off; {rose} rose by more than the meaningful amount."
         )
     if not lines:
         return (
