@@ -131,7 +131,16 @@ def test_interval_excludes_zero_exactly_when_the_paired_t_test_rejects(n, shift,
     assert (got["g"], got["ci_low"], got["ci_high"]) == pytest.approx(by_hand, abs=1e-8)
 
 
-def test_mixed_model_equals_nlme_on_the_standin(standin):
+@pytest.fixture(params=["statsmodels", "direct"])
+def reml(request, monkeypatch):
+    """Each mixed-model test runs twice: statsmodels' fit, and the direct REML computation
+    the helpers use above ``DIRECT_REML_ABOVE`` patients (here forced for every size)."""
+    if request.param == "direct":
+        monkeypatch.setattr(ho, "DIRECT_REML_ABOVE", 0)
+    return request.param
+
+
+def test_mixed_model_equals_nlme_on_the_standin(standin, reml):
     mm = ho.mixed_model(standin, outcomes=list(STANDIN_PAIRS), visits=[0, 1, 2, 3])
     assert len(mm) == len(R_NLME_STANDIN)
     for r in mm.itertuples():
@@ -143,7 +152,7 @@ def test_mixed_model_equals_nlme_on_the_standin(standin):
     assert "between–within" in mm["method"].iloc[0]
 
 
-def test_mixed_model_equals_nlme_with_missing_visits_and_a_baseline_only_patient():
+def test_mixed_model_equals_nlme_with_missing_visits_and_a_baseline_only_patient(reml):
     m = tricky_cohort().measurements
     mm = ho.mixed_model(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3])
     assert {(r.outcome, r.visit_month) for r in mm.itertuples()} == set(R_NLME_TRICKY)
@@ -155,7 +164,7 @@ def test_mixed_model_equals_nlme_with_missing_visits_and_a_baseline_only_patient
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_mixed_model_meets_the_closed_form_on_complete_two_visit_data(seed):
+def test_mixed_model_meets_the_closed_form_on_complete_two_visit_data(seed, reml):
     c = simulate_cohort(
         9, study=STUDY, visits=[0, 1], outcomes=["hba1c", "insulin_dose"], seed=seed
     )
@@ -170,7 +179,7 @@ def test_mixed_model_meets_the_closed_form_on_complete_two_visit_data(seed):
         assert r.df == len(d) - 1
 
 
-def test_a_boundary_fit_is_said_in_words(standin):
+def test_a_boundary_fit_is_said_in_words(standin, reml):
     mm = ho.mixed_model(standin, outcomes=["leptin", "hba1c"]).set_index("outcome")
     assert "estimated as zero (a boundary)" in mm.loc["leptin", "note"]
     assert mm.loc["leptin", "between_patient_sd"] < 1e-3
@@ -217,3 +226,15 @@ def test_detectable_rise_is_one_sided_like_the_test_for_a_rise(standin):
     assert row["detectable_rise"] == pytest.approx(4.49, abs=0.005)  # not 5.36 (two-sided)
     assert row["effect_size"] < two_sided
     assert row["test"] == "one-sided paired t-test for a rise"
+
+
+def test_above_the_threshold_the_mixed_model_is_computed_directly(monkeypatch):
+    def not_statsmodels(*args, **kwargs):
+        raise AssertionError("statsmodels was asked to fit above the threshold")
+
+    monkeypatch.setattr(ho, "_fit_mixed", not_statsmodels)
+    monkeypatch.setattr(ho, "DIRECT_REML_ABOVE", 11)
+    c = simulate_cohort(12, study=STUDY, missing=[("S01", 2)], seed=4)
+    mm = ho.mixed_model(c.measurements, outcomes=["hba1c"])
+    assert mm["converged"].all()
+    assert mm["n_patients"].eq(12).all()
