@@ -330,3 +330,86 @@ def test_forty_simulated_patients_with_a_missing_visit_are_counted_per_analysis(
     assert (mixed["n_patients"] == 40).all()  # every value, the missing visit left out
     assert (mixed["n_values"] == 159).all()
     assert "SIMULATED DATA" in cohort.source_statement()
+
+
+# Large-sample intervals used above BOOTSTRAP_UP_TO pairs (the 100,000-patient scale).
+
+
+def _structural_components_by_hand(before, after):
+    from helpers.precision import round_to_recording
+
+    d = round_to_recording(np.asarray(after) - before, np.concatenate([before, after]))
+    d = [x for x in d if x != 0]
+    m = len(d)
+    h = [
+        sum(1.0 if x + y > 0 else 0.5 if x + y == 0 else 0.0 for y in d) / m for x in d
+    ]  # O(m²), straight from the definition
+    return m, h
+
+
+def test_rank_biserial_interval_uses_the_u_statistic_variance_by_hand():
+    from helpers.outcomes import rank_biserial, rank_biserial_ci
+
+    before = np.array([5.0, 6.0, 7.0, 5.5, 6.5, 8.0, 7.5, 6.0, 5.0, 9.0, 4.5, 6.0])
+    after = np.array([6.0, 6.0, 8.5, 5.0, 7.5, 9.5, 7.5, 7.0, 4.0, 10.5, 6.0, 5.0])  # zeros, ties
+    m, h = _structural_components_by_hand(before, after)
+    r = rank_biserial(before, after)
+    half = stats.norm.ppf(0.95) * 4 * np.sqrt(np.var(h, ddof=1) / m)
+    assert rank_biserial_ci(before, after, 0.90) == pytest.approx(
+        (max(r - half, -1), min(r + half, 1)), abs=1e-12
+    )
+
+
+@pytest.mark.parametrize(("n", "shift"), [(2000, 0.1), (2000, 0.5)])
+def test_large_sample_intervals_agree_with_the_percentile_bootstrap(n, shift):
+    from helpers.outcomes import median_ci, rank_biserial, rank_biserial_ci
+
+    rng = np.random.default_rng(n + int(10 * shift))
+    b = np.round(rng.normal(10, 2, size=n), 1)
+    a = np.round(b + shift + rng.normal(0, 1, size=n), 1)
+    boot = pg.compute_bootci(
+        b, a, func=rank_biserial, paired=True, method="per", n_boot=2000, seed=1, decimals=10
+    )
+    assert rank_biserial_ci(b, a, 0.95) == pytest.approx(tuple(boot), abs=0.01)
+    d = np.round(a - b, 1)
+    assert median_ci(d, 0.95) == pytest.approx(
+        tuple(pg.compute_bootci(d, func=np.median, method="per", n_boot=2000, seed=1)), abs=0.11
+    )  # one recording step
+
+
+@pytest.mark.parametrize("n", [6, 7, 25, 100, 101])
+def test_median_interval_is_the_binomial_order_statistic_interval(n):
+    from helpers.outcomes import median_ci
+
+    values = np.arange(1.0, n + 1.0)  # the k-th smallest value is k
+    low, high = median_ci(values[::-1], 0.95)
+    if np.isnan(low):
+        assert stats.binom.cdf(0, n, 0.5) > 0.025  # even the extremes cannot reach 95%
+        return
+    k = int(low)  # the k-th order statistic: k - 1 values lie below it
+    assert high == n + 1 - k
+    assert stats.binom.cdf(k - 1, n, 0.5) <= 0.025 < stats.binom.cdf(k, n, 0.5)
+
+
+def test_above_the_bootstrap_limit_compare_to_baseline_names_the_large_sample_intervals(
+    monkeypatch,
+):
+    from helpers import outcomes as ho
+    from helpers.simulate import simulate_cohort
+
+    monkeypatch.setattr(ho, "BOOTSTRAP_UP_TO", 10)
+    m = simulate_cohort(40, study=STUDY, seed=3).measurements
+    table = ho.compare_to_baseline(m, outcomes=["hba1c"], primary="wilcoxon_r")
+    primary = table[table["analysis"] == "primary"]
+    assert set(primary["effect_size"]) == {"rank_biserial_normal"}
+    assert set(primary["change"]) == {"median change (order statistics)"}
+    for r in primary.itertuples():
+        b, a = (
+            m[(m["outcome"] == "hba1c") & (m["visit_month"] == v)]
+            .set_index("patient_id")["value"]
+            .sort_index()
+            .to_numpy()
+            for v in (0, r.visit_month)
+        )
+        assert (r.effect_ci_low, r.effect_ci_high) == ho.rank_biserial_ci(b, a, 0.95)
+    assert "U-statistic" in ho.EFFECT_NAMES["rank_biserial_normal"]

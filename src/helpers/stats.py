@@ -340,11 +340,15 @@ def paired_values(
     >>> paired_values(long, dv="v", within="visit", subject="id", before=0, after=1).to_dict()
     {'before': {'a': 1.0}, 'after': {'a': 2.0}}
     """
-    wide = data[data[within].isin([before, after])].pivot(index=subject, columns=within, values=dv)
-    for level in (before, after):
-        if level not in wide.columns:
-            wide[level] = np.nan
-    return pd.DataFrame({"before": wide[before], "after": wide[after]}).dropna()
+    chosen = data[data[within].isin([before, after])]
+    if chosen.duplicated([subject, within]).any():
+        raise ValueError(f"a {subject} has two {dv} values at one {within}")
+    # two aligned columns rather than a pivot: the same table, without reshaping by strings
+    columns = {
+        name: chosen.loc[chosen[within] == level].set_index(subject)[dv].astype(float)
+        for name, level in (("before", before), ("after", after))
+    }
+    return pd.DataFrame(columns).dropna().sort_index()
 
 
 def _noncentrality_limit(t: float, df: float, tail: float, step: float) -> float:
