@@ -871,13 +871,13 @@ def omnibus_tests(
             note = "needs at least two visits with at least two patients measured at all of them"
             rows += [{**base, "method": m, "note": note} for m in ("friedman", "rm_anova")]
             continue
-        long = complete.reset_index().melt(
-            id_vars="patient_id", var_name="visit_month", value_name="value"
-        )
         if k >= 3:  # scipy ranks every patient at once (pingouin loops over patients)
             fr = stats.friedmanchisquare(*complete.to_numpy(dtype=float).T)
             q, p_fr = float(fr.statistic), float(fr.pvalue)
         else:  # scipy needs three visits; pingouin's Friedman takes two
+            long = complete.reset_index().melt(
+                id_vars="patient_id", var_name="visit_month", value_name="value"
+            )
             pgf = pg.friedman(long, dv="value", within="visit_month", subject="patient_id")
             q, p_fr = float(pgf["Q"].iloc[0]), float(pgf["p_unc"].iloc[0])
         rows.append(
@@ -895,9 +895,9 @@ def omnibus_tests(
                 ),
             }
         )
-        aov = pg.rm_anova(
-            long, dv="value", within="visit_month", subject="patient_id", correction=True
-        ).iloc[0]
+        # the wide table (patients × visits) directly: the same result as the long form,
+        # without pingouin pivoting it back by patient id
+        aov = pg.rm_anova(complete, correction=True).iloc[0]
         row = {
             **base,
             "method": "rm_anova",

@@ -199,11 +199,10 @@ def safety_analysis(
     follow_ups = [v for v in visits if v != baseline]
     rows = []
     for code in outcomes:
-        base_values = measurements[
-            (measurements["outcome"] == code) & (measurements["visit_month"] == baseline)
-        ]
+        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
+        base_values = own[own["visit_month"] == baseline]
         for visit in follow_ups:
-            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
+            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
             n = len(pairs)
             if n == 0:  # no patient measured at both visits: nothing to say here
                 continue
@@ -337,10 +336,11 @@ def detectable_rise(
         raise ValueError(f"power must be between 0 and 1, got {power}")
     rows = []
     for code in outcomes:
+        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
+            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
             n = len(pairs)
             if n < 3:
                 continue
@@ -377,11 +377,12 @@ def detectable_rise(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _rise_threshold(spec: float | int | str, baseline_value: float) -> float:
-    """Give one patient's meaningful rise; a percentage of a zero baseline makes any rise count."""
-    if isinstance(spec, str) and baseline_value <= 0:
-        return 0.0
-    return parse_amount(spec, baseline_value)
+def _rise_thresholds(spec: float | int | str, before: np.ndarray) -> np.ndarray:
+    """Give each patient's meaningful rise; a percentage of a zero baseline makes any rise count."""
+    amount = parse_amount(spec, 1.0)  # checked once; a percentage as the share of 1
+    if isinstance(spec, str):
+        return np.where(before > 0, amount * before, 0.0)
+    return np.full(len(before), amount)
 
 
 def patient_changes(
@@ -429,16 +430,15 @@ def patient_changes(
     frames = []
     for code in outcomes:
         cut = float(cutoffs[code])
+        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
         for visit in visits:
             if visit == baseline:
                 continue
-            pairs = outcome_pairs(measurements, outcome=code, visit=visit, baseline=baseline)
+            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
             before = pairs["before"].to_numpy(dtype=float)
             after = pairs["after"].to_numpy(dtype=float)
             change = after - before
-            threshold = np.array(
-                [_rise_threshold(meaningful_rise[code], b) for b in before.tolist()], dtype=float
-            )
+            threshold = _rise_thresholds(meaningful_rise[code], before)
             was, now = before >= cut, after >= cut
             crossing = np.select(
                 [~was & now, was & ~now, was & now],
