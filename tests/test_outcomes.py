@@ -355,7 +355,7 @@ def test_rank_biserial_interval_uses_the_u_statistic_variance_by_hand():
     m, h = _structural_components_by_hand(before, after)
     r = rank_biserial(before, after)
     half = stats.norm.ppf(0.95) * 4 * np.sqrt(np.var(h, ddof=1) / m)
-    assert rank_biserial_ci(before, after, 0.90) == pytest.approx(
+    assert rank_biserial_ci(before, after, ci_level=0.90) == pytest.approx(
         (max(r - half, -1), min(r + half, 1)), abs=1e-12
     )
 
@@ -370,9 +370,9 @@ def test_large_sample_intervals_agree_with_the_percentile_bootstrap(n, shift):
     boot = pg.compute_bootci(
         b, a, func=rank_biserial, paired=True, method="per", n_boot=2000, seed=1, decimals=10
     )
-    assert rank_biserial_ci(b, a, 0.95) == pytest.approx(tuple(boot), abs=0.01)
+    assert rank_biserial_ci(b, a, ci_level=0.95) == pytest.approx(tuple(boot), abs=0.01)
     d = np.round(a - b, 1)
-    assert median_ci(d, 0.95) == pytest.approx(
+    assert median_ci(d, ci_level=0.95) == pytest.approx(
         tuple(pg.compute_bootci(d, func=np.median, method="per", n_boot=2000, seed=1)), abs=0.11
     )  # one recording step
 
@@ -382,7 +382,7 @@ def test_median_interval_is_the_binomial_order_statistic_interval(n):
     from helpers.outcomes import median_ci
 
     values = np.arange(1.0, n + 1.0)  # the k-th smallest value is k
-    low, high = median_ci(values[::-1], 0.95)
+    low, high = median_ci(values[::-1], ci_level=0.95)
     if np.isnan(low):
         assert stats.binom.cdf(0, n, 0.5) > 0.025  # even the extremes cannot reach 95%
         return
@@ -411,5 +411,5 @@ def test_above_the_bootstrap_limit_compare_to_baseline_names_the_large_sample_in
             .to_numpy()
             for v in (0, r.visit_month)
         )
-        assert (r.effect_ci_low, r.effect_ci_high) == ho.rank_biserial_ci(b, a, 0.95)
+        assert (r.effect_ci_low, r.effect_ci_high) == ho.rank_biserial_ci(b, a, ci_level=0.95)
     assert "U-statistic" in ho.EFFECT_NAMES["rank_biserial_normal"]

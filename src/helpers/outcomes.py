@@ -348,7 +348,9 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
 BOOTSTRAP_UP_TO = 1000
 
 
-def rank_biserial_ci(before: np.ndarray, after: np.ndarray, ci_level: float) -> tuple[float, float]:
+def rank_biserial_ci(
+    before: np.ndarray, after: np.ndarray, *, ci_level: float
+) -> tuple[float, float]:
     """Large-sample interval for the matched-pairs rank-biserial r (U-statistic variance).
 
     Among the m non-zero differences (rounded as in :func:`rank_biserial`),
@@ -374,7 +376,7 @@ def rank_biserial_ci(before: np.ndarray, after: np.ndarray, ci_level: float) -> 
     --------
     >>> rng = np.random.default_rng(0)
     >>> b = rng.normal(size=5000)
-    >>> low, high = rank_biserial_ci(b, b + 0.3 + rng.normal(size=5000), 0.95)
+    >>> low, high = rank_biserial_ci(b, b + 0.3 + rng.normal(size=5000), ci_level=0.95)
     >>> round(low, 3), round(high, 3)
     (0.324, 0.383)
     """
@@ -393,7 +395,7 @@ def rank_biserial_ci(before: np.ndarray, after: np.ndarray, ci_level: float) -> 
     return float(max(r - half, -1.0)), float(min(r + half, 1.0))
 
 
-def median_ci(d: np.ndarray, ci_level: float) -> tuple[float, float]:
+def median_ci(d: np.ndarray, *, ci_level: float) -> tuple[float, float]:
     """Distribution-free interval for a median from order statistics (binomial).
 
     The k-th smallest and k-th largest of n values bound the median with
@@ -412,7 +414,7 @@ def median_ci(d: np.ndarray, ci_level: float) -> tuple[float, float]:
 
     Examples
     --------
-    >>> median_ci(np.arange(1.0, 101.0), 0.95)  # the 40th and the 61st of 100
+    >>> median_ci(np.arange(1.0, 101.0), ci_level=0.95)  # the 40th and the 61st of 100
     (40.0, 61.0)
     """
     values = np.sort(np.asarray(d, float))
@@ -466,8 +468,8 @@ def _effect_and_change(
             "change_ci_high": nan,
         }
     if n > BOOTSTRAP_UP_TO:
-        r_low, r_high = rank_biserial_ci(before, after, ci_level)
-        m_low, m_high = median_ci(d, ci_level)
+        r_low, r_high = rank_biserial_ci(before, after, ci_level=ci_level)
+        m_low, m_high = median_ci(d, ci_level=ci_level)
         return {
             "effect_size": "rank_biserial_normal",
             "change": "median change (order statistics)",
