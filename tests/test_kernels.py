@@ -202,3 +202,21 @@ def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path):
         )
         seen[warm] = _outputs(report / "01_parent.ipynb")[0][0]["text"]
     assert seen == {True: "True\n", False: "False\n"}
+
+
+def test_a_request_answered_at_once_is_not_mistaken_for_a_failure(tmp_path, monkeypatch):
+    # The zygote answers and closes as soon as it has read the request. A client that then
+    # sent anything more (even nothing) met a closed socket, fell back to a new kernel while
+    # the forked one ran on the same sockets, and the notebook hung: here the zygote always
+    # wins that race.
+    real_send_fds = kernels.socket.send_fds
+
+    def send_then_wait(sock, buffers, fds):
+        sent = real_send_fds(sock, buffers, fds)
+        time.sleep(0.3)  # the zygote answers and closes meanwhile
+        return sent
+
+    monkeypatch.setattr(kernels.socket, "send_fds", send_then_wait)
+    with kernels.zygote([]) as path:
+        kernel = _kernel(path, tmp_path)  # forked, and known to the caller
+        assert kernel.is_running()

@@ -100,7 +100,10 @@ def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
     """
     found: dict[str, None] = {}
     for notebook in notebooks:
-        found.update(dict.fromkeys(notebook_modules(Path(notebook))))
+        try:
+            found.update(dict.fromkeys(notebook_modules(Path(notebook))))
+        except (OSError, ValueError):
+            continue  # not a readable notebook: the runner says so, not this
     return list(found)
 
 
@@ -110,12 +113,19 @@ def start_zygote(
     """Start a zygote that imports ``modules``; return it and its socket path.
 
     The socket is ``folder/zygote.sock``; the zygote records each kernel's exit
-    status in ``folder`` too. Requests queue until its imports are done.
+    status in ``folder`` too. Requests queue until its imports are done. ``log``
+    takes the zygote's own output (default: none); each kernel writes to the
+    stdout and stderr of the process that asked for it, as a kernel it had
+    started would.
     """
     path = str(folder / "zygote.sock")
     command = [sys.executable, "-m", "helpers.kernels", path, *modules]
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if log is None else log,
+        stderr=subprocess.DEVNULL if log is None else log,
+        close_fds=True,
     )
     return process, path
 
@@ -214,6 +224,7 @@ def _serve(path: str, modules: Sequence[str]) -> None:
         _end_zygote(signal.SIGTERM, None)
     folder = Path(path).parent
     _folder[:] = [folder]
+
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(16)
@@ -230,23 +241,37 @@ def _serve(path: str, modules: Sequence[str]) -> None:
         if not ready:
             continue
         connection, _ = server.accept()
+        streams: list[int] = []
         with connection:
             try:
-                with connection.makefile("rb") as reader:
-                    request = json.loads(reader.readline())
+                request, streams = _receive(connection)
                 reason = _refusal(request)
-            except ValueError as exc:
+            except (ValueError, OSError) as exc:
                 request, reason = {}, f"unreadable request: {exc}"
+
             if reason:
                 connection.sendall(json.dumps({"error": reason}).encode() + b"\n")
-                continue
-            pid = os.fork()
-            if pid == 0:
-                server.close()
-                connection.close()
-                _become_kernel(request)
-            _children.add(pid)
-            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    server.close()
+                    connection.close()
+                    _become_kernel(request, streams)
+                _children.add(pid)
+                connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        for fd in streams:  # the kernel has its own copies
+            os.close(fd)
+
+
+def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """Read one request: a JSON line, sent with the requester's stdout and stderr."""
+    data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 2)
+    while not data.endswith(b"\n"):
+        more = connection.recv(1 << 20)
+        if not more:
+            break
+        data += more
+    return json.loads(data), list(fds)
 
 
 def _refusal(request: dict[str, Any]) -> str | None:
@@ -260,10 +285,17 @@ def _refusal(request: dict[str, Any]) -> str | None:
     return None
 
 
-def _become_kernel(request: dict[str, Any]) -> None:
-    """In the forked child: become the kernel the request's command would start; never return."""
+def _become_kernel(request: dict[str, Any], streams: Sequence[int] = ()) -> None:
+    """In the forked child: become the kernel the request's command would start; never return.
+
+    ``streams`` are the requester's stdout and stderr: a kernel started the usual
+    way inherits them, so this one writes where that one would have.
+    """
     code = 1
     try:
+        for fd, target in zip(streams, (1, 2), strict=False):
+            os.dup2(fd, target)
+            os.close(fd)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # the kernel dies with the zygote
@@ -322,8 +354,11 @@ def request_kernel(
                 raise
             time.sleep(0.05)
     with client:
-        message = {"argv": list(argv), "cwd": cwd, "env": env}
-        client.sendall(json.dumps(message).encode() + b"\n")
+        message = json.dumps({"argv": list(argv), "cwd": cwd, "env": env}).encode() + b"\n"
+        # with this process's stdout and stderr, which a kernel started here would inherit
+        sent = socket.send_fds(client, [message], [1, 2])
+        if sent < len(message):  # never an empty send: the zygote may have answered and gone
+            client.sendall(message[sent:])
         with client.makefile("rb") as reader:
             answer = reader.readline()
     if not answer:
@@ -398,8 +433,8 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
             # no cwd given: the kernel starts where this process is (papermill chdirs it there)
             cwd = kwargs.get("cwd") or os.getcwd()
             pid = request_kernel(path, cmd, cwd, kwargs.get("env"))
-        except (OSError, ValueError) as exc:
-            self.log.warning("starting the kernel the usual way: %s", exc)
+        except (OSError, ValueError) as exc:  # no kernel was forked for this request
+            print(f"kernel zygote: {exc}; starting the kernel as a new process", file=sys.stderr)
             return await super().launch_kernel(cmd, **kwargs)
         self.process = ForkedKernel(pid, Path(path).parent)
         self.pid = self.pgid = pid  # the kernel leads its own process group

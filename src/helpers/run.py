@@ -522,18 +522,15 @@ def _execute_all(
     progress: bool,
     log: Path | None = None,
     timeout: float = CELL_TIMEOUT,
-    warm: bool = True,
+    zygote: str | None = None,
     finish: Callable[[NotebookResult], None] | None = None,
 ) -> list[NotebookResult]:
-    """Execute notebooks in worker processes; ``finish`` is called here as each one ends."""
-    # One zygote per run imports what the notebooks import, once; every kernel is forked
-    # from it (helpers.kernels). Its kernels' output goes to the run's log, as theirs would.
-    with contextlib.ExitStack() as stack:
-        address = None
-        if warm:
-            sink = stack.enter_context(open(log if log is not None else os.devnull, "ab"))
-            address = stack.enter_context(kernels.zygote(kernels.notebook_imports(jobs), sink))
-        return _execute_in_pool(jobs, workers, progress, log, timeout, address, finish)
+    """Execute notebooks in worker processes; ``finish`` is called here as each one ends.
+
+    ``zygote`` is the socket of the run's zygote (:mod:`helpers.kernels`), which the
+    workers' kernels are forked from; None starts each kernel as a new process.
+    """
+    return _execute_in_pool(jobs, workers, progress, log, timeout, zygote, finish)
 
 
 def _execute_in_pool(
@@ -720,6 +717,30 @@ def run(
         raise ParameterError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ParameterError(f"timeout must be a number of seconds above 0, got {timeout!r}")
+    with contextlib.ExitStack() as stack:
+        zygote = None
+        if warm:  # started first: it imports while the set, the data and the cache are checked
+            candidates = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
+            zygote = stack.enter_context(kernels.zygote(kernels.notebook_imports(candidates)))
+        return _run(
+            params, notebooks, reports_dir, params_dir, jobs, progress, timeout, overrides,
+            force=force, zygote=zygote,
+        )  # fmt: skip
+
+
+def _run(
+    params: str,
+    notebooks: Sequence[str | Path] | None,
+    reports_dir: str | Path,
+    params_dir: str | Path,
+    jobs: int | None,
+    progress: bool,
+    timeout: float,
+    overrides: Mapping[str, Any] | None,
+    *,
+    force: bool,
+    zygote: str | None,
+) -> Path:
     given = load_parameter_set(params, params_dir)
     pset = apply_overrides(given, overrides or {})
     if overrides:  # a changed set never overwrites the set's own report
@@ -754,7 +775,7 @@ def run(
             to_run, record = _plan(resolved, final, force=force, set_file=set_file)
             if to_run:
                 _run_locked(
-                    to_run, final, failed_dir, jobs, progress, timeout, record=record, warm=warm
+                    to_run, final, failed_dir, jobs, progress, timeout, record=record, zygote=zygote
                 )
             else:
                 cache.write_manifest(final, record(final))
@@ -963,7 +984,7 @@ def _run_locked(
     timeout: float = CELL_TIMEOUT,
     *,
     record: Callable[[Path], dict[str, Any]] | None = None,
-    warm: bool = True,
+    zygote: str | None = None,
 ) -> None:
     """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash).
 
@@ -988,7 +1009,7 @@ def _run_locked(
                 _point_at_final(result.output, staging, final)
                 _render_html(result.output)
 
-        results = _execute_all(work, workers, progress, log, timeout, warm, finish)
+        results = _execute_all(work, workers, progress, log, timeout, zygote, finish)
         errors = [r.error for r in results if r.error is not None]
         if errors:
             failed_dir.mkdir(exist_ok=True)
