@@ -252,11 +252,12 @@ def _serve(path: str, modules: Sequence[str]) -> None:
             if reason:
                 connection.sendall(json.dumps({"error": reason}).encode() + b"\n")
             else:
+                zygote = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     server.close()
                     connection.close()
-                    _become_kernel(request, streams)
+                    _become_kernel(request, streams, zygote)
                 _children.add(pid)
                 connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         for fd in streams:  # the kernel has its own copies
@@ -285,7 +286,7 @@ def _refusal(request: dict[str, Any]) -> str | None:
     return None
 
 
-def _become_kernel(request: dict[str, Any], streams: Sequence[int] = ()) -> None:
+def _become_kernel(request: dict[str, Any], streams: Sequence[int], zygote: int) -> None:
     """In the forked child: become the kernel the request's command would start; never return.
 
     ``streams`` are the requester's stdout and stderr: a kernel started the usual
@@ -299,6 +300,8 @@ def _become_kernel(request: dict[str, Any], streams: Sequence[int] = ()) -> None
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # the kernel dies with the zygote
+        if os.getppid() != zygote:  # the zygote died before that was asked: so does this
+            os._exit(1)
         os.setsid()  # its own session and process group, as jupyter_client starts kernels
         _prctl(_PR_SET_NAME, b"ipykernel")
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -339,8 +342,9 @@ def request_kernel(
     Raises
     ------
     OSError
-        When the zygote cannot be reached or refuses (the caller starts the kernel
-        the usual way).
+        When the zygote cannot be reached, refuses, or ends before it answers; no
+        kernel of this request outlives it then, so the caller may start the kernel
+        the usual way.
     """
     deadline = time.monotonic() + 10
     while True:  # the zygote binds its socket within moments of starting
