@@ -327,3 +327,15 @@ def test_command_line(tmp_path, capsys):
     assert len(written) == 30
     assert main([str(tmp_path / "missing.csv")]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+def test_small_p_values_print_as_powers_of_ten():
+    from helpers.audit import _p_text
+
+    assert [_p_text(p) for p in (6.819e-08, 1.2e-12, 0.3035, 0.00012345, 0.0)] == [
+        "6.819 × 10⁻⁸",
+        "1.2 × 10⁻¹²",
+        "0.3035",
+        "0.0001234",
+        "0",
+    ]

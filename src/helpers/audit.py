@@ -293,8 +293,16 @@ def _independent_t_range(c: Comparison, test: str, rule: str) -> tuple[float, fl
 # --- verdicts -------------------------------------------------------------------------------
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _p_text(p: float) -> str:
-    return f"{p:.4g}"
+    """Print a p-value to four significant digits; below 0.0001 as 6.819 × 10⁻⁸, not 6.819e-08."""
+    if p == 0 or p >= 1e-4:
+        return f"{p:.4g}"
+    mantissa, exponent = f"{p:.3e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")  # as the general format drops them
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> dict[str, object]:
@@ -401,7 +409,7 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
         r_text = r_text.replace("needs", "would need") + ": impossible"
     return {
         "reachable": reachable,
-        "attainable": f"p in [{_p_text(p_min)}, {_p_text(p_max)}] over r in [-1, 1]",
+        "attainable": f"p in [{_p_text(p_min)}, {_p_text(p_max)}] over r in [−1, 1]",
         "nearest_p": nearest,
         "implies": r_text,
         "reason": reason,
