@@ -45,7 +45,7 @@ import traceback
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psutil
 from jupyter_client.connect import KernelConnectionInfo
@@ -59,6 +59,7 @@ __all__ = [
     "ForkedKernel",
     "WarmKernelManager",
     "WarmProvisioner",
+    "die_with_parent",
     "notebook_imports",
     "request_kernel",
     "start_zygote",
@@ -107,24 +108,21 @@ def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
     return list(found)
 
 
-def start_zygote(
-    folder: Path, modules: Sequence[str], log: IO[Any] | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
+def start_zygote(folder: Path, modules: Sequence[str]) -> tuple[subprocess.Popen[bytes], str]:
     """Start a zygote that imports ``modules``; return it and its socket path.
 
     The socket is ``folder/zygote.sock``; the zygote records each kernel's exit
-    status in ``folder`` too. Requests queue until its imports are done. ``log``
-    takes the zygote's own output (default: none); each kernel writes to the
-    stdout and stderr of the process that asked for it, as a kernel it had
-    started would.
+    status in ``folder`` too. Requests queue until its imports are done. The
+    zygote itself prints nothing; each kernel writes to the stdout and stderr of
+    the process that asked for it, as a kernel it had started would.
     """
     path = str(folder / "zygote.sock")
     command = [sys.executable, "-m", "helpers.kernels", path, *modules]
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL if log is None else log,
-        stderr=subprocess.DEVNULL if log is None else log,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         close_fds=True,
     )
     return process, path
@@ -142,7 +140,7 @@ def stop_zygote(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def zygote(modules: Sequence[str], log: IO[Any] | None = None) -> Iterator[str]:
+def zygote(modules: Sequence[str]) -> Iterator[str]:
     """Run a zygote for the duration of a ``with`` block; yield its socket path.
 
     Examples
@@ -152,7 +150,7 @@ def zygote(modules: Sequence[str], log: IO[Any] | None = None) -> Iterator[str]:
     True
     """
     folder = Path(tempfile.mkdtemp(prefix="amsct-zygote-"))
-    process, path = start_zygote(folder, modules, log)
+    process, path = start_zygote(folder, modules)
     try:
         yield path
     finally:
@@ -182,6 +180,23 @@ def _prctl(option: int, value: int | bytes) -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value)
+
+
+def die_with_parent(signum: int, parent: int | None = None) -> bool:
+    """Ask Linux to send this process ``signum`` when its parent dies, even by SIGKILL.
+
+    The request is made after the parent may already have died, so the caller
+    must check the answer: True when it has (``os.getppid()`` is no longer
+    ``parent``; without ``parent``, when it is init). Elsewhere than on Linux
+    nothing is asked, and the answer is the same check.
+
+    Examples
+    --------
+    >>> die_with_parent(0, os.getppid())  # signal 0: ask for nothing, only check
+    False
+    """
+    _prctl(_PR_SET_PDEATHSIG, int(signum))
+    return os.getppid() != parent if parent is not None else os.getppid() == 1
 
 
 _children: set[int] = set()
@@ -219,8 +234,7 @@ def _serve(path: str, modules: Sequence[str]) -> None:
     """Run the zygote: import ``modules``, then fork a kernel for each request on ``path``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     signal.signal(signal.SIGTERM, _end_zygote)
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-    if os.getppid() == 1:  # the runner died before the request was made
+    if die_with_parent(signal.SIGTERM):  # the runner died before the request was made
         _end_zygote(signal.SIGTERM, None)
     folder = Path(path).parent
     _folder[:] = [folder]
@@ -299,8 +313,7 @@ def _become_kernel(request: dict[str, Any], streams: Sequence[int], zygote: int)
             os.close(fd)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter
-        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # the kernel dies with the zygote
-        if os.getppid() != zygote:  # the zygote died before that was asked: so does this
+        if die_with_parent(signal.SIGKILL, zygote):  # the zygote died before that was asked
             os._exit(1)
         os.setsid()  # its own session and process group, as jupyter_client starts kernels
         _prctl(_PR_SET_NAME, b"ipykernel")

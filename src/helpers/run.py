@@ -42,7 +42,6 @@ import argparse
 import ast
 import contextlib
 import copy
-import ctypes
 import dataclasses
 import fcntl
 import functools
@@ -473,19 +472,10 @@ def _die_with_parent() -> None:
 
     Without it, a runner killed outright leaves its workers (and their
     kernels) running to the end of their notebooks. Elsewhere than on Linux
-    nothing is done.
+    nothing is asked (:func:`helpers.kernels.die_with_parent`).
     """
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() == 1:  # the runner died before the request was made
-            _end_worker(signal.SIGTERM, None)
-
-
-#: prctl option: the signal a process receives when its parent dies (linux/prctl.h).
-_PR_SET_PDEATHSIG = 1
+    if kernels.die_with_parent(signal.SIGTERM):  # the runner died before the request was made
+        _end_worker(signal.SIGTERM, None)
 
 
 def _end_worker(signum: int, frame: object) -> None:
@@ -530,18 +520,6 @@ def _execute_all(
     ``zygote`` is the socket of the run's zygote (:mod:`helpers.kernels`), which the
     workers' kernels are forked from; None starts each kernel as a new process.
     """
-    return _execute_in_pool(jobs, workers, progress, log, timeout, zygote, finish)
-
-
-def _execute_in_pool(
-    jobs: dict[Path, tuple[Path, dict[str, Any]]],
-    workers: int,
-    progress: bool,
-    log: Path | None,
-    timeout: float,
-    zygote: str | None,
-    finish: Callable[[NotebookResult], None] | None,
-) -> list[NotebookResult]:
     ctx = multiprocessing.get_context("spawn")
     results: list[NotebookResult] = []
     pool = ProcessPoolExecutor(
