@@ -126,23 +126,23 @@ def _modules(tree: ast.AST) -> list[str]:
     return list(found)
 
 
-def _imports(tree: ast.AST) -> set[str]:
-    """List the helper modules an AST imports, at any depth (module level or in functions).
+def _helper_modules(names: Iterable[str]) -> set[str]:
+    """Keep the helper modules among imported names.
 
     ``from helpers import outcomes`` imports the module ``helpers.outcomes``;
     ``from helpers.precision import format_percent`` imports ``helpers.precision`` only.
     """
     return {
         name
-        for name in _modules(tree)
+        for name in names
         if name.split(".")[0] == "helpers" and (name == "helpers" or _module_file(name))
     }
 
 
 @functools.lru_cache(maxsize=256)
 def _source_imports(source: str) -> frozenset[str]:
-    """Return the helper modules a helper source imports (parsed once per distinct text)."""
-    return frozenset(_imports(ast.parse(source)))
+    """Return the helper modules a helper source imports, at any depth (parsed once per text)."""
+    return frozenset(_helper_modules(_modules(ast.parse(source))))
 
 
 def helper_closure(modules: Iterable[str]) -> set[str]:
@@ -195,10 +195,7 @@ def notebook_imports(notebook: Path) -> set[str]:
     >>> "helpers.outcomes" in notebook_imports(nb)
     True
     """
-    found: set[str] = set()
-    for tree in _code_cells(notebook):
-        found |= _imports(tree)
-    return found
+    return _helper_modules(notebook_modules(notebook))
 
 
 def notebook_modules(notebook: Path) -> list[str]:
@@ -427,13 +424,24 @@ def entry(key: str, values: Mapping[str, Any], inputs: Mapping[str, str], report
     }
 
 
-def read_manifest(report: Path) -> dict[str, Any]:
-    """Read the last good run's record (``{}`` when there is none or it cannot be read)."""
+def read_record(path: Path) -> dict[str, Any]:
+    """Read a JSON record: a manifest or a site stamp (``{}`` when absent or unreadable).
+
+    Examples
+    --------
+    >>> read_record(Path("no/such/.cache.json"))
+    {}
+    """
     try:
-        data = json.loads((report / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def read_manifest(report: Path) -> dict[str, Any]:
+    """Read the last good run's record (``{}`` when there is none or it cannot be read)."""
+    return read_record(report / MANIFEST)
 
 
 def write_manifest(report: Path, manifest: Mapping[str, Any]) -> None:
@@ -500,10 +508,8 @@ def fresh(report: Path, *, set_file: Path | None = None) -> tuple[bool, str]:
             return False, "the Python version changed"
         if item.get("outputs") != output_digests(report, stem):
             return False, f"{stem}: its outputs in the report are missing or were changed"
-    stamp = report / "site" / SITE_STAMP
-    try:
-        site = json.loads(stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    site = read_record(report / "site" / SITE_STAMP)
+    if not site:
         return False, "the site has not been built from this report"
     if site.get("key") != site_key(report, site_sources()):
         return False, "the site is older than the report or its sources"

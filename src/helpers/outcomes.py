@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import statsmodels.formula.api as smf
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 from helpers.choices import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS, MULTIPLICITY_NAMES
@@ -388,8 +388,8 @@ def rank_biserial_ci(
         return math.nan, math.nan
     r = rank_biserial(b, a)
     # h(d_i): the share of d_j with d_i + d_j > 0, ties (d_i + d_j = 0) counting one half
-    above = m - np.searchsorted(d, -d, side="right")
-    tied = np.searchsorted(d, -d, side="right") - np.searchsorted(d, -d, side="left")
+    right = np.searchsorted(d, -d, side="right")
+    above, tied = m - right, right - np.searchsorted(d, -d, side="left")
     h = (above + 0.5 * tied) / m
     half = stats.norm.ppf(0.5 + ci_level / 2) * 4 * math.sqrt(float(np.var(h, ddof=1)) / m)
     return float(max(r - half, -1.0)), float(min(r + half, 1.0))
@@ -993,9 +993,13 @@ def _fixed_effects_cov(model: object, fit: object) -> np.ndarray:
 
 
 def _on_boundary(fit: object) -> bool:
-    """Say whether the between-patient variance sits at its boundary (zero)."""
-    tau2 = float(np.asarray(fit.cov_re)[0, 0])
-    return tau2 <= 1e-6 * float(fit.scale)
+    """Say whether a statsmodels fit's between-patient variance sits at its boundary (zero)."""
+    return _at_boundary(float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale))
+
+
+def _at_boundary(tau2: float, sigma2: float) -> bool:
+    """Say whether a between-patient variance is at its boundary: zero, relative to σ²."""
+    return tau2 <= 1e-6 * sigma2
 
 
 def _mixed_fit(sub: pd.DataFrame, baseline: int, levels: list[int]) -> dict[str, Any]:
@@ -1052,8 +1056,8 @@ def reml_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
     patients. σ² is profiled out, r ≥ 0 is found by a bounded one-dimensional
     search on log r (and r = 0, the boundary, is compared), and β and its
     generalized-least-squares covariance σ²(X'V⁻¹X)⁻¹ follow. The same
-    estimator statsmodels' ``mixedlm(reml=True)`` fits, which
-    ``tests/test_outcomes.py`` checks to 1e-6.
+    estimator statsmodels' ``mixedlm(reml=True)`` fits; ``tests/test_published_methods.py``
+    checks both against R's nlme to 1e-6.
 
     Parameters
     ----------
@@ -1087,11 +1091,11 @@ def reml_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
     np.add.at(s, index, x)  # per-patient column sums of X
     t = np.bincount(index, weights=y)  # per-patient sums of y
     xx, xy, yy = x.T @ x, x.T @ y, float(y @ y)
-    sizes = np.unique(counts)
-    ss = np.array([s[counts == k].T @ s[counts == k] for k in sizes])
-    st = np.array([s[counts == k].T @ t[counts == k] for k in sizes])
-    tt = np.array([float(t[counts == k] @ t[counts == k]) for k in sizes])
-    per_size = np.array([np.sum(counts == k) for k in sizes])
+    sizes, per_size = np.unique(counts, return_counts=True)
+    groups_of = [counts == k for k in sizes]  # the patients with k values, for each k
+    ss = np.array([s[g].T @ s[g] for g in groups_of])
+    st = np.array([s[g].T @ t[g] for g in groups_of])
+    tt = np.array([float(t[g] @ t[g]) for g in groups_of])
 
     def parts(gamma: float) -> tuple[np.ndarray, np.ndarray, float, float]:
         w = gamma / (1 + sizes * gamma)
@@ -1105,8 +1109,6 @@ def reml_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
         a, b, c, logdet = parts(gamma)
         quad = c - float(b @ np.linalg.solve(a, b))
         return 0.5 * ((n_total - p) * math.log(quad) + logdet + np.linalg.slogdet(a)[1])
-
-    from scipy import optimize
 
     found = optimize.minimize_scalar(
         lambda log_gamma: minus_loglik(math.exp(log_gamma)),
@@ -1235,7 +1237,7 @@ def mixed_model(
             )
             continue
         fit = _mixed_fit(sub, baseline, levels)
-        boundary = fit["tau2"] <= 1e-6 * fit["sigma2"]
+        boundary = _at_boundary(fit["tau2"], fit["sigma2"])
         notes = [_BOUNDARY_NOTE] if boundary else []
         notes += sorted({m for m in fit["messages"] if not boundary or not _is_boundary_message(m)})
         df = float(len(sub) - n_patients - (len(levels) - 1))
