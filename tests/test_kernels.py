@@ -180,18 +180,25 @@ def test_the_zygote_refuses_what_it_cannot_fork_and_the_kernel_starts_as_usual(t
     assert _outputs(result.output)[0][0]["text"] == "2\n"
 
 
-def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path):
+def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path, monkeypatch):
+    """Warm or cold, the kernel sees the runner's environment as it is when each run starts.
+
+    The workers come from a fork server started by the first run, with the environment
+    of that moment; the second run's value must reach its kernel all the same.
+    """
     from helpers.run import run
 
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "case.yaml").write_text("description: warm or cold\n")
     body = (
         "import os, psutil\n"
-        "print('helpers.kernels' in ' '.join(psutil.Process(os.getppid()).cmdline()))"
+        "print('-m helpers.kernels' in ' '.join(psutil.Process(os.getppid()).cmdline()),"
+        " os.environ['AMSCT_PROBE'])"
     )
     nb = _notebook(tmp_path / "nbs", "01_parent", body)
     seen = {}
     for warm in (True, False):
+        monkeypatch.setenv("AMSCT_PROBE", f"run-{warm}")
         report = run(
             "case",
             [nb],
@@ -201,7 +208,7 @@ def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path):
             warm=warm,
         )
         seen[warm] = _outputs(report / "01_parent.ipynb")[0][0]["text"]
-    assert seen == {True: "True\n", False: "False\n"}
+    assert seen == {True: "True run-True\n", False: "False run-False\n"}
 
 
 def test_a_request_answered_at_once_is_not_mistaken_for_a_failure(tmp_path, monkeypatch):

@@ -48,11 +48,14 @@ import functools
 import logging
 import multiprocessing
 import os
+import select
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -428,6 +431,11 @@ def execute_notebook(
         config.KernelManager.ip = str(Path(sockets) / "kernel")
         # forked from the run's zygote when the runner started one (helpers.kernels)
         config.NotebookClient.kernel_manager_class = kernels.WarmKernelManager
+        # Every output has arrived when the last cell ends: the kernel is then ended at
+        # once. A graceful shutdown can stall 2.5 s (ipykernel's control thread may flush
+        # to an IOPub thread that has already stopped; jupyter_client then waits half its
+        # shutdown_wait_time before SIGTERM).
+        config.NotebookClient.shutdown_kernel = "immediate"
         try:
             papermill.execute_notebook(
                 str(notebook),
@@ -448,16 +456,48 @@ def execute_notebook(
 _SOCKETS: list[str] = []
 
 
-def _worker_init(log: str | None, zygote: str | None = None) -> None:
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Where the workers come from: a fork server that has imported the runner's imports.
+
+    Each worker is forked from it, so a run imports papermill and the rest once,
+    not once per worker, and a process that runs several sets (a test session)
+    starts the server once. Being a new process, the server holds none of the
+    caller's threads or locks. Workers take the caller's working folder and
+    ``sys.path`` (as spawned ones would) and, from :func:`_worker_init`, its
+    environment. The server imports the modules this one imports, not this one:
+    under ``python -m helpers.run`` each worker runs this module as its main,
+    as a spawned worker would. Where there is no fork server (not POSIX), each
+    worker is spawned.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    imported = {v.__name__ for v in globals().values() if isinstance(v, types.ModuleType)}
+    context.set_forkserver_preload(sorted(imported))
+    return context
+
+
+def _worker_init(
+    log: str | None,
+    zygote: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    runner: int | None = None,
+) -> None:
     """Prepare a worker: kernel output to the run's log, SIGTERM ends it and its kernel.
 
     Kernels inherit the worker's standard output and error; sending them to
     the log keeps kernel chatter (and a kernel's traceback when a run is
     stopped) off the user's terminal. Ctrl-C reaches the runner only.
+    ``environ`` is the runner's environment when the run started (a worker
+    forked from the fork server would otherwise have the server's), and
+    ``runner`` its process id (see :func:`_die_with_runner`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_worker)
-    _die_with_parent()
+    _die_with_runner(runner)
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     if zygote is not None:
         os.environ[kernels.ZYGOTE_ENV] = zygote
     if log is not None:
@@ -467,15 +507,33 @@ def _worker_init(log: str | None, zygote: str | None = None) -> None:
         os.close(fd)
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to send this worker SIGTERM when the runner dies, even by SIGKILL.
+def _die_with_runner(runner: int | None) -> None:
+    """End this worker (and its kernel) when the runner ends, even by SIGKILL.
 
-    Without it, a runner killed outright leaves its workers (and their
-    kernels) running to the end of their notebooks. Elsewhere than on Linux
-    nothing is asked (:func:`helpers.kernels.die_with_parent`).
+    Without it, a runner killed outright leaves its workers (and their kernels)
+    running to the end of their notebooks. A worker's parent is the fork server
+    (:func:`_worker_context`), which itself stays up while any worker lives, so
+    a parent-death signal would never come: a thread waits on a Linux pidfd of
+    the runner instead. Where there is no pidfd, the worker asks for a signal
+    when its parent dies (:func:`helpers.kernels.die_with_parent`), which serves
+    spawned workers.
     """
-    if kernels.die_with_parent(signal.SIGTERM):  # the runner died before the request was made
+    try:
+        watch = os.pidfd_open(runner) if runner is not None else None
+    except ProcessLookupError:  # the runner died before the worker started
         _end_worker(signal.SIGTERM, None)
+    except (AttributeError, OSError):  # no pidfd_open here (not Linux 5.3 or later)
+        watch = None
+    if watch is None:
+        if kernels.die_with_parent(signal.SIGTERM):  # the parent died before the request
+            _end_worker(signal.SIGTERM, None)
+        return
+
+    def wait() -> None:
+        select.select([watch], [], [])  # readable once the runner has ended
+        _end_worker(signal.SIGTERM, None)
+
+    threading.Thread(target=wait, name="runner-watch", daemon=True).start()
 
 
 def _end_worker(signum: int, frame: object) -> None:
@@ -520,13 +578,12 @@ def _execute_all(
     ``zygote`` is the socket of the run's zygote (:mod:`helpers.kernels`), which the
     workers' kernels are forked from; None starts each kernel as a new process.
     """
-    ctx = multiprocessing.get_context("spawn")
     results: list[NotebookResult] = []
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=ctx,
+        mp_context=_worker_context(),
         initializer=_worker_init,
-        initargs=(None if log is None else str(log), zygote),
+        initargs=(None if log is None else str(log), zygote, dict(os.environ), os.getpid()),
     )
     try:
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
