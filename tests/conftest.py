@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,32 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def default_report(tmp_path_factory, request) -> Path:
+def session_zygote() -> Iterator[str]:
+    """One kernel zygote for this test process, which has imported every notebook's imports.
+
+    Runs of tests that use it (``warm_session``) fork their kernels from it instead
+    of starting a zygote each (helpers.kernels.given_or_new_zygote), so each run
+    spares importing the stack once more. Tests of the zygote itself (test_kernels,
+    test_faults) do not use it: their runs start their own.
+    """
+    from helpers import kernels
+    from helpers.run import discover_notebooks
+
+    with kernels.zygote(kernels.notebook_imports(discover_notebooks())) as path:
+        yield path
+
+
+@pytest.fixture
+def warm_session(session_zygote, monkeypatch) -> str:
+    """Name the session's zygote to the runs of a test (and to the processes it starts)."""
+    from helpers import kernels
+
+    monkeypatch.setenv(kernels.ZYGOTE_ENV, session_zygote)
+    return session_zygote
+
+
+@pytest.fixture(scope="session")
+def default_report(tmp_path_factory, request, session_zygote) -> Path:
     """The default parameter set run once through the runner, shared by every test and worker.
 
     Workers of pytest-xdist share the folder; the first to take the lock runs the
@@ -60,11 +86,13 @@ def default_report(tmp_path_factory, request) -> Path:
     """
     import fcntl
 
+    from helpers import kernels
     from helpers.run import run
 
     base = tmp_path_factory.getbasetemp()
     if hasattr(request.config, "workerinput"):  # an xdist worker: share with the others
         base = base.parent
-    with open(base / "default-report.lock", "w") as lock:
+    with open(base / "default-report.lock", "w") as lock, pytest.MonkeyPatch.context() as mp:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        mp.setenv(kernels.ZYGOTE_ENV, session_zygote)
         return run("default", reports_dir=base / "shared-reports", progress=False)

@@ -454,6 +454,7 @@ def test_the_corpus_is_large_enough():
         (["--jobs", "-1"], "jobs must be a whole number"),
     ],
 )
+@pytest.mark.usefixtures("warm_session")
 def test_command_line_says_one_line_and_exits_1(tmp_path, args, fragment):
     result = subprocess.run(
         [sys.executable, "-m", "helpers.run", "--no-progress", "--reports", str(tmp_path), *args],
@@ -474,6 +475,7 @@ def test_helpers_error_is_the_base_of_every_refusal():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_a_copied_checkout_does_not_work_on_the_original(tmp_path):
     """A copy of the project run with the original's environment is refused, not served."""
     from helpers.paths import PROJECT_ROOT

@@ -112,6 +112,7 @@ def _run(small, caplog, **kw) -> tuple[Path, dict[str, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_a_second_run_reuses_and_each_change_reruns_only_what_depends_on_it(small, caplog):
     out, said = _run(small, caplog)
     assert said == {"01_reads": "running: no earlier run of it in this report",
@@ -143,6 +144,7 @@ def test_a_second_run_reuses_and_each_change_reruns_only_what_depends_on_it(smal
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_a_failed_run_leaves_the_record_and_the_report_untouched(small, caplog):
     out, _ = _run(small, caplog)
     record = (out / cache.MANIFEST).read_bytes()
@@ -160,6 +162,7 @@ def test_a_failed_run_leaves_the_record_and_the_report_untouched(small, caplog):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_fresh_checks_every_recorded_input_output_and_the_site(small, caplog):
     out, _ = _run(small, caplog)
     set_file = small["params"] / "small.yaml"

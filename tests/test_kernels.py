@@ -211,6 +211,34 @@ def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path, m
     assert seen == {True: "True run-True\n", False: "False run-False\n"}
 
 
+def test_a_run_forks_from_the_zygote_its_caller_names(tmp_path, monkeypatch):
+    """A process running many sets names one zygote; cold runs ignore it."""
+    from helpers.run import run
+
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "case.yaml").write_text("description: a named zygote\n")
+    nb = _notebook(tmp_path / "nbs", "01_parent", "import os\nprint(os.getppid())")
+    process, path = kernels.start_zygote(tmp_path, [])
+    try:
+        monkeypatch.setenv(kernels.ZYGOTE_ENV, path)
+        parents = {}
+        for warm in (True, False):
+            report = run(
+                "case",
+                [nb],
+                reports_dir=tmp_path / f"reports-{warm}",
+                params_dir=tmp_path / "params",
+                progress=False,
+                warm=warm,
+            )
+            parents[warm] = int(_outputs(report / "01_parent.ipynb")[0][0]["text"])
+        assert parents[True] == process.pid
+        assert parents[False] != process.pid
+        assert process.poll() is None, "a run must not stop a zygote it did not start"
+    finally:
+        kernels.stop_zygote(process)
+
+
 def test_a_request_answered_at_once_is_not_mistaken_for_a_failure(tmp_path, monkeypatch):
     # The zygote answers and closes as soon as it has read the request. A client that then
     # sent anything more (even nothing) met a closed socket, fell back to a new kernel while

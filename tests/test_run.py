@@ -93,6 +93,7 @@ def test_parameter_set_name_is_injected():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, default_report):
     bad = tmp_path / "bad"
     shutil.copytree(STANDIN, bad)
@@ -141,6 +142,7 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, 
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_command_line_exit_status_and_message(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "helpers.run", "--params", "nope", "--no-progress"],
@@ -154,6 +156,7 @@ def test_command_line_exit_status_and_message(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_refresh_in_place_is_byte_stable(tmp_path):
     copy = tmp_path / NB01.name
     shutil.copy(NB01, copy)
@@ -203,6 +206,7 @@ def test_command_line_overrides_are_read_as_yaml_and_checked(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_an_override_runs_into_its_own_report(tmp_path):
     from helpers.run import main
 

@@ -31,6 +31,7 @@ def _params(tmp_path: Path, name: str, text: str) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_margin_through_the_runner_changes_the_equivalence_verdict(tmp_path):
     """Both antibodies rise by a known 1 IU/mL: a margin of 3 shows equivalence, 0.5 does not.
 
@@ -84,6 +85,7 @@ def _shown(notebook: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     """ci_level 0.9, alpha 0.1, power 0.9 and a baseline other than month 0, end to end."""
     import numpy as np
@@ -219,6 +221,7 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
     """A measurements file with only its header passes validation; the notebooks say so."""
     data = tmp_path / "empty"

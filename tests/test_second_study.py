@@ -94,6 +94,7 @@ def test_the_audit_names_every_test_that_reaches_its_p(reported):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_its_parameter_set_runs_the_notebooks_that_fit_it(tmp_path):
     import nbformat
     import pandas as pd

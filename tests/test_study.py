@@ -275,6 +275,7 @@ def test_simulated_changes_follow_the_profile_by_month(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
 def test_the_notebook_describes_tests_and_plots_a_new_outcome_and_visit(tmp_path):
     """C-peptide and a month-6 visit added to the definition reach notebook 02's every output."""
     import nbformat

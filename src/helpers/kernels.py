@@ -60,6 +60,7 @@ __all__ = [
     "WarmKernelManager",
     "WarmProvisioner",
     "die_with_parent",
+    "given_or_new_zygote",
     "notebook_imports",
     "request_kernel",
     "start_zygote",
@@ -68,7 +69,8 @@ __all__ = [
     "zygote",
 ]
 
-#: Environment variable naming the zygote's socket; set by the runner for its workers.
+#: Environment variable naming the zygote's socket; set by the runner for its workers, and
+#: by a caller that gives its runs one zygote (:func:`given_or_new_zygote`).
 ZYGOTE_ENV = "AMSCT_KERNEL_ZYGOTE"
 #: The backend ipykernel selects when MPLBACKEND is unset (ipykernel.kernelapp.init_gui_pylab);
 #: the zygote must select it too before it imports matplotlib.
@@ -159,10 +161,36 @@ def zygote(modules: Sequence[str]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def warm_kernels(modules: Sequence[str]) -> Iterator[None]:
-    """Fork the kernels this process starts from a zygote, for a ``with`` block."""
-    before = os.environ.get(ZYGOTE_ENV)
+def given_or_new_zygote(modules: Sequence[str]) -> Iterator[str]:
+    """Yield the zygote named in :data:`ZYGOTE_ENV`, else a new one for a ``with`` block.
+
+    A process that runs many sets (the test session) starts one zygote and names
+    it; each run then forks from it instead of importing the stack once more.
+    Kernels forked from it are the same whichever modules it imported.
+
+    Examples
+    --------
+    >>> with zygote(["json"]) as path, given_or_new_zygote(["os"]) as same:
+    ...     same != path  # none named: a new one
+    True
+    """
+    given = os.environ.get(ZYGOTE_ENV)
+    if given:
+        yield given
+        return
     with zygote(modules) as path:
+        yield path
+
+
+@contextlib.contextmanager
+def warm_kernels(modules: Sequence[str]) -> Iterator[None]:
+    """Fork the kernels this process starts from a zygote, for a ``with`` block.
+
+    The zygote is the one named in :data:`ZYGOTE_ENV`, else a new one
+    (:func:`given_or_new_zygote`).
+    """
+    before = os.environ.get(ZYGOTE_ENV)
+    with given_or_new_zygote(modules) as path:
         os.environ[ZYGOTE_ENV] = path
         try:
             yield

@@ -500,6 +500,8 @@ def _worker_init(
         os.environ.update(environ)
     if zygote is not None:
         os.environ[kernels.ZYGOTE_ENV] = zygote
+    else:  # cold kernels, whatever zygote the runner's caller named
+        os.environ.pop(kernels.ZYGOTE_ENV, None)
     if log is not None:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 1)
@@ -728,7 +730,9 @@ def run(
         Execute every notebook, whatever the cache says.
     warm : bool, default True
         Fork every kernel from one process that has imported what the notebooks
-        import (:mod:`helpers.kernels`); False starts each kernel as a new process.
+        import (:mod:`helpers.kernels`): the zygote the caller names in
+        ``AMSCT_KERNEL_ZYGOTE`` if any, else one started for this run. False
+        starts each kernel as a new process.
 
     Returns
     -------
@@ -756,7 +760,8 @@ def run(
         zygote = None
         if warm:  # started first: it imports while the set, the data and the cache are checked
             candidates = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
-            zygote = stack.enter_context(kernels.zygote(kernels.notebook_imports(candidates)))
+            modules = kernels.notebook_imports(candidates)
+            zygote = stack.enter_context(kernels.given_or_new_zygote(modules))
         return _run(
             params, notebooks, reports_dir, params_dir, jobs, progress, timeout, overrides,
             force=force, zygote=zygote,
