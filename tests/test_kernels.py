@@ -180,58 +180,51 @@ def test_the_zygote_refuses_what_it_cannot_fork_and_the_kernel_starts_as_usual(t
     assert _outputs(result.output)[0][0]["text"] == "2\n"
 
 
+def _printed_by_a_run(tmp_path: Path, body: str, *, warm: bool) -> str:
+    """What a one-cell notebook printed, run through the runner warm or cold."""
+    from helpers.run import run
+
+    (tmp_path / "params").mkdir(exist_ok=True)
+    (tmp_path / "params" / "case.yaml").write_text("description: warm or cold\n")
+    nb = _notebook(tmp_path / "nbs", "01_probe", body)
+    report = run(
+        "case",
+        [nb],
+        reports_dir=tmp_path / f"reports-{warm}",
+        params_dir=tmp_path / "params",
+        progress=False,
+        warm=warm,
+    )
+    return _outputs(report / "01_probe.ipynb")[0][0]["text"]
+
+
 def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path, monkeypatch):
     """Warm or cold, the kernel sees the runner's environment as it is when each run starts.
 
     The workers come from a fork server started by the first run, with the environment
     of that moment; the second run's value must reach its kernel all the same.
     """
-    from helpers.run import run
-
-    (tmp_path / "params").mkdir()
-    (tmp_path / "params" / "case.yaml").write_text("description: warm or cold\n")
     body = (
         "import os, psutil\n"
         "print('-m helpers.kernels' in ' '.join(psutil.Process(os.getppid()).cmdline()),"
         " os.environ['AMSCT_PROBE'])"
     )
-    nb = _notebook(tmp_path / "nbs", "01_parent", body)
     seen = {}
     for warm in (True, False):
         monkeypatch.setenv("AMSCT_PROBE", f"run-{warm}")
-        report = run(
-            "case",
-            [nb],
-            reports_dir=tmp_path / f"reports-{warm}",
-            params_dir=tmp_path / "params",
-            progress=False,
-            warm=warm,
-        )
-        seen[warm] = _outputs(report / "01_parent.ipynb")[0][0]["text"]
+        seen[warm] = _printed_by_a_run(tmp_path, body, warm=warm)
     assert seen == {True: "True run-True\n", False: "False run-False\n"}
 
 
 def test_a_run_forks_from_the_zygote_its_caller_names(tmp_path, monkeypatch):
     """A process running many sets names one zygote; cold runs ignore it."""
-    from helpers.run import run
-
-    (tmp_path / "params").mkdir()
-    (tmp_path / "params" / "case.yaml").write_text("description: a named zygote\n")
-    nb = _notebook(tmp_path / "nbs", "01_parent", "import os\nprint(os.getppid())")
     process, path = kernels.start_zygote(tmp_path, [])
     try:
         monkeypatch.setenv(kernels.ZYGOTE_ENV, path)
-        parents = {}
-        for warm in (True, False):
-            report = run(
-                "case",
-                [nb],
-                reports_dir=tmp_path / f"reports-{warm}",
-                params_dir=tmp_path / "params",
-                progress=False,
-                warm=warm,
-            )
-            parents[warm] = int(_outputs(report / "01_parent.ipynb")[0][0]["text"])
+        body = "import os\nprint(os.getppid())"
+        parents = {
+            warm: int(_printed_by_a_run(tmp_path, body, warm=warm)) for warm in (True, False)
+        }
         assert parents[True] == process.pid
         assert parents[False] != process.pid
         assert process.poll() is None, "a run must not stop a zygote it did not start"
