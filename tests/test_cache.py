@@ -16,25 +16,52 @@ from helpers.errors import NotebookExecutionError
 from helpers.paths import PROJECT_ROOT
 from helpers.run import discover_notebooks, run
 
+# Run in a new interpreter: import the libraries the helpers stand on (no helper), then fork
+# one child per notebook that imports what the notebook imports and lists the helpers loaded.
+_CLOSURE_PROBE = """\
+import importlib, json, os, sys
+for name in STACK:
+    importlib.import_module(name)
+assert not [m for m in sys.modules if m.split(".")[0] == "helpers"]
+found = {}
+for notebook, modules in PLAN.items():
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        for m in modules:
+            importlib.import_module(m)
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] == "helpers")
+        os.write(w, json.dumps(loaded).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as answer:
+        text = answer.read()
+    _, status = os.waitpid(pid, 0)
+    found[notebook] = json.loads(text) if status == 0 else None
+print(json.dumps(found))
+"""
+
 
 @pytest.mark.slow
 def test_helper_closure_covers_every_module_a_notebook_imports_at_run_time():
-    """Independent check: import what each notebook imports, list the helpers loaded."""
-    started = {}
-    for nb in discover_notebooks():  # one fresh interpreter per notebook, side by side
-        modules = sorted(cache.notebook_imports(nb))
-        code = (
-            "import importlib, sys\n"
-            f"for m in {modules!r}: importlib.import_module(m)\n"
-            "print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] == 'helpers')))"
-        )
-        started[nb] = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-        )
-    for nb, proc in started.items():
-        out, _ = proc.communicate(timeout=120)
-        assert proc.returncode == 0, nb.name
-        files = {m.replace(".", "/") + ".py" for m in out.split() if m != "helpers"}
+    """Independent check: import what each notebook imports, list the helpers loaded.
+
+    Each notebook's imports run in a child forked from one interpreter that has
+    imported only third-party libraries, so each list is that notebook's alone.
+    """
+    notebooks = discover_notebooks()
+    plan = {nb.name: sorted(cache.notebook_imports(nb)) for nb in notebooks}
+    stack = ["numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn",
+             "pingouin", "pandera.pandas", "yaml", "IPython.display"]  # fmt: skip
+    code = f"STACK = {stack!r}\nPLAN = {plan!r}\n" + _CLOSURE_PROBE
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    found = json.loads(done.stdout)
+    for nb in notebooks:
+        assert found[nb.name] is not None, f"{nb.name}: importing its modules failed"
+        files = {m.replace(".", "/") + ".py" for m in found[nb.name] if m != "helpers"}
         closure = cache.helper_closure(cache.notebook_imports(nb))
         assert files <= closure, (nb.name, sorted(files - closure))
         assert "helpers/site.py" not in closure  # the site is not an input of a notebook
