@@ -258,16 +258,28 @@ def _refine(
     lo_b = target.lower / g if math.isfinite(target.lower) else -math.inf
     hi_b = target.upper / g if math.isfinite(target.upper) else math.inf
     best = _p_distance(_p_of(x * g, y * g, target.test), c.p, rule)
+    n = len(x)
+    # Most transfers leave an SD outside its interval. The SD after a transfer follows from
+    # the sums (exact integers), so those are skipped without building the vector; only a
+    # transfer near or inside the interval is checked with np.std, as before, so the steps
+    # taken are the same.
+    totals = [int(x.sum()), int(y.sum())]
+    squares = [int((x * x).sum()), int((y * y).sum())]
     for _ in range(steps):
         if best == 0:
             break
         which = int(rng.integers(2))
-        vec = (x if which == 0 else y).copy()
-        i, j = rng.choice(len(vec), size=2, replace=False)
+        old = x if which == 0 else y
+        i, j = rng.choice(n, size=2, replace=False)
+        square = squares[which] + 2 * (int(old[i]) - int(old[j])) + 2
+        lo, hi = sd_int[which]
+        quick = math.sqrt(max(n * square - totals[which] ** 2, 0) / (n * (n - 1)))
+        if not (lo - 1e-6 <= quick <= hi + 1e-6):
+            continue
+        vec = old.copy()
         vec[i] += 1
         vec[j] -= 1
         s = float(np.std(vec, ddof=1))
-        lo, hi = sd_int[which]
         if not (lo - 1e-9 <= s <= hi + 1e-9) or vec.max() > hi_b or vec.min() < lo_b:
             continue
         nx, ny = (vec, y) if which == 0 else (x, vec)
@@ -277,6 +289,7 @@ def _refine(
         dist = _p_distance(_p_of(nx * g, ny * g, target.test), c.p, rule)
         if dist <= best:
             x, y, best = nx, ny, dist
+            squares[which] = square
     return x, y, best
 
 
