@@ -202,7 +202,7 @@ def test_the_site_reads_offline_in_a_real_browser(site):
                 assert inputs.first.is_visible(), f"{name}: code cannot be revealed"
                 assert "check_parameters" not in page.content()
                 assert "injected-parameters" not in page.content()
-            page.screenshot(path=str(shots / f"{Path(name).stem}.png"), full_page=True)
+            page.screenshot(path=str(shots / f"{Path(name).stem}.png"))
             page.close()
         browser.close()
     assert not outside, f"requests left the machine: {outside[:5]}"
