@@ -272,7 +272,8 @@ def _serve(path: str, modules: Sequence[str]) -> None:
     server.listen(16)
     # each kernel's environment is the one its request carries (set after the fork)
     os.environ["MPLBACKEND"] = os.environ.get("MPLBACKEND") or INLINE_BACKEND
-    for name in ["ipykernel.kernelapp", *modules]:
+    # the kernel application, and the kernel itself (it imports the debugger, and debugpy)
+    for name in ["ipykernel.kernelapp", "ipykernel.ipkernel", *modules]:
         try:
             importlib.import_module(name)
         except Exception:  # not a module, or broken: the kernel will say why
