@@ -217,16 +217,18 @@ def test_the_runner_forks_its_kernels_unless_told_to_start_them_cold(tmp_path, m
 
 
 def test_a_run_forks_from_the_zygote_its_caller_names(tmp_path, monkeypatch):
-    """A process running many sets names one zygote; cold runs ignore it."""
+    """A process running many sets names one zygote; a cold run, or a kernel environment
+    other than the zygote's (an imported module may have read it), does not fork from it."""
     process, path = kernels.start_zygote(tmp_path, [])
     try:
         monkeypatch.setenv(kernels.ZYGOTE_ENV, path)
-        body = "import os\nprint(os.getppid())"
-        parents = {
-            warm: int(_printed_by_a_run(tmp_path, body, warm=warm)) for warm in (True, False)
-        }
-        assert parents[True] == process.pid
-        assert parents[False] != process.pid
+        body = "import os\nprint(os.getppid(), os.environ.get('AMSCT_PROBE'))"
+        assert _printed_by_a_run(tmp_path, body, warm=True) == f"{process.pid} None\n"
+        parent, _ = _printed_by_a_run(tmp_path, body, warm=False).split()
+        assert int(parent) != process.pid
+        monkeypatch.setenv("AMSCT_PROBE", "changed")
+        parent, probe = _printed_by_a_run(tmp_path, body, warm=True).split()
+        assert (int(parent) != process.pid, probe) == (True, "changed")
         assert process.poll() is None, "a run must not stop a zygote it did not start"
     finally:
         kernels.stop_zygote(process)

@@ -17,9 +17,10 @@ and then forks one kernel per notebook on request, as a fork server does.
 - **Nothing left behind.** The zygote dies with the runner (Linux parent-death
   signal, so also when the runner is killed outright) and takes its kernels with
   it; each kernel also dies with the zygote.
-- **Fallback.** Where no zygote is configured (JupyterLab, plain papermill,
-  nbval), or it cannot be reached, or the kernel is not the standard ipykernel,
-  the kernel starts the usual way.
+- **Fallback.** Where no zygote is configured (JupyterLab, plain papermill),
+  or it cannot be reached, or the kernel is not the standard ipykernel, or the
+  kernel's environment is not the one the zygote started with (an imported
+  module may have read it), the kernel starts the usual way.
 
 The workers use :class:`WarmKernelManager`, whose provisioner asks the zygote
 named by the environment variable :data:`ZYGOTE_ENV` for a kernel.
@@ -122,6 +123,10 @@ def start_zygote(folder: Path, modules: Sequence[str]) -> tuple[subprocess.Popen
     command = [sys.executable, "-m", "helpers.kernels", path, *modules]
     process = subprocess.Popen(
         command,
+        # os.environ, as the kernels will have it: the process's own environment can hold
+        # variables set below Python (curses sets COLUMNS and LINES), which a child
+        # started without env= would inherit
+        env=dict(os.environ),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -260,6 +265,7 @@ _folder: list[Path] = []
 
 def _serve(path: str, modules: Sequence[str]) -> None:
     """Run the zygote: import ``modules``, then fork a kernel for each request on ``path``."""
+    _started_env.update(os.environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     signal.signal(signal.SIGTERM, _end_zygote)
     if die_with_parent(signal.SIGTERM):  # the runner died before the request was made
@@ -318,14 +324,41 @@ def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(data), list(fds)
 
 
+#: The zygote's environment as it started, before an import could read or change it.
+_started_env: dict[str, str] = {}
+#: Variables that may differ between the zygote and a kernel: set per request or per test
+#: and read by no module at import, or set by libraries as they are imported (joblib,
+#: pandera), in a long-lived requester before or after the zygote started.
+_MAY_DIFFER = frozenset(
+    {ZYGOTE_ENV, "PYTEST_CURRENT_TEST", "JPY_PARENT_PID", "KMP_INIT_AT_FORK",
+     "PYARROW_IGNORE_TIMEZONE", "SPARK_LOCAL_IP"}
+)  # fmt: skip
+
+
 def _refusal(request: dict[str, Any]) -> str | None:
-    """Why a request cannot be served by forking (None when it can)."""
+    """Why a request cannot be served by forking (None when it can).
+
+    Besides another interpreter or kernel, a kernel environment other than the
+    zygote's is refused: a module it imported may have read a variable at
+    import (``helpers.paths`` reads ``AMSCT_PROJECT_ROOT``), so a forked kernel
+    would not be the kernel a new process would be. Each variable must hold the
+    value it had when the zygote started, or the one it holds now: some imports
+    set variables (joblib sets ``KMP_INIT_AT_FORK``), in the requester as here.
+    """
     argv = request.get("argv")
     if not isinstance(argv, list) or len(argv) < 3:
         return "no kernel command"
     same_python = Path(argv[0]).resolve() == Path(sys.executable).resolve()
     if not same_python or argv[1:3] != ["-m", "ipykernel_launcher"]:
         return f"not this interpreter's ipykernel: {' '.join(argv[:3])}"
+    env = request.get("env")
+    if isinstance(env, dict):
+        names = (set(env) | set(_started_env) | set(os.environ)) - _MAY_DIFFER
+        changed = sorted(
+            k for k in names if env.get(k) not in (_started_env.get(k), os.environ.get(k))
+        )
+        if changed:
+            return f"the kernel's environment differs from the zygote's in {', '.join(changed)}"
     return None
 
 

@@ -574,18 +574,27 @@ def _execute_all(
     timeout: float = CELL_TIMEOUT,
     zygote: str | None = None,
     finish: Callable[[NotebookResult], None] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
 ) -> list[NotebookResult]:
     """Execute notebooks in worker processes; ``finish`` is called here as each one ends.
 
     ``zygote`` is the socket of the run's zygote (:mod:`helpers.kernels`), which the
     workers' kernels are forked from; None starts each kernel as a new process.
+    ``environ`` is the workers' (and so the kernels') environment; default, this
+    process's now.
     """
     results: list[NotebookResult] = []
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=_worker_context(),
         initializer=_worker_init,
-        initargs=(None if log is None else str(log), zygote, dict(os.environ), os.getpid()),
+        initargs=(
+            None if log is None else str(log),
+            zygote,
+            dict(os.environ if environ is None else environ),
+            os.getpid(),
+        ),
     )
     try:
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
@@ -756,6 +765,9 @@ def run(
         raise ParameterError(f"jobs must be a whole number of 1 or more, got {jobs!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ParameterError(f"timeout must be a number of seconds above 0, got {timeout!r}")
+    # the kernels' environment: this run's as it starts, before an import here sets a variable
+    # (pandera sets two), so that it is the environment the zygote starts with
+    environ = dict(os.environ)
     with contextlib.ExitStack() as stack:
         zygote = None
         if warm:  # started first: it imports while the set, the data and the cache are checked
@@ -764,7 +776,7 @@ def run(
             zygote = stack.enter_context(kernels.given_or_new_zygote(modules))
         return _run(
             params, notebooks, reports_dir, params_dir, jobs, progress, timeout, overrides,
-            force=force, zygote=zygote,
+            force=force, zygote=zygote, environ=environ,
         )  # fmt: skip
 
 
@@ -780,6 +792,7 @@ def _run(
     *,
     force: bool,
     zygote: str | None,
+    environ: Mapping[str, str] | None = None,
 ) -> Path:
     given = load_parameter_set(params, params_dir)
     pset = apply_overrides(given, overrides or {})
@@ -815,8 +828,9 @@ def _run(
             to_run, record = _plan(resolved, final, force=force, set_file=set_file)
             if to_run:
                 _run_locked(
-                    to_run, final, failed_dir, jobs, progress, timeout, record=record, zygote=zygote
-                )
+                    to_run, final, failed_dir, jobs, progress, timeout,
+                    record=record, zygote=zygote, environ=environ,
+                )  # fmt: skip
             else:
                 cache.write_manifest(final, record(final))
     except OSError as exc:
@@ -1025,6 +1039,7 @@ def _run_locked(
     *,
     record: Callable[[Path], dict[str, Any]] | None = None,
     zygote: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> None:
     """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash).
 
@@ -1049,7 +1064,9 @@ def _run_locked(
                 _point_at_final(result.output, staging, final)
                 _render_html(result.output)
 
-        results = _execute_all(work, workers, progress, log, timeout, zygote, finish)
+        results = _execute_all(
+            work, workers, progress, log, timeout, zygote, finish, environ=environ
+        )
         errors = [r.error for r in results if r.error is not None]
         if errors:
             failed_dir.mkdir(exist_ok=True)
