@@ -60,9 +60,10 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     write_cohort(cohort, tmp_path / "tricky")
     glycemic, antibodies = ["leptin", "insulin_dose", "hba1c"], ["islet_ab", "gad_ab"]
     margins = {"islet_ab": 2.0, "gad_ab": 5.0}  # gad_ab: equivalent at months 1 and 3 only
+    # n_boot 200: every interval checked here is analytic (the bootstrap ones are not)
     text = (
         f"common:\n  data_dir: {tmp_path / 'tricky'}\n  ci_level: 0.9\n  alpha: 0.1\n"
-        "notebooks:\n"
+        "  n_boot: 200\nnotebooks:\n"
         f"  02_glycemic_outcomes:\n    outcomes: {glycemic}\n    baseline: 1\n"
         f"  03_immunologic_safety:\n    outcomes: {antibodies}\n    baseline: 2\n"
         "    power: 0.9\n    margins: {islet_ab: 2.0, gad_ab: 5.0}\n"

@@ -295,6 +295,7 @@ def test_the_notebook_describes_tests_and_plots_a_new_outcome_and_visit(tmp_path
                     "02_glycemic_outcomes": {
                         "outcomes": ["c_peptide", "hba1c"],
                         "visits": [0, 1, 2, 3, 6],
+                        "n_boot": 200,  # the structure is checked here, not intervals
                     }
                 },
             }
