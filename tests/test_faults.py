@@ -276,3 +276,42 @@ def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cl
         progress=False,
     )
     assert not _leftovers(project["reports"]), "the next run removes what the killed one left"
+
+
+def test_a_killed_runner_takes_the_kernels_it_forked_from_a_zygote_its_caller_named(
+    project, tmp_path
+):
+    """A named zygote outlives the run: the run's workers must end the kernels they forked."""
+    from helpers import kernels
+
+    zygote, path = kernels.start_zygote(tmp_path, [])
+    code = (
+        "import sys; from helpers.run import main; "
+        f"raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
+        f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
+        f"'{project['sleeps']}']))"
+    )
+    env = {**os.environ, kernels.ZYGOTE_ENV: path}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+    try:
+        forked: list[psutil.Process] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not forked:
+            time.sleep(0.2)
+            forked = psutil.Process(zygote.pid).children()
+        assert forked, "no kernel was forked from the named zygote"
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        alive = forked
+        while time.monotonic() < deadline and alive:
+            time.sleep(0.2)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, "the kernel outlived its run"
+        assert zygote.poll() is None, "the caller's zygote is the caller's to stop"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        kernels.stop_zygote(zygote)

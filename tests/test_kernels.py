@@ -66,9 +66,11 @@ def test_a_forked_kernel_gives_the_outputs_a_new_kernel_gives(tmp_path, monkeypa
     probe = _notebook(tmp_path / "nbs", "probe", PROBE)
     cold = execute_notebook(probe, tmp_path / "cold.ipynb", {}, cwd=tmp_path)
     assert cold.error is None, cold.error
+    forked = len(kernels._forked)
     with kernels.warm_kernels(kernels.notebook_imports([probe])):
         warm = execute_notebook(probe, tmp_path / "warm.ipynb", {}, cwd=tmp_path)
     assert warm.error is None, warm.error
+    assert len(kernels._forked) == forked + 1, "the warm kernel was not forked"
     assert _outputs(warm.output) == _outputs(cold.output)
     seen = json.loads(_outputs(warm.output)[0][0]["text"])
     assert seen["cwd"] == str(tmp_path)
@@ -180,8 +182,9 @@ def test_the_zygote_refuses_what_it_cannot_fork_and_the_kernel_starts_as_usual(t
     assert _outputs(result.output)[0][0]["text"] == "2\n"
 
 
-def _printed_by_a_run(tmp_path: Path, body: str, *, warm: bool) -> str:
-    """What a one-cell notebook printed, run through the runner warm or cold."""
+def _printed_by_a_run(tmp_path: Path, body: str, *, warm: bool, report: str = "") -> str:
+    """What a one-cell notebook printed, run through the runner warm or cold (``report``
+    names a report folder of its own, so a run is not reused from the cache)."""
     from helpers.run import run
 
     (tmp_path / "params").mkdir(exist_ok=True)
@@ -190,7 +193,7 @@ def _printed_by_a_run(tmp_path: Path, body: str, *, warm: bool) -> str:
     report = run(
         "case",
         [nb],
-        reports_dir=tmp_path / f"reports-{warm}",
+        reports_dir=tmp_path / f"reports-{warm}{report}",
         params_dir=tmp_path / "params",
         progress=False,
         warm=warm,
@@ -227,7 +230,7 @@ def test_a_run_forks_from_the_zygote_its_caller_names(tmp_path, monkeypatch):
         parent, _ = _printed_by_a_run(tmp_path, body, warm=False).split()
         assert int(parent) != process.pid
         monkeypatch.setenv("AMSCT_PROBE", "changed")
-        parent, probe = _printed_by_a_run(tmp_path, body, warm=True).split()
+        parent, probe = _printed_by_a_run(tmp_path, body, warm=True, report="-changed").split()
         assert (int(parent) != process.pid, probe) == (True, "changed")
         assert process.poll() is None, "a run must not stop a zygote it did not start"
     finally:

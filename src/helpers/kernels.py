@@ -62,6 +62,7 @@ __all__ = [
     "WarmProvisioner",
     "die_with_parent",
     "given_or_new_zygote",
+    "kill_forked_kernels",
     "notebook_imports",
     "request_kernel",
     "start_zygote",
@@ -171,7 +172,9 @@ def given_or_new_zygote(modules: Sequence[str]) -> Iterator[str]:
 
     A process that runs many sets (the test session) starts one zygote and names
     it; each run then forks from it instead of importing the stack once more.
-    Kernels forked from it are the same whichever modules it imported.
+    Kernels forked from it are the same whichever modules it imported. Its
+    modules are those of the moment it started: name one only while the helpers'
+    sources do not change (the cache would record sources the kernels did not run).
 
     Examples
     --------
@@ -308,6 +311,8 @@ def _serve(path: str, modules: Sequence[str]) -> None:
                     connection.close()
                     _become_kernel(request, streams, zygote)
                 _children.add(pid)
+                # a kernel that ended earlier with this pid (a long-lived zygote) left a record
+                (folder / f"{pid}.exit").unlink(missing_ok=True)
                 connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         for fd in streams:  # the kernel has its own copies
             os.close(fd)
@@ -448,6 +453,22 @@ def request_kernel(
     return int(reply["pid"])
 
 
+#: The kernels this process asked a zygote for (see :func:`kill_forked_kernels`).
+_forked: list[ForkedKernel] = []
+
+
+def kill_forked_kernels() -> None:
+    """Kill every kernel this process had forked that still runs (the worker's end).
+
+    A forked kernel is the zygote's child, not the requester's: a worker that is
+    stopped must end its kernels itself, since a zygote its caller named outlives
+    the run (a zygote the run started would end them as it ends).
+    """
+    for kernel in _forked:
+        with contextlib.suppress(OSError):
+            kernel.kill()
+
+
 class ForkedKernel:
     """A kernel forked by the zygote, with the part of Popen's interface jupyter_client uses.
 
@@ -516,6 +537,7 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
             print(f"kernel zygote: {exc}; starting the kernel as a new process", file=sys.stderr)
             return await super().launch_kernel(cmd, **kwargs)
         self.process = ForkedKernel(pid, Path(path).parent)
+        _forked.append(self.process)
         self.pid = self.pgid = pid  # the kernel leads its own process group
         self.cwd = cwd
         return self.connection_info

@@ -462,19 +462,31 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     Each worker is forked from it, so a run imports papermill and the rest once,
     not once per worker, and a process that runs several sets (a test session)
     starts the server once. Being a new process, the server holds none of the
-    caller's threads or locks. Workers take the caller's working folder and
-    ``sys.path`` (as spawned ones would) and, from :func:`_worker_init`, its
-    environment. The server imports the modules this one imports, not this one:
-    under ``python -m helpers.run`` each worker runs this module as its main,
-    as a spawned worker would. Where there is no fork server (not POSIX), each
-    worker is spawned.
+    caller's threads or locks. Workers take the caller's working folder (as
+    spawned ones would) and, from :func:`_worker_init`, the run's environment.
+    The modules the server preloaded were imported with the environment of the
+    first run in the process; the workers read no setting from them (the
+    kernels, which do, get the run's environment). The server imports the
+    modules this one imports, not this one: under ``python -m helpers.run`` each
+    worker runs this module as its main, as a spawned worker would. Where there
+    is no fork server (not POSIX) or no pidfd (Linux before 5.3, some seccomp
+    profiles), by which a worker ends with the runner, each worker is spawned.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if "forkserver" not in multiprocessing.get_all_start_methods() or not _pidfd_works():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     imported = {v.__name__ for v in globals().values() if isinstance(v, types.ModuleType)}
     context.set_forkserver_preload(sorted(imported))
     return context
+
+
+def _pidfd_works() -> bool:
+    """Whether this system gives pidfds, by which a forked worker watches the runner."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError):
+        return False
+    return True
 
 
 def _worker_init(
@@ -516,9 +528,9 @@ def _die_with_runner(runner: int | None) -> None:
     running to the end of their notebooks. A worker's parent is the fork server
     (:func:`_worker_context`), which itself stays up while any worker lives, so
     a parent-death signal would never come: a thread waits on a Linux pidfd of
-    the runner instead. Where there is no pidfd, the worker asks for a signal
-    when its parent dies (:func:`helpers.kernels.die_with_parent`), which serves
-    spawned workers.
+    the runner instead. Without pidfds the workers are spawned
+    (:func:`_worker_context`), so the runner is their parent, and each asks for
+    a signal when it dies (:func:`helpers.kernels.die_with_parent`).
     """
     try:
         watch = os.pidfd_open(runner) if runner is not None else None
@@ -540,6 +552,7 @@ def _die_with_runner(runner: int | None) -> None:
 
 def _end_worker(signum: int, frame: object) -> None:
     """Kill this worker's kernels, remove its socket folder and exit at once."""
+    kernels.kill_forked_kernels()  # the zygote's children, not this worker's
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             child.kill()
@@ -1111,6 +1124,17 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+@contextlib.contextmanager
+def _without(name: str) -> Iterator[None]:
+    """Remove the environment variable ``name`` for a ``with`` block."""
+    before = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.environ[name] = before
+
+
 def refresh_in_place(
     notebooks: Sequence[str | Path] | None = None, *, warm: bool = True
 ) -> list[Path]:
@@ -1140,8 +1164,12 @@ def refresh_in_place(
     """
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     done = []
-    warmth = kernels.warm_kernels(kernels.notebook_imports(selected)) if warm else None
-    with tempfile.TemporaryDirectory() as tmp, warmth or contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        if warm:
+            stack.enter_context(kernels.warm_kernels(kernels.notebook_imports(selected)))
+        else:  # new kernels, whatever zygote the caller named
+            stack.enter_context(_without(kernels.ZYGOTE_ENV))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         for nb in selected:
             result = execute_notebook(nb, Path(tmp) / nb.name, {})
             if result.error is not None:
