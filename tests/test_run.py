@@ -152,6 +152,7 @@ def test_command_line_exit_status_and_message(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no parameter set 'nope'")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
 
 
