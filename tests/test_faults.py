@@ -191,16 +191,31 @@ def test_a_folder_that_cannot_be_written_is_one_message(project):
     assert blocked.read_text() == "a file where the reports folder should be"
 
 
-def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
+def _run_the_sleeping_notebook(project: dict[str, Path], **popen: object) -> subprocess.Popen:
+    """Start the runner on the notebook that sleeps a minute, in a process of its own."""
     code = (
         "import sys; from helpers.run import main; "
         f"sys.argv[1:] = []; raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
         f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
         f"'{project['sleeps']}']))"
     )
+    return subprocess.Popen([sys.executable, "-c", code], **popen)
+
+
+def _alive_after(processes: list[psutil.Process], seconds: float) -> list[psutil.Process]:
+    """The processes still running (not zombies) once ``seconds`` have passed, or sooner."""
+    deadline = time.monotonic() + seconds
+    alive = processes
+    while time.monotonic() < deadline and alive:
+        time.sleep(0.2)
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return alive
+
+
+def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
     before = _files(project["good"])
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    proc = _run_the_sleeping_notebook(
+        project, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         _terminate_during_the_run(proc, project)
@@ -243,25 +258,13 @@ def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) 
 
 
 def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cleans_up(project):
-    code = (
-        "import sys; from helpers.run import main; "
-        f"raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
-        f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
-        f"'{project['sleeps']}']))"
-    )
     before = _files(project["good"])
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-    )
+    proc = _run_the_sleeping_notebook(project, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
         descendants = _descendants_once_a_kernel_runs(proc)
         proc.kill()
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        alive = descendants
-        while time.monotonic() < deadline and alive:
-            time.sleep(0.5)
-            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        alive = _alive_after(descendants, 15)
         assert not alive, [" ".join(p.cmdline())[:80] for p in alive]
     finally:
         if proc.poll() is None:
@@ -285,15 +288,9 @@ def test_a_killed_runner_takes_the_kernels_it_forked_from_a_zygote_its_caller_na
     from helpers import kernels
 
     zygote, path = kernels.start_zygote(tmp_path, [])
-    code = (
-        "import sys; from helpers.run import main; "
-        f"raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
-        f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
-        f"'{project['sleeps']}']))"
-    )
     env = {**os.environ, kernels.ZYGOTE_ENV: path}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    proc = _run_the_sleeping_notebook(
+        project, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
     )
     try:
         forked: list[psutil.Process] = []
@@ -304,12 +301,7 @@ def test_a_killed_runner_takes_the_kernels_it_forked_from_a_zygote_its_caller_na
         assert forked, "no kernel was forked from the named zygote"
         proc.kill()
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        alive = forked
-        while time.monotonic() < deadline and alive:
-            time.sleep(0.2)
-            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        assert not alive, "the kernel outlived its run"
+        assert not _alive_after(forked, 15), "the kernel outlived its run"
         assert zygote.poll() is None, "the caller's zygote is the caller's to stop"
     finally:
         if proc.poll() is None:
