@@ -63,6 +63,7 @@ __all__ = [
     "die_with_parent",
     "given_or_new_zygote",
     "kill_forked_kernels",
+    "named_zygote",
     "notebook_imports",
     "request_kernel",
     "start_zygote",
@@ -197,16 +198,29 @@ def warm_kernels(modules: Sequence[str]) -> Iterator[None]:
     The zygote is the one named in :data:`ZYGOTE_ENV`, else a new one
     (:func:`given_or_new_zygote`).
     """
-    before = os.environ.get(ZYGOTE_ENV)
-    with given_or_new_zygote(modules) as path:
+    with given_or_new_zygote(modules) as path, named_zygote(path):
+        yield
+
+
+@contextlib.contextmanager
+def named_zygote(path: str | None) -> Iterator[None]:
+    """Name the zygote at ``path`` in :data:`ZYGOTE_ENV` (None: none) for a ``with`` block.
+
+    Examples
+    --------
+    >>> with named_zygote(None):
+    ...     ZYGOTE_ENV in os.environ
+    False
+    """
+    before = os.environ.pop(ZYGOTE_ENV, None)
+    if path is not None:
         os.environ[ZYGOTE_ENV] = path
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop(ZYGOTE_ENV, None)
-            else:
-                os.environ[ZYGOTE_ENV] = before
+    try:
+        yield
+    finally:
+        os.environ.pop(ZYGOTE_ENV, None)
+        if before is not None:
+            os.environ[ZYGOTE_ENV] = before
 
 
 # --- the zygote ---------------------------------------------------------------------------

@@ -1124,17 +1124,6 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-@contextlib.contextmanager
-def _without(name: str) -> Iterator[None]:
-    """Remove the environment variable ``name`` for a ``with`` block."""
-    before = os.environ.pop(name, None)
-    try:
-        yield
-    finally:
-        if before is not None:
-            os.environ[name] = before
-
-
 def refresh_in_place(
     notebooks: Sequence[str | Path] | None = None, *, warm: bool = True
 ) -> list[Path]:
@@ -1168,7 +1157,7 @@ def refresh_in_place(
         if warm:
             stack.enter_context(kernels.warm_kernels(kernels.notebook_imports(selected)))
         else:  # new kernels, whatever zygote the caller named
-            stack.enter_context(_without(kernels.ZYGOTE_ENV))
+            stack.enter_context(kernels.named_zygote(None))
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         for nb in selected:
             result = execute_notebook(nb, Path(tmp) / nb.name, {})
