@@ -92,7 +92,6 @@ def default_report(tmp_path_factory, request, session_zygote) -> Path:
     base = tmp_path_factory.getbasetemp()
     if hasattr(request.config, "workerinput"):  # an xdist worker: share with the others
         base = base.parent
-    with open(base / "default-report.lock", "w") as lock, pytest.MonkeyPatch.context() as mp:
+    with open(base / "default-report.lock", "w") as lock, kernels.named_zygote(session_zygote):
         fcntl.flock(lock, fcntl.LOCK_EX)
-        mp.setenv(kernels.ZYGOTE_ENV, session_zygote)
         return run("default", reports_dir=base / "shared-reports", progress=False)
