@@ -111,17 +111,12 @@ def floor_parameters(tables: Path) -> dict[str, dict[str, object]]:
         discover_notebooks,
         load_parameter_set,
         resolve_parameters,
+        with_tables_in,
     )
 
     injected = {SET_PARAMETER: "default", TABLES_PARAMETER: TABLES_DIR}
     resolved = resolve_parameters(load_parameter_set("default"), discover_notebooks(), injected)
-    return {
-        nb.stem: {
-            **values,
-            **({TABLES_PARAMETER: str(tables)} if TABLES_PARAMETER in values else {}),
-        }
-        for nb, values in resolved.items()
-    }
+    return {nb.stem: with_tables_in(values, tables) for nb, values in resolved.items()}
 
 
 def bench_floor_and_cold() -> None:

@@ -92,6 +92,7 @@ __all__ = [
     "resolve_parameters",
     "run",
     "strip_volatile_metadata",
+    "with_tables_in",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1042,6 +1043,19 @@ def _carry_over(previous: Path, staging: Path, ran: Sequence[str]) -> None:
             shutil.copy2(source, target)
 
 
+def with_tables_in(values: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Return a notebook's resolved values with its tables sent to ``folder`` (if declared).
+
+    Examples
+    --------
+    >>> with_tables_in({"tables_dir": "tables", "alpha": 0.05}, Path("/r/tables"))["tables_dir"]
+    '/r/tables'
+    >>> with_tables_in({"alpha": 0.05}, Path("/r/tables"))
+    {'alpha': 0.05}
+    """
+    return {**values, **({TABLES_PARAMETER: str(folder)} if TABLES_PARAMETER in values else {})}
+
+
 def _run_locked(
     resolved: dict[Path, dict[str, Any]],
     final: Path,
@@ -1063,9 +1077,8 @@ def _run_locked(
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=reports))
     logger.info("parameter set %r: %d notebook(s) → %s", final.name, len(resolved), final)
     try:
-        tables = {TABLES_PARAMETER: str(staging / TABLES_DIR)}
         work = {
-            nb: (staging / nb.name, {**p, **(tables if TABLES_PARAMETER in p else {})})
+            nb: (staging / nb.name, with_tables_in(p, staging / TABLES_DIR))
             for nb, p in resolved.items()
         }
         workers = jobs or min(len(work), os.cpu_count() or 1)
