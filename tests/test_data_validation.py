@@ -6,11 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from studydef import STUDY
 
+from helpers import data
 from helpers.data import load_cohort, read_csv_text, validate_table
 from helpers.errors import DataValidationError, Failure
 from helpers.schema import identifier_reason, measurements_schema, patients_schema
+from helpers.simulate import simulate_cohort, write_cohort
 
 from conftest import rewrite
 
@@ -226,3 +230,106 @@ def test_patients_model_rejects_identifier_even_when_otherwise_valid():
 def test_measurements_schema_does_not_grow_between_calls():
     first, second = measurements_schema(STUDY), measurements_schema(STUDY)
     assert len(first.checks) == len(second.checks) == len(STUDY.outcomes)
+
+
+# --- Large files: the C reader for plain tables, and a line record pandas does not copy ------
+
+
+def test_the_plain_reader_reads_the_stand_in_files():
+    """The fast path is really taken for ordinary files (else its equivalence proves nothing)."""
+    for name in ("patients.csv", "measurements.csv"):
+        text = (Path("data/standin") / name).read_text(encoding="utf-8")
+        assert data._read_plain(text) is not None, name
+
+
+def _both_readers(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
+    fast = read_csv_text(path)
+    with monkeypatch.context() as m:
+        m.setattr(data, "_read_plain", lambda text: None)
+        careful = read_csv_text(path)
+    return fast, careful
+
+
+def _same_reading(fast: tuple, careful: tuple) -> None:
+    (f_frame, f_failures), (c_frame, c_failures) = fast, careful
+    assert f_failures == c_failures
+    assert (f_frame is None) == (c_frame is None)
+    if f_frame is not None:
+        pd.testing.assert_frame_equal(f_frame, c_frame)
+        assert tuple(f_frame.attrs["lines"]) == tuple(c_frame.attrs["lines"])
+
+
+# cells of a plain table, and the defects that send a file to the careful reader
+_PLAIN_CELL = st.text(alphabet=["a", "1", " ", ".", "-", ";", "\t", "é"], max_size=3)
+_DEFECTS = ["more fields", "fewer fields", "blank line", "quote", "carriage return", "NUL"]
+
+
+@st.composite
+def _csv_texts(draw: st.DrawFn) -> str:
+    """A table, plain or not: header names (some refused), rows, at most one defect, an end."""
+    refused = ["sep=x", " ", "", "id"]  # an Excel hint, unnamed columns, a repeated name
+    header = draw(st.lists(st.sampled_from(["id", "v", "w", "x y"]), min_size=1, max_size=4,
+                           unique=True))  # fmt: skip
+    if draw(st.integers(0, 4)) == 0:
+        header.insert(draw(st.integers(0, len(header))), draw(st.sampled_from(refused)))
+    rows = draw(st.lists(st.lists(_PLAIN_CELL, min_size=len(header), max_size=len(header)),
+                         max_size=6))  # fmt: skip
+    lines = [",".join(header), *(",".join(r) for r in rows)]
+    defect = draw(st.sampled_from([None, None, None, *_DEFECTS]))
+    at = draw(st.integers(0, len(lines) - 1))
+    if defect == "more fields":
+        lines[at] += ",a"
+    elif defect == "fewer fields":
+        lines[at] = lines[at].rpartition(",")[0]
+    elif defect == "blank line":
+        lines.insert(at, "")
+    elif defect is not None:
+        char = {"quote": '"a,b"', "carriage return": "\r", "NUL": "\x00"}[defect]
+        lines[at] += char
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n", " \n", ",\n"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_csv_texts())
+def test_the_plain_reader_and_the_careful_reader_agree(tmp_path_factory, text):
+    """Any table, plain or with a defect, reads the same: frame, line numbers and failures."""
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same_reading(*_both_readers(path, monkeypatch))
+
+
+def test_plain_and_careful_readers_agree_on_a_cohort_with_missing_visits(tmp_path, monkeypatch):
+    cohort = simulate_cohort(40, study=STUDY, seed=3)
+    write_cohort(cohort, tmp_path)
+    for name in ("patients.csv", "measurements.csv"):
+        fast, careful = _both_readers(tmp_path / name, monkeypatch)
+        assert data._read_plain((tmp_path / name).read_text()) is not None
+        _same_reading(fast, careful)
+
+
+def test_the_line_record_is_shared_not_copied_by_pandas_operations(data_copy):
+    """pandas deep-copies ``attrs`` into each result: a copied record cost minutes at 2 M rows."""
+    frame, _ = read_csv_text(data_copy / "measurements.csv")
+    lines = frame.attrs["lines"]
+    assert (frame["outcome"] == "hba1c").attrs["lines"] is lines
+    assert frame.drop(index=[0]).attrs["lines"] is lines
+    assert lines[0] == 2
+    assert len(lines) == len(frame)
+
+
+def test_loaded_tables_carry_no_line_record():
+    cohort = load_cohort("data/standin", study=STUDY)
+    assert cohort.measurements.attrs == {}
+    assert cohort.patients.attrs == {}
+
+
+def test_a_bad_value_deep_in_a_plain_file_is_named_by_its_line(data_copy):
+    path = data_copy / "measurements.csv"
+    lines = path.read_text().splitlines()
+    patient, visit, outcome, _ = lines[-1].split(",")
+    lines[-1] = f"{patient},{visit},{outcome},abc"
+    path.write_text("\n".join(lines) + "\n")
+    assert data._read_plain(path.read_text()) is not None
+    (failure,) = [f for f in _problems(data_copy) if f.value == "abc"]
+    assert (failure.row, failure.line, failure.column) == (len(lines) - 1, len(lines), "value")

@@ -21,7 +21,9 @@ narrow enough to catch unit and entry errors; they are not reference intervals.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -359,12 +361,19 @@ def identifier_value_reason(value: object) -> str | None:
     return None
 
 
+def _per_distinct(series: pd.Series, test: Callable[[str], bool]) -> pd.Series:
+    """Apply a test to each distinct value once: an id repeats on every row of its patient."""
+    codes, distinct = pd.factorize(series, use_na_sentinel=False)
+    passed = np.fromiter((test(str(v)) for v in distinct), dtype=bool, count=len(distinct))
+    return pd.Series(passed[codes], index=series.index)
+
+
 def _pseudonymous(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: identifier_value_reason(v) is None)
+    return _per_distinct(series, lambda v: identifier_value_reason(v) is None)
 
 
 def _without_spaces(series: pd.Series) -> pd.Series:
-    return ~series.astype(str).str.contains(r"\s", regex=True)
+    return _per_distinct(series, lambda v: re.search(r"\s", v) is None)
 
 
 def _unique_ignoring_case(series: pd.Series) -> pd.Series:
