@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from studydef import STUDY
@@ -18,6 +19,7 @@ from helpers.audit import audit
 from helpers.data import load_cohort
 from helpers.reported import load_reported
 from helpers.reproduction import reachability_matrix
+from helpers.simulate import simulate_cohort
 
 from conftest import REPORTED, STANDIN
 
@@ -69,7 +71,11 @@ def figures():
 @pytest.mark.slow  # draws every figure of the notebooks
 @pytest.mark.parametrize("name", NAMES)
 def test_no_text_is_cut_off_or_over_another_panel(figures, name):
-    fig = figures[name]
+    _check_layout(figures[name], name)
+
+
+def _check_layout(fig: plt.Figure, name: str) -> None:
+    """Assert that nothing drawn is cut off and no axis label lies over another panel."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     canvas = fig.bbox
@@ -139,4 +145,91 @@ def test_reachability_figure_names_outcomes_and_tests():
         "HbA1c: month 1 vs month 0",
     ]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Wilcoxon, exact", "paired t"]
+    plt.close(fig)
+
+
+# --- Above PER_PATIENT_LIMIT patients: distributions in place of patients, checked by value ---
+
+LARGE = hf.PER_PATIENT_LIMIT + 30
+GLYCEMIC, ANTIBODIES = ["leptin", "insulin_dose"], ["islet_ab", "gad_ab"]  # not alphabetical
+CUTOFFS = {"gad_ab": 10.0, "islet_ab": 10.0}
+
+
+@pytest.fixture(scope="module")
+def large():
+    hf.set_theme()
+    m = simulate_cohort(LARGE, study=STUDY, seed=11).measurements
+    m = m[~((m["visit_month"] == 2) & (m["patient_id"].str.endswith("7")))]  # missing visits
+    means = ho.visit_means_ci(m, outcomes=GLYCEMIC)
+    comparisons = ho.compare_to_baseline(m, outcomes=GLYCEMIC, n_boot=200)
+    changes = ho.change_from_baseline(m, outcomes=GLYCEMIC)
+    patients = hs.patient_changes(
+        m,
+        outcomes=ANTIBODIES,
+        visits=list(STUDY.visit_months),
+        cutoffs=CUTOFFS,
+        meaningful_rise={"gad_ab": "50%", "islet_ab": "50%"},
+    )
+    made = {
+        "trajectories": hf.trajectories_figure(m, means, outcomes=GLYCEMIC, study=STUDY),
+        "changes": hf.changes_figure(changes, comparisons, outcomes=GLYCEMIC, study=STUDY),
+        "antibodies": hf.patient_antibody_figure(
+            patients, cutoffs=CUTOFFS, outcomes=ANTIBODIES, study=STUDY
+        ),
+    }
+    yield {"m": m, "changes": changes, "patients": patients, "figures": made}
+    for fig in made.values():
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["trajectories", "changes", "antibodies"])
+def test_large_cohort_figures_cut_no_text_and_draw_no_patient(large, name):
+    fig = large["figures"][name]
+    _check_layout(fig, f"{name} ({LARGE} patients)")
+    for ax in fig.axes:  # a line per patient would be LARGE lines at least
+        assert len(ax.lines) < LARGE / 2, (name, len(ax.lines))
+
+
+def test_large_trajectories_show_the_summary_tables_median_and_quartiles(large):
+    described = ho.describe_visits(large["m"], outcomes=GLYCEMIC)
+    for ax, code in zip(large["figures"]["trajectories"].axes, GLYCEMIC, strict=True):
+        want = described[described["outcome"] == code].set_index("visit_month")
+        (median,) = [ln for ln in ax.lines if "median" in str(ln.get_label())]
+        assert f"of {LARGE:,} patients" in median.get_label()
+        np.testing.assert_allclose(median.get_xdata(), want.index)
+        np.testing.assert_allclose(median.get_ydata(), want["median"])
+        band = ax.collections[0].get_paths()[0].vertices
+        for visit, row in want.iterrows():
+            ys = band[np.isclose(band[:, 0], visit), 1]
+            np.testing.assert_allclose([ys.min(), ys.max()], [row["q1"], row["q3"]])
+
+
+def test_large_changes_boxes_have_the_patients_median_change(large):
+    changes = large["changes"]
+    for ax, code in zip(large["figures"]["changes"].axes, GLYCEMIC, strict=True):
+        want = changes[changes["outcome"] == code].groupby("visit_month")["change"].median()
+        got = [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "median"]
+        np.testing.assert_allclose(got, want.to_numpy())
+
+
+def test_large_antibody_bars_count_each_kind_of_crossing(large):
+    patients = large["patients"]
+    for ax, code in zip(large["figures"]["antibodies"].axes, ANTIBODIES, strict=True):
+        sub = patients[patients["outcome"] == code]
+        counts = sub.groupby(["crossing", "visit_month"]).size()
+        visits = sorted(sub["visit_month"].unique())
+        legend = ax.get_legend()
+        kinds = [t.get_text() for t in legend.get_texts()]
+        assert set(kinds) == set(sub["crossing"])
+        for bars, kind, handle in zip(ax.containers, kinds, legend.legend_handles, strict=True):
+            want = [counts.get((kind, v), 0) for v in visits]
+            assert [b.get_height() for b in bars] == want, (code, kind)
+            assert bars[0].get_facecolor() == handle.get_facecolor(), (code, kind)
+
+
+def test_at_the_limit_every_patient_is_still_drawn():
+    m = simulate_cohort(hf.PER_PATIENT_LIMIT, study=STUDY, seed=2).measurements
+    fig = hf.trajectories_figure(m, ho.visit_means_ci(m, outcomes=["hba1c"]),
+                                 outcomes=["hba1c"], study=STUDY)  # fmt: skip
+    assert len(fig.axes[0].lines) > hf.PER_PATIENT_LIMIT
     plt.close(fig)

@@ -247,3 +247,29 @@ def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_long
     )  # fmt: skip
     row = hread.show(r, study=STUDY).frame.iloc[0]
     assert (row["Value"], row["Recomputed"]) == ("0.04", "0.0449")
+
+
+def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are():
+    # the head holds only whole values; a later row carries two decimals, so the printed
+    # precision must come from the whole table, not from the rows shown
+    values = [float(i) for i in range(hread.MAX_ROWS + 20)]
+    values[-1] = 7.25
+    table = pd.DataFrame({"outcome": "hba1c", "visit_month": 3, "value": values})
+    shown = hread.show(table, study=STUDY)
+    assert len(shown.frame) == hread.MAX_ROWS
+    assert shown.frame["Value"].iloc[1] == "1.00"
+    note = f"The first {hread.MAX_ROWS} of {hread.MAX_ROWS + 20} rows."
+    assert shown.note == note
+    assert note in shown._repr_html_()
+    assert repr(shown).endswith(note)
+    whole = hread.show(table, study=STUDY, max_rows=len(table))
+    assert whole.note == ""
+    pd.testing.assert_frame_equal(whole.frame.head(hread.MAX_ROWS), shown.frame)
+
+
+def test_a_table_of_exactly_max_rows_is_shown_whole():
+    table = pd.DataFrame({"n": range(hread.MAX_ROWS)})
+    shown = hread.show(table)
+    assert len(shown.frame) == hread.MAX_ROWS
+    assert shown.note == ""
+    assert "rows." not in shown._repr_html_()

@@ -27,6 +27,7 @@ from helpers.precision import format_percent
 from helpers.study import Study, label_for
 
 __all__ = [
+    "PER_PATIENT_LIMIT",
     "PRINT_DPI",
     "changes_figure",
     "cohort_figure",
@@ -46,6 +47,11 @@ __all__ = [
 ]
 
 _COLOURS = ["#1b6ca8", "#c4452b", "#2a7f62", "#7a4fa3", "#b5852b"]
+
+#: Up to this many patients, a figure draws each patient (a line or a point). Above, it draws
+#: their distribution (median and quartiles, or counts), which stays legible, and quick to
+#: draw, at any size; the legend says which.
+PER_PATIENT_LIMIT = 100
 
 
 def set_theme() -> None:
@@ -410,6 +416,10 @@ def plot_trajectories(
 ) -> Axes:
     """One outcome over the visits: a thin line per patient, the mean and its CI on top.
 
+    Above :data:`PER_PATIENT_LIMIT` patients, the patients' median and
+    interquartile range at each visit (seaborn's 50 % percentile interval, the
+    summary table's median [IQR]) take the place of their lines.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -443,19 +453,35 @@ def plot_trajectories(
     sub = data[data["outcome"] == outcome]
     if sub.empty:
         return _no_data(ax, "no measurements")
-    sns.lineplot(
-        data=sub,
-        x="visit_month",
-        y="value",
-        units="patient_id",
-        estimator=None,
-        color="#9a9a9a",
-        linewidth=0.8,
-        alpha=0.7,
-        marker="o",
-        markersize=3,
-        ax=ax,
-    )
+    patients = sub["patient_id"].nunique()
+    if patients <= PER_PATIENT_LIMIT:
+        sns.lineplot(
+            data=sub,
+            x="visit_month",
+            y="value",
+            units="patient_id",
+            estimator=None,
+            color="#9a9a9a",
+            linewidth=0.8,
+            alpha=0.7,
+            marker="o",
+            markersize=3,
+            ax=ax,
+        )
+    else:
+        sns.lineplot(
+            data=sub,
+            x="visit_month",
+            y="value",
+            estimator="median",
+            errorbar=("pi", 50),
+            color="#7a7a7a",
+            linewidth=1.2,
+            marker="o",
+            markersize=3,
+            label=f"median and IQR of {patients:,} patients",
+            ax=ax,
+        )
     m = means[means["outcome"] == outcome]
     ax.errorbar(
         m["visit_month"],
@@ -470,7 +496,7 @@ def plot_trajectories(
     ax.set(
         xlabel=_time_label(study),
         ylabel=label_for(outcome, study),
-        xticks=sorted(set(sub["visit_month"])),
+        xticks=sorted(set(sub["visit_month"].unique().tolist())),
     )
     ax.legend(loc="best", frameon=False, fontsize=8)
     return ax
@@ -485,6 +511,10 @@ def plot_changes(
     ax: Axes | None = None,
 ) -> Axes:
     """Change from baseline per patient at each visit, with the estimated change and its CI.
+
+    Above :data:`PER_PATIENT_LIMIT` patients, a box per visit (median,
+    quartiles, whiskers to 1.5 IQR, no outliers drawn) takes the place of
+    their points.
 
     Parameters
     ----------
@@ -519,16 +549,32 @@ def plot_changes(
     if sub.empty:
         return _no_data(ax, "no patient measured at baseline and later")
     ax.axhline(0, color="black", linewidth=0.8)
-    sns.stripplot(
-        data=sub,
-        x="visit_month",
-        y="change",
-        color="#9a9a9a",
-        jitter=False,
-        size=5,
-        ax=ax,
-        native_scale=True,
-    )
+    patients = sub["patient_id"].nunique()
+    if patients <= PER_PATIENT_LIMIT:
+        sns.stripplot(
+            data=sub,
+            x="visit_month",
+            y="change",
+            color="#9a9a9a",
+            jitter=False,
+            size=5,
+            ax=ax,
+            native_scale=True,
+        )
+    else:
+        visits = sorted(sub["visit_month"].unique().tolist())
+        parts = ax.boxplot(
+            [sub.loc[sub["visit_month"] == v, "change"].to_numpy() for v in visits],
+            positions=visits,
+            widths=0.35,
+            showfliers=False,
+            patch_artist=True,
+            orientation="vertical",
+            boxprops={"facecolor": "#d0d0d0"},
+            medianprops={"color": "black", "gid": "median"},
+        )
+        parts["boxes"][0].set_label(f"{patients:,} patients (box: quartiles)")
+        _headroom(ax)
     est = comparisons[(comparisons["outcome"] == outcome) & (comparisons["analysis"] == "primary")]
     est = est.dropna(subset=["change_estimate"])
     # the estimate is drawn just right of the patients' points so neither hides the other
@@ -545,7 +591,7 @@ def plot_changes(
         markersize=7,
         label=f"estimate ({_level(est)} CI)",
     )
-    shown = sorted(set(sub["visit_month"]))
+    shown = sorted(set(sub["visit_month"].unique().tolist()))
     if shown:
         ax.set_xticks(shown)
         ax.set_xlim(min(shown) - 0.6, max(shown) + 0.6)
@@ -812,7 +858,9 @@ def plot_patient_antibodies(
 ) -> Axes:
     """Each patient's antibody level, baseline to follow-up, coloured by cut-off crossing.
 
-    Dashed lines mark rises larger than the meaningful amount.
+    Dashed lines mark rises larger than the meaningful amount. Above
+    :data:`PER_PATIENT_LIMIT` patients, bars count the patients of each kind of
+    crossing at each visit (the per-patient table, counted) in place of lines.
 
     Parameters
     ----------
@@ -844,6 +892,8 @@ def plot_patient_antibodies(
     sub = patients[patients["outcome"] == outcome]
     if sub.empty:
         return _no_data(ax, "no patient measured at baseline and later")
+    if sub["patient_id"].nunique() > PER_PATIENT_LIMIT:
+        return _crossing_counts(sub, outcome=outcome, study=study, ax=ax)
     for kind, colour in _CROSSING_COLOURS.items():
         part = sub[sub["crossing"] == kind]
         for i, r in enumerate(part.itertuples()):
@@ -863,6 +913,30 @@ def plot_patient_antibodies(
     ax.set(xlabel=_time_label(study), ylabel=unit or label_for(outcome, study))
     ax.legend(loc="best", frameon=False, fontsize=7)
     return ax
+
+
+def _crossing_counts(sub: pd.DataFrame, *, outcome: str, study: Study | None, ax: Axes) -> Axes:
+    """Bars: how many patients became or stayed positive or negative at each visit."""
+    kinds = [k for k in _CROSSING_COLOURS if k in set(sub["crossing"])]
+    sns.countplot(
+        data=sub,
+        x="visit_month",
+        hue="crossing",
+        hue_order=kinds,
+        palette=_CROSSING_COLOURS,
+        ax=ax,
+    )
+    ax.set(xlabel=_time_label(study), ylabel="Patients")
+    _headroom(ax)
+    ax.legend(title="at the cut-off", frameon=False, fontsize=7, title_fontsize=7, ncols=2,
+              loc="upper center")  # fmt: skip
+    return ax
+
+
+def _headroom(ax: Axes, share: float = 0.35) -> None:
+    """Raise the top of the y axis so that a legend finds room above what is drawn."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + share * (high - low))
 
 
 def plot_power_curves(

@@ -580,7 +580,7 @@ def compare_to_baseline(
     rows = []
     for code in codes:
         sub = data[data["outcome"] == code]
-        present = sorted(set(sub["visit_month"]) - {baseline})
+        present = sorted(set(sub["visit_month"].unique().tolist()) - {baseline})
         wanted = [v for v in (visits if visits is not None else present) if v != baseline]
         for visit in wanted:
             pairs = outcome_pairs(sub, outcome=code, visit=visit, baseline=baseline)
@@ -1228,7 +1228,7 @@ def mixed_model(
     rows = []
     for code in codes:
         sub = data[data["outcome"] == code].copy()
-        levels = sorted(set(sub["visit_month"]))
+        levels = sorted(set(sub["visit_month"].unique().tolist()))
         n_patients = sub["patient_id"].nunique()
         base = {"outcome": code, "n_patients": n_patients, "n_values": len(sub)}
         if baseline not in levels or len(levels) < 2 or n_patients < 3:

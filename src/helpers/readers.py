@@ -11,6 +11,7 @@ table by its (outcome, visit) key, so nothing can land on the wrong row.
 from __future__ import annotations
 
 import contextlib
+import html
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from helpers.study import Study, label_for
 
 __all__ = [
     "COLUMNS",
+    "MAX_ROWS",
     "MISSING",
     "Column",
     "ReaderTable",
@@ -495,14 +497,21 @@ class ReaderTable:
     """
 
     frame: pd.DataFrame
+    note: str = ""  # said under the table (that only its first rows are shown)
 
     def _repr_html_(self) -> str:
         table = self.frame.to_html(index=False, border=0, classes="dataframe reader-table")
         box = 'class="reader-table-box" style="overflow-x: auto; max-width: 100%;"'
-        return f"<div {box}>{table}</div>"
+        note = f'<p class="reader-table-note"><em>{html.escape(self.note)}</em></p>'
+        return f"<div {box}>{table}</div>" + (note if self.note else "")
 
     def __repr__(self) -> str:
-        return self.frame.to_string(index=False)
+        return self.frame.to_string(index=False) + (f"\n{self.note}" if self.note else "")
+
+
+#: A reader's table shows at most this many rows (a per-patient table of a large cohort would
+#: not be read, and would take minutes to print); the rest are in the table the helper returned.
+MAX_ROWS = 100
 
 
 def show(
@@ -512,6 +521,7 @@ def show(
     missing: str = MISSING,
     index_label: str | None = None,
     columns: dict[str, Column] | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> ReaderTable:
     """Print any table of the helpers for a reader.
 
@@ -525,7 +535,8 @@ def show(
     figures, to the decimals each figure was printed with), true/false as
     yes/no and a missing value as ``missing``. Strings are kept as they are;
     a lower-case header gets a capital letter unless it starts with a
-    statistical symbol (p, n, df, r).
+    statistical symbol (p, n, df, r). A table longer than ``max_rows`` shows
+    its first rows and says how many there are.
 
     Parameters
     ----------
@@ -538,6 +549,8 @@ def show(
         Header for an unnamed index.
     columns : dict, optional
         Extra or overriding entries for the vocabulary.
+    max_rows : int, default :data:`MAX_ROWS`
+        Rows shown at most.
 
     Returns
     -------
@@ -574,13 +587,15 @@ def show(
             frame.index.name = index_label
         frame = frame.reset_index()
     specs = [_column(c, vocabulary) for c in frame.columns]
-    seen = _recorded_decimals(frame, specs)
+    seen = _recorded_decimals(frame, specs)  # of the whole table, shown whole or not
     rows = [
         [
             _cell(value, spec, row, study, missing, seen)
             for value, spec in zip(row, specs, strict=True)
         ]
-        for _, row in frame.iterrows()
+        for _, row in frame.head(max_rows).iterrows()
     ]
     shown = pd.DataFrame(rows, columns=[s.label for s in specs])
-    return ReaderTable(shown)
+    if len(frame) <= max_rows:
+        return ReaderTable(shown)
+    return ReaderTable(shown, note=f"The first {max_rows:,} of {len(frame):,} rows.")

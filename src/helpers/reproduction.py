@@ -332,7 +332,7 @@ def reproduce_reported(
     >>> len(table), int(table["match"].sum())
     (25, 24)
     """
-    outcomes = set(cohort.measurements["outcome"])
+    outcomes = set(cohort.measurements["outcome"].unique().tolist())
     if cohort.study is not None:
         outcomes |= set(cohort.study.outcome_codes)
     rows = reported[
