@@ -8,7 +8,7 @@ the exit status is 0 unless a measurement could not be made.
 
 Wall time is ``time.perf_counter`` around the command; peak memory is the
 largest total resident memory of the command's process tree, sampled every
-50 ms with psutil (so a short spike between samples can be missed).
+0.25 s with psutil (so a short spike between samples can be missed).
 """
 
 from __future__ import annotations
@@ -249,6 +249,37 @@ def bench_scale(n: int, budget: float) -> None:
            "≤ 10 s, ≤ 2 GiB", complete and total <= 10 and worst <= 2048)  # fmt: skip
 
 
+SCALE_NOTEBOOKS = ("02_glycemic_outcomes", "03_immunologic_safety")
+
+
+def bench_scale_notebooks(n: int, budget: float) -> None:
+    """Notebooks 02 and 03 through the runner on a simulated cohort of n patients, as files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "cohort"
+        write = (
+            "import sys; from helpers.simulate import simulate_cohort, write_cohort; "
+            "from helpers.study import load_study; "
+            "write_cohort(simulate_cohort(int(sys.argv[1]), study=load_study('data/study.yaml'), "
+            f"seed={SEED}), sys.argv[2])"
+        )
+        _require(measure([PYTHON, "-c", write, str(n), str(data)])[2], "writing the cohort")
+        command = [PYTHON, "-m", "helpers.run", "--reports", f"{tmp}/reports", "--no-progress",
+                   "--force", "--timeout", f"{budget:g}", "-p", f"data_dir={data}"]  # fmt: skip
+        for name in SCALE_NOTEBOOKS:
+            command += ["--notebook", name]
+        seconds, mib, result = measure(command)
+        _require(result, f"notebooks 02 and 03 on {n:,} patients")
+    each = ", ".join(
+        ln.split(".ipynb done in ")[0][:2] + ": " + ln.split(" done in ")[1]
+        for ln in result.stdout.splitlines()
+        if ".ipynb done in " in ln
+    )
+    report(f"scale, {n:,} patients: notebooks 02 and 03 through the runner (read and check "
+           "the files, every analysis, figures, tables, HTML)",
+           f"{seconds:.1f} s ({each}), peak {mib:.0f} MiB", "≤ 10 s, ≤ 2 GiB",
+           seconds <= 10 and mib <= 2048)  # fmt: skip
+
+
 def bench_trials() -> None:
     from helpers.design import simulate_power, simulate_power_loop
 
@@ -280,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_make("test", 90)
     bench_trials()
     bench_scale(args.scale, args.budget)
+    bench_scale_notebooks(args.scale, 10 * args.budget)
     machine = (
         f"{platform.node() and 'this machine'}: {os.cpu_count()} CPUs, "
         f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, {platform.platform()}, "
