@@ -341,13 +341,15 @@ def reproduce_reported(
         & ~((reported["statistic"] == "p_value") & reported["reference_visit"].isna())
     ]
     out = []
+    selected: dict[tuple[str, str], pd.DataFrame] = {}  # selected once: a file can be millions
     for r in rows.itertuples():
-        measurements = _group_measurements(cohort, r.group)
+        if (r.group, r.variable) not in selected:
+            group = _group_measurements(cohort, r.group)
+            selected[r.group, r.variable] = group[group["outcome"] == r.variable]
+        measurements = selected[r.group, r.variable]
         n, value = 0, float("nan")
         if r.statistic in ("mean", "sd"):
-            at = measurements[
-                (measurements["outcome"] == r.variable) & (measurements["visit_month"] == r.visit)
-            ]["value"]
+            at = measurements[measurements["visit_month"] == r.visit]["value"]
             n = len(at)
             if n:
                 value = float(at.mean() if r.statistic == "mean" else at.std())
