@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from studydef import STUDY
 
@@ -259,14 +260,19 @@ def _same_reading(fast: tuple, careful: tuple) -> None:
         assert tuple(f_frame.attrs["lines"]) == tuple(c_frame.attrs["lines"])
 
 
-# cells of a plain table, and the defects that send a file to the careful reader
-_PLAIN_CELL = st.text(alphabet=["a", "1", " ", ".", "-", ";", "\t", "é"], max_size=3)
-_DEFECTS = ["more fields", "fewer fields", "blank line", "quote", "carriage return", "NUL"]
+# cells of a plain table (with characters some readers treat as line ends or drop: a BOM,
+# unicode separators), and the defects that must send a file to the careful reader
+_PLAIN_CELL = st.text(
+    alphabet=["a", "1", " ", ".", "-", ";", "\t", "é", "\ufeff", "\u2028", "\x0b", "\x85"],
+    max_size=3,
+)
+_DEFECTS = ["more fields", "fewer fields", "blank line", "quoted comma", "carriage return",
+            "NUL", "long field", "repeated name"]  # fmt: skip
 
 
 @st.composite
 def _csv_texts(draw: st.DrawFn) -> str:
-    """A table, plain or not: header names (some refused), rows, at most one defect, an end."""
+    """A table, plain or not: header names (some refused), rows, at most one defect, line ends."""
     refused = ["sep=x", " ", "", "id"]  # an Excel hint, unnamed columns, a repeated name
     header = draw(st.lists(st.sampled_from(["id", "v", "w", "x y"]), min_size=1, max_size=4,
                            unique=True))  # fmt: skip
@@ -274,8 +280,11 @@ def _csv_texts(draw: st.DrawFn) -> str:
         header.insert(draw(st.integers(0, len(header))), draw(st.sampled_from(refused)))
     rows = draw(st.lists(st.lists(_PLAIN_CELL, min_size=len(header), max_size=len(header)),
                          max_size=6))  # fmt: skip
-    lines = [",".join(header), *(",".join(r) for r in rows)]
     defect = draw(st.sampled_from([None, None, None, *_DEFECTS]))
+    if defect == "repeated name":
+        header.append(header[0])
+        rows = [[*r, "a"] for r in rows]
+    lines = [",".join(header), *(",".join(r) for r in rows)]
     at = draw(st.integers(0, len(lines) - 1))
     if defect == "more fields":
         lines[at] += ",a"
@@ -283,13 +292,19 @@ def _csv_texts(draw: st.DrawFn) -> str:
         lines[at] = lines[at].rpartition(",")[0]
     elif defect == "blank line":
         lines.insert(at, "")
-    elif defect is not None:
-        char = {"quote": '"a,b"', "carriage return": "\r", "NUL": "\x00"}[defect]
-        lines[at] += char
-    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n", " \n", ",\n"]))
+    elif defect == "quoted comma":  # as many commas as before, one field fewer
+        lines[at] = '"a,b"' + lines[at].partition(",")[2] if "," in lines[at] else '"a"'
+    elif defect == "long field":  # longer than the csv module's field limit
+        lines[at] = "x" * (csv.field_size_limit() + 1) + lines[at]
+    elif defect in ("carriage return", "NUL"):
+        lines[at] += "\r" if defect == "carriage return" else "\x00"
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines) + draw(st.sampled_from(["", "\n", "\n\n", " \n", ",\n", "\r\n"]))
 
 
 @settings(max_examples=300, deadline=None)
+@example(text='id,v,w\n"a,b"1,2\n')  # as many commas as the header's, one field fewer
+@example(text="id,v,id\n1,2,3\n")  # a repeated name (pandas refuses it)
 @given(text=_csv_texts())
 def test_the_plain_reader_and_the_careful_reader_agree(tmp_path_factory, text):
     """Any table, plain or with a defect, reads the same: frame, line numbers and failures."""
@@ -333,3 +348,35 @@ def test_a_bad_value_deep_in_a_plain_file_is_named_by_its_line(data_copy):
     assert data._read_plain(path.read_text()) is not None
     (failure,) = [f for f in _problems(data_copy) if f.value == "abc"]
     assert (failure.row, failure.line, failure.column) == (len(lines) - 1, len(lines), "value")
+
+
+@pytest.mark.parametrize("first", ["", "   ", " , "])
+def test_a_blank_first_line_is_named(tmp_path, first):
+    path = tmp_path / "t.csv"
+    path.write_text(f"{first}\npatient_id,age\nP01,3\n", encoding="utf-8")
+    frame, failures = read_csv_text(path)
+    assert frame is None
+    assert [f.rule for f in failures] == ["the first line is blank; the header must be on line 1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("a,b\n\ufeff1,2\n", "a BOM inside the text, which pandas would drop"),
+        ("a,b\n" + "x" * 131_073 + ",1\n", "a field longer than the csv module's limit"),
+        ("a,b\r\n1,2\r3,4\r\n", "a carriage return that is not a Windows line end"),
+        ('a,b\n"1,2"\n', "quotes"),
+    ],
+)
+def test_what_only_the_careful_reader_reads(tmp_path, monkeypatch, text, why):
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert data._read_plain(text) is None, why
+    _same_reading(*_both_readers(path, monkeypatch))
+
+
+def test_windows_line_ends_are_read_in_c_as_the_careful_reader_reads_them(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\r\n1,2\r\n3,\r\n")
+    assert data._read_plain(path.read_bytes().decode()) is not None
+    _same_reading(*_both_readers(path, monkeypatch))

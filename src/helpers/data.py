@@ -148,7 +148,7 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
     if not rows:
         return None, fail("file is empty; a header row is needed")
     header = rows[0][1]
-    if not header:
+    if not any(cell.strip() for cell in header):
         return None, fail("the first line is blank; the header must be on line 1")
     if len(header) <= 2 and header[0].strip().lower().startswith("sep="):
         return None, fail(
@@ -215,16 +215,21 @@ def read_csv_text(path: str | Path) -> tuple[pd.DataFrame | None, list[Failure]]
 def _read_plain(text: str) -> pd.DataFrame | None:
     """Read a plain table with pandas' C parser, or return ``None`` for the careful reader.
 
-    Plain: no quotes, carriage returns or NUL characters, so each line is one
-    record; a header the careful reader accepts; every line as many fields as
-    the header; a last line that is not blank. That table is what the careful
-    reader (:mod:`csv`, record by record) builds too, with line *i + 1* for row
-    *i*; it is read here in C, which matters for a file of millions of rows.
-    Any other file, and every file with a problem, goes to the careful reader,
-    which alone words the messages.
+    Plain: no quotes, NUL characters or byte-order marks, and carriage returns
+    only in Windows line ends (CRLF), so each line is one record; a header the
+    careful reader accepts; every line as many fields as the header, and none
+    longer than the csv module's field limit; a last line that is not blank.
+    That table is what the careful reader (:mod:`csv`, record by record) builds
+    too, with line *i + 1* for row *i*; it is read here in C, which matters for
+    a file of millions of rows. Any other file, and every file with a problem,
+    goes to the careful reader, which alone words the messages.
     """
-    if '"' in text or "\r" in text or "\x00" in text:
+    if '"' in text or "\x00" in text or "\ufeff" in text:  # pandas drops a BOM at its start
         return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")  # the careful reader ends a record at either
     head, _, body = text.rstrip("\n").partition("\n")
     header = head.split(",")
     if (
@@ -240,6 +245,11 @@ def _read_plain(text: str) -> pd.DataFrame | None:
     ends = np.r_[np.flatnonzero(raw == ord("\n")), raw.size]  # where each line ends
     commas_before = np.searchsorted(np.flatnonzero(raw == ord(",")), ends)
     if (np.diff(commas_before, prepend=0) != len(header) - 1).any():
+        return None
+    # a line longer (in bytes, so at least as long) than the limit may hold a field the
+    # careful reader refuses as too large
+    longest = max(len(head), int(np.diff(ends, prepend=-1).max()) - 1)
+    if longest > csv.field_size_limit():
         return None
     frame = pd.read_csv(
         io.StringIO(body), header=None, names=header, dtype=str, na_filter=False,
