@@ -270,7 +270,7 @@ def bench_scale_notebooks(n: int, budget: float) -> None:
         seconds, mib, result = measure(command)
         _require(result, f"notebooks 02 and 03 on {n:,} patients")
     each = ", ".join(
-        ln.split(".ipynb done in ")[0][:2] + ": " + ln.split(" done in ")[1]
+        ln.split("_", 1)[0] + ": " + ln.split(" done in ")[1]
         for ln in result.stdout.splitlines()
         if ".ipynb done in " in ln
     )

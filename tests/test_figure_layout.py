@@ -204,12 +204,27 @@ def test_large_trajectories_show_the_summary_tables_median_and_quartiles(large):
             np.testing.assert_allclose([ys.min(), ys.max()], [row["q1"], row["q3"]])
 
 
-def test_large_changes_boxes_have_the_patients_median_change(large):
+def test_large_changes_boxes_are_the_patients_quartiles_and_whiskers_at_each_visit(large):
     changes = large["changes"]
     for ax, code in zip(large["figures"]["changes"].axes, GLYCEMIC, strict=True):
-        want = changes[changes["outcome"] == code].groupby("visit_month")["change"].median()
-        got = [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "median"]
-        np.testing.assert_allclose(got, want.to_numpy())
+        sub = changes[changes["outcome"] == code]
+        visits = sorted(sub["visit_month"].unique())
+        medians = [ln for ln in ax.lines if ln.get_gid() == "median"]
+        whiskers = [ln for ln in ax.lines if ln.get_gid() == "whisker"]
+        boxes = [b for b in ax.patches if b.get_gid() == "box"]
+        assert len(medians) == len(boxes) == len(visits) == len(whiskers) / 2
+        for i, visit in enumerate(visits):
+            d = sub.loc[sub["visit_month"] == visit, "change"].to_numpy()
+            q1, med, q3 = np.percentile(d, [25, 50, 75])
+            low = d[d >= q1 - 1.5 * (q3 - q1)].min()  # Tukey's whiskers, by hand
+            high = d[d <= q3 + 1.5 * (q3 - q1)].max()
+            np.testing.assert_allclose(np.mean(medians[i].get_xdata()), visit)
+            np.testing.assert_allclose(medians[i].get_ydata(), [med, med])
+            box = boxes[i].get_path().vertices
+            np.testing.assert_allclose([box[:, 1].min(), box[:, 1].max()], [q1, q3])
+            np.testing.assert_allclose(whiskers[2 * i].get_ydata(), [q1, low])
+            np.testing.assert_allclose(whiskers[2 * i + 1].get_ydata(), [q3, high])
+        assert sum(len(c.get_offsets()) for c in ax.collections) < LARGE  # no point per patient
 
 
 def test_large_antibody_bars_count_each_kind_of_crossing(large):
@@ -218,6 +233,7 @@ def test_large_antibody_bars_count_each_kind_of_crossing(large):
         sub = patients[patients["outcome"] == code]
         counts = sub.groupby(["crossing", "visit_month"]).size()
         visits = sorted(sub["visit_month"].unique())
+        assert [t.get_text() for t in ax.get_xticklabels()] == [str(v) for v in visits]
         legend = ax.get_legend()
         kinds = [t.get_text() for t in legend.get_texts()]
         assert set(kinds) == set(sub["crossing"])
@@ -232,4 +248,19 @@ def test_at_the_limit_every_patient_is_still_drawn():
     fig = hf.trajectories_figure(m, ho.visit_means_ci(m, outcomes=["hba1c"]),
                                  outcomes=["hba1c"], study=STUDY)  # fmt: skip
     assert len(fig.axes[0].lines) > hf.PER_PATIENT_LIMIT
+    plt.close(fig)
+
+
+def test_a_figure_draws_all_its_panels_one_way():
+    """One outcome measured in fewer patients than the limit, another in more: both panels
+    show distributions, so the figure does not mix patients' lines with quartiles."""
+    m = simulate_cohort(hf.PER_PATIENT_LIMIT + 1, study=STUDY, seed=4).measurements
+    few = m["patient_id"].isin(m["patient_id"].unique()[:2]) & (m["outcome"] == "leptin")
+    m = m[~few]
+    assert m.loc[m["outcome"] == "leptin", "patient_id"].nunique() < hf.PER_PATIENT_LIMIT
+    fig = hf.trajectories_figure(m, ho.visit_means_ci(m, outcomes=GLYCEMIC), outcomes=GLYCEMIC,
+                                 study=STUDY)  # fmt: skip
+    for ax in fig.axes:
+        assert any("median and IQR" in str(ln.get_label()) for ln in ax.lines)
+        assert len(ax.lines) < hf.PER_PATIENT_LIMIT
     plt.close(fig)

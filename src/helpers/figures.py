@@ -413,6 +413,7 @@ def plot_trajectories(
     outcome: str,
     study: Study | None = None,
     ax: Axes | None = None,
+    per_patient: bool | None = None,
 ) -> Axes:
     """One outcome over the visits: a thin line per patient, the mean and its CI on top.
 
@@ -431,6 +432,11 @@ def plot_trajectories(
     study : Study, optional
         Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
+    per_patient : bool, optional
+        Draw each patient (``True``) or their distribution (``False``); by
+        default, each patient when this panel has at most
+        :data:`PER_PATIENT_LIMIT` of them (the figure-level functions decide
+        once for all their panels).
 
     Returns
     -------
@@ -454,7 +460,7 @@ def plot_trajectories(
     if sub.empty:
         return _no_data(ax, "no measurements")
     patients = sub["patient_id"].nunique()
-    if patients <= PER_PATIENT_LIMIT:
+    if _each_patient(per_patient, patients):
         sns.lineplot(
             data=sub,
             x="visit_month",
@@ -509,6 +515,7 @@ def plot_changes(
     outcome: str,
     study: Study | None = None,
     ax: Axes | None = None,
+    per_patient: bool | None = None,
 ) -> Axes:
     """Change from baseline per patient at each visit, with the estimated change and its CI.
 
@@ -526,6 +533,11 @@ def plot_changes(
     study : Study, optional
         Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
+    per_patient : bool, optional
+        Draw each patient (``True``) or their distribution (``False``); by
+        default, each patient when this panel has at most
+        :data:`PER_PATIENT_LIMIT` of them (the figure-level functions decide
+        once for all their panels).
 
     Returns
     -------
@@ -550,7 +562,7 @@ def plot_changes(
         return _no_data(ax, "no patient measured at baseline and later")
     ax.axhline(0, color="black", linewidth=0.8)
     patients = sub["patient_id"].nunique()
-    if patients <= PER_PATIENT_LIMIT:
+    if _each_patient(per_patient, patients):
         sns.stripplot(
             data=sub,
             x="visit_month",
@@ -570,11 +582,11 @@ def plot_changes(
             showfliers=False,
             patch_artist=True,
             orientation="vertical",
-            boxprops={"facecolor": "#d0d0d0"},
+            boxprops={"facecolor": "#d0d0d0", "gid": "box"},
             medianprops={"color": "black", "gid": "median"},
+            whiskerprops={"gid": "whisker"},
         )
         parts["boxes"][0].set_label(f"{patients:,} patients (box: quartiles)")
-        _headroom(ax)
     est = comparisons[(comparisons["outcome"] == outcome) & (comparisons["analysis"] == "primary")]
     est = est.dropna(subset=["change_estimate"])
     # the estimate is drawn just right of the patients' points so neither hides the other
@@ -596,6 +608,8 @@ def plot_changes(
         ax.set_xticks(shown)
         ax.set_xlim(min(shown) - 0.6, max(shown) + 0.6)
     ax.set(xlabel=_time_label(study), ylabel=f"Change in {label_for(outcome, study)}")
+    if not _each_patient(per_patient, patients):
+        _headroom(ax)  # after the estimates, so that none is cut off
     ax.legend(loc="best", frameon=False, fontsize=8)
     return ax
 
@@ -643,9 +657,12 @@ def trajectories_figure(
     >>> len(trajectories_figure(m, visit_means_ci(m), outcomes=["hba1c", "leptin"]).axes)
     2
     """
+    each = _patients_in(data, outcomes) <= PER_PATIENT_LIMIT  # one choice for every panel
     return _outcome_panels(
         outcomes,
-        lambda code, ax: plot_trajectories(data, means, outcome=code, study=study, ax=ax),
+        lambda code, ax: plot_trajectories(
+            data, means, outcome=code, study=study, ax=ax, per_patient=each
+        ),
         study,
     )
 
@@ -681,9 +698,12 @@ def changes_figure(
     >>> len(changes_figure(change_from_baseline(m), cmp, outcomes=["hba1c"]).axes)
     1
     """
+    each = _patients_in(changes, outcomes) <= PER_PATIENT_LIMIT  # one choice for every panel
     return _outcome_panels(
         outcomes,
-        lambda code, ax: plot_changes(changes, comparisons, outcome=code, study=study, ax=ax),
+        lambda code, ax: plot_changes(
+            changes, comparisons, outcome=code, study=study, ax=ax, per_patient=each
+        ),
         study,
     )
 
@@ -831,10 +851,11 @@ def patient_antibody_figure(
     >>> len(patient_antibody_figure(t, cutoffs={"gad_ab": 10.0}, outcomes=["gad_ab"]).axes)
     1
     """
+    each = _patients_in(patients, outcomes) <= PER_PATIENT_LIMIT  # one choice for every panel
     return _outcome_panels(
         outcomes,
         lambda code, ax: plot_patient_antibodies(
-            patients, cutoff=cutoffs[code], outcome=code, study=study, ax=ax
+            patients, cutoff=cutoffs[code], outcome=code, study=study, ax=ax, per_patient=each
         ),
         study,
     )
@@ -855,6 +876,7 @@ def plot_patient_antibodies(
     outcome: str,
     study: Study | None = None,
     ax: Axes | None = None,
+    per_patient: bool | None = None,
 ) -> Axes:
     """Each patient's antibody level, baseline to follow-up, coloured by cut-off crossing.
 
@@ -872,6 +894,11 @@ def plot_patient_antibodies(
     study : Study, optional
         Labels of the outcome and the time axis.
     ax : matplotlib Axes, optional
+    per_patient : bool, optional
+        Draw each patient (``True``) or their distribution (``False``); by
+        default, each patient when this panel has at most
+        :data:`PER_PATIENT_LIMIT` of them (the figure-level functions decide
+        once for all their panels).
 
     Returns
     -------
@@ -892,7 +919,7 @@ def plot_patient_antibodies(
     sub = patients[patients["outcome"] == outcome]
     if sub.empty:
         return _no_data(ax, "no patient measured at baseline and later")
-    if sub["patient_id"].nunique() > PER_PATIENT_LIMIT:
+    if not _each_patient(per_patient, sub["patient_id"].nunique()):
         return _crossing_counts(sub, outcome=outcome, study=study, ax=ax)
     for kind, colour in _CROSSING_COLOURS.items():
         part = sub[sub["crossing"] == kind]
@@ -931,6 +958,16 @@ def _crossing_counts(sub: pd.DataFrame, *, outcome: str, study: Study | None, ax
     ax.legend(title="at the cut-off", frameon=False, fontsize=7, title_fontsize=7, ncols=2,
               loc="upper center")  # fmt: skip
     return ax
+
+
+def _each_patient(per_patient: bool | None, patients: int) -> bool:
+    """Whether a panel draws each patient: as asked, else up to :data:`PER_PATIENT_LIMIT`."""
+    return patients <= PER_PATIENT_LIMIT if per_patient is None else per_patient
+
+
+def _patients_in(data: pd.DataFrame, outcomes: Sequence[str]) -> int:
+    """Patients with a row for any of the outcomes (the most any panel of a figure shows)."""
+    return int(data.loc[data["outcome"].isin(outcomes), "patient_id"].nunique())
 
 
 def _headroom(ax: Axes, share: float = 0.35) -> None:
