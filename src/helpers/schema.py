@@ -55,7 +55,14 @@ def _patient_id(description: str, *, unique: bool) -> pa.Column:
     return pa.Column(
         str,
         checks=[
-            pa.Check.str_matches(PATIENT_ID_PATTERN),
+            # pandera's str_matches, tested once per distinct id (an id repeats on every row of
+            # its patient): the same name, pattern and message
+            pa.Check(
+                _matches_id_pattern,
+                name="str_matches",
+                error=f"str_matches('{PATIENT_ID_PATTERN}')",
+                statistics={"pattern": PATIENT_ID_PATTERN},
+            ),
             pa.Check(_pseudonymous, name=PSEUDONYM_CHECK, element_wise=False),
             pa.Check(_without_spaces, name="id_without_spaces", element_wise=False),
             *([pa.Check(_unique_ignoring_case, name="id_unique_ignoring_case")] if unique else []),
@@ -366,6 +373,13 @@ def _per_distinct(series: pd.Series, test: Callable[[str], bool]) -> pd.Series:
     codes, distinct = pd.factorize(series, use_na_sentinel=False)
     passed = np.fromiter((test(str(v)) for v in distinct), dtype=bool, count=len(distinct))
     return pd.Series(passed[codes], index=series.index)
+
+
+_ID_PATTERN = re.compile(PATIENT_ID_PATTERN)
+
+
+def _matches_id_pattern(series: pd.Series) -> pd.Series:
+    return _per_distinct(series, lambda v: _ID_PATTERN.match(v) is not None)
 
 
 def _pseudonymous(series: pd.Series) -> pd.Series:
