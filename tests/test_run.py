@@ -242,3 +242,49 @@ def test_a_partial_run_takes_the_common_parameters_its_notebook_does_not_declare
     typo = ParameterSet("x", common={"data_dri": "data/standin"})
     with pytest.raises(ParameterError, match="common parameter 'data_dri' is declared by no"):
         resolve_parameters(typo, [nb05])
+
+
+def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, data_copy,
+                                                                    monkeypatch):  # fmt: skip
+    """The runner's early check is skipped for inputs it passed before, byte for byte."""
+    from helpers import data as hd
+    from helpers import run
+
+    checked: list[tuple] = []
+    real = hd.load_cohort
+    monkeypatch.setattr(hd, "load_cohort", lambda *a, **k: checked.append(a) or real(*a, **k))
+    values = {"study_file": "data/study.yaml", "data_dir": str(data_copy),
+              "reported_path": "data/reported/abstract_figures.csv"}  # fmt: skip
+    resolved = {run.discover_notebooks()[0]: values}
+    record = tmp_path / "reports" / ".checked"
+    run._check_inputs(resolved, record)
+    run._check_inputs(resolved, record)
+    assert len(checked) == 1
+    assert len(list(record.iterdir())) == 1
+    # changed data are checked again: a bad value is refused, and its refusal not recorded
+    path = data_copy / "measurements.csv"
+    path.write_text(path.read_text().replace("63.3", "-63.3", 1))
+    with pytest.raises(DataValidationError) as refused:
+        run._check_inputs(resolved, record)
+    assert refused.value.failures[0].value == "-63.3"
+    with pytest.raises(DataValidationError):
+        run._check_inputs(resolved, record)
+    assert len(checked) == 3
+    assert len(list(record.iterdir())) == 1
+    path.write_text(path.read_text().replace("-63.3", "63.3", 1))  # as it was: recorded
+    run._check_inputs(resolved, record)
+    assert len(checked) == 3
+    run._check_inputs(resolved, None)  # without a record, always checked
+    assert len(checked) == 4
+
+
+def test_the_checked_key_changes_with_the_checking_code(monkeypatch):
+    from helpers import cache
+
+    closure = cache.helper_closure(cache._CHECKERS)
+    assert {"helpers/data.py", "helpers/schema.py", "helpers/study.py", "helpers/reported.py",
+            "helpers/errors.py"} <= closure  # fmt: skip
+    before = cache.checked_key(["data/standin"])
+    real = cache.digest
+    monkeypatch.setattr(cache, "digest", lambda p: "edited" if p.name == "schema.py" else real(p))
+    assert cache.checked_key(["data/standin"]) != before

@@ -298,6 +298,37 @@ def notebook_inputs(
     return {name: memo[name] for name in names}
 
 
+#: The helpers that check input files; a check's record is keyed on their sources too.
+_CHECKERS = ("helpers.data", "helpers.reported", "helpers.study")
+#: Where the runner records input files it has checked (inside the reports folder).
+CHECKED = ".checked"
+
+
+def checked_key(paths: Iterable[str]) -> str:
+    """Key a check of input files: their contents, the code that checks them, the environment.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Files and folders (absolute, or relative to the project root).
+
+    Returns
+    -------
+    str
+        SHA-256 of the files' digests, the sources of the checking helpers
+        (and every helper they import), the locked environment and Python.
+
+    Examples
+    --------
+    >>> checked_key(["data/standin"]) == checked_key(["data/standin"])
+    True
+    >>> checked_key(["data/standin"]) == checked_key(["data/standin", "data/study.yaml"])
+    False
+    """
+    names = {*paths, _LOCK, *(f"src:{m}" for m in helper_closure(_CHECKERS))}
+    return notebook_key({}, {name: digest(_resolve(name)) for name in sorted(names)})
+
+
 def _shown(path: Path) -> str:
     try:
         return path.resolve().relative_to(PROJECT_ROOT.resolve()).as_posix()

@@ -829,8 +829,8 @@ def _run(
     for study_file in _inputs(resolved, "study_file"):
         load_study(study_file)  # a wrong study definition is reported once, as itself
     _check_values(dataclasses.replace(pset, name=given.name), resolved, params_dir)
-    _check_inputs(resolved)
     reports = Path(reports_dir).absolute()
+    _check_inputs(resolved, reports / cache.CHECKED)
     if reports.exists() and not reports.is_dir():
         raise HelpersError(f"the reports folder {reports} is a file; name a folder")
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
@@ -940,11 +940,17 @@ def _inputs(resolved: dict[Path, dict[str, Any]], name: str) -> list[Any]:
     return values
 
 
-def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:
+def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = None) -> None:
     """Validate every data folder and reported-figures table the notebooks will read, once.
 
     Bad input stops the run here, with one message, before any kernel starts
-    (the notebooks validate again when run on their own).
+    (the notebooks validate again when run on their own). Inputs that passed,
+    with the same contents and the same checking code (:func:`cache.checked_key`),
+    are not checked again: a file named by that key in ``record`` says they
+    passed. The notebooks still validate what they read, so a record can only
+    spare the early message, never let bad data through; reading and checking
+    two million measurements takes seconds, which a run that changes one
+    parameter, or nothing, need not spend.
     """
     from helpers.data import load_cohort
     from helpers.reported import load_reported
@@ -962,11 +968,20 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]]) -> None:
     for study_file, data_dir, reported_path in sorted(inputs, key=str):
         if study_file is None:
             continue
+        named = [n for n in (study_file, data_dir, reported_path) if n is not None]
+        passed = record / cache.checked_key(named) if record is not None else None
+        if passed is not None and passed.is_file():
+            logger.debug("inputs %s passed their checks before, unchanged", named)
+            continue
         study = load_study(study_file)
         if data_dir is not None:
             load_cohort(data_dir, study=study)
         if reported_path is not None:
             load_reported(reported_path, study=study)
+        if passed is not None:
+            with contextlib.suppress(OSError):  # a record that cannot be written costs time only
+                passed.parent.mkdir(parents=True, exist_ok=True)
+                passed.write_text("\n".join(named) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
