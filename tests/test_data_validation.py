@@ -380,3 +380,28 @@ def test_windows_line_ends_are_read_in_c_as_the_careful_reader_reads_them(tmp_pa
     path.write_bytes(b"a,b\r\n1,2\r\n3,\r\n")
     assert data._read_plain(path.read_bytes().decode()) is not None
     _same_reading(*_both_readers(path, monkeypatch))
+
+
+_ID_LIKE = st.text(alphabet=st.sampled_from("P0179-_/. \t٣x"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ID_LIKE | st.none(), min_size=1, max_size=20))
+@example(["79161234567", " 1990-01-02 ", "IvanPetrov", " P01", "P 1", "١٢٣٤٥٦٧", None, "P01"])
+@example(["P01", "P 1", "P01", "P 1", None, None])
+def test_the_id_checks_on_distinct_values_agree_with_each_value_tested_alone(ids):
+    """The id checks test each distinct id once, with pandas' vectorised string methods;
+    they must give what the rule's own per-value function gives, row by row."""
+    import re
+
+    from helpers import schema
+
+    series = pd.Series(ids, dtype=object)
+    texts = [str(v) for v in ids]
+    assert schema._pseudonymous(series).tolist() == [
+        schema.identifier_value_reason(t) is None for t in texts
+    ]
+    assert schema._matches_id_pattern(series).tolist() == [
+        re.match(schema.PATIENT_ID_PATTERN, t) is not None for t in texts
+    ]
+    assert schema._without_spaces(series).tolist() == [not re.search(r"\s", t) for t in texts]

@@ -334,6 +334,9 @@ def identifier_reason(column: object) -> str | None:
 
 
 _DATE_LIKE = re.compile(r"^(\d{4}[-_./]?\d{1,2}[-_./]?\d{1,2}|\d{1,2}[-_./]\d{1,2}[-_./]\d{2,4})$")
+_SEVEN_DIGITS = re.compile(r"\d{7,}")
+_A_DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s")
 
 
 def identifier_value_reason(value: object) -> str | None:
@@ -361,17 +364,22 @@ def identifier_value_reason(value: object) -> str | None:
     text = str(value).strip()
     if _DATE_LIKE.match(text):
         return "a date (of birth?)"
-    if re.search(r"\d{7,}", text):
+    if _SEVEN_DIGITS.search(text):
         return "a phone or identity number"
-    if not re.search(r"\d", text):
+    if not _A_DIGIT.search(text):
         return "a name"
     return None
 
 
-def _per_distinct(series: pd.Series, test: Callable[[str], bool]) -> pd.Series:
-    """Apply a test to each distinct value once: an id repeats on every row of its patient."""
+def _per_distinct(series: pd.Series, test: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a test to each distinct value once: an id repeats on every row of its patient.
+
+    ``test`` takes the distinct values as text (``str(value)``, as an element-wise
+    check would see them) and returns one boolean per value.
+    """
     codes, distinct = pd.factorize(series, use_na_sentinel=False)
-    passed = np.fromiter((test(str(v)) for v in distinct), dtype=bool, count=len(distinct))
+    texts = pd.Series([str(v) for v in np.asarray(distinct, dtype=object).tolist()], dtype=object)
+    passed = test(texts).to_numpy(dtype=bool)
     return pd.Series(passed[codes], index=series.index)
 
 
@@ -379,15 +387,25 @@ _ID_PATTERN = re.compile(PATIENT_ID_PATTERN)
 
 
 def _matches_id_pattern(series: pd.Series) -> pd.Series:
-    return _per_distinct(series, lambda v: _ID_PATTERN.match(v) is not None)
+    return _per_distinct(series, lambda texts: texts.str.match(_ID_PATTERN))
 
 
 def _pseudonymous(series: pd.Series) -> pd.Series:
-    return _per_distinct(series, lambda v: identifier_value_reason(v) is None)
+    """``identifier_value_reason(v) is None`` for each value, with the same expressions."""
+
+    def plausible(texts: pd.Series) -> pd.Series:
+        stripped = texts.str.strip()
+        return (
+            ~stripped.str.match(_DATE_LIKE)
+            & ~stripped.str.contains(_SEVEN_DIGITS)
+            & stripped.str.contains(_A_DIGIT)
+        )
+
+    return _per_distinct(series, plausible)
 
 
 def _without_spaces(series: pd.Series) -> pd.Series:
-    return _per_distinct(series, lambda v: re.search(r"\s", v) is None)
+    return _per_distinct(series, lambda texts: ~texts.str.contains(_SPACE))
 
 
 def _unique_ignoring_case(series: pd.Series) -> pd.Series:
