@@ -413,3 +413,25 @@ def test_above_the_bootstrap_limit_compare_to_baseline_names_the_large_sample_in
         )
         assert (r.effect_ci_low, r.effect_ci_high) == ho.rank_biserial_ci(b, a, ci_level=0.95)
     assert "U-statistic" in ho.EFFECT_NAMES["rank_biserial_normal"]
+
+
+def test_follow_up_pairs_goes_outcome_by_outcome_in_the_order_asked():
+    """Outcomes in the order given (not alphabetical), baseline skipped, each outcome's own
+    visits when none are named, and the pairs outcome_pairs gives on the whole table."""
+    from helpers.outcomes import follow_up_pairs, outcome_pairs
+
+    m = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "b", "b", "a", "a", "b"],
+            "visit_month": [0, 2, 0, 2, 0, 1, 1],
+            "outcome": ["leptin"] * 4 + ["hba1c"] * 3,
+            "value": [5.0, 6.0, 7.0, 6.5, 9.0, 8.5, 9.9],
+        }
+    )
+    got = [(o, v, p) for o, v, p in follow_up_pairs(m, outcomes=["leptin", "hba1c"],
+                                                   visits=None, baseline=0)]  # fmt: skip
+    assert [(o, v, len(p)) for o, v, p in got] == [("leptin", 2, 2), ("hba1c", 1, 1)]
+    for o, v, p in got:
+        pd.testing.assert_frame_equal(p, outcome_pairs(m, outcome=o, visit=v, baseline=0))
+    named = follow_up_pairs(m, outcomes=["hba1c"], visits=[0, 2, 1], baseline=0)
+    assert [(o, v, len(p)) for o, v, p in named] == [("hba1c", 2, 0), ("hba1c", 1, 1)]

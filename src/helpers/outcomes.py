@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ __all__ = [
     "describe_visits",
     "family_label",
     "first_visit",
+    "follow_up_pairs",
     "median_ci",
     "mixed_model",
     "omnibus_tests",
@@ -141,6 +142,52 @@ def outcome_pairs(
     return paired_values(
         data, dv="value", within="visit_month", subject="patient_id", before=baseline, after=visit
     )
+
+
+def follow_up_pairs(
+    measurements: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    visits: Sequence[int] | None,
+    baseline: int,
+) -> Iterator[tuple[str, int, pd.DataFrame]]:
+    """Pair each outcome's follow-up visits with baseline, outcome by outcome.
+
+    The loop every paired analysis shares (comparisons with baseline, the
+    safety analyses): each outcome's rows are selected once, then each visit
+    is paired with baseline by :func:`outcome_pairs`.
+
+    Parameters
+    ----------
+    measurements : pandas.DataFrame
+        Tidy measurements.
+    outcomes : sequence of str
+        In the order wanted.
+    visits : sequence of int or None
+        Visits to pair with baseline, in order; baseline itself is skipped.
+        ``None``: the visits at which the outcome was measured, in time order.
+    baseline : int
+
+    Yields
+    ------
+    tuple of (str, int, pandas.DataFrame)
+        The outcome, the visit and its pairs (possibly empty).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"patient_id": list("aabbc"), "visit_month": [0, 1, 0, 1, 3],
+    ...                   "outcome": ["hba1c"] * 5, "value": [9, 8, 10, 9.5, 8]})
+    >>> [(o, v, len(p)) for o, v, p in follow_up_pairs(m, outcomes=["hba1c"], visits=None,
+    ...                                                 baseline=0)]
+    [('hba1c', 1, 2), ('hba1c', 3, 0)]
+    """
+    for code in outcomes:
+        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
+        wanted = visits if visits is not None else sorted(set(own["visit_month"].unique().tolist()))
+        for visit in wanted:
+            if visit != baseline:
+                yield code, visit, outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
 
 
 def first_visit(measurements: pd.DataFrame) -> int:
@@ -578,34 +625,31 @@ def compare_to_baseline(
     data = _select(measurements, outcomes, None)
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
     rows = []
-    for code in codes:
-        sub = data[data["outcome"] == code]
-        present = sorted(set(sub["visit_month"].unique().tolist()) - {baseline})
-        wanted = [v for v in (visits if visits is not None else present) if v != baseline]
-        for visit in wanted:
-            pairs = outcome_pairs(sub, outcome=code, visit=visit, baseline=baseline)
-            before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
-            for analysis, test in (("primary", primary), ("sensitivity", sensitivity)):
-                if test is None:
-                    continue
-                row: dict[str, object] = {
-                    "outcome": code,
-                    "visit_month": visit,
-                    "baseline": baseline,
-                    "analysis": analysis,
-                    "test": test,
-                    "n": len(pairs),
-                    "ci_level": ci_level,
-                }
-                if len(pairs) >= 2:
-                    res = paired_test(before, after, test).iloc[0]
-                    row.update(
-                        n_used=int(res["n_used"]),
-                        statistic=float(res["statistic"]),
-                        p_val=float(res["p_val"]),
-                    )
-                    row.update(_effect_and_change(before, after, test, ci_level, n_boot, seed))
-                rows.append(row)
+    for code, visit, pairs in follow_up_pairs(
+        data, outcomes=codes, visits=visits, baseline=baseline
+    ):
+        before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
+        for analysis, test in (("primary", primary), ("sensitivity", sensitivity)):
+            if test is None:
+                continue
+            row: dict[str, object] = {
+                "outcome": code,
+                "visit_month": visit,
+                "baseline": baseline,
+                "analysis": analysis,
+                "test": test,
+                "n": len(pairs),
+                "ci_level": ci_level,
+            }
+            if len(pairs) >= 2:
+                res = paired_test(before, after, test).iloc[0]
+                row.update(
+                    n_used=int(res["n_used"]),
+                    statistic=float(res["statistic"]),
+                    p_val=float(res["p_val"]),
+                )
+                row.update(_effect_and_change(before, after, test, ci_level, n_boot, seed))
+            rows.append(row)
     columns = [
         "outcome",
         "visit_month",

@@ -38,7 +38,7 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from helpers.outcomes import adjust_family, family_label, first_visit, outcome_pairs, plural
+from helpers.outcomes import adjust_family, family_label, first_visit, follow_up_pairs, plural
 from helpers.precision import format_number, format_percent, p_phrase
 from helpers.stats import paired_test
 from helpers.study import Study, label_for
@@ -197,50 +197,50 @@ def safety_analysis(
     if missing:
         raise ValueError(f"no margin given for {', '.join(missing)}")
     follow_ups = [v for v in visits if v != baseline]
+    at_baseline = measurements[measurements["visit_month"] == baseline]
     rows = []
-    for code in outcomes:
-        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
-        base_values = own[own["visit_month"] == baseline]
-        for visit in follow_ups:
-            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
-            n = len(pairs)
-            if n == 0:  # no patient measured at both visits: nothing to say here
-                continue
-            row: dict[str, object] = {
-                "outcome": code,
-                "visit_month": visit,
-                "n": n,
-                "margin_spec": str(margins[code]),
-            }
-            if n < 3:
-                rows.append(row)
-                continue
-            before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
-            d = after - before
-            margin = parse_amount(margins[code], float(base_values["value"].mean()))
-            change = stats.ttest_1samp(d, 0.0)
-            two_sided = change.confidence_interval(ci_level)
-            tost_ci = change.confidence_interval(1 - 2 * alpha)
-            p_tost = float(
-                pg.tost(after, before, bound=margin, paired=True)["pval"].iloc[0]
-            )  # pingouin names it pval
-            p_ni = float(stats.ttest_1samp(d, margin, alternative="less").pvalue)
-            upper = float(
-                stats.ttest_1samp(d, 0.0, alternative="less").confidence_interval(ci_level).high
-            )
-            row.update(
-                mean_change=float(d.mean()),
-                ci_low=float(two_sided.low),
-                ci_high=float(two_sided.high),
-                p_increase=float(paired_test(before, after, test, "greater")["p_val"].iloc[0]),
-                margin=margin,
-                tost_ci_low=float(tost_ci.low),
-                tost_ci_high=float(tost_ci.high),
-                p_equivalence=p_tost,
-                p_noninferiority=p_ni,
-                largest_rise_excluded=upper,
-            )
+    for code, visit, pairs in follow_up_pairs(
+        measurements, outcomes=outcomes, visits=follow_ups, baseline=baseline
+    ):
+        n = len(pairs)
+        if n == 0:  # no patient measured at both visits: nothing to say here
+            continue
+        row: dict[str, object] = {
+            "outcome": code,
+            "visit_month": visit,
+            "n": n,
+            "margin_spec": str(margins[code]),
+        }
+        if n < 3:
             rows.append(row)
+            continue
+        before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
+        d = after - before
+        reference = at_baseline.loc[at_baseline["outcome"] == code, "value"].mean()
+        margin = parse_amount(margins[code], float(reference))
+        change = stats.ttest_1samp(d, 0.0)
+        two_sided = change.confidence_interval(ci_level)
+        tost_ci = change.confidence_interval(1 - 2 * alpha)
+        p_tost = float(
+            pg.tost(after, before, bound=margin, paired=True)["pval"].iloc[0]
+        )  # pingouin names it pval
+        p_ni = float(stats.ttest_1samp(d, margin, alternative="less").pvalue)
+        upper = float(
+            stats.ttest_1samp(d, 0.0, alternative="less").confidence_interval(ci_level).high
+        )
+        row.update(
+            mean_change=float(d.mean()),
+            ci_low=float(two_sided.low),
+            ci_high=float(two_sided.high),
+            p_increase=float(paired_test(before, after, test, "greater")["p_val"].iloc[0]),
+            margin=margin,
+            tost_ci_low=float(tost_ci.low),
+            tost_ci_high=float(tost_ci.high),
+            p_equivalence=p_tost,
+            p_noninferiority=p_ni,
+            largest_rise_excluded=upper,
+        )
+        rows.append(row)
     columns = [
         "outcome",
         "visit_month",
@@ -335,34 +335,29 @@ def detectable_rise(
     if not 0 < power < 1:
         raise ValueError(f"power must be between 0 and 1, got {power}")
     rows = []
-    for code in outcomes:
-        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
-        for visit in visits:
-            if visit == baseline:
-                continue
-            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
-            n = len(pairs)
-            if n < 3:
-                continue
-            sd = float((pairs["after"] - pairs["before"]).std(ddof=1))
-            dz = float(
-                pg.power_ttest(
-                    n=n, power=power, alpha=alpha, contrast="paired", alternative="greater"
-                )
-            )
-            rows.append(
-                {
-                    "outcome": code,
-                    "visit_month": visit,
-                    "n": n,
-                    "sd_change": sd,
-                    "effect_size": dz,
-                    "detectable_rise": dz * sd,
-                    "power": power,
-                    "alpha": alpha,
-                    "test": "one-sided paired t-test for a rise",
-                }
-            )
+    for code, visit, pairs in follow_up_pairs(
+        measurements, outcomes=outcomes, visits=visits, baseline=baseline
+    ):
+        n = len(pairs)
+        if n < 3:
+            continue
+        sd = float((pairs["after"] - pairs["before"]).std(ddof=1))
+        dz = float(
+            pg.power_ttest(n=n, power=power, alpha=alpha, contrast="paired", alternative="greater")
+        )
+        rows.append(
+            {
+                "outcome": code,
+                "visit_month": visit,
+                "n": n,
+                "sd_change": sd,
+                "effect_size": dz,
+                "detectable_rise": dz * sd,
+                "power": power,
+                "alpha": alpha,
+                "test": "one-sided paired t-test for a rise",
+            }
+        )
     columns = [
         "outcome",
         "visit_month",
@@ -428,39 +423,36 @@ def patient_changes(
     """
     baseline = first_visit(measurements) if baseline is None else baseline
     frames = []
-    for code in outcomes:
+    for code, visit, pairs in follow_up_pairs(
+        measurements, outcomes=outcomes, visits=visits, baseline=baseline
+    ):
         cut = float(cutoffs[code])
-        own = measurements[measurements["outcome"] == code]  # once per outcome, not per visit
-        for visit in visits:
-            if visit == baseline:
-                continue
-            pairs = outcome_pairs(own, outcome=code, visit=visit, baseline=baseline)
-            before = pairs["before"].to_numpy(dtype=float)
-            after = pairs["after"].to_numpy(dtype=float)
-            change = after - before
-            threshold = _rise_thresholds(meaningful_rise[code], before)
-            was, now = before >= cut, after >= cut
-            crossing = np.select(
-                [~was & now, was & ~now, was & now],
-                ["became positive", "became negative", "stayed positive"],
-                default="stayed negative",
+        before = pairs["before"].to_numpy(dtype=float)
+        after = pairs["after"].to_numpy(dtype=float)
+        change = after - before
+        threshold = _rise_thresholds(meaningful_rise[code], before)
+        was, now = before >= cut, after >= cut
+        crossing = np.select(
+            [~was & now, was & ~now, was & now],
+            ["became positive", "became negative", "stayed positive"],
+            default="stayed negative",
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "outcome": code,
+                    "baseline_month": baseline,
+                    "visit_month": visit,
+                    "patient_id": pairs.index.to_numpy(),
+                    "baseline_value": before,
+                    "value": after,
+                    "change": change,
+                    "crossing": crossing,
+                    "meaningful_rise": threshold,
+                    "rose_meaningfully": change > threshold,
+                }
             )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "outcome": code,
-                        "baseline_month": baseline,
-                        "visit_month": visit,
-                        "patient_id": pairs.index.to_numpy(),
-                        "baseline_value": before,
-                        "value": after,
-                        "change": change,
-                        "crossing": crossing,
-                        "meaningful_rise": threshold,
-                        "rose_meaningfully": change > threshold,
-                    }
-                )
-            )
+        )
     columns = [
         "outcome",
         "baseline_month",
