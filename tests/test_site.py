@@ -262,3 +262,21 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     stand_in = _reproduction_status(tmp_path, data_kind="reconstructed")
     assert stand_in.startswith(text)
     assert "checks the reconstruction, not the study" in stand_in
+
+
+@pytest.mark.slow
+def test_the_command_line_says_when_the_site_is_up_to_date(site, default_report, capsys):
+    """The command line keeps a site built from the same notebooks and says so; a report
+    without notebooks is one error line and exit 1."""
+    from helpers.site import main
+
+    before = (site / "index.html").stat().st_mtime_ns
+    assert main([str(default_report), "--out", str(site)]) == 0
+    assert capsys.readouterr().out.startswith("site up to date (built from these notebooks")
+    assert (site / "index.html").stat().st_mtime_ns == before
+    empty = site.parent / "no-notebooks"
+    empty.mkdir()
+    assert main([str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "holds no executed notebook" in err

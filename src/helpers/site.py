@@ -424,6 +424,11 @@ def build_site(report: str | Path, *, out: str | Path | None = None, force: bool
     HelpersError
         If the report holds no executed notebook, or Sphinx fails.
     """
+    return _build_site(report, out=out, force=force)[0]
+
+
+def _build_site(report: str | Path, *, out: str | Path | None, force: bool) -> tuple[Path, bool]:
+    """:func:`build_site`, and whether it was built (False: the last build was up to date)."""
     report = Path(report).absolute()
     notebooks = sorted(report.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
@@ -431,7 +436,7 @@ def build_site(report: str | Path, *, out: str | Path | None = None, force: bool
     target = Path(out).absolute() if out else report / "site"
     key = cache.site_key(report, cache.site_sources())
     if not force and _stamp(target).get("key") == key and (target / "index.html").is_file():
-        return target  # built from exactly these notebooks, tables and sources
+        return target, False  # built from exactly these notebooks, tables and sources
     with tempfile.TemporaryDirectory(prefix=".site-", dir=target.parent) as tmp:
         source, built = Path(tmp) / "source", Path(tmp) / "html"
         source.mkdir()
@@ -465,7 +470,7 @@ def build_site(report: str | Path, *, out: str | Path | None = None, force: bool
             target.rename(old)
         built.rename(target)
         shutil.rmtree(old, ignore_errors=True)
-    return target
+    return target, True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -477,15 +482,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="site folder (default: REPORT/site)")
     parser.add_argument("--force", action="store_true", help="build even if up to date")
     args = parser.parse_args(argv)
-    report = Path(args.report).absolute()
-    target = Path(args.out).absolute() if args.out else report / "site"
-    before = _stamp(target).get("key")
     try:
-        site = build_site(report, out=target, force=args.force)
+        site, built = _build_site(args.report, out=args.out, force=args.force)
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if not args.force and before is not None and before == _stamp(site).get("key"):
+    if not built:
         print(f"site up to date (built from these notebooks and tables): {site / 'index.html'}")
     else:
         print(f"site written to {site / 'index.html'}")
