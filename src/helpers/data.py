@@ -251,11 +251,11 @@ def _read_plain(text: str) -> pd.DataFrame | None:
     longest = max(len(head), int(np.diff(ends, prepend=-1).max()) - 1)
     if longest > csv.field_size_limit():
         return None
+    # an empty field is missing, as in the careful reader; nothing else is
     frame = pd.read_csv(
-        io.StringIO(body), header=None, names=header, dtype=str, na_filter=False,
-        skip_blank_lines=False, engine="c",
+        io.StringIO(body), header=None, names=header, dtype=str, keep_default_na=False,
+        na_values=[""], skip_blank_lines=False, engine="c",
     )  # fmt: skip
-    frame = frame.mask(frame == "")
     frame.attrs["lines"] = SourceLines(range(2, len(frame) + 2))
     return frame
 
