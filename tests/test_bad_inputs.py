@@ -576,3 +576,23 @@ def test_a_relative_data_dir_that_is_missing_says_its_base(workspace):
     (workspace["params"] / "case.yaml").write_text("common:\n  data_dir: no/such/folder\n")
     message = _refused(workspace, DataValidationError, [NB["01"]])
     assert "relative to the project root" in message
+
+
+def test_a_wrong_common_value_from_the_command_line_is_one_line_naming_its_notebooks(
+    tmp_path, capsys
+):
+    """``-p alpha=1.5``: the heading says the value came from the command line, and the
+    problem is one line naming every notebook that declares alpha (not one per notebook)."""
+    from helpers.run import declared_parameters, discover_notebooks, main
+
+    code = main(["--no-progress", "--reports", str(tmp_path), "-p", "alpha=1.5"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "parameter set 'default' (" in err
+    assert "with -p alpha=1.5 from the command line" in err
+    problems = [line for line in err.splitlines() if "alpha = 1.5" in line]
+    assert len(problems) == 1, err
+    declaring = [p.stem for p in discover_notebooks() if "alpha" in declared_parameters(p)]
+    assert len(declaring) >= 2
+    assert problems[0].endswith(f"(in {', '.join(declaring)})")
+    assert not list(tmp_path.iterdir())

@@ -39,7 +39,7 @@ from helpers.choices import (
 from helpers.errors import ParameterError, show_value
 from helpers.study import StudyDefinitionError, load_study
 
-__all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name"]
+__all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name", "parameter_problems"]
 
 #: A parameter set's name: a name, never a path.
 SET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -362,6 +362,39 @@ def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
     helpers.errors.ParameterError: 1 parameter has a value that is not allowed:
       - baseline = 2: must be one of the visits [0, 1]
     """
+    problems = parameter_problems(values)
+    if problems:
+        head = (
+            f"{len(problems)} parameter{'s have values' if len(problems) > 1 else ' has a value'}"
+        )
+        origin = f" in {where}" if where else ""
+        raise ParameterError(
+            f"{head} that {'are' if len(problems) > 1 else 'is'} not allowed{origin}:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def parameter_problems(values: Mapping[str, Any]) -> list[str]:
+    """List what is wrong with parameter values, one line each (see :func:`check_parameters`).
+
+    Each value is checked against its rule; well-formed codes and months are
+    then checked against the study; values that pass both are checked together.
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter name → value.
+
+    Returns
+    -------
+    list of str
+        ``"name = value: what is allowed"``; empty when every value is allowed.
+
+    Examples
+    --------
+    >>> parameter_problems({"alpha": 1.5, "ci_level": 0.95})
+    ['alpha = 1.5: must be a number greater than 0 and less than 0.5']
+    """
     problems, wrong = [], set()
     for name, value in values.items():
         rule = RULES.get(name) if isinstance(name, str) else None
@@ -373,12 +406,4 @@ def check_parameters(values: Mapping[str, Any], *, where: str = "") -> None:
     problems += _against_study({k: v for k, v in values.items() if k not in wrong})
     if not problems:
         problems = _together(values)
-    if problems:
-        head = (
-            f"{len(problems)} parameter{'s have values' if len(problems) > 1 else ' has a value'}"
-        )
-        origin = f" in {where}" if where else ""
-        raise ParameterError(
-            f"{head} that {'are' if len(problems) > 1 else 'is'} not allowed{origin}:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
+    return problems

@@ -823,12 +823,18 @@ def _run(
         raise ParameterError("no notebooks to run")
     # the staging folder's tables/ is put in when the run starts (see _run_locked)
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
-    resolved = resolve_parameters(pset, selected, injected)
+    try:  # named as the user named it; the injected name says where the report goes
+        named = dataclasses.replace(pset, name=given.name)
+        resolved = resolve_parameters(named, selected, injected)
+    except ParameterError as exc:
+        if not overrides:
+            raise
+        raise ParameterError(f"{exc}\n(given on the command line: {_given(overrides)})") from None
     from helpers.study import load_study
 
     for study_file in _inputs(resolved, "study_file"):
         load_study(study_file)  # a wrong study definition is reported once, as itself
-    _check_values(dataclasses.replace(pset, name=given.name), resolved, params_dir)
+    _check_values(given, resolved, params_dir, overrides or {})
     reports = Path(reports_dir).absolute()
     _check_inputs(resolved, reports / cache.CHECKED)
     if reports.exists() and not reports.is_dir():
@@ -914,20 +920,37 @@ def _plan(
 
 
 def _check_values(
-    pset: ParameterSet, resolved: dict[Path, dict[str, Any]], params_dir: str | Path
+    pset: ParameterSet,
+    resolved: dict[Path, dict[str, Any]],
+    params_dir: str | Path,
+    overrides: Mapping[str, Any],
 ) -> None:
-    """Check every notebook's parameter values; one error for the whole set."""
-    from helpers.params import check_parameters  # the scientific stack: parent only
+    """Check every notebook's parameter values; one error for the whole set.
 
-    problems = []
+    A problem several notebooks share (a common parameter) is one line naming
+    them; the heading names the set's file and any value given on the command
+    line, where a wrong value may come from.
+    """
+    from helpers.params import parameter_problems  # the scientific stack: parent only
+
+    found: dict[str, list[str]] = {}
     for path, values in resolved.items():
-        try:
-            check_parameters({**declared_parameters(path), **values}, where=path.name)
-        except ParameterError as exc:
-            problems.append(str(exc))
-    if problems:
-        where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
-        raise ParameterError(f"parameter set {pset.name!r} ({where}):\n" + "\n".join(problems))
+        for problem in parameter_problems({**declared_parameters(path), **values}):
+            found.setdefault(problem, []).append(path.stem)
+    if not found:
+        return
+    where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
+    head = f"parameter set {pset.name!r} ({where})" + (
+        f" with {_given(overrides)} from the command line" if overrides else ""
+    )
+    count = f"{len(found)} parameter value{'s are' if len(found) > 1 else ' is'} not allowed"
+    lines = [f"  - {problem} (in {', '.join(stems)})" for problem, stems in found.items()]
+    raise ParameterError(f"{head}:\n{count}:\n" + "\n".join(lines))
+
+
+def _given(overrides: Mapping[str, Any]) -> str:
+    """Show the command line's values as the user typed them: ``-p alpha=0.1 -p …``."""
+    return " ".join(f"-p {k}={show_value(v)}" for k, v in overrides.items())
 
 
 def _inputs(resolved: dict[Path, dict[str, Any]], name: str) -> list[Any]:
