@@ -273,3 +273,25 @@ def test_a_table_of_exactly_max_rows_is_shown_whole():
     assert len(shown.frame) == hread.MAX_ROWS
     assert shown.note == ""
     assert "rows." not in shown._repr_html_()
+
+
+def test_a_column_of_plain_numbers_shares_its_decimals_across_the_whole_table():
+    """0.500 beside 0.602, not 0.5; integers stay integers; the decimals come from every
+    row, also those beyond the rows shown."""
+    from helpers.readers import MAX_ROWS, show
+
+    t = pd.DataFrame(
+        {
+            "outcome": ["x", "y", "z"],
+            "r": [0.602, 0.50008, -0.211],
+            "df": [6.0, 5.2345, 4.0],
+            "alpha": [0.05, 0.05, 0.05],
+        }
+    )
+    shown = show(t).frame
+    assert shown["r (baseline, follow-up)"].tolist() == ["0.602", "0.500", "−0.211"]
+    assert shown["df"].tolist() == ["6", "5.234", "4"]
+    assert shown["α (one-sided)"].tolist() == ["0.05", "0.05", "0.05"]
+    long = pd.DataFrame({"outcome": ["x"] * (MAX_ROWS + 5), "r": [0.5] * (MAX_ROWS + 5)})
+    long.loc[MAX_ROWS + 2, "r"] = 0.125  # not shown, but needs three decimals
+    assert set(show(long).frame["r (baseline, follow-up)"]) == {"0.500"}

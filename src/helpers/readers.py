@@ -424,13 +424,27 @@ def _recorded_decimals(frame: pd.DataFrame, specs: list[Column]) -> dict[str, in
     return seen
 
 
-def _plain_number(value: float) -> str:
-    """Print a number with the digits it needs: integers as integers, else up to three decimals."""
+def _plain_number(value: float, decimals: int | None = None) -> str:
+    """Print a number with the digits it needs: integers as integers, else up to three decimals.
+
+    ``decimals`` (a column's, from :func:`_column_decimals`) prints every
+    non-integer with that many, so a column's numbers line up (0.500 beside 0.602).
+    """
     if float(value).is_integer():
         return format_signed(float(value), 0)
     if abs(value) < 0.001:
         return f"{value:.2e}".replace("-", "−")
+    if decimals is not None:
+        return format_signed(float(value), decimals)
     return format_signed(float(value), 3).rstrip("0").rstrip(".")
+
+
+def _column_decimals(values: pd.Series) -> int:
+    """Decimals a column of plain numbers needs: the most any of its numbers needs, up to three."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    shown = numbers[np.isfinite(numbers) & (numbers.abs() >= 0.001) & (numbers % 1 != 0)]
+    needed = [len(f"{abs(v):.3f}".rstrip("0").partition(".")[2]) for v in shown.tolist()]
+    return max(needed, default=0)
 
 
 def _text_cell(text: str, column: Column, study: Study | None) -> str:
@@ -454,6 +468,7 @@ def _cell(
     study: Study | None,
     missing: str,
     seen: dict[str, int],
+    decimals: int | None = None,
 ) -> str:
     if isinstance(value, str):
         return _text_cell(value, column, study)
@@ -478,7 +493,7 @@ def _cell(
         return format_signed(float(value), _decimals(outcome, study, column.extra, seen))
     if isinstance(value, int | np.integer):
         return str(int(value))
-    return _plain_number(float(value))
+    return _plain_number(float(value), decimals)
 
 
 @dataclass(frozen=True)
@@ -588,10 +603,14 @@ def show(
         frame = frame.reset_index()
     specs = [_column(c, vocabulary) for c in frame.columns]
     seen = _recorded_decimals(frame, specs)  # of the whole table, shown whole or not
+    places = [
+        _column_decimals(frame.iloc[:, j]) if spec.kind == "number" else None
+        for j, spec in enumerate(specs)
+    ]
     rows = [
         [
-            _cell(value, spec, row, study, missing, seen)
-            for value, spec in zip(row, specs, strict=True)
+            _cell(value, spec, row, study, missing, seen, places[j])
+            for j, (value, spec) in enumerate(zip(row, specs, strict=True))
         ]
         for _, row in frame.head(max_rows).iterrows()
     ]
