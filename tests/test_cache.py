@@ -67,6 +67,16 @@ def test_helper_closure_covers_every_module_a_notebook_imports_at_run_time():
         assert "helpers/site.py" not in closure  # the site is not an input of a notebook
 
 
+def test_the_helpers_one_notebook_uses_are_in_its_closure_alone():
+    """What the README promises: a change to safety.py re-runs 03 only, to design.py 05 only,
+    to site.py none (every module a notebook imports, transitively, is in its closure)."""
+    closures = {nb.stem[:2]: cache.helper_closure(cache.notebook_imports(nb))
+                for nb in discover_notebooks()}  # fmt: skip
+    users = {m: sorted(k for k, c in closures.items() if f"helpers/{m}.py" in c)
+             for m in ("safety", "design", "site")}  # fmt: skip
+    assert users == {"safety": ["03"], "design": ["05"], "site": []}
+
+
 def test_reasons_name_what_changed():
     inputs = {"notebooks/01_x.ipynb": "a", "src:helpers/stats.py": "b"}
     entry = {"key": "k", "python": cache._python(), "values": {"alpha": 0.05},

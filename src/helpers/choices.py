@@ -16,6 +16,8 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "DESIGNS",
+    "DESIGN_BASES",
     "DESIGN_TESTS",
     "MULTIPLICITY_FAMILIES",
     "MULTIPLICITY_METHODS",
@@ -56,4 +58,17 @@ PRECISION_RULES = ("round", "truncate")
 DESIGN_TESTS = {
     "t": "paired t-test (single arm); ANCOVA t-test (two arms)",
     "wilcoxon": "Wilcoxon signed-rank (single arm); Wilcoxon rank-sum on change (two arms)",
+}
+
+#: The designs a follow-up trial is sized for (:mod:`helpers.design`).
+DESIGNS = {
+    "single_arm": "single-arm replication, paired test on change from baseline",
+    "two_arm": "randomised two-arm trial, ANCOVA on change from baseline (1:1)",
+}
+
+#: The planning effects taken from each outcome's observed change (:mod:`helpers.design`).
+DESIGN_BASES = {
+    "observed": "observed mean change",
+    "half": "half the observed mean change",
+    "ci_bound": "confidence bound closest to zero",
 }

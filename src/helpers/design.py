@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
+from helpers.choices import DESIGN_BASES, DESIGNS
 from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_percent, format_signed
@@ -70,18 +71,9 @@ __all__ = [
 ARE_WILCOXON = 3 / math.pi
 
 
-#: The designs sized.
-DESIGNS = {
-    "single_arm": "single-arm replication, paired test on change from baseline",
-    "two_arm": "randomised two-arm trial, ANCOVA on change from baseline (1:1)",
-}
-
-#: The planning effects taken from each outcome's observed change.
-BASES = {
-    "observed": "observed mean change",
-    "half": "half the observed mean change",
-    "ci_bound": "confidence bound closest to zero",
-}
+#: The planning effects; they and :data:`DESIGNS` live in :mod:`helpers.choices`, so that
+#: drawing a power curve (helpers.figures) does not make every notebook depend on this module.
+BASES = DESIGN_BASES
 
 
 def planning_inputs(

@@ -1009,7 +1009,8 @@ def plot_power_curves(
     'Patients analysed (per arm for two arms)'
     >>> plt.close(fig)
     """
-    from helpers.design import BASES, DESIGNS
+    from helpers.choices import DESIGN_BASES as BASES
+    from helpers.choices import DESIGNS
 
     ax = ax if ax is not None else plt.gca()
     data = curves[curves["outcome"] == outcome]
