@@ -211,7 +211,7 @@ def test_fresh_checks_every_recorded_input_output_and_the_site(small, caplog):
     )
     up, why = cache.fresh(out, set_file=set_file)
     assert up, why
-    assert "reused 2 notebooks" in why
+    assert "reused 01_reads, 02_checks and the site" in why
     small["data"].write_text("5\n")
     assert cache.fresh(out, set_file=set_file) == (False, f"01_reads: {small['data']} changed")
     small["data"].write_text("3\n")

@@ -211,6 +211,21 @@ def test_power_curves_are_monotone_and_keyed():
     assert row["power"].item() == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize(("top", "last_ticks"), [(400, [200, 400]), (220, [100, 200]), (3, [3])])
+def test_the_power_axis_shows_where_the_curves_end(top, last_ticks):
+    """A tick at the largest n drawn, unless a round tick is near it on the log axis."""
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import plot_power_curves
+
+    c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
+                      "n": [2, top], "power": [0.1, 0.9]})  # fmt: skip
+    fig, ax = plt.subplots()
+    plot_power_curves(c, outcome="x", target=0.8, ax=ax)
+    assert [int(t) for t in ax.get_xticks()][-len(last_ticks) :] == last_ticks
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("design", ["single_arm", "two_arm"])
 def test_analytic_power_agrees_with_statsmodels_where_it_is_finite(design):
     from statsmodels.stats.power import TTestIndPower, TTestPower

@@ -545,7 +545,7 @@ def fresh(report: Path, *, set_file: Path | None = None) -> tuple[bool, str]:
     if site.get("key") != site_key(report, site_sources()):
         return False, "the site is older than the report or its sources"
     return True, (
-        f"up to date: reused {len(notebooks)} notebooks and the site of {report.name} "
+        f"up to date: reused {', '.join(sorted(notebooks))} and the site of {report.name} "
         f"(checked {checked} inputs and every output; make reproduce FORCE=1 re-runs)"
     )
 

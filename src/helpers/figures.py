@@ -1028,7 +1028,10 @@ def plot_power_curves(
     ax.axhline(target, color="0.4", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     top = int(data["n"].max())
-    ax.set_xticks([t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top])
+    ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top]
+    if not ticks or top >= 1.5 * ticks[-1]:  # the curves' end, where no round tick is near it
+        ticks.append(top)
+    ax.set_xticks(ticks)
     ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_ylim(0, 1)

@@ -853,13 +853,14 @@ def _run(
                 )  # fmt: skip
             else:
                 cache.write_manifest(final, record(final))
+                logger.info("nothing to run: every notebook of %s is up to date", pset.name)
     except OSError as exc:
         raise HelpersError(
             f"cannot write the report for parameter set {pset.name!r} in {reports}: "
             f"{exc.strerror or exc} ({exc.filename or reports}); the last good report is "
             "unchanged"
         ) from exc
-    logger.info("report written to %s", final)
+    logger.info("report %s %s", "written to" if to_run else "kept in", final)
     return final
 
 
