@@ -126,3 +126,28 @@ def test_paired_values_drops_incomplete_pairs():
     pairs = paired_values(long, dv="v", within="visit", subject="id", before=0, after=1)
     assert pairs.index.tolist() == ["a", "c"]
     assert pairs["after"].tolist() == [2.0, 6.0]
+
+
+def test_many_vectors_at_once_give_each_vector_s_own_p():
+    """paired_p_many batches SciPy's signed-rank calls (its axis); each row's p must be the p
+    paired_p gives that row alone, bit for bit: rows with zeros, ties, differing numbers of
+    non-zero differences, all zeros, and non-integer differences on a recording grid."""
+    from helpers.stats import PAIRED_TESTS, paired_p, paired_p_many
+
+    rng = np.random.default_rng(7)
+    rows = np.vstack(
+        [
+            rng.integers(-3, 4, size=(60, 8)).astype(float),  # zeros and ties
+            rng.normal(size=(20, 8)).round(1),  # ties on a 0.1 grid, now and then
+            np.zeros((1, 8)),
+            np.arange(1.0, 9.0)[None, :],
+        ]
+    )
+    for test in PAIRED_TESTS:
+        if test == "wilcoxon_exact":  # defined only without zeros and ties
+            usable = [r for r in rows if (r != 0).all() and len(set(np.abs(r))) == len(r)]
+            batch = np.array(usable)
+        else:
+            batch = rows
+        one_by_one = [paired_p(np.zeros(8), r, test) for r in batch]
+        np.testing.assert_array_equal(paired_p_many(batch, test), one_by_one, err_msg=test)

@@ -55,7 +55,7 @@ from helpers.reported import (
     load_reported,
     sample_size,
 )
-from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired_p
+from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired_p, paired_p_many
 
 __all__ = [
     "GRANULARITIES",
@@ -143,12 +143,10 @@ def _attainable_paired(n: int, test: str) -> pd.DataFrame:
                 rows.append((paired_p(np.zeros(n), d, test), desc, n - m, 0))
     else:
         exact_only = test == "wilcoxon_exact"
-        for m, w, sizes, d in _signed_rank_configs(n, not exact_only, not exact_only):
-            test_here = test
-            if test == "wilcoxon_r":
-                plain = m == n and all(g == 1 for g in sizes) and m < 50
-                test_here = "wilcoxon_exact" if plain else "wilcoxon_asymptotic_cc"
-            p = paired_p(np.zeros(n), np.array(d), test_here)
+        configs = _signed_rank_configs(n, not exact_only, not exact_only)
+        # one SciPy call per group of configurations (paired_p_many), not one each
+        ps = paired_p_many(np.array([d for *_, d in configs]), test)
+        for p, (m, w, sizes, _) in zip(ps.tolist(), configs, strict=True):
             ties = sum(g for g in sizes if g > 1)
             rows.append((p, _describe_config(n, m, w, sizes), n - m, ties))
     table = pd.DataFrame(rows, columns=["p", "configuration", "zeros", "tied"])
