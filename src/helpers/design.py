@@ -352,17 +352,24 @@ def analytic_power(d: float, n: int, *, design: str, alpha: float = 0.05, test: 
     >>> analytic_power(0.9, 200, design="two_arm") > 0.999999
     True
     """
-    n_eff = n * _efficiency(test)
+    return float(_analytic_powers(d, np.array([n]), design=design, alpha=alpha, test=test)[0])
+
+
+def _analytic_powers(
+    d: float, n: np.ndarray, *, design: str, alpha: float, test: str
+) -> np.ndarray:
+    """:func:`analytic_power` for an array of n (SciPy's distributions take arrays)."""
+    n_eff = np.asarray(n, dtype=float) * _efficiency(test)
     if design == "single_arm":
-        df, nc = n_eff - 1, abs(d) * math.sqrt(n_eff)
+        df, nc = n_eff - 1, abs(d) * np.sqrt(n_eff)
     elif design == "two_arm":
-        df, nc = 2 * n_eff - 2, abs(d) * math.sqrt(n_eff / 2)
+        df, nc = 2 * n_eff - 2, abs(d) * np.sqrt(n_eff / 2)
     else:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
     crit = stats.t.isf(alpha / 2, df)
-    upper = float(stats.nct.sf(crit, df, nc))
-    lower = float(stats.nct.cdf(-crit, df, nc))
-    return min(1.0, upper + (0.0 if math.isnan(lower) else lower))
+    upper = stats.nct.sf(crit, df, nc)
+    lower = stats.nct.cdf(-crit, df, nc)
+    return np.minimum(1.0, upper + np.where(np.isnan(lower), 0.0, lower))
 
 
 def n_grid(max_n: int, *, points: int = 40, min_n: int = 4) -> list[int]:
@@ -419,22 +426,19 @@ def power_curves(
     >>> power_curves(e, n_values=[10, 34])["power"].round(2).tolist()
     [0.29, 0.81, 0.19, 0.53]
     """
-    rows = []
+    columns = ["outcome", "basis", "design", "n", "power"]
+    ns = np.array([int(n) for n in n_values])
+    curves = []
     for r in effects.itertuples(index=False):
         for design, d in (("single_arm", r.d_paired), ("two_arm", r.d_ancova)):
             if not math.isfinite(d) or d == 0:
                 continue
-            for n in n_values:
-                rows.append(
-                    {
-                        "outcome": r.outcome,
-                        "basis": r.basis,
-                        "design": design,
-                        "n": int(n),
-                        "power": analytic_power(d, int(n), design=design, alpha=alpha, test=test),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["outcome", "basis", "design", "n", "power"])
+            power = _analytic_powers(d, ns, design=design, alpha=alpha, test=test)
+            curves.append(pd.DataFrame({"outcome": r.outcome, "basis": r.basis,
+                                        "design": design, "n": ns, "power": power}))  # fmt: skip
+    if not curves:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(curves, ignore_index=True)[columns]
 
 
 # ---------------------------------------------------------------------------
