@@ -13,7 +13,9 @@ interval closest to zero) and sizes two designs:
   the two-sample t-test's n per arm (statsmodels ``TTestIndPower``) multiplied
   by the design factor 1 − r² of Borm, Fransen & Lemmens (2007, J Clin
   Epidemiol 60:1234-1238), where r is the baseline–follow-up correlation, i.e.
-  d = effect / (SD √(1 − r²)). The control arm is assumed not to change.
+  d = effect / (SD₁ √(1 − r²)) with SD₁ the follow-up SD: SD₁²(1 − r²) is the
+  residual variance of the follow-up value given baseline, whatever the
+  baseline SD. The control arm is assumed not to change.
 
 With ``test="wilcoxon"`` the t-test n is divided by the Wilcoxon tests'
 asymptotic relative efficiency under normal data, 3/π ≈ 0.955 (Lehmann 1975,
@@ -162,8 +164,8 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per outcome and basis (see :data:`BASES`): ``effect`` (in the
         outcome's unit), ``d_paired`` = effect / SD(change) (Cohen's d_z) and
-        ``d_ancova`` = effect / (SD √(1 − r²)), SD the root mean square of the
-        baseline and follow-up SDs and r their correlation. The confidence
+        ``d_ancova`` = effect / (SD₁ √(1 − r²)), SD₁ the follow-up SD and r the
+        baseline–follow-up correlation (SD₁²(1 − r²) is ANCOVA's residual variance). The confidence
         bound is missing, with a ``note``, when the interval includes no change.
 
     Examples
@@ -181,8 +183,7 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
     for r in inputs.itertuples(index=False):
         if pd.isna(r.visit_month):
             continue
-        sigma = math.sqrt((r.sd_baseline**2 + r.sd_followup**2) / 2)
-        residual = sigma * math.sqrt(max(1 - r.r**2, 0.0))
+        residual = r.sd_followup * math.sqrt(max(1 - r.r**2, 0.0))
         crosses = r.ci_low <= 0 <= r.ci_high
         nearest = r.ci_low if abs(r.ci_low) < abs(r.ci_high) else r.ci_high
         for basis, effect, note in (
@@ -706,10 +707,9 @@ def simulation_check(
     k = 0
     for r in sizes.itertuples(index=False):
         inp = by_outcome.loc[r.outcome]
-        sigma = math.sqrt((inp.sd_baseline**2 + inp.sd_followup**2) / 2)
         for design, n, d, sd in (
             ("single_arm", r.n_single_arm, r.d_paired, inp.sd_change),
-            ("two_arm", r.n_per_arm, r.d_ancova, sigma),
+            ("two_arm", r.n_per_arm, r.d_ancova, inp.sd_followup),
         ):
             if pd.isna(n) or (max_n is not None and int(n) > max_n):
                 continue
