@@ -276,8 +276,8 @@ def test_a_table_of_exactly_max_rows_is_shown_whole():
 
 
 def test_a_column_of_plain_numbers_shares_its_decimals_across_the_whole_table():
-    """0.500 beside 0.602, not 0.5; integers stay integers; the decimals come from every
-    row, also those beyond the rows shown."""
+    """0.500 beside 0.602, not 0.5, and 6.000 beside 5.234; a column of whole numbers prints
+    them whole; the decimals come from every row, also those beyond the rows shown."""
     from helpers.readers import MAX_ROWS, show
 
     t = pd.DataFrame(
@@ -286,11 +286,13 @@ def test_a_column_of_plain_numbers_shares_its_decimals_across_the_whole_table():
             "r": [0.602, 0.50008, -0.211],
             "df": [6.0, 5.2345, 4.0],
             "alpha": [0.05, 0.05, 0.05],
+            "z": [2.0, -1.0, -0.0],  # a negative zero prints as 0
         }
     )
     shown = show(t).frame
     assert shown["r (baseline, follow-up)"].tolist() == ["0.602", "0.500", "−0.211"]
-    assert shown["df"].tolist() == ["6", "5.234", "4"]
+    assert shown["df"].tolist() == ["6.000", "5.234", "4.000"]
+    assert shown["z = (simulated − analytic) / SE"].tolist() == ["2", "−1", "0"]
     assert shown["α (one-sided)"].tolist() == ["0.05", "0.05", "0.05"]
     long = pd.DataFrame({"outcome": ["x"] * (MAX_ROWS + 5), "r": [0.5] * (MAX_ROWS + 5)})
     long.loc[MAX_ROWS + 2, "r"] = 0.125  # not shown, but needs three decimals

@@ -189,6 +189,8 @@ def format_number(value: float, decimals: int, *, comma: bool = False) -> str:
 def format_signed(value: float, decimals: int = 2) -> str:
     """Print a number as a table typesets it, with a true minus sign (``−0.94``).
 
+    A value that rounds to zero has no sign (``0.00``, not ``−0.00``).
+
     Parameters
     ----------
     value : float
@@ -200,10 +202,14 @@ def format_signed(value: float, decimals: int = 2) -> str:
 
     Examples
     --------
-    >>> format_signed(-0.9412)
-    '−0.94'
+    >>> format_signed(-0.9412), format_signed(-0.004)
+    ('−0.94', '0.00')
     """
-    return format_number(value, decimals).replace("-", "−")
+    text = format_number(value, decimals)
+    digits = {c for c in text if c.isdigit()}
+    if text.startswith("-") and digits == {"0"}:
+        text = text[1:]  # -0.004 to two decimals is 0.00, not −0.00
+    return text.replace("-", "−")
 
 
 def format_estimate(value: float, low: float, high: float, decimals: int = 2) -> str:

@@ -427,15 +427,16 @@ def _recorded_decimals(frame: pd.DataFrame, specs: list[Column]) -> dict[str, in
 def _plain_number(value: float, decimals: int | None = None) -> str:
     """Print a number with the digits it needs: integers as integers, else up to three decimals.
 
-    ``decimals`` (a column's, from :func:`_column_decimals`) prints every
-    non-integer with that many, so a column's numbers line up (0.500 beside 0.602).
+    ``decimals`` (a column's, from :func:`_column_decimals`) prints every value
+    with that many, whole ones too, so a column's numbers line up (1.000 and
+    0.500 beside 0.602); a column of whole numbers has none.
     """
+    if decimals is not None and (decimals == 0 or value == 0 or abs(value) >= 0.001):
+        return format_signed(float(value), decimals)
     if float(value).is_integer():
         return format_signed(float(value), 0)
     if abs(value) < 0.001:
         return f"{value:.2e}".replace("-", "−")
-    if decimals is not None:
-        return format_signed(float(value), decimals)
     return format_signed(float(value), 3).rstrip("0").rstrip(".")
 
 
