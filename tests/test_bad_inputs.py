@@ -596,3 +596,20 @@ def test_a_wrong_common_value_from_the_command_line_is_one_line_naming_its_noteb
     assert len(declaring) >= 2
     assert problems[0].endswith(f"(in {', '.join(declaring)})")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_wrong_command_line_value_no_notebook_of_the_run_takes_is_refused(tmp_path, capsys):
+    """``--notebook 01 -p alpha=1.5``: notebook 01 does not declare alpha, but a wrong value
+    is refused all the same, before anything runs."""
+    from helpers.run import declared_parameters, discover_notebooks, main
+
+    nb01 = next(p for p in discover_notebooks() if p.stem.startswith("01_"))
+    assert "alpha" not in declared_parameters(nb01)
+    code = main(
+        ["--no-progress", "--reports", str(tmp_path), "--notebook", nb01.stem, "-p", "alpha=1.5"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "alpha = 1.5: must be" in err
+    assert "taken by no notebook of this run" in err
+    assert not list(tmp_path.iterdir())

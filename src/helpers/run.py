@@ -930,14 +930,24 @@ def _check_values(
 
     A problem several notebooks share (a common parameter) is one line naming
     them; the heading names the set's file and any value given on the command
-    line, where a wrong value may come from.
+    line, where a wrong value may come from. A command-line value that no
+    notebook of the run takes (``--notebook 01 -p alpha=1.5``) is still checked
+    against its rule: a wrong value is refused, used or not.
     """
-    from helpers.params import parameter_problems  # the scientific stack: parent only
+    from helpers.params import RULES, parameter_problems  # the scientific stack: parent only
 
     found: dict[str, list[str]] = {}
     for path, values in resolved.items():
         for problem in parameter_problems({**declared_parameters(path), **values}):
             found.setdefault(problem, []).append(path.stem)
+    for key, value in overrides.items():
+        stem, _, name = key.rpartition(".")
+        takers = [p for p in resolved if (not stem or p.stem == stem) and name in resolved[p]]
+        problem = RULES[name](value) if name in RULES and not takers else None
+        if problem:
+            found.setdefault(f"{name} = {show_value(value)}: {problem}", []).append(
+                "-p, taken by no notebook of this run"
+            )
     if not found:
         return
     where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
@@ -950,7 +960,7 @@ def _check_values(
 
 
 def _given(overrides: Mapping[str, Any]) -> str:
-    """Show the command line's values as the user typed them: ``-p alpha=0.1 -p …``."""
+    """Show the command line's values, as messages show values: ``-p alpha=0.1 -p …``."""
     return " ".join(f"-p {k}={show_value(v)}" for k, v in overrides.items())
 
 
