@@ -130,12 +130,14 @@ def test_paired_values_drops_incomplete_pairs():
 
 def test_many_vectors_at_once_give_each_vector_s_own_p():
     """paired_p_many batches SciPy's signed-rank calls (its axis); each row's p must be the p
-    paired_p gives that row alone, bit for bit: rows with zeros, ties, differing numbers of
-    non-zero differences, all zeros, and non-integer differences on a recording grid."""
+    paired_p gives that row alone, bit for bit (paired_p is checked against R, pingouin and
+    the formula above): rows with zeros, ties, differing numbers of non-zero differences,
+    all zeros, non-integer differences on a recording grid, and 60 pairs, where R's
+    wilcox.test leaves the exact test (wilcoxon_r) and SciPy's exact test still applies."""
     from helpers.stats import PAIRED_TESTS, paired_p, paired_p_many
 
     rng = np.random.default_rng(7)
-    rows = np.vstack(
+    short = np.vstack(
         [
             rng.integers(-3, 4, size=(60, 8)).astype(float),  # zeros and ties
             rng.normal(size=(20, 8)).round(1),  # ties on a 0.1 grid, now and then
@@ -143,11 +145,20 @@ def test_many_vectors_at_once_give_each_vector_s_own_p():
             np.arange(1.0, 9.0)[None, :],
         ]
     )
-    for test in PAIRED_TESTS:
-        if test == "wilcoxon_exact":  # defined only without zeros and ties
-            usable = [r for r in rows if (r != 0).all() and len(set(np.abs(r))) == len(r)]
-            batch = np.array(usable)
-        else:
+    distinct = rng.permutation(np.arange(1.0, 61.0)) * rng.choice([-1.0, 1.0], size=60)
+    long = np.vstack([distinct, -distinct, rng.integers(-5, 6, size=(5, 60)).astype(float)])
+    for rows in (short, long):
+        n = rows.shape[1]
+        for test in PAIRED_TESTS:
             batch = rows
-        one_by_one = [paired_p(np.zeros(8), r, test) for r in batch]
-        np.testing.assert_array_equal(paired_p_many(batch, test), one_by_one, err_msg=test)
+            if test == "wilcoxon_exact":  # defined only without zeros and ties
+                batch = np.array(
+                    [r for r in rows if (r != 0).all() and len(set(np.abs(r))) == len(r)]
+                )
+                assert len(batch) >= 2
+            one_by_one = [paired_p(np.zeros(n), r, test) for r in batch]
+            np.testing.assert_array_equal(paired_p_many(batch, test), one_by_one, err_msg=test)
+    with pytest.raises(ValueError, match="missing values"):
+        paired_p_many(np.array([[1.0, np.nan, 2.0]]), "wilcoxon_r")
+    with pytest.raises(ValueError, match="two-dimensional"):
+        paired_p_many(np.array([1.0, 2.0]), "wilcoxon_r")

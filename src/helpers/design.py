@@ -428,7 +428,7 @@ def power_curves(
     [0.29, 0.81, 0.19, 0.53]
     """
     columns = ["outcome", "basis", "design", "n", "power"]
-    ns = np.array([int(n) for n in n_values])
+    ns = np.array([int(n) for n in n_values], dtype=int)
     curves = []
     for r in effects.itertuples(index=False):
         for design, d in (("single_arm", r.d_paired), ("two_arm", r.d_ancova)):

@@ -192,7 +192,8 @@ def paired_p_many(differences: np.ndarray, test: str) -> np.ndarray:
     Parameters
     ----------
     differences : numpy.ndarray
-        One vector of paired differences (after − before) per row.
+        One vector of paired differences (after − before) per row, no missing
+        values (a 2-D array; rows of different lengths go in separate calls).
     test : str
         A key of :data:`PAIRED_TESTS`.
 
@@ -208,8 +209,12 @@ def paired_p_many(differences: np.ndarray, test: str) -> np.ndarray:
     ...                                             for r in d]).all())
     True
     """
-    rows = np.atleast_2d(np.asarray(differences, dtype=float))
     _check_test(test, PAIRED_TESTS)
+    rows = np.asarray(differences, dtype=float)
+    if rows.ndim != 2:
+        raise ValueError("differences must be two-dimensional: one vector of differences per row")
+    if np.isnan(rows).any():
+        raise ValueError("differences has missing values; pair and drop them first")
     if test in ("paired_t", "sign_test"):
         return np.array([paired_p(np.zeros(len(r)), r, test) for r in rows])
     out = np.ones(len(rows))  # no non-zero difference: p = 1
