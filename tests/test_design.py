@@ -124,12 +124,29 @@ def test_planning_effects_by_hand():
 @pytest.mark.parametrize("design", ["single_arm", "two_arm"])
 @pytest.mark.parametrize("test", ["t", "wilcoxon"])
 def test_vectorised_p_values_equal_pingouin_trial_by_trial(design, test):
-    kw = dict(design=design, n=9, effect=0.7, sd=1.3, r=0.4, seed=11)
+    kw = dict(design=design, n=9, effect=0.7, sd=1.3, r=0.4, seed=11, sd_baseline=0.6)
     _, loop = hdes.simulate_power_loop(test=test, n_sims=60, **kw)
     draw = hdes._draw(np.random.default_rng(11), design=design, n=9, sims=60,
-                      effect=0.7, sd=1.3, r=0.4)  # fmt: skip
+                      effect=0.7, sd=1.3, r=0.4, sd_baseline=0.6)  # fmt: skip
     vector = hdes._p_values(draw, design=design, test=test)
     np.testing.assert_allclose(vector, loop, rtol=1e-9, atol=1e-12)
+
+
+def test_two_arm_draws_have_the_baseline_and_follow_up_sds_and_correlation_asked_for():
+    """Moments of a large draw against the values asked for, and ANCOVA's simulated power
+    against the analytic power on the follow-up SD: the baseline SD must not matter."""
+    rng = np.random.default_rng(3)
+    base_c, follow_c, *_ = hdes._draw(rng, design="two_arm", n=50, sims=400, effect=0.0,
+                                      sd=2.0, r=-0.3, sd_baseline=0.5)  # fmt: skip
+    assert base_c.std() == pytest.approx(0.5, rel=0.02)
+    assert follow_c.std() == pytest.approx(2.0, rel=0.02)
+    assert np.corrcoef(base_c.ravel(), follow_c.ravel())[0, 1] == pytest.approx(-0.3, abs=0.01)
+    d = 1.0 / (2.0 * math.sqrt(1 - 0.3**2))
+    analytic = hdes.analytic_power(d, 20, design="two_arm")
+    for sd0 in (0.5, 5.0):
+        sim, se = hdes.simulate_power(design="two_arm", n=20, effect=1.0, sd=2.0, r=-0.3,
+                                      sd_baseline=sd0, n_sims=4000, seed=8)  # fmt: skip
+        assert abs(sim - analytic) < 4 * se + 0.01, (sd0, sim, analytic)
 
 
 def test_signed_rank_lookup_matches_scipy_for_every_statistic():

@@ -448,15 +448,25 @@ def power_curves(
 
 
 def _draw(
-    rng: np.random.Generator, *, design: str, n: int, sims: int, effect: float, sd: float, r: float
+    rng: np.random.Generator,
+    *,
+    design: str,
+    n: int,
+    sims: int,
+    effect: float,
+    sd: float,
+    r: float,
+    sd_baseline: float | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Draw a batch of trials: changes (single arm) or baseline/follow-up per arm (two arms)."""
     if design == "single_arm":
         return (rng.normal(effect, sd, size=(sims, n)),)
-    # baseline and follow-up with SD sd and correlation r, per arm; the treated arm shifts by effect
+    # baseline (SD sd_baseline) and follow-up (SD sd) with correlation r, per arm; the treated
+    # arm's follow-up shifts by effect
     z = rng.standard_normal(size=(4, sims, n))
     root = math.sqrt(max(1 - r * r, 0.0))
-    base_c, base_t = sd * z[0], sd * z[1]
+    sd0 = sd if sd_baseline is None else sd_baseline
+    base_c, base_t = sd0 * z[0], sd0 * z[1]
     follow_c = sd * (r * z[0] + root * z[2])
     follow_t = sd * (r * z[1] + root * z[3]) + effect
     return base_c, follow_c, base_t, follow_t
@@ -545,12 +555,14 @@ def simulate_power(
     n_sims: int = 4000,
     seed: int = 0,
     batch: int = 2000,
+    sd_baseline: float | None = None,
 ) -> tuple[float, float]:
     """Power by simulation, vectorised: whole batches of trials per array operation.
 
     Single arm: n changes ~ Normal(effect, sd). Two arms: n patients per arm,
-    baseline and follow-up ~ Normal with SD ``sd`` and correlation ``r``, the
-    treated arm's follow-up shifted by ``effect``; analysed by ANCOVA (t) or
+    baseline ~ Normal with SD ``sd_baseline`` and follow-up ~ Normal with SD
+    ``sd``, correlation ``r``, the treated arm's follow-up shifted by
+    ``effect``; analysed by ANCOVA (t) or
     the rank-sum test on change (wilcoxon). The single-arm Wilcoxon p is the
     exact signed-rank p (n ≤ 50) looked up from scipy; the rank-sum p is
     scipy's normal approximation with continuity correction.
@@ -571,6 +583,9 @@ def simulate_power(
     seed : int, default 0
     batch : int, default 2000
         Trials per array operation (memory: batch × n × 8 bytes per array).
+    sd_baseline : float, optional
+        The baseline SD (two arms); default ``sd``. ANCOVA's power does not
+        depend on it; the rank-sum test on change does.
 
     Returns
     -------
@@ -591,7 +606,9 @@ def simulate_power(
     rejected, done = 0, 0
     while done < n_sims:
         size = min(batch, n_sims - done)
-        draw = _draw(rng, design=design, n=n, sims=size, effect=effect, sd=sd, r=r)
+        draw = _draw(
+            rng, design=design, n=n, sims=size, effect=effect, sd=sd, r=r, sd_baseline=sd_baseline
+        )
         rejected += int((_p_values(draw, design=design, test=test) < alpha).sum())
         done += size
     power = rejected / n_sims
@@ -609,6 +626,7 @@ def simulate_power_loop(
     test: str = "t",
     n_sims: int = 200,
     seed: int = 0,
+    sd_baseline: float | None = None,
 ) -> tuple[float, np.ndarray]:
     """Analyse the same trials as :func:`simulate_power` one at a time with pingouin.
 
@@ -630,7 +648,9 @@ def simulate_power_loop(
     import pingouin as pg
 
     rng = np.random.default_rng(seed)
-    draw = _draw(rng, design=design, n=n, sims=n_sims, effect=effect, sd=sd, r=r)
+    draw = _draw(
+        rng, design=design, n=n, sims=n_sims, effect=effect, sd=sd, r=r, sd_baseline=sd_baseline
+    )
     ps = np.empty(n_sims)
     for i in range(n_sims):
         if design == "single_arm":
@@ -715,7 +735,7 @@ def simulation_check(
                 continue
             sim, se = simulate_power(
                 design=design, n=int(n), effect=r.effect, sd=sd, r=inp.r, alpha=alpha,
-                test=test, n_sims=n_sims, seed=seed + k,
+                test=test, n_sims=n_sims, seed=seed + k, sd_baseline=inp.sd_baseline,
             )  # fmt: skip
             k += 1
             analytic = analytic_power(d, int(n), design=design, alpha=alpha, test=test)
