@@ -57,11 +57,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks tools
 
 # Tests run in parallel (pytest-xdist, one worker per CPU); a notebook's nbval cells stay
-# together on one worker (--dist loadfile).
+# together on one worker (--dist loadfile), and files go out longest first, in the order
+# tests/conftest.py gives them (--no-loadscope-reorder).
 test: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # The edit loop: lint and every test not marked slow (no notebook, runner or browser run).
 check: $(STAMP)

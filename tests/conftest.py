@@ -44,11 +44,42 @@ def rewrite(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+#: Test files by running time on the development machine, longest first (test_site after
+#: test_run and others: both wait for the shared default run). ``make test`` hands whole files
+#: to the pytest-xdist workers in this order (``--dist loadfile --no-loadscope-reorder``), so
+#: that no long file starts last and leaves one worker running alone at the end.
+LONGEST_FIRST = (
+    "tests/test_run.py",
+    "tests/test_run_end_to_end.py",
+    "tests/test_cache.py",
+    "tests/test_faults.py",
+    "tests/test_site.py",
+    "tests/test_kernels.py",
+    "tests/test_nbval_sensitivity.py",
+    "tests/test_reconstruct.py",
+    "tests/test_figure_layout.py",
+    "tests/test_second_study.py",
+    "tests/test_study.py",
+    "tests/test_bad_inputs.py",
+    "notebooks/02_glycemic_outcomes.ipynb",
+    "notebooks/05_follow_up_design.ipynb",
+    "notebooks/03_immunologic_safety.ipynb",
+    "notebooks/04_reproduction_audit.ipynb",
+    "notebooks/01_cohort_description.ipynb",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark nbval items slow: they re-execute whole notebooks (``make check`` skips them)."""
+    """Mark nbval items slow: they re-execute whole notebooks (``make check`` skips them).
+
+    Then order the files longest first (:data:`LONGEST_FIRST`; the others after them, as
+    collected); the order within a file is kept, which nbval needs.
+    """
     for item in items:
         if item.nodeid.startswith("notebooks/") and item.nodeid.split("::")[0].endswith(".ipynb"):
             item.add_marker(pytest.mark.slow)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
 
 
 @pytest.fixture(scope="session")

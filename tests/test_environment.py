@@ -104,3 +104,15 @@ def test_nothing_under_data_private_is_tracked():
         pytest.skip("not a git checkout")
     tracked = _git("ls-files", "data/private").stdout.split()
     assert tracked == []
+
+
+def test_the_longest_first_order_names_existing_files_once():
+    """conftest.LONGEST_FIRST orders make test's files; a renamed file must not drop out of it
+    unnoticed, and the Makefile must keep xdist from reordering them by test count."""
+    from conftest import LONGEST_FIRST
+
+    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
+    missing = [name for name in LONGEST_FIRST if not (PROJECT_ROOT / name).is_file()]
+    assert not missing
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--dist loadfile --no-loadscope-reorder" in makefile
