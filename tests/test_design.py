@@ -185,7 +185,7 @@ def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
     inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
     sizes = hdes.sample_sizes(hdes.planning_effects(inputs))
     check = hdes.simulation_check(sizes, inputs=inputs, n_sims=400, seed=1, max_n=200)
-    assert check["n"].max() <= 200
+    assert check["n_analysed"].max() <= 200
     assert set(check.loc[check["exact"], "design"]) <= {"single_arm"}
     # every row's analytic power is recomputed from the sizes table by key
     keyed = sizes.set_index(["outcome", "basis"])
@@ -193,7 +193,7 @@ def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
         row = keyed.loc[(r.outcome, r.basis)]
         d = row["d_paired"] if r.design == "single_arm" else row["d_ancova"]
         n = row["n_single_arm"] if r.design == "single_arm" else row["n_per_arm"]
-        assert r.n == n
+        assert r.n_analysed == n
         assert r.analytic == pytest.approx(hdes.analytic_power(d, int(n), design=r.design))
         assert r.z == pytest.approx((r.simulated - r.analytic) / r.mc_se)
 

@@ -707,7 +707,8 @@ def simulation_check(
     Returns
     -------
     pandas.DataFrame
-        ``outcome``, ``basis``, ``design``, ``n``, ``analytic``, ``simulated``,
+        ``outcome``, ``basis``, ``design``, ``n_analysed`` (per arm for two arms),
+        ``analytic``, ``simulated``,
         ``mc_se``, ``z`` = (simulated − analytic) / mc_se, ``exact`` (whether
         the analytic power is exact for the simulated analysis: the t-tests of
         one arm; the design-factor ANCOVA power and the Wilcoxon ARE are
@@ -719,7 +720,7 @@ def simulation_check(
     ...     "sd_change": [2.0], "ci_low": [-3.8], "ci_high": [-0.2], "sd_baseline": [3.0],
     ...     "sd_followup": [3.0], "r": [0.6]})
     >>> s = sample_sizes(planning_effects(i).iloc[:1])
-    >>> simulation_check(s, inputs=i, n_sims=500)[["design", "n"]].values.tolist()
+    >>> simulation_check(s, inputs=i, n_sims=500)[["design", "n_analysed"]].values.tolist()
     [['single_arm', 10], ['two_arm', 24]]
     """
     by_outcome = inputs.set_index("outcome")
@@ -744,7 +745,7 @@ def simulation_check(
                     "outcome": r.outcome,
                     "basis": r.basis,
                     "design": design,
-                    "n": int(n),
+                    "n_analysed": int(n),
                     "analytic": analytic,
                     "simulated": sim,
                     "mc_se": se,
@@ -924,13 +925,13 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
     --------
     >>> c = pd.DataFrame({"design": ["single_arm", "two_arm"], "z": [1.2, -3.5],
     ...     "exact": [True, False], "simulated": [0.81, 0.78], "analytic": [0.80, 0.80],
-    ...     "n": [10, 9]})
+    ...     "n_analysed": [10, 9]})
     >>> print(describe_simulation(c, n_sims=4000))  # doctest: +NORMALIZE_WHITESPACE
     Each planned trial was simulated 4000 times. Where the analytic power is exact (the
     paired t-test), 1 of 1 simulated powers lie within 3 Monte Carlo standard errors of it
     (largest |z| = 1.2). Where it is an approximation (ANCOVA by the design factor, Wilcoxon
     by its efficiency), 0 of 1 do (largest |z| = 3.5); the largest shortfall is 2.0 points
-    of power, at n = 9.
+    of power, at 9 patients per arm.
     """
     if check.empty:
         return "No planned trial was small enough to simulate."
@@ -953,9 +954,10 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
         )
         if gap.max() > 0:
             worst = approx.loc[gap.idxmax()]
+            per_arm = " per arm" if worst["design"] == "two_arm" else ""
             text += (
                 f"; the largest shortfall is {100 * gap.max():.1f} points of power, at "
-                f"n = {int(worst['n'])}"
+                f"{int(worst['n_analysed'])} patients{per_arm}"
             )
         lines.append(text + ".")
     return " ".join(lines)

@@ -291,6 +291,7 @@ COLUMNS: dict[str, Column] = {
     "mc_se": Column("Monte Carlo SE", "number"),
     "mean_change": Column("Mean change", "measure", 1),
     "n_per_arm": Column("Two arms: analysed per arm", "count"),
+    "n_analysed": Column("Patients analysed (per arm for two arms)", "count"),
     "n_single_arm": Column("Single arm: analysed", "count"),
     "note": Column("Note"),
     "r": Column("r (baseline, follow-up)", "number"),
