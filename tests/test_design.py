@@ -295,3 +295,56 @@ def test_notebook_05_refuses_a_wrong_value_before_anything_runs(tmp_path, name, 
             overrides={f"05_follow_up_design.{name}": value},
         )
     assert not reports.exists()  # refused before a report folder, let alone a kernel
+
+
+@pytest.mark.slow
+def test_notebook_05_sample_sizes_recomputed_from_the_measurements(default_report):
+    """Every row of the sample-size table notebook 05 wrote in the default run, recomputed by
+    another path: pairs from the stand-in's measurements file with a pandas pivot, the SDs, r
+    and t interval with NumPy and SciPy, the sizes with statsmodels' solve_power (the helpers
+    find the noncentral t's root themselves), the two-arm SD the follow-up SD."""
+    import yaml
+    from statsmodels.stats.power import TTestIndPower, TTestPower
+
+    from helpers.paths import PROJECT_ROOT
+
+    from conftest import STANDIN
+
+    sets = yaml.safe_load((PROJECT_ROOT / "notebooks/params/default.yaml").read_text("utf-8"))
+    given = sets["notebooks"]["05_follow_up_design"]
+    alpha, power, dropout, level = (given[k] for k in ("alpha", "power", "dropout", "ci_level"))
+    assert given["design_test"] == "t"
+    table = pd.read_csv(default_report / "tables" / "05_sample_sizes.csv")
+    m = pd.read_csv(STANDIN / "measurements.csv")
+    wide = m.pivot_table(index=["outcome", "patient_id"], columns="visit_month", values="value")
+    assert set(table["outcome"]) == set(m["outcome"])
+    for outcome, rows in table.groupby("outcome", sort=False):
+        w = wide.loc[outcome]
+        visit = max(v for v in w.columns if v != 0 and len(w[[0, v]].dropna()) >= 3)
+        both = w[[0, visit]].dropna()
+        before, after = both[0].to_numpy(), both[visit].to_numpy()
+        d = after - before
+        n, mean, sd = len(d), d.mean(), d.std(ddof=1)
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+        low, high = mean - half, mean + half
+        r = np.corrcoef(before, after)[0, 1]
+        residual = after.std(ddof=1) * math.sqrt(1 - r * r)
+        bound = None if low <= 0 <= high else min((low, high), key=abs)
+        effects = {"observed": mean, "half": mean / 2, "ci_bound": bound}
+        assert sorted(rows["basis"]) == sorted(effects)
+        for row in rows.itertuples():
+            assert row.visit_month == visit, outcome
+            effect = effects[row.basis]
+            if effect is None:
+                assert pd.isna(row.n_single_arm), (outcome, row.basis)
+                assert pd.isna(row.n_per_arm), (outcome, row.basis)
+                continue
+            assert row.effect == pytest.approx(effect, rel=1e-9)
+            single = TTestPower().solve_power(effect_size=abs(effect) / sd, alpha=alpha,
+                                              power=power)  # fmt: skip
+            per_arm = TTestIndPower().solve_power(effect_size=abs(effect) / residual,
+                                                  alpha=alpha, power=power)  # fmt: skip
+            assert row.n_single_arm == math.ceil(single - 1e-6), (outcome, row.basis)
+            assert row.n_per_arm == math.ceil(per_arm - 1e-6), (outcome, row.basis)
+            assert row.enrol_single_arm == math.ceil(row.n_single_arm / (1 - dropout) - 1e-9)
+            assert row.enrol_two_arm == 2 * math.ceil(row.n_per_arm / (1 - dropout) - 1e-9)
