@@ -10,12 +10,13 @@ interval closest to zero) and sizes two designs:
   (statsmodels ``TTestPower``), with Cohen's d_z = change / SD(change);
 * a **randomised two-arm trial** analysed by ANCOVA of the follow-up value on
   arm and baseline (equivalently, change from baseline adjusted for baseline):
-  the two-sample t-test's n per arm (statsmodels ``TTestIndPower``) multiplied
-  by the design factor 1 − r² of Borm, Fransen & Lemmens (2007, J Clin
-  Epidemiol 60:1234-1238), where r is the baseline–follow-up correlation, i.e.
-  d = effect / (SD₁ √(1 − r²)) with SD₁ the follow-up SD: SD₁²(1 − r²) is the
-  residual variance of the follow-up value given baseline, whatever the
-  baseline SD. The control arm is assumed not to change.
+  the two-sample t-test's n per arm (statsmodels ``TTestIndPower``) for the
+  effect standardised by ANCOVA's residual SD, d = effect / (SD₁ √(1 − r²)),
+  with SD₁ the follow-up SD and r the baseline–follow-up correlation
+  (SD₁²(1 − r²) is the variance of the follow-up value given baseline, whatever
+  the baseline SD). In the normal approximation this is the t-test's n times
+  the design factor 1 − r² of Borm, Fransen & Lemmens (2007, J Clin Epidemiol
+  60:1234-1238). The control arm is assumed not to change.
 
 With ``test="wilcoxon"`` the t-test n is divided by the Wilcoxon tests'
 asymptotic relative efficiency under normal data, 3/π ≈ 0.955 (Lehmann 1975,
