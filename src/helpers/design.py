@@ -9,27 +9,32 @@ interval closest to zero) and sizes two designs:
   baseline: the paired t-test's n from the noncentral t distribution
   (statsmodels ``TTestPower``), with Cohen's d_z = change / SD(change);
 * a **randomised two-arm trial** analysed by ANCOVA of the follow-up value on
-  arm and baseline (equivalently, change from baseline adjusted for baseline):
-  the two-sample t-test's n per arm (statsmodels ``TTestIndPower``) for the
-  effect standardised by ANCOVA's residual SD, d = effect / (SD₁ √(1 − r²)),
+  arm and baseline (equivalently, change from baseline adjusted for baseline),
+  for the effect standardised by ANCOVA's residual SD, d = effect / (SD₁ √(1 − r²)),
   with SD₁ the follow-up SD and r the baseline–follow-up correlation
   (SD₁²(1 − r²) is the variance of the follow-up value given baseline, whatever
-  the baseline SD). In the normal approximation this is the t-test's n times
-  the design factor 1 − r² of Borm, Fransen & Lemmens (2007, J Clin Epidemiol
-  60:1234-1238). The control arm is assumed not to change.
+  the baseline SD). Its power is the exact power of ANCOVA with a random normal
+  covariate (Shieh 2020, Psychometrika 85:101-120): the noncentral t with
+  2n − 3 df, averaged over the chance difference between the arms' baseline
+  means, whose share of the baseline variation follows a Beta(1/2, n − 1)
+  distribution; n per arm is the smallest that reaches the target power. Its
+  large-sample form is the two-sample t-test's n (statsmodels
+  ``TTestIndPower``) times the design factor 1 − r² of Borm, Fransen & Lemmens
+  (2007, J Clin Epidemiol 60:1234-1238), which is where the search starts. The
+  control arm is assumed not to change.
 
-With ``test="wilcoxon"`` the t-test n is divided by the Wilcoxon tests'
-asymptotic relative efficiency under normal data, 3/π ≈ 0.955 (Lehmann 1975,
-*Nonparametrics*, ch. 2 and 5). Enrolment is the analysed n divided by
-1 − dropout, rounded up.
+With ``test="wilcoxon"`` the t-test's n (for two arms, its large-sample form
+above) is divided by the Wilcoxon tests' asymptotic relative efficiency under
+normal data, 3/π ≈ 0.955 (Lehmann 1975, *Nonparametrics*, ch. 2 and 5).
+Enrolment is the analysed n divided by 1 − dropout, rounded up.
 
 Power is also simulated, vectorised with NumPy: a whole batch of trials is one
 array (trials × patients) and each test statistic one array operation. The
-paired and two-sample t-tests have exact analytic power (noncentral t), which
-the simulation must meet within Monte Carlo error; ANCOVA's power by the
-design factor is an approximation (it ignores the estimated slope), which the
-simulation checks. :func:`simulate_power_loop` does the same trials one at a
-time with pingouin, as a reference for the tests and the benchmark.
+paired t-test's power (noncentral t) and ANCOVA's (Shieh) are exact, so the
+simulation must meet them within Monte Carlo error; the Wilcoxon tests' power
+by their efficiency is an approximation, which the simulation checks.
+:func:`simulate_power_loop` does the same trials one at a time with pingouin,
+as a reference for the tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from helpers.choices import DESIGN_BASES, DESIGNS
@@ -236,14 +241,18 @@ def sample_size(
     Returns
     -------
     float
-        NaN when ``d`` is missing or zero.
+        NaN when ``d`` is missing or zero. For two arms analysed by ANCOVA
+        (``test="t"``), a whole number: the smallest n per arm whose exact
+        power (:func:`analytic_power`) reaches ``power``.
 
     Examples
     --------
-    Cohen's classic values: d = 0.5 needs 33.4 pairs, or 63.8 per arm.
+    Cohen's classic value: d = 0.5 needs 33.4 pairs. ANCOVA with d = 0.5 (on the
+    residual SD) needs 65 per arm, where the two-sample t-test's 63.8 is its
+    large-sample form.
 
     >>> [round(sample_size(0.5, design=d), 1) for d in ("single_arm", "two_arm")]
-    [33.4, 63.8]
+    [33.4, 65.0]
     """
     efficiency = _efficiency(test)
     if d is None or not math.isfinite(d) or d == 0:
@@ -254,7 +263,14 @@ def sample_size(
     n = float(
         solver.solve_power(effect_size=abs(d), alpha=alpha, power=power, alternative="two-sided")
     )
-    return n / efficiency
+    if design == "single_arm" or test != "t":
+        return n / efficiency
+    # ANCOVA: the smallest n whose exact power reaches the target, from the t-test's n up
+    # (the exact power is below the two-sample t-test's at every n)
+    whole = max(math.ceil(n - 1e-9), 3)
+    while _ancova_powers(d, np.array([whole]), alpha)[0] < power:
+        whole += 1
+    return float(whole)
 
 
 def sample_sizes(
@@ -291,7 +307,7 @@ def sample_sizes(
     >>> e = pd.DataFrame({"d_paired": [0.5], "d_ancova": [0.5]})
     >>> sample_sizes(e, dropout=0.2)[["n_single_arm", "enrol_single_arm", "n_per_arm",
     ...     "enrol_two_arm"]].values.tolist()
-    [[34, 43, 64, 160]]
+    [[34, 43, 65, 164]]
     """
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be at least 0 and less than 1, not {dropout!r}")
@@ -327,13 +343,22 @@ def sample_sizes(
 def analytic_power(d: float, n: int, *, design: str, alpha: float = 0.05, test: str = "t") -> float:
     """Power of a design with n analysed (per arm for two arms), from the noncentral t.
 
-    The two-sided power P(T > t_crit) + P(T < −t_crit) for T noncentral t
-    with df = n − 1 (single arm) or 2n − 2 (two arms) and noncentrality
-    d √n or d √(n/2), as statsmodels' ``TTestPower`` and ``TTestIndPower``
-    compute it; scipy's noncentral t is called directly because its lower
-    tail is NaN far from the centre (where it is 0), which makes statsmodels
-    return NaN for large n. For the Wilcoxon tests the t-test's power at
-    n × 3/π (the asymptotic relative efficiency) is returned.
+    Single arm: the two-sided power P(T > t_crit) + P(T < −t_crit) for T
+    noncentral t with df = n − 1 and noncentrality d √n, as statsmodels'
+    ``TTestPower`` computes it; scipy's noncentral t is called directly
+    because its lower tail is NaN far from the centre (where it is 0), which
+    makes statsmodels return NaN for large n.
+
+    Two arms, ANCOVA (``test="t"``): the exact power with a random normal
+    covariate (Shieh 2020). Given the baselines, the ANCOVA t is noncentral t
+    with 2n − 3 df and noncentrality d √(n/2) √B, where 1 − B is the share of
+    the baseline variation that lies between the arms, Beta(1/2, n − 1)
+    distributed under randomisation; the power is averaged over B by
+    Gauss–Legendre quadrature.
+
+    For the Wilcoxon tests the t-test's power (two arms: the two-sample
+    t-test's, 2n − 2 df) at n × 3/π, the asymptotic relative efficiency, is
+    returned.
 
     Parameters
     ----------
@@ -351,6 +376,8 @@ def analytic_power(d: float, n: int, *, design: str, alpha: float = 0.05, test: 
     --------
     >>> round(analytic_power(0.5, 34, design="single_arm"), 3)
     0.808
+    >>> round(analytic_power(1.0, 9, design="two_arm"), 3)  # the two-sample t-test: 0.513
+    0.486
     >>> analytic_power(0.9, 200, design="two_arm") > 0.999999
     True
     """
@@ -361,6 +388,8 @@ def _analytic_powers(
     d: float, n: np.ndarray, *, design: str, alpha: float, test: str
 ) -> np.ndarray:
     """:func:`analytic_power` for an array of n (SciPy's distributions take arrays)."""
+    if design == "two_arm" and test == "t":
+        return _ancova_powers(d, np.asarray(n), alpha)
     n_eff = np.asarray(n, dtype=float) * _efficiency(test)
     if design == "single_arm":
         df, nc = n_eff - 1, abs(d) * np.sqrt(n_eff)
@@ -372,6 +401,32 @@ def _analytic_powers(
     upper = stats.nct.sf(crit, df, nc)
     lower = stats.nct.cdf(-crit, df, nc)
     return np.minimum(1.0, upper + np.where(np.isnan(lower), 0.0, lower))
+
+
+#: Gauss–Legendre nodes for the average over the baseline imbalance (Shieh's exact power).
+_NODES = np.polynomial.legendre.leggauss(48)
+
+
+def _ancova_powers(d: float, n: np.ndarray, alpha: float) -> np.ndarray:
+    """Exact power of two-arm ANCOVA with a random normal covariate (Shieh 2020), per n.
+
+    B ~ Beta(n − 1, 1/2) is the share of the baseline variation within the arms;
+    with B = 1 − u² the density becomes 2 (1 − u²)^(n − 2) / beta(n − 1, 1/2) on
+    u in [0, 1], smooth, and negligible beyond u = 8 / √(n − 2), where the nodes
+    are placed.
+    """
+    n = np.asarray(n, dtype=float)[:, None]
+    df = 2 * n - 3
+    a = n - 1  # (N − 2) / 2 with N = 2n
+    top = np.minimum(1.0, 8 / np.sqrt(np.maximum(a - 1, 1e-12)))
+    x, w = _NODES
+    u = (x + 1) / 2 * top
+    weight = w / 2 * top * 2 * np.exp((a - 1) * np.log1p(-(u**2)) - special.betaln(a, 0.5))
+    crit = stats.t.isf(alpha / 2, df)
+    nc = abs(d) * np.sqrt(n / 2) * np.sqrt(1 - u**2)
+    lower = stats.nct.cdf(-crit, df, nc)
+    given = stats.nct.sf(crit, df, nc) + np.where(np.isnan(lower), 0.0, lower)
+    return np.minimum(1.0, (given * weight).sum(axis=1))
 
 
 def n_grid(max_n: int, *, points: int = 40, min_n: int = 4) -> list[int]:
@@ -426,7 +481,7 @@ def power_curves(
     >>> e = pd.DataFrame({"outcome": ["x"], "basis": ["observed"], "d_paired": [0.5],
     ...     "d_ancova": [0.5]})
     >>> power_curves(e, n_values=[10, 34])["power"].round(2).tolist()
-    [0.29, 0.81, 0.19, 0.53]
+    [0.29, 0.81, 0.18, 0.52]
     """
     columns = ["outcome", "basis", "design", "n", "power"]
     ns = np.array([int(n) for n in n_values], dtype=int)
@@ -711,9 +766,9 @@ def simulation_check(
         ``outcome``, ``basis``, ``design``, ``n_analysed`` (per arm for two arms),
         ``analytic``, ``simulated``,
         ``mc_se``, ``z`` = (simulated − analytic) / mc_se, ``exact`` (whether
-        the analytic power is exact for the simulated analysis: the t-tests of
-        one arm; the design-factor ANCOVA power and the Wilcoxon ARE are
-        approximations).
+        the analytic power is exact for the simulated analysis: the paired
+        t-test and ANCOVA; the Wilcoxon tests' power by their efficiency is an
+        approximation).
 
     Examples
     --------
@@ -722,7 +777,7 @@ def simulation_check(
     ...     "sd_followup": [3.0], "r": [0.6]})
     >>> s = sample_sizes(planning_effects(i).iloc[:1])
     >>> simulation_check(s, inputs=i, n_sims=500)[["design", "n_analysed"]].values.tolist()
-    [['single_arm', 10], ['two_arm', 24]]
+    [['single_arm', 10], ['two_arm', 25]]
     """
     by_outcome = inputs.set_index("outcome")
     rows = []
@@ -751,7 +806,7 @@ def simulation_check(
                     "simulated": sim,
                     "mc_se": se,
                     "z": (sim - analytic) / se if se > 0 else math.nan,
-                    "exact": design == "single_arm" and test == "t",
+                    "exact": test == "t",
                 }
             )
     return pd.DataFrame(rows)
@@ -832,7 +887,7 @@ def describe_design(
     With 80% power at two-sided α = 0.05, analysed with the paired t-test (single arm);
     ANCOVA t-test (two arms), and 0% dropout:
     - **x**, change at month 1: at the observed change (−2.00), single arm 34 analysed
-      (34 enrolled); two arms 64 per arm analysed (128 enrolled in all).
+      (34 enrolled); two arms 65 per arm analysed (130 enrolled in all).
     """
     lines = [
         f"With {format_percent(power)} power at two-sided α = {alpha:g}, analysed with the "
@@ -882,7 +937,7 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     ...     "basis": ["observed", "half"] * 2, "effect": [1.0, 0.5, 2.0, 1.0],
     ...     "d_paired": [0.5, 0.25, 0.8, 0.4], "d_ancova": [0.5, 0.25, 0.8, 0.4], "note": ""})
     >>> print(design_finding(sample_sizes(e)))
-    A randomised two-arm trial (80% power, two-sided α = 0.05, 0% dropout) would enrol 52 (y) to 128 (x) patients at the observed effects, and 200 (y) to 506 (x) at half of them.
+    A randomised two-arm trial (80% power, two-sided α = 0.05, 0% dropout) would enrol 54 (y) to 130 (x) patients at the observed effects, and 200 (y) to 506 (x) at half of them.
     """  # noqa: E501
     first = sizes.iloc[0]
     head = (
@@ -929,9 +984,9 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
     ...     "n_analysed": [10, 9]})
     >>> print(describe_simulation(c, n_sims=4000))  # doctest: +NORMALIZE_WHITESPACE
     Each planned trial was simulated 4000 times. Where the analytic power is exact (the
-    paired t-test), 1 of 1 simulated powers lie within 3 Monte Carlo standard errors of it
-    (largest |z| = 1.2). Where it is an approximation (ANCOVA by the design factor, Wilcoxon
-    by its efficiency), 0 of 1 do (largest |z| = 3.5); the largest shortfall is 2.0 points
+    paired t-test and ANCOVA), 1 of 1 simulated powers lie within 3 Monte Carlo standard
+    errors of it (largest |z| = 1.2). Where it is an approximation (the Wilcoxon tests, by
+    their efficiency), 0 of 1 do (largest |z| = 3.5); the largest shortfall is 2.0 points
     of power, at 9 patients per arm.
     """
     if check.empty:
@@ -941,7 +996,8 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
     if len(exact):
         within = int((exact["z"].abs() <= 3).sum())
         lines.append(
-            f"Where the analytic power is exact (the paired t-test), {within} of {len(exact)} "
+            f"Where the analytic power is exact (the paired t-test and ANCOVA), {within} of "
+            f"{len(exact)} "
             f"simulated powers lie within 3 Monte Carlo standard errors of it (largest |z| = "
             f"{exact['z'].abs().max():.1f})."
         )
@@ -949,8 +1005,8 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
         within = int((approx["z"].abs() <= 3).sum())
         gap = approx["analytic"] - approx["simulated"]
         text = (
-            f"Where it is an approximation (ANCOVA by the design factor, Wilcoxon by its "
-            f"efficiency), {within} of {len(approx)} do (largest |z| = "
+            f"Where it is an approximation (the Wilcoxon tests, by their efficiency), "
+            f"{within} of {len(approx)} do (largest |z| = "
             f"{approx['z'].abs().max():.1f})"
         )
         if gap.max() > 0:
