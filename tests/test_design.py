@@ -81,8 +81,10 @@ def test_wilcoxon_divides_by_its_efficiency_and_dropout_inflates_enrolment():
     assert s["enrol_single_arm"].tolist()[0] == math.ceil(n1 / 0.85)
     assert pd.isna(s["n_single_arm"].iloc[1])
     assert pd.isna(s["enrol_single_arm"].iloc[1])
-    two = pg.power_ttest(d=0.8, power=0.8, alpha=0.05, contrast="two-samples")
-    n2 = math.ceil(two * math.pi / 3)  # the Wilcoxon tests: the large-sample form, over ARE
+    # the rank-sum test on change: the two-sample t-test's n on the change (d_paired), over ARE
+    two = pg.power_ttest(d=0.5, power=0.8, alpha=0.05, contrast="two-samples")
+    n2 = math.ceil(two * math.pi / 3)
+    assert pd.isna(s["n_per_arm"].iloc[1])  # no d_paired: no size, whatever d_ancova says
     assert s["enrol_two_arm"].tolist()[0] == 2 * math.ceil(n2 / 0.85)
     with pytest.raises(ValueError, match="dropout"):
         hdes.sample_sizes(e, dropout=1.0)
@@ -205,6 +207,58 @@ def test_simulated_ancova_power_meets_shieh_s_power_where_the_t_test_s_misses_it
                                   sd_baseline=0.7, n_sims=20000, seed=99)  # fmt: skip
     assert abs(sim - hdes.analytic_power(d, n, design="two_arm")) < 4 * se
     assert abs(sim - TTestIndPower().power(effect_size=d, nobs1=n, alpha=0.05)) > 4 * se
+
+
+def test_ancova_s_exact_power_holds_at_three_per_arm_where_its_df_and_beta_matter():
+    """40,000 simulated ANCOVA trials of 3 patients per arm (least squares, vectorised) meet
+    the exact power; the same formula with 2n - 2 df, or with Beta(n, 1/2), would not."""
+    from scipy import special
+
+    n, d = 3, 2.0
+    sim, se = hdes.simulate_power(design="two_arm", n=n, effect=d, sd=1.0, r=0.0,
+                                  n_sims=40000, seed=5)  # fmt: skip
+    exact = hdes.analytic_power(d, n, design="two_arm")
+    assert abs(sim - exact) < 4 * se
+
+    def variant(df: int, a: float) -> float:  # the formula with another df or Beta parameter
+        x, w = np.polynomial.legendre.leggauss(200)
+        b = (x + 1) / 2
+        density = np.exp((a - 1) * np.log(b) - 0.5 * np.log1p(-b) - special.betaln(a, 0.5))
+        crit = stats.t.isf(0.025, df)
+        nc = d * math.sqrt(n / 2) * np.sqrt(b)
+        given = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
+        return float((given * density * w / 2).sum())
+
+    assert variant(2 * n - 3, n - 1) == pytest.approx(exact, abs=0.01)  # the same, roughly
+    for wrong in (variant(2 * n - 2, n - 1), variant(2 * n - 3, n)):
+        assert abs(sim - wrong) > 6 * se
+
+
+def test_a_very_large_effect_needs_the_smallest_trial_not_a_crash():
+    """statsmodels cannot solve below 2 per arm and returns NaN; ANCOVA's n is then 3."""
+    for d in (6.0, 20.0):
+        assert hdes.sample_size(d, design="two_arm") == 3
+        assert hdes.analytic_power(d, 3, design="two_arm") >= 0.8
+    sizes = hdes.sample_sizes(pd.DataFrame({"d_paired": [9.0], "d_ancova": [9.0]}))
+    assert sizes["n_per_arm"].tolist() == [3]
+
+
+def test_the_two_arm_wilcoxon_design_is_sized_on_the_change_it_analyses():
+    """The rank-sum test on change, r = 0.6: sized on effect / SD(change), the simulated
+    power is near the target; sized on ANCOVA's d, as before, it fell well short."""
+    effect, sd, r = 0.5, 1.0, 0.6
+    d_change = effect / (sd * math.sqrt(2 * (1 - r)))
+    d_ancova = effect / (sd * math.sqrt(1 - r * r))
+    sizes = hdes.sample_sizes(pd.DataFrame({"d_paired": [d_change], "d_ancova": [d_ancova]}),
+                              test="wilcoxon")  # fmt: skip
+    n = int(sizes["n_per_arm"].iloc[0])
+    sim, _ = hdes.simulate_power(design="two_arm", n=n, effect=effect, sd=sd, r=r,
+                                 test="wilcoxon", n_sims=20000, seed=12)  # fmt: skip
+    assert abs(sim - 0.8) < 0.02
+    n_old = math.ceil(hdes.sample_size(d_ancova, design="two_arm", test="wilcoxon"))
+    old, _ = hdes.simulate_power(design="two_arm", n=n_old, effect=effect, sd=sd, r=r,
+                                 test="wilcoxon", n_sims=20000, seed=12)  # fmt: skip
+    assert old < 0.75
 
 
 def test_simulation_is_seeded_and_batch_size_does_not_matter():

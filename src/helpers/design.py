@@ -18,14 +18,18 @@ interval closest to zero) and sizes two designs:
   2n − 3 df, averaged over the chance difference between the arms' baseline
   means, whose share of the baseline variation follows a Beta(1/2, n − 1)
   distribution; n per arm is the smallest that reaches the target power. Its
-  large-sample form is the two-sample t-test's n (statsmodels
-  ``TTestIndPower``) times the design factor 1 − r² of Borm, Fransen & Lemmens
-  (2007, J Clin Epidemiol 60:1234-1238), which is where the search starts. The
-  control arm is assumed not to change.
+  large-sample form, where the search starts, is the two-sample t-test's n at
+  this d (statsmodels ``TTestIndPower``); in the normal approximation that is
+  the t-test's n at effect / SD₁ times the design factor 1 − r² of Borm,
+  Fransen & Lemmens (2007, J Clin Epidemiol 60:1234-1238). The control arm is
+  assumed not to change.
 
-With ``test="wilcoxon"`` the t-test's n (for two arms, its large-sample form
-above) is divided by the Wilcoxon tests' asymptotic relative efficiency under
-normal data, 3/π ≈ 0.955 (Lehmann 1975, *Nonparametrics*, ch. 2 and 5).
+With ``test="wilcoxon"`` the t-test's n is divided by the Wilcoxon tests'
+asymptotic relative efficiency under normal data, 3/π ≈ 0.955 (Lehmann 1975,
+*Nonparametrics*, ch. 2 and 5): the paired t-test's for the signed-rank test,
+and for two arms, analysed by the rank-sum test on the change from baseline,
+the two-sample t-test's on the change, d = effect / SD(change) (the
+efficiency compares tests of the same variable, so not with ANCOVA).
 Enrolment is the analysed n divided by 1 − dropout, rounded up.
 
 Power is also simulated, vectorised with NumPy: a whole batch of trials is one
@@ -72,6 +76,7 @@ __all__ = [
     "simulate_power",
     "simulate_power_loop",
     "simulation_check",
+    "two_arm_d",
 ]
 
 #: Asymptotic relative efficiency of the Wilcoxon signed-rank and rank-sum tests
@@ -223,6 +228,32 @@ def _efficiency(test: str) -> float:
     return 1.0 if test == "t" else ARE_WILCOXON
 
 
+def two_arm_d(test: str) -> str:
+    """Name the standardised effect a two-arm design is sized on, for its test.
+
+    ANCOVA (``"t"``) is sized on ``d_ancova``; the Wilcoxon rank-sum test on the
+    change from baseline on the change's own standardised effect, ``d_paired``
+    (effect / SD(change): the SD of the change is the same in a single arm and
+    in each arm of a trial).
+
+    Parameters
+    ----------
+    test : {"t", "wilcoxon"}
+
+    Returns
+    -------
+    str
+        A column of :func:`planning_effects`.
+
+    Examples
+    --------
+    >>> two_arm_d("t"), two_arm_d("wilcoxon")
+    ('d_ancova', 'd_paired')
+    """
+    _efficiency(test)
+    return "d_ancova" if test == "t" else "d_paired"
+
+
 def sample_size(
     d: float, *, design: str, alpha: float = 0.05, power: float = 0.8, test: str = "t"
 ) -> float:
@@ -231,7 +262,9 @@ def sample_size(
     Parameters
     ----------
     d : float
-        Standardised effect: ``d_paired`` for the single arm, ``d_ancova`` for two arms.
+        Standardised effect: ``d_paired`` for the single arm, ``d_ancova`` for two arms
+        analysed by ANCOVA; for two arms with the Wilcoxon rank-sum test on change,
+        the effect over SD(change), which is ``d_paired`` (:func:`two_arm_d`).
     design : {"single_arm", "two_arm"}
     alpha : float, default 0.05
         Two-sided.
@@ -242,8 +275,8 @@ def sample_size(
     -------
     float
         NaN when ``d`` is missing or zero. For two arms analysed by ANCOVA
-        (``test="t"``), a whole number: the smallest n per arm whose exact
-        power (:func:`analytic_power`) reaches ``power``.
+        (``test="t"``), a whole number: the smallest n per arm, at least 3,
+        whose exact power (:func:`analytic_power`) reaches ``power``.
 
     Examples
     --------
@@ -259,11 +292,14 @@ def sample_size(
         return math.nan
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
+    ancova = design == "two_arm" and test == "t"
+    if ancova and _ancova_powers(d, np.array([3]), alpha)[0] >= power:
+        return 3.0  # the smallest ANCOVA (3 df); statsmodels cannot solve below 2 per arm
     solver = TTestPower() if design == "single_arm" else TTestIndPower()
     n = float(
         solver.solve_power(effect_size=abs(d), alpha=alpha, power=power, alternative="two-sided")
     )
-    if design == "single_arm" or test != "t":
+    if not ancova:
         return n / efficiency
     # ANCOVA: the smallest n whose exact power reaches the target, from the t-test's n up
     # (the exact power is below the two-sample t-test's at every n)
@@ -325,7 +361,7 @@ def sample_sizes(
     ]
     per_arm = [
         up(sample_size(d, design="two_arm", alpha=alpha, power=power, test=test))
-        for d in effects["d_ancova"]
+        for d in effects[two_arm_d(test)]
     ]
     table["n_single_arm"] = pd.array(single, dtype="Int64")
     table["enrol_single_arm"] = pd.array([enrolled(n) for n in single], dtype="Int64")
@@ -487,7 +523,7 @@ def power_curves(
     ns = np.array([int(n) for n in n_values], dtype=int)
     curves = []
     for r in effects.itertuples(index=False):
-        for design, d in (("single_arm", r.d_paired), ("two_arm", r.d_ancova)):
+        for design, d in (("single_arm", r.d_paired), ("two_arm", getattr(r, two_arm_d(test)))):
             if not math.isfinite(d) or d == 0:
                 continue
             power = _analytic_powers(d, ns, design=design, alpha=alpha, test=test)
@@ -786,7 +822,7 @@ def simulation_check(
         inp = by_outcome.loc[r.outcome]
         for design, n, d, sd in (
             ("single_arm", r.n_single_arm, r.d_paired, inp.sd_change),
-            ("two_arm", r.n_per_arm, r.d_ancova, inp.sd_followup),
+            ("two_arm", r.n_per_arm, getattr(r, two_arm_d(test)), inp.sd_followup),
         ):
             if pd.isna(n) or (max_n is not None and int(n) > max_n):
                 continue
