@@ -235,12 +235,15 @@ def test_ancova_s_exact_power_holds_at_three_per_arm_where_its_df_and_beta_matte
 
 
 def test_a_very_large_effect_needs_the_smallest_trial_not_a_crash():
-    """statsmodels cannot solve below 2 per arm and returns NaN; ANCOVA's n is then 3."""
+    """statsmodels cannot solve below 2 (pairs or per arm) and returns NaN with a warning
+    (an error here); the smallest trial is then the answer: 3 per arm for ANCOVA, 2 pairs."""
     for d in (6.0, 20.0):
         assert hdes.sample_size(d, design="two_arm") == 3
         assert hdes.analytic_power(d, 3, design="two_arm") >= 0.8
-    sizes = hdes.sample_sizes(pd.DataFrame({"d_paired": [9.0], "d_ancova": [9.0]}))
+    sizes = hdes.sample_sizes(pd.DataFrame({"d_paired": [40.0], "d_ancova": [9.0]}))
     assert sizes["n_per_arm"].tolist() == [3]
+    assert sizes["n_single_arm"].tolist() == [2]  # the paired t-test's smallest trial
+    assert hdes.analytic_power(40.0, 2, design="single_arm") >= 0.8
 
 
 def test_the_two_arm_wilcoxon_design_is_sized_on_the_change_it_analyses():

@@ -293,8 +293,15 @@ def sample_size(
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
     ancova = design == "two_arm" and test == "t"
+    # statsmodels cannot solve below 2 (pairs, or per arm) and returns NaN with a warning:
+    # an effect so large that the smallest trial has the power gets that trial
     if ancova and _ancova_powers(d, np.array([3]), alpha)[0] >= power:
-        return 3.0  # the smallest ANCOVA (3 df); statsmodels cannot solve below 2 per arm
+        return 3.0  # the smallest ANCOVA (3 df)
+    if (
+        not ancova
+        and _analytic_powers(d, np.array([2]), design=design, alpha=alpha, test="t")[0] >= power
+    ):
+        return 2.0 / efficiency
     solver = TTestPower() if design == "single_arm" else TTestIndPower()
     n = float(
         solver.solve_power(effect_size=abs(d), alpha=alpha, power=power, alternative="two-sided")
