@@ -297,11 +297,8 @@ def sample_size(
     # an effect so large that the smallest trial has the power gets that trial
     if ancova and _ancova_powers(d, np.array([3]), alpha)[0] >= power:
         return 3.0  # the smallest ANCOVA (3 df)
-    if (
-        not ancova
-        and _analytic_powers(d, np.array([2]), design=design, alpha=alpha, test="t")[0] >= power
-    ):
-        return 2.0 / efficiency
+    if not ancova and _t_test_powers(d, np.array([2.0]), design, alpha)[0] >= power:
+        return 2.0 / efficiency  # the t-test's smallest trial, over the Wilcoxon's efficiency
     solver = TTestPower() if design == "single_arm" else TTestIndPower()
     n = float(
         solver.solve_power(effect_size=abs(d), alpha=alpha, power=power, alternative="two-sided")
@@ -433,17 +430,28 @@ def _analytic_powers(
     """:func:`analytic_power` for an array of n (SciPy's distributions take arrays)."""
     if design == "two_arm" and test == "t":
         return _ancova_powers(d, np.asarray(n), alpha)
-    n_eff = np.asarray(n, dtype=float) * _efficiency(test)
+    return _t_test_powers(d, np.asarray(n, dtype=float) * _efficiency(test), design, alpha)
+
+
+def _two_sided_power(df: np.ndarray, nc: np.ndarray, alpha: float) -> np.ndarray:
+    """Return P(T > t_crit) + P(T < −t_crit) for T noncentral t.
+
+    SciPy's lower tail is NaN far from the centre, where it is 0.
+    """
+    crit = stats.t.isf(alpha / 2, df)
+    lower = stats.nct.cdf(-crit, df, nc)
+    return stats.nct.sf(crit, df, nc) + np.where(np.isnan(lower), 0.0, lower)
+
+
+def _t_test_powers(d: float, n: np.ndarray, design: str, alpha: float) -> np.ndarray:
+    """Power of the paired (single arm) or two-sample t-test with n pairs or n per arm."""
     if design == "single_arm":
-        df, nc = n_eff - 1, abs(d) * np.sqrt(n_eff)
+        df, nc = n - 1, abs(d) * np.sqrt(n)
     elif design == "two_arm":
-        df, nc = 2 * n_eff - 2, abs(d) * np.sqrt(n_eff / 2)
+        df, nc = 2 * n - 2, abs(d) * np.sqrt(n / 2)
     else:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
-    crit = stats.t.isf(alpha / 2, df)
-    upper = stats.nct.sf(crit, df, nc)
-    lower = stats.nct.cdf(-crit, df, nc)
-    return np.minimum(1.0, upper + np.where(np.isnan(lower), 0.0, lower))
+    return np.minimum(1.0, _two_sided_power(df, nc, alpha))
 
 
 #: Gauss–Legendre nodes for the average over the baseline imbalance (Shieh's exact power).
@@ -465,10 +473,7 @@ def _ancova_powers(d: float, n: np.ndarray, alpha: float) -> np.ndarray:
     x, w = _NODES
     u = (x + 1) / 2 * top
     weight = w / 2 * top * 2 * np.exp((a - 1) * np.log1p(-(u**2)) - special.betaln(a, 0.5))
-    crit = stats.t.isf(alpha / 2, df)
-    nc = abs(d) * np.sqrt(n / 2) * np.sqrt(1 - u**2)
-    lower = stats.nct.cdf(-crit, df, nc)
-    given = stats.nct.sf(crit, df, nc) + np.where(np.isnan(lower), 0.0, lower)
+    given = _two_sided_power(df, abs(d) * np.sqrt(n / 2) * np.sqrt(1 - u**2), alpha)
     return np.minimum(1.0, (given * weight).sum(axis=1))
 
 
