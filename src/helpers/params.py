@@ -39,7 +39,14 @@ from helpers.choices import (
 from helpers.errors import ParameterError, show_value
 from helpers.study import StudyDefinitionError, load_study
 
-__all__ = ["RULES", "SET_NAME_PATTERN", "check_parameters", "check_set_name", "parameter_problems"]
+__all__ = [
+    "RULES",
+    "SET_NAME_PATTERN",
+    "check_parameters",
+    "check_set_name",
+    "parameter_problems",
+    "rule_problems",
+]
 
 #: A parameter set's name: a name, never a path.
 SET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -395,15 +402,37 @@ def parameter_problems(values: Mapping[str, Any]) -> list[str]:
     >>> parameter_problems({"alpha": 1.5, "ci_level": 0.95})
     ['alpha = 1.5: must be a number greater than 0 and less than 0.5']
     """
-    problems, wrong = [], set()
-    for name, value in values.items():
-        rule = RULES.get(name) if isinstance(name, str) else None
-        problem = rule(value) if rule is not None else None
-        if problem:
-            problems.append(f"{name} = {show_value(value)}: {problem}")
-            wrong.add(name)
+    wrong = rule_problems(values)
+    problems = list(wrong.values())
     # codes and months that are well-formed are checked against the study they belong to
     problems += _against_study({k: v for k, v in values.items() if k not in wrong})
     if not problems:
         problems = _together(values)
     return problems
+
+
+def rule_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """Check each value against its own rule alone (no study, no other value).
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter name → value; names without a rule are left alone.
+
+    Returns
+    -------
+    dict of str to str
+        Each wrong parameter's name → ``"name = value: what is allowed"``.
+
+    Examples
+    --------
+    >>> rule_problems({"alpha": 1.5, "seed": 3})
+    {'alpha': 'alpha = 1.5: must be a number greater than 0 and less than 0.5'}
+    """
+    found = {}
+    for name, value in values.items():
+        rule = RULES.get(name) if isinstance(name, str) else None
+        problem = rule(value) if rule is not None else None
+        if problem:
+            found[name] = f"{name} = {show_value(value)}: {problem}"
+    return found

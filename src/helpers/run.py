@@ -934,7 +934,7 @@ def _check_values(
     notebook of the run takes (``--notebook 01 -p alpha=1.5``) is still checked
     against its rule: a wrong value is refused, used or not.
     """
-    from helpers.params import RULES, parameter_problems  # the scientific stack: parent only
+    from helpers.params import parameter_problems, rule_problems  # the stack: parent only
 
     found: dict[str, list[str]] = {}
     for path, values in resolved.items():
@@ -942,12 +942,10 @@ def _check_values(
             found.setdefault(problem, []).append(path.stem)
     for key, value in overrides.items():
         stem, _, name = key.rpartition(".")
-        takers = [p for p in resolved if (not stem or p.stem == stem) and name in resolved[p]]
-        problem = RULES[name](value) if name in RULES and not takers else None
-        if problem:
-            found.setdefault(f"{name} = {show_value(value)}: {problem}", []).append(
-                "-p, taken by no notebook of this run"
-            )
+        if any((not stem or p.stem == stem) and name in resolved[p] for p in resolved):
+            continue  # checked above, with the notebooks that take it
+        for problem in rule_problems({name: value}).values():
+            found.setdefault(problem, []).append("-p, taken by no notebook of this run")
     if not found:
         return
     where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
