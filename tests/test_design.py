@@ -28,18 +28,24 @@ from recompute import TRICKY_OUTCOMES, tricky_cohort
 PROJECT_NB05 = Path(__file__).resolve().parents[1] / "notebooks" / "05_follow_up_design.ipynb"
 
 
-def _ancova_power_by_quad(d: float, n: int, alpha: float = 0.05) -> float:
+def _ancova_power_by_quad(
+    d: float, n: int, alpha: float = 0.05, *, df: int | None = None, a: float | None = None
+) -> float:
     """Shieh's (2020) exact ANCOVA power by another path: SciPy's adaptive quad over the
     Beta((2n - 2)/2, 1/2) density of the within-arm share of the baseline variation, as
-    published, where the helpers use fixed Gauss-Legendre nodes after a change of variable."""
+    published, where the helpers use fixed Gauss-Legendre nodes after a change of variable.
+    ``df`` (default 2n - 3) and ``a`` (the Beta's first parameter, default n - 1) give the
+    same formula with another df or Beta, for tests that must tell them apart."""
     from scipy import integrate, special
 
-    df, crit = 2 * n - 3, stats.t.isf(alpha / 2, 2 * n - 3)
+    df = 2 * n - 3 if df is None else df
+    a = n - 1 if a is None else a
+    crit = stats.t.isf(alpha / 2, df)
 
-    def given(b: float) -> float:  # times b^(n-2) / beta(n - 1, 1/2): the Beta density
+    def given(b: float) -> float:  # times b^(a-1) / beta(a, 1/2): the Beta density
         nc = abs(d) * math.sqrt(n / 2) * math.sqrt(b)
         power = stats.nct.sf(crit, df, nc) + np.nan_to_num(stats.nct.cdf(-crit, df, nc))
-        return power * math.exp((n - 2) * math.log(b) - special.betaln(n - 1, 0.5))
+        return power * math.exp((a - 1) * math.log(b) - special.betaln(a, 0.5))
 
     # the density's (1 - b)^(-1/2) is quad's algebraic weight, integrated exactly
     return integrate.quad(given, 0, 1, weight="alg", wvar=(0, -0.5), limit=400)[0]
@@ -212,25 +218,13 @@ def test_simulated_ancova_power_meets_shieh_s_power_where_the_t_test_s_misses_it
 def test_ancova_s_exact_power_holds_at_three_per_arm_where_its_df_and_beta_matter():
     """40,000 simulated ANCOVA trials of 3 patients per arm (least squares, vectorised) meet
     the exact power; the same formula with 2n - 2 df, or with Beta(n, 1/2), would not."""
-    from scipy import special
-
     n, d = 3, 2.0
     sim, se = hdes.simulate_power(design="two_arm", n=n, effect=d, sd=1.0, r=0.0,
                                   n_sims=40000, seed=5)  # fmt: skip
     exact = hdes.analytic_power(d, n, design="two_arm")
     assert abs(sim - exact) < 4 * se
-
-    def variant(df: int, a: float) -> float:  # the formula with another df or Beta parameter
-        x, w = np.polynomial.legendre.leggauss(200)
-        b = (x + 1) / 2
-        density = np.exp((a - 1) * np.log(b) - 0.5 * np.log1p(-b) - special.betaln(a, 0.5))
-        crit = stats.t.isf(0.025, df)
-        nc = d * math.sqrt(n / 2) * np.sqrt(b)
-        given = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
-        return float((given * density * w / 2).sum())
-
-    assert variant(2 * n - 3, n - 1) == pytest.approx(exact, abs=0.01)  # the same, roughly
-    for wrong in (variant(2 * n - 2, n - 1), variant(2 * n - 3, n)):
+    assert _ancova_power_by_quad(d, n) == pytest.approx(exact, abs=1e-7)
+    for wrong in (_ancova_power_by_quad(d, n, df=2 * n - 2), _ancova_power_by_quad(d, n, a=n)):
         assert abs(sim - wrong) > 6 * se
 
 
