@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pingouin as pg
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.descriptivestats import sign_test as sm_sign_test
 
-from helpers.stats import independent_test, paired_p, paired_test, paired_values
+from helpers.stats import independent_test, mean_sd, paired_p, paired_test, paired_values
 
 # Hollander & Wolfe (1973), as in R's ?wilcox.test: wilcox.test(x, y, paired = TRUE)
 X = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
@@ -162,3 +163,43 @@ def test_many_vectors_at_once_give_each_vector_s_own_p():
         paired_p_many(np.array([[1.0, np.nan, 2.0]]), "wilcoxon_r")
     with pytest.raises(ValueError, match="two-dimensional"):
         paired_p_many(np.array([1.0, 2.0]), "wilcoxon_r")
+
+
+# ---- mean and SD from exactly rounded sums ------------------------------------------------
+
+EIGHT_DOSES = [63.4, 45.4, 50.5, 50.3, 33.3, 41.6, 70.2, 51.9]  # mean exactly 50.825
+
+
+def test_pandas_mean_depends_on_row_order_and_mean_sd_does_not():
+    """The reason for mean_sd: a mean on a rounding tie printed 50.82 or 50.83 by row order."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    orders = [rng.permutation(EIGHT_DOSES) for _ in range(200)]
+    by_pandas = {pd.Series(o).groupby(np.zeros(8)).mean().iloc[0] for o in orders}
+    assert {f"{m:.2f}" for m in by_pandas} == {"50.82", "50.83"}
+    by_helper = {mean_sd(o) for o in orders}
+    assert len(by_helper) == 1
+    mean, sd = by_helper.pop()
+    assert f"{mean:.2f} ± {sd:.2f}" == "50.83 ± 11.69"  # statistics.mean is exact: 50.825
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tenths=st.lists(st.integers(-100_000, 100_000), min_size=1, max_size=60),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_mean_sd_is_the_exact_mean_and_sd_in_any_order(tenths, seed):
+    x = [t / 10 for t in tenths]
+    mean, sd = mean_sd(x)
+    shuffled = np.random.default_rng(seed).permutation(x)
+    assert mean_sd(shuffled) == (mean, sd) or (len(x) == 1 and mean_sd(shuffled)[0] == mean)
+    assert mean == pytest.approx(statistics.mean(x), rel=4.5e-16, abs=1e-300)
+    if len(x) > 1:
+        assert sd == pytest.approx(statistics.stdev(x), rel=1e-13, abs=1e-12)
+    else:
+        assert math.isnan(sd)
+
+
+def test_mean_sd_of_nothing_is_missing():
+    assert all(math.isnan(v) for v in mean_sd([]))

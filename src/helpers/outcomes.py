@@ -31,7 +31,7 @@ from helpers.precision import (
     format_percent,
     round_to_recording,
 )
-from helpers.stats import PAIRED_TESTS, hedges_g_av, paired_test, paired_values
+from helpers.stats import PAIRED_TESTS, hedges_g_av, mean_sd, paired_test, paired_values
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -86,8 +86,9 @@ def describe_visits(
     -------
     pandas.DataFrame
         One row per outcome × visit present: ``outcome``, ``visit_month``,
-        ``n``, ``mean``, ``sd`` (sample SD, ddof = 1), ``median``, ``q1``,
-        ``q3``, ``min``, ``max``.
+        ``n``, ``mean``, ``sd`` (sample SD, ddof = 1; both from exactly rounded
+        sums, :func:`~helpers.stats.mean_sd`, so they do not depend on the order
+        of the rows), ``median``, ``q1``, ``q3``, ``min``, ``max``.
 
     Examples
     --------
@@ -101,8 +102,8 @@ def describe_visits(
     grouped = data.groupby(["outcome", "visit_month"], sort=True)["value"]
     table = grouped.agg(
         n="count",
-        mean="mean",
-        sd="std",
+        mean=lambda v: mean_sd(v)[0],  # exactly rounded sums: the same in any row order
+        sd=lambda v: mean_sd(v)[1],
         median="median",
         q1=lambda v: v.quantile(0.25),
         q3=lambda v: v.quantile(0.75),

@@ -34,6 +34,7 @@ values are not allowed here: callers pair and drop them first (see
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -50,11 +51,51 @@ __all__ = [
     "hedges_g_av",
     "independent_p",
     "independent_test",
+    "mean_sd",
     "paired_p",
     "paired_p_many",
     "paired_test",
     "paired_values",
 ]
+
+
+def mean_sd(values: Sequence[float] | np.ndarray | pd.Series) -> tuple[float, float]:
+    """Return the mean and sample SD (ddof = 1) from exactly rounded sums, in any row order.
+
+    ``math.fsum`` adds without intermediate rounding, so the mean is the sum of
+    the values rounded once, divided by n, whatever order the rows come in. A
+    plain or compensated running sum depends on the order: the mean of eight
+    doses recorded to one decimal, exactly 50.825, came out of pandas as 50.825
+    or 50.824999999999996 by row order, and printed as 50.83 or 50.82. The SD is
+    the corrected two-pass formula (Chan, Golub & LeVeque 1983, *Am Stat*
+    37:242–247), Σ(x − m)² − (Σ(x − m))²/n over n − 1, with both sums exact.
+
+    Parameters
+    ----------
+    values : array-like of float
+        No missing values.
+
+    Returns
+    -------
+    mean, sd : float
+        NaN where there are too few values (none for the mean, fewer than two for the SD).
+
+    Examples
+    --------
+    >>> mean, sd = mean_sd([63.4, 45.4, 50.5, 50.3, 33.3, 41.6, 70.2, 51.9])
+    >>> f"{mean:.2f} ± {sd:.2f}"
+    '50.83 ± 11.69'
+    """
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan
+    mean = math.fsum(x) / n
+    if n < 2:
+        return mean, math.nan
+    d = x - mean
+    ss = math.fsum(d * d) - math.fsum(d) ** 2 / n
+    return mean, math.sqrt(max(ss, 0.0) / (n - 1))
 
 
 INDEPENDENT_TESTS: dict[str, str] = {
