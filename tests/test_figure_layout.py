@@ -238,8 +238,12 @@ def test_large_antibody_bars_count_each_kind_of_crossing(large):
         kinds = [t.get_text() for t in legend.get_texts()]
         assert set(kinds) == set(sub["crossing"])
         for bars, kind, handle in zip(ax.containers, kinds, legend.legend_handles, strict=True):
-            want = [counts.get((kind, v), 0) for v in visits]
-            assert [b.get_height() for b in bars] == want, (code, kind)
+            # seaborn draws no bar for a visit where a kind does not occur: each bar is read
+            # at the visit whose tick is nearest its centre, and the visits without one are 0
+            drawn = {visits[round(b.get_x() + b.get_width() / 2)]: b.get_height() for b in bars}
+            assert len(drawn) == len(bars), (code, kind)
+            want = {v: counts.get((kind, v), 0) for v in visits}
+            assert {v: drawn.get(v, 0) for v in visits} == want, (code, kind)
             assert bars[0].get_facecolor() == handle.get_facecolor(), (code, kind)
 
 

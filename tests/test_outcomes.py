@@ -30,6 +30,7 @@ from helpers.reported import load_reported
 from helpers.reproduction import abstract_format_table
 from helpers.simulate import simulate_cohort, write_cohort
 from helpers.stats import paired_values
+from helpers.study import SimulationProfile
 
 from conftest import REPORTED, STANDIN
 
@@ -279,6 +280,35 @@ def test_simulated_cohort_is_valid_and_seeded(tmp_path):
     pd.testing.assert_frame_equal(c.measurements, again.measurements)
     with pytest.raises(ValueError, match="correlation"):
         simulate_cohort(5, study=STUDY, correlation=1.0)
+
+
+def test_a_seed_gives_the_same_cohort_on_every_machine():
+    """Values pinned as this machine drew them. NumPy's multivariate_normal factorised the
+    covariance with LAPACK, whose eigenvectors differ between CPUs: the same seed gave
+    another cohort on an AMD than on an Intel machine. The explicit draw has no LAPACK."""
+    c = simulate_cohort(3, study=STUDY, outcomes=["hba1c", "leptin"], visits=[0, 3], seed=1)
+    m = c.measurements
+    assert m["value"].tolist() == [9.1, 8.3, 10.9, 9.1, 10.0, 9.1, 8.0, 14.0, 7.8, 12.3, 9.3, 13.8]
+    assert m["outcome"].tolist() == ["hba1c"] * 6 + ["leptin"] * 6
+    assert m["visit_month"].tolist() == [0, 3] * 6
+
+
+def test_simulated_visits_have_the_profile_sd_and_the_correlation_asked_for():
+    """Compound symmetry: every pair of visits correlates at r, and each visit has the
+    profile's SD around the baseline mean plus its change (month 3 keeps month 2's)."""
+    n, r = 20_000, 0.55
+    profile = SimulationProfile(mean=75.0, sd=10.0, change={1: 5.0, 2: -3.0})
+    m = simulate_cohort(
+        n, study=STUDY, outcomes=["leptin"], profiles={"leptin": profile}, correlation=r, seed=3
+    ).measurements
+    wide = m.pivot(index="patient_id", columns="visit_month", values="value").to_numpy()
+    corr = np.corrcoef(wide, rowvar=False)
+    off = corr[~np.eye(len(corr), dtype=bool)]
+    assert np.abs(off - r).max() < 4 * (1 - r**2) / np.sqrt(n)
+    assert np.abs(wide.std(axis=0, ddof=1) / profile.sd - 1).max() < 4 / np.sqrt(2 * n)
+    np.testing.assert_allclose(
+        wide.mean(axis=0), [75.0, 80.0, 72.0, 72.0], atol=4 * profile.sd / np.sqrt(n)
+    )
 
 
 def test_derived_outcomes_are_not_measured_outcomes():

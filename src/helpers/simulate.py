@@ -2,7 +2,7 @@
 
 Each outcome of the study definition is simulated per patient as a baseline
 drawn from a normal distribution plus a visit effect, with a chosen
-correlation between a patient's visits (compound symmetry). The profile
+correlation r between a patient's visits (compound symmetry). The profile
 (baseline mean and SD, mean change at each visit) is the outcome's
 ``simulate`` entry in the study definition; an outcome without one is drawn
 around the middle of its plausibility bounds with no change. Values are
@@ -10,6 +10,14 @@ clipped to the bounds and rounded to the outcome's recording precision, and
 characteristics are drawn within theirs, so every simulated data set passes
 the compendium's validation. Simulated data are labelled as such in
 ``provenance.json``.
+
+The same seed gives the same cohort on every machine. The correlated draws are
+built explicitly, z = √r·u + √(1 − r)·e with u (one per patient) and e (one per
+visit) independent standard normals, which is compound symmetry exactly.
+NumPy's ``multivariate_normal`` was not used: it factorises the covariance
+with LAPACK, and the eigenvectors of an equicorrelation matrix's repeated
+eigenvalue differ between CPUs' LAPACK kernels, so one seed gave different
+cohorts on different machines.
 """
 
 from __future__ import annotations
@@ -137,12 +145,12 @@ def simulate_cohort(
         }
     )
     k = len(months)
-    cov = np.full((k, k), correlation) + np.eye(k) * (1 - correlation)
+    shared, own = np.sqrt(correlation), np.sqrt(1 - correlation)
     rows = []
     for code in codes:
         o = study.measured(code)
         prof = (profiles or {}).get(code) or profile(o)
-        z = rng.multivariate_normal(np.zeros(k), cov, size=n)
+        z = shared * rng.standard_normal((n, 1)) + own * rng.standard_normal((n, k))
         values = prof.mean + prof.sd * z + _changes(prof, months, study.baseline)
         values = np.clip(values, o.minimum, o.maximum).round(o.decimals)
         for i, pid in enumerate(ids):
