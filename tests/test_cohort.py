@@ -108,6 +108,40 @@ def test_table_one_numbers(cohort):
     assert table.loc["Age, years, median (range)", column].endswith("(20–42)")
 
 
+def test_table_one_and_cohort_statistics_are_the_same_in_any_row_order():
+    """Eight cell doses whose mean is exactly 50.825: pandas' running sum printed 50.82 or
+    50.83 by row order; Table 1 and the reported-figure check now add exactly."""
+    doses = [63.4, 45.4, 50.5, 50.3, 33.3, 41.6, 70.2, 51.9]
+    base = pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(8)],
+            "sex": ["M", "F"] * 4,
+            "age_years": [30] * 8,
+            "cells_infused_million": doses,
+            "culture_weeks": [3.0] * 8,
+        }
+    )
+    row = "Cells infused, 10⁶ cells, mean ± SD"
+    seen_table, seen_stat = set(), set()
+    for seed in range(40):
+        patients = base.sample(frac=1, random_state=seed).reset_index(drop=True)
+        table = table_one(patients, study=STUDY, decimals=2)
+        seen_table.add(table.loc[row].iloc[0])
+        seen_stat.add(
+            tuple(
+                cohort_statistic(
+                    patients, variable="cells_infused_million", statistic=s, group="all",
+                    study=STUDY,
+                )
+                for s in ("mean", "sd")
+            )
+        )  # fmt: skip
+    assert seen_table == {"50.83 ± 11.69"}
+    assert len(seen_stat) == 1
+    mean, sd = seen_stat.pop()
+    assert (mean, sd) == pytest.approx((statistics.mean(doses), statistics.stdev(doses)))
+
+
 def test_visit_completeness_counts_patients():
     patients = pd.DataFrame({"patient_id": ["A", "B"], "sex": ["M", "F"]})
     measurements = pd.DataFrame(

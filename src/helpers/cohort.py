@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.data import Cohort
 from helpers.precision import format_mean_sd, format_number
+from helpers.stats import mean_sd
 from helpers.study import Study, label_for
 
 __all__ = ["not_analysed", "table_one", "visit_completeness"]
@@ -55,7 +56,7 @@ def table_one(patients: pd.DataFrame, *, study: Study, decimals: int = 1) -> pd.
             continue
         v = patients[c.code].astype(float).dropna()
         label = f"{c.label}, {c.unit}" if c.unit else c.label
-        rows[f"{label}, mean ± SD"] = format_mean_sd(v.mean(), v.std(), decimals)
+        rows[f"{label}, mean ± SD"] = format_mean_sd(*mean_sd(v), decimals)
         rows[f"{label}, median (range)"] = f"{v.median():g} ({v.min():g}–{v.max():g})"
     return pd.DataFrame({f"All patients (n = {n})": rows}).rename_axis("Characteristic")
 

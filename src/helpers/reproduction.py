@@ -20,7 +20,7 @@ from helpers.data import Cohort
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_number, matches_reported, plain_quote
 from helpers.reported import comparisons_from_reported
-from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, paired_test
+from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, mean_sd, paired_test
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -352,7 +352,7 @@ def reproduce_reported(
             at = measurements[measurements["visit_month"] == r.visit]["value"]
             n = len(at)
             if n:
-                value = float(at.mean() if r.statistic == "mean" else at.std())
+                value = mean_sd(at)[0 if r.statistic == "mean" else 1]
         else:
             pairs = outcome_pairs(
                 measurements, outcome=r.variable, visit=r.visit, baseline=r.reference_visit
@@ -457,10 +457,8 @@ def abstract_format_table(
             baseline=c.visit1,
         )
         paired = [
-            pairs["before"].mean(),
-            pairs["before"].std(),
-            pairs["after"].mean(),
-            pairs["after"].std(),
+            *mean_sd(pairs["before"]),
+            *mean_sd(pairs["after"]),
             table.loc[c.p.figure_id, "recomputed"],
         ]
         n1, n2 = (int(table.loc[f.figure_id, "n"]) for f in (c.mean1, c.mean2) if f is not None)
@@ -528,6 +526,8 @@ def cohort_statistic(
     funcs = {"n": "count", "min": "min", "max": "max", "mean": "mean", "sd": "std"}
     if statistic not in funcs:
         raise ValueError(f"statistic must be one of {', '.join(funcs)}, got {statistic!r}")
+    if statistic in ("mean", "sd"):  # exactly rounded sums: the same in any row order
+        return mean_sd(values.dropna())[0 if statistic == "mean" else 1]
     return float(values.agg(funcs[statistic]))
 
 
