@@ -194,6 +194,11 @@ def _wilcoxon_options(test: str) -> dict[str, object]:
     }
 
 
+def _recorded_differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``after − before`` rounded to the values' recording precision (true ties and zeros)."""
+    return round_to_recording(after - before, np.concatenate([before, after]))
+
+
 def _paired(
     before: np.ndarray, after: np.ndarray, test: str, alternative: str = "two-sided"
 ) -> tuple[int, float, float]:
@@ -202,7 +207,7 @@ def _paired(
     Differences are rounded to the values' recording precision first, so that
     true ties and zeros are seen as such by the rank and sign tests.
     """
-    d = round_to_recording(after - before, np.concatenate([before, after]))
+    d = _recorded_differences(before, after)
     nonzero = d[d != 0]
     m = len(nonzero)
     if test == "paired_t":
@@ -261,7 +266,7 @@ def paired_p_many(differences: np.ndarray, test: str) -> np.ndarray:
     out = np.ones(len(rows))  # no non-zero difference: p = 1
     groups: dict[tuple[str, int], list[tuple[int, np.ndarray]]] = {}
     for i, row in enumerate(rows):
-        d = round_to_recording(row, np.concatenate([np.zeros(len(row)), row]))
+        d = _recorded_differences(np.zeros(len(row)), row)
         if (d != 0).any():
             nonzero, here = _signed_rank_plan(d, test)
             groups.setdefault((here, len(nonzero)), []).append((i, nonzero))
