@@ -288,3 +288,43 @@ def test_the_checked_key_changes_with_the_checking_code(monkeypatch):
     real = cache.digest
     monkeypatch.setattr(cache, "digest", lambda p: "edited" if p.name == "schema.py" else real(p))
     assert cache.checked_key(["data/standin"]) != before
+
+
+def test_longest_first_orders_by_file_size_then_name(tmp_path):
+    from helpers.run import longest_first
+
+    sizes = {"01_a.ipynb": 10, "02_b.ipynb": 300, "03_c.ipynb": 300, "04_d.ipynb": 20}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    ordered = longest_first([tmp_path / n for n in sorted(sizes)])
+    assert [p.name for p in ordered] == ["02_b.ipynb", "03_c.ipynb", "04_d.ipynb", "01_a.ipynb"]
+
+
+@pytest.mark.slow
+def test_one_worker_runs_the_notebook_expected_to_take_longest_first(tmp_path, caplog):
+    """With one worker the notebooks end in the order they were handed out."""
+    import logging
+
+    import tiny
+
+    from helpers.run import run
+
+    folder = tmp_path / "nbs"
+    small = tiny.notebook(folder, "01_small", "x = 1", parameters='parameter_set = "x"')
+    large = tiny.notebook(
+        folder, "02_large", "x = 2  # " + "padding " * 2000, parameters='parameter_set = "x"'
+    )
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "case.yaml").write_text("description: scheduling\n")
+    with caplog.at_level(logging.INFO, logger="helpers.run"):
+        run(
+            "case",
+            [small, large],
+            reports_dir=tmp_path / "reports",
+            params_dir=params,
+            jobs=1,
+            progress=False,
+        )
+    done = [r.getMessage().split()[0] for r in caplog.records if " done in " in r.getMessage()]
+    assert done == ["02_large.ipynb", "01_small.ipynb"]
