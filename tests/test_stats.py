@@ -170,35 +170,48 @@ def test_many_vectors_at_once_give_each_vector_s_own_p():
 EIGHT_DOSES = [63.4, 45.4, 50.5, 50.3, 33.3, 41.6, 70.2, 51.9]  # mean exactly 50.825
 
 
-def test_pandas_mean_depends_on_row_order_and_mean_sd_does_not():
-    """The reason for mean_sd: a mean on a rounding tie printed 50.82 or 50.83 by row order."""
-    import pandas as pd
-
+def test_mean_sd_is_the_same_in_every_row_order_of_a_tie():
+    """Eight doses whose mean is exactly 50.825: pandas' running sum gave 50.825 or
+    50.824999999999996 by row order (pandas 3.0.6), which print 50.83 and 50.82."""
     rng = np.random.default_rng(0)
-    orders = [rng.permutation(EIGHT_DOSES) for _ in range(200)]
-    by_pandas = {pd.Series(o).groupby(np.zeros(8)).mean().iloc[0] for o in orders}
-    assert {f"{m:.2f}" for m in by_pandas} == {"50.82", "50.83"}
-    by_helper = {mean_sd(o) for o in orders}
-    assert len(by_helper) == 1
-    mean, sd = by_helper.pop()
-    assert f"{mean:.2f} ± {sd:.2f}" == "50.83 ± 11.69"  # statistics.mean is exact: 50.825
+    results = {mean_sd(rng.permutation(EIGHT_DOSES)) for _ in range(200)}
+    assert len(results) == 1
+    mean, sd = results.pop()
+    assert mean == statistics.mean(EIGHT_DOSES)
+    assert f"{mean:.2f} ± {sd:.2f}" == "50.83 ± 11.69"
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     tenths=st.lists(st.integers(-100_000, 100_000), min_size=1, max_size=60),
+    offset=st.sampled_from([0.0, 1e9, -1e12]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_mean_sd_is_the_exact_mean_and_sd_in_any_order(tenths, seed):
-    x = [t / 10 for t in tenths]
+def test_mean_sd_is_the_exact_mean_and_sd_in_any_order(tenths, offset, seed):
+    x = [t / 10 + offset for t in tenths]
     mean, sd = mean_sd(x)
-    shuffled = np.random.default_rng(seed).permutation(x)
-    assert mean_sd(shuffled) == (mean, sd) or (len(x) == 1 and mean_sd(shuffled)[0] == mean)
-    assert mean == pytest.approx(statistics.mean(x), rel=4.5e-16, abs=1e-300)
+    again, sd_again = mean_sd(np.random.default_rng(seed).permutation(x))
+    assert mean == again == statistics.mean(x)  # the exact mean, rounded once
     if len(x) > 1:
-        assert sd == pytest.approx(statistics.stdev(x), rel=1e-13, abs=1e-12)
+        assert sd == sd_again
+        assert sd == pytest.approx(statistics.stdev(x), rel=4.5e-16, abs=1e-300)
     else:
         assert math.isnan(sd)
+        assert math.isnan(sd_again)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-5, 1.0, 1e150, 1e300])
+def test_mean_sd_neither_overflows_nor_underflows(scale):
+    x = np.array([1.0, 2.0, 4.0, -3.5]) * scale
+    mean, sd = mean_sd(x)
+    assert mean == statistics.mean(x.tolist())
+    assert sd == pytest.approx(statistics.stdev(x.tolist()), rel=1e-15)
+
+
+def test_mean_sd_refuses_missing_and_infinite_values():
+    for bad in ([1.0, math.nan], [1.0, math.inf]):
+        with pytest.raises(ValueError, match="finite"):
+            mean_sd(bad)
 
 
 def test_mean_sd_of_nothing_is_missing():

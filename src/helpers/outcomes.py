@@ -102,8 +102,8 @@ def describe_visits(
     grouped = data.groupby(["outcome", "visit_month"], sort=True)["value"]
     table = grouped.agg(
         n="count",
-        mean=lambda v: mean_sd(v)[0],  # exactly rounded sums: the same in any row order
-        sd=lambda v: mean_sd(v)[1],
+        mean=lambda v: mean_sd(v.dropna())[0],  # exact sums: the same in any row order
+        sd=lambda v: mean_sd(v.dropna())[1],
         median="median",
         q1=lambda v: v.quantile(0.25),
         q3=lambda v: v.quantile(0.75),
@@ -1272,7 +1272,13 @@ def mixed_model(
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(data["outcome"]))
     rows = []
     for code in codes:
-        sub = data[data["outcome"] == code].copy()
+        # sorted, so that the fit (and the last digits of its estimates) does not depend on
+        # the order of the file's rows
+        sub = (
+            data[data["outcome"] == code]
+            .sort_values(["patient_id", "visit_month"], kind="stable")
+            .reset_index(drop=True)
+        )
         levels = sorted(set(sub["visit_month"].unique().tolist()))
         n_patients = sub["patient_id"].nunique()
         base = {"outcome": code, "n_patients": n_patients, "n_values": len(sub)}

@@ -40,7 +40,7 @@ from scipy import stats
 
 from helpers.outcomes import adjust_family, family_label, first_visit, follow_up_pairs, plural
 from helpers.precision import format_number, format_percent, p_phrase
-from helpers.stats import paired_test
+from helpers.stats import mean_sd, paired_test
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -216,7 +216,8 @@ def safety_analysis(
             continue
         before, after = pairs["before"].to_numpy(), pairs["after"].to_numpy()
         d = after - before
-        reference = at_baseline.loc[at_baseline["outcome"] == code, "value"].mean()
+        # the baseline mean a percentage margin is taken of: exact, the same in any row order
+        reference = mean_sd(at_baseline.loc[at_baseline["outcome"] == code, "value"].dropna())[0]
         margin = parse_amount(margins[code], float(reference))
         change = stats.ttest_1samp(d, 0.0)
         two_sided = change.confidence_interval(ci_level)

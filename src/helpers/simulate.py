@@ -11,13 +11,15 @@ characteristics are drawn within theirs, so every simulated data set passes
 the compendium's validation. Simulated data are labelled as such in
 ``provenance.json``.
 
-The same seed gives the same cohort on every machine. The correlated draws are
-built explicitly, z = √r·u + √(1 − r)·e with u (one per patient) and e (one per
-visit) independent standard normals, which is compound symmetry exactly.
-NumPy's ``multivariate_normal`` was not used: it factorises the covariance
-with LAPACK, and the eigenvectors of an equicorrelation matrix's repeated
-eigenvalue differ between CPUs' LAPACK kernels, so one seed gave different
-cohorts on different machines.
+The same seed gives the same cohort on every machine with the locked NumPy.
+The correlated draws are built explicitly, z = √r·u + √(1 − r)·e with u (one
+per patient and outcome) and e (one per patient, outcome and visit) independent
+standard normals, which is compound symmetry exactly, in IEEE arithmetic that
+every CPU does alike (only the normal generator's rare tail draws call the C
+library's exp and log). NumPy's ``multivariate_normal`` is not used: it
+factorises the covariance with LAPACK, and the eigenvectors of an
+equicorrelation matrix's repeated eigenvalue differ between CPUs' LAPACK
+kernels, so one seed gave different cohorts on an AMD and an Intel machine.
 """
 
 from __future__ import annotations

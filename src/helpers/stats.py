@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -59,43 +60,85 @@ __all__ = [
 ]
 
 
-def mean_sd(values: Sequence[float] | np.ndarray | pd.Series) -> tuple[float, float]:
-    """Return the mean and sample SD (ddof = 1) from exactly rounded sums, in any row order.
+def _exact_sum(x: np.ndarray) -> Fraction:
+    """Add finite floats exactly, as a fraction (vectorised; no rounding at all).
 
-    ``math.fsum`` adds without intermediate rounding, so the mean is the sum of
-    the values rounded once, divided by n, whatever order the rows come in. A
-    plain or compensated running sum depends on the order: the mean of eight
-    doses recorded to one decimal, exactly 50.825, came out of pandas as 50.825
-    or 50.824999999999996 by row order, and printed as 50.83 or 50.82. The SD is
-    the corrected two-pass formula (Chan, Golub & LeVeque 1983, *Am Stat*
-    37:242–247), Σ(x − m)² − (Σ(x − m))²/n over n − 1, with both sums exact.
+    Each value is m · 2^e with m a 53-bit integer (``numpy.frexp``), and m is split
+    into a high and a low 26-bit half. Summed by exponent with ``numpy.bincount``,
+    every partial sum is an integer below 2^53, which a float holds exactly, as long
+    as a chunk has fewer than 2^26 values.
+    """
+    total = Fraction(0)
+    chunk = 1 << 25
+    for start in range(0, len(x), chunk):
+        mantissa, exponent = np.frexp(x[start : start + chunk])
+        m = (mantissa * 2.0**53).astype(np.int64)  # exact: |mantissa| < 1 has 53 bits
+        e = exponent - exponent.min()
+        high = np.bincount(e, weights=(m >> 26).astype(float))  # m = high · 2^26 + low
+        low = np.bincount(e, weights=(m & ((1 << 26) - 1)).astype(float))
+        lowest = int(exponent.min()) - 53
+        for k in np.flatnonzero(high.astype(bool) | low.astype(bool)).tolist():
+            integer = (int(high[k]) << 26) + int(low[k])
+            total += Fraction(integer) * Fraction(2) ** (k + lowest)
+    return total
+
+
+def mean_sd(values: Sequence[float] | np.ndarray | pd.Series) -> tuple[float, float]:
+    """Return the mean and sample SD (ddof = 1) of values, the same in any row order.
+
+    The mean is the exact mean of the values rounded once to the nearest float
+    (as Python's ``statistics.mean`` gives it), whatever order the rows come in:
+    the values are summed exactly as integers times powers of two. A running sum
+    depends on the order: the mean of eight doses recorded to one decimal,
+    exactly 50.825, came out of pandas as 50.825 or 50.824999999999996 by row
+    order, and printed as 50.83 or 50.82. A decimal tie (50.825) prints as its
+    nearest float does, by Python's correctly rounded formatting. The SD is the
+    corrected two-pass formula (Chan, Golub & LeVeque 1983, *Am Stat*
+    37:242–247), Σ(x − m)² − (Σ(x − m))²/n over n − 1, with correctly rounded
+    sums (``math.fsum``): within a few units in the last place of the exact SD,
+    and the same in any order.
 
     Parameters
     ----------
     values : array-like of float
-        No missing values.
+        Finite values, no missing ones.
 
     Returns
     -------
     mean, sd : float
         NaN where there are too few values (none for the mean, fewer than two for the SD).
 
+    Raises
+    ------
+    ValueError
+        For a missing or infinite value.
+
     Examples
     --------
     >>> mean, sd = mean_sd([63.4, 45.4, 50.5, 50.3, 33.3, 41.6, 70.2, 51.9])
     >>> f"{mean:.2f} ± {sd:.2f}"
     '50.83 ± 11.69'
+    >>> mean_sd([0.1, 0.1, 0.1])[0]
+    0.1
     """
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n == 0:
         return math.nan, math.nan
-    mean = math.fsum(x) / n
+    if not np.isfinite(x).all():
+        raise ValueError("mean_sd takes finite values only; drop missing values first")
+    mean = float(_exact_sum(x) / n)
     if n < 2:
         return mean, math.nan
     d = x - mean
-    ss = math.fsum(d * d) - math.fsum(d) ** 2 / n
-    return mean, math.sqrt(max(ss, 0.0) / (n - 1))
+    largest = float(np.abs(d).max())
+    if largest == 0:
+        return mean, 0.0
+    scale = math.ldexp(1.0, math.frexp(largest)[1] - 1)  # a power of two: d / scale is exact
+    d = d / scale  # squares neither overflow nor underflow
+    c = math.fsum(d)
+    ss = math.fsum(d * d) - c * (c / n)
+    return mean, scale * math.sqrt(max(ss, 0.0) / (n - 1))
 
 
 INDEPENDENT_TESTS: dict[str, str] = {
