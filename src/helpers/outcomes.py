@@ -102,14 +102,16 @@ def describe_visits(
     grouped = data.groupby(["outcome", "visit_month"], sort=True)["value"]
     table = grouped.agg(
         n="count",
-        mean=lambda v: mean_sd(v.dropna())[0],  # exact sums: the same in any row order
-        sd=lambda v: mean_sd(v.dropna())[1],
         median="median",
         q1=lambda v: v.quantile(0.25),
         q3=lambda v: v.quantile(0.75),
         min="min",
         max="max",
     )
+    # exact sums: the same in any row order (one call per group gives both)
+    moments = [mean_sd(v.dropna().to_numpy()) for _, v in grouped]
+    table.insert(1, "mean", [m for m, _ in moments])
+    table.insert(2, "sd", [s for _, s in moments])
     return table.reset_index()
 
 

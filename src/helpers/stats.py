@@ -94,9 +94,9 @@ def mean_sd(values: Sequence[float] | np.ndarray | pd.Series) -> tuple[float, fl
     order, and printed as 50.83 or 50.82. A decimal tie (50.825) prints as its
     nearest float does, by Python's correctly rounded formatting. The SD is the
     corrected two-pass formula (Chan, Golub & LeVeque 1983, *Am Stat*
-    37:242–247), Σ(x − m)² − (Σ(x − m))²/n over n − 1, with correctly rounded
-    sums (``math.fsum``): within a few units in the last place of the exact SD,
-    and the same in any order.
+    37:242–247), Σ(x − m)² − (Σ(x − m))²/n over n − 1, with both sums correctly
+    rounded: within a unit or two in the last place of the exact SD, and the
+    same in any order.
 
     Parameters
     ----------
@@ -136,8 +136,8 @@ def mean_sd(values: Sequence[float] | np.ndarray | pd.Series) -> tuple[float, fl
         return mean, 0.0
     scale = math.ldexp(1.0, math.frexp(largest)[1] - 1)  # a power of two: d / scale is exact
     d = d / scale  # squares neither overflow nor underflow
-    c = math.fsum(d)
-    ss = math.fsum(d * d) - c * (c / n)
+    c = float(_exact_sum(d))  # both sums correctly rounded, as math.fsum's, but vectorised
+    ss = float(_exact_sum(d * d)) - c * (c / n)
     return mean, scale * math.sqrt(max(ss, 0.0) / (n - 1))
 
 
