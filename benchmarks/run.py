@@ -295,6 +295,17 @@ def bench_trials() -> None:
            vector / loop >= 200)  # fmt: skip
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), which the figures depend on: the machines differ."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU model unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip set-up and make test")
@@ -313,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_scale(args.scale, args.budget)
     bench_scale_notebooks(args.scale, 10 * args.budget)
     machine = (
-        f"{platform.node() and 'this machine'}: {os.cpu_count()} CPUs, "
+        f"{platform.node() and 'this machine'}: {os.cpu_count()} CPUs ({_cpu_model()}), "
         f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
