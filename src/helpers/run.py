@@ -645,9 +645,10 @@ def _execute_all(
     )
     try:
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=not progress)
+        ordered = {nb: jobs[nb] for nb in longest_first(list(jobs))}  # handed out in this order
         futures = {
-            pool.submit(execute_notebook, nb, *jobs[nb], jobs[nb][0].parent, timeout): nb
-            for nb in longest_first(list(jobs))
+            pool.submit(execute_notebook, nb, out, params, out.parent, timeout): nb
+            for nb, (out, params) in ordered.items()
         }
         for future in as_completed(futures):
             result = future.result()
