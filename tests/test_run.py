@@ -260,7 +260,8 @@ def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, da
     run._check_inputs(resolved, record)
     run._check_inputs(resolved, record)
     assert len(checked) == 1
-    assert len(list(record.iterdir())) == 1
+    assert len(list(record.glob("*.cohort.pickle"))) == 1  # the cohort, for the kernels
+    assert len(list(record.iterdir())) == 2
     # changed data are checked again: a bad value is refused, and its refusal not recorded
     path = data_copy / "measurements.csv"
     path.write_text(path.read_text().replace("63.3", "-63.3", 1))
@@ -270,12 +271,37 @@ def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, da
     with pytest.raises(DataValidationError):
         run._check_inputs(resolved, record)
     assert len(checked) == 3
-    assert len(list(record.iterdir())) == 1
+    assert len(list(record.iterdir())) == 2
     path.write_text(path.read_text().replace("-63.3", "63.3", 1))  # as it was: recorded
     run._check_inputs(resolved, record)
     assert len(checked) == 3
     run._check_inputs(resolved, None)  # without a record, always checked
     assert len(checked) == 4
+
+
+@pytest.mark.slow
+def test_kernels_read_the_cohort_the_runner_checked(tmp_path):
+    """A notebook run by the runner reads the cohort checked before it started, unvalidated."""
+    import tiny
+
+    from helpers import cache
+    from helpers.run import run
+
+    body = (
+        "import os\n"
+        "from helpers import data\n"
+        "data.validate_table = None  # validating again would fail here\n"
+        "cohort = data.load_cohort(data_dir, study=study_file)\n"
+        "assert len(cohort.patients) == 7, cohort\n"
+        f"assert os.environ[{cache.CHECKED_ENV!r}] == {str(tmp_path / 'reports' / '.checked')!r}"
+    )
+    parameters = 'parameter_set = "x"\nstudy_file = "data/study.yaml"\ndata_dir = "data/standin"'
+    nb = tiny.notebook(tmp_path / "nbs", "01_reads", body, parameters=parameters)
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "case.yaml").write_text("description: the kernels read checked cohorts\n")
+    run("case", [nb], reports_dir=tmp_path / "reports", params_dir=params, progress=False)
+    assert len(list((tmp_path / "reports" / ".checked").glob("*.cohort.pickle"))) == 1
 
 
 def test_the_checked_key_changes_with_the_checking_code(monkeypatch):

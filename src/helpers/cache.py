@@ -47,6 +47,7 @@ from typing import Any
 from helpers.paths import INSTALLED_ROOT, PROJECT_ROOT
 
 __all__ = [
+    "CHECKED_ENV",
     "MANIFEST",
     "SITE_STAMP",
     "digest",
@@ -302,6 +303,9 @@ def notebook_inputs(
 _CHECKERS = ("helpers.data", "helpers.reported", "helpers.study")
 #: Where the runner records input files it has checked (inside the reports folder).
 CHECKED = ".checked"
+#: The environment variable naming, for the runner's kernels, the folder of checked
+#: cohorts (``reports/.checked``) that :func:`helpers.data.load_cohort` reads.
+CHECKED_ENV = "AMSCT_CHECKED_INPUTS"
 
 
 def checked_key(paths: Iterable[str]) -> str:

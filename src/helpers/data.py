@@ -20,7 +20,10 @@ import io
 import json
 import logging
 import math
+import os
+import pickle
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -643,8 +646,19 @@ class Cohort:
         )
 
 
-def load_cohort(data_dir: str | Path, *, study: str | Path | Study) -> Cohort:
+def load_cohort(
+    data_dir: str | Path, *, study: str | Path | Study, checked: str | Path | None = None
+) -> Cohort:
     """Read and validate ``patients.csv`` and ``measurements.csv`` from a data directory.
+
+    A cohort that passed its checks once need not be checked again: given a
+    folder of checked cohorts (the runner's ``reports/.checked``), a cohort
+    validated there before from the same bytes, the same study file, the same
+    checking code and the same environment (:func:`helpers.cache.checked_key`)
+    is read back as it was returned then, and not validated again. The key is
+    computed from the files as they are now, so changed data, a changed study
+    file or a changed helper is validated afresh; a stored cohort that cannot
+    be read is ignored. Bad data are never stored, so they are refused every time.
 
     Parameters
     ----------
@@ -654,6 +668,13 @@ def load_cohort(data_dir: str | Path, *, study: str | Path | Study) -> Cohort:
     study : str, Path or Study
         The study definition the files follow (e.g. ``"data/study.yaml"``):
         its characteristics, visits, outcomes and bounds.
+    checked : str or Path, optional
+        The folder of checked cohorts, which a cohort validated here is stored
+        in. Default: none, or, read only, the folder the environment variable
+        :data:`~helpers.cache.CHECKED_ENV` names (the runner names its
+        ``reports/.checked`` there for its kernels, which so skip checking again
+        what the runner checked before they started). The stored cohort is
+        used only when ``study`` is a file, whose contents the key covers.
 
     Returns
     -------
@@ -685,6 +706,10 @@ def load_cohort(data_dir: str | Path, *, study: str | Path | Study) -> Cohort:
         raise DataValidationError(
             [Failure(str(root), None, None, None, f"data folder {where} (data_dir){hint}")]
         )
+    stored = _stored_cohort(study, root, checked)
+    if stored is not None and (found := _read_stored(stored)) is not None:
+        logger.debug("cohort %s read from %s, checked before", root, stored)
+        return Cohort(found[0], found[1], str(data_dir), found[2], definition)
     p_text, failures = read_csv_text(p_path)
     if p_text is not None and p_text.empty:
         failures.append(Failure(str(p_path), None, None, None, "has a header but no patients"))
@@ -720,7 +745,73 @@ def load_cohort(data_dir: str | Path, *, study: str | Path | Study) -> Cohort:
     failures += prov_failures
     if failures or patients is None or measurements is None:
         raise DataValidationError(failures)
+    if stored is not None and checked is not None:
+        _store(stored, (patients, measurements, provenance))
     return Cohort(patients, measurements, str(data_dir), provenance, definition)
+
+
+#: Checked cohorts kept in a checked folder, the most recently stored first.
+KEEP_CHECKED = 4
+_STORED_SUFFIX = ".cohort.pickle"
+
+
+def _stored_cohort(
+    study: str | Path | Study, root: Path, checked: str | Path | None
+) -> Path | None:
+    """Name the file a checked cohort of ``root`` is stored in, or None when none is used."""
+    from helpers import cache  # light: no part of the scientific stack
+
+    folder = checked if checked is not None else os.environ.get(cache.CHECKED_ENV)
+    if not folder or isinstance(study, Study):
+        return None  # a Study object may differ from any file; only a file's contents key
+    key = cache.checked_key([str(resolve_path(study)), str(root)])
+    return resolve_path(folder) / f"{key}{_STORED_SUFFIX}"
+
+
+def _read_stored(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """Read a checked cohort back; None if there is none or it cannot be read as one."""
+    try:
+        with open(path, "rb") as handle:
+            found = pickle.load(handle)  # written by _store, in the reports folder
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # unreadable, whatever the error: validate the files instead
+        logger.warning("ignored the checked cohort %s, which cannot be read: %s", path, exc)
+        return None
+    if (
+        isinstance(found, tuple)
+        and len(found) == 3
+        and isinstance(found[0], pd.DataFrame)
+        and isinstance(found[1], pd.DataFrame)
+        and isinstance(found[2], dict)
+    ):
+        return found
+    logger.warning("ignored the checked cohort %s, which is not a stored cohort", path)
+    return None
+
+
+def _store(path: Path, cohort: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]) -> None:
+    """Store a checked cohort whole or not at all; keep the newest :data:`KEEP_CHECKED`.
+
+    A cohort that cannot be stored costs its readers time only.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(cohort, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(name, path)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        stored = sorted(
+            path.parent.glob(f"*{_STORED_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True
+        )
+        for old in stored[KEEP_CHECKED:]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("could not store the checked cohort in %s: %s", path.parent, exc)
 
 
 #: Labels a provenance file may give; each must record the checksums of the files it labels.

@@ -53,7 +53,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from helpers.cache import notebook_modules
+from helpers.cache import CHECKED_ENV, notebook_modules
 
 __all__ = [
     "ZYGOTE_ENV",
@@ -349,7 +349,7 @@ _started_env: dict[str, str] = {}
 #: and read by no module at import, or set by libraries as they are imported (joblib,
 #: pandera), in a long-lived requester before or after the zygote started.
 _MAY_DIFFER = frozenset(
-    {ZYGOTE_ENV, "PYTEST_CURRENT_TEST", "JPY_PARENT_PID", "KMP_INIT_AT_FORK",
+    {ZYGOTE_ENV, CHECKED_ENV, "PYTEST_CURRENT_TEST", "JPY_PARENT_PID", "KMP_INIT_AT_FORK",
      "PYARROW_IGNORE_TIMEZONE", "SPARK_LOCAL_IP"}
 )  # fmt: skip
 

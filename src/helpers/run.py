@@ -871,6 +871,9 @@ def _run(
     _check_values(given, resolved, params_dir, overrides or {})
     reports = Path(reports_dir).absolute()
     _check_inputs(resolved, reports / cache.CHECKED)
+    # the kernels read the cohorts checked here rather than check them again (load_cohort)
+    environ = {**(os.environ if environ is None else environ)}
+    environ[cache.CHECKED_ENV] = str(reports / cache.CHECKED)
     if reports.exists() and not reports.is_dir():
         raise HelpersError(f"the reports folder {reports} is a file; name a folder")
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
@@ -1009,14 +1012,17 @@ def _inputs(resolved: dict[Path, dict[str, Any]], name: str) -> list[Any]:
 def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = None) -> None:
     """Validate every data folder and reported-figures table the notebooks will read, once.
 
-    Bad input stops the run here, with one message, before any kernel starts
-    (the notebooks validate again when run on their own). Inputs that passed,
-    with the same contents and the same checking code (:func:`cache.checked_key`),
-    are not checked again: a file named by that key in ``record`` says they
-    passed. The notebooks still validate what they read, so a record can only
-    spare the early message, never let bad data through; reading and checking
-    two million measurements takes seconds, which a run that changes one
-    parameter, or nothing, need not spend.
+    Bad input stops the run here, with one message, before any kernel starts.
+    Inputs that passed, with the same contents and the same checking code
+    (:func:`cache.checked_key`), are not checked again: a file named by that key
+    in ``record`` says they passed. Each cohort checked here is stored in
+    ``record`` too, and the run's kernels read it from there (the folder is
+    named in :data:`cache.CHECKED_ENV`) rather than validate the same bytes
+    again: :func:`helpers.data.load_cohort` keys it on the files as they are
+    when the notebook reads them, so changed files are validated afresh, and
+    bad data are never stored. Reading and checking two million measurements
+    takes seconds, which neither a run that changes one parameter, or nothing,
+    nor each of its notebooks need spend.
     """
     from helpers.data import load_cohort
     from helpers.reported import load_reported
@@ -1040,8 +1046,8 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
             logger.debug("inputs %s passed their checks before, unchanged", named)
             continue
         study = load_study(study_file)
-        if data_dir is not None:
-            load_cohort(data_dir, study=study)
+        if data_dir is not None:  # stored in the record's folder, for the kernels to read
+            load_cohort(data_dir, study=study_file, checked=record)
         if reported_path is not None:
             load_reported(reported_path, study=study)
         if passed is not None:

@@ -1,0 +1,192 @@
+"""A cohort checked once is read back, not checked again, only while nothing it depends on changed.
+
+The runner validates each data folder before its kernels start and stores the
+validated cohort in ``reports/.checked``; the kernels read it back
+(``helpers.data.load_cohort``). These tests hold the promises that make that safe:
+the cohort read back is the one validation returned, to the last value and
+type; changed data, a changed study file or changed checking code are validated
+afresh; bad data are never stored; an unreadable store is ignored; the folder
+keeps a few cohorts only.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from studydef import STUDY, STUDY_FILE
+
+from helpers import cache, data
+from helpers.data import load_cohort
+from helpers.errors import DataValidationError
+from helpers.paths import PROJECT_ROOT
+from helpers.simulate import simulate_cohort, write_cohort
+
+from conftest import rewrite
+
+
+@pytest.fixture
+def cohort_dir(tmp_path: Path) -> Path:
+    """A simulated cohort with missing visits, written with its provenance (checksums)."""
+    folder = tmp_path / "cohort"
+    write_cohort(
+        simulate_cohort(12, study=STUDY, missing=[("insulin", 1), ("leptin", 3)], seed=5),
+        folder,
+    )
+    return folder
+
+
+@pytest.fixture
+def validations(monkeypatch) -> list[str]:
+    """Count the files validated (each call of ``validate_table`` names its file)."""
+    seen: list[str] = []
+    real = data.validate_table
+    monkeypatch.setattr(
+        data,
+        "validate_table",
+        lambda text, schema, name: seen.append(name) or real(text, schema, name),
+    )
+    return seen
+
+
+def _stored(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.cohort.pickle")) if folder.is_dir() else []
+
+
+def _same(a: data.Cohort, b: data.Cohort) -> None:
+    pd.testing.assert_frame_equal(a.patients, b.patients, check_exact=True)
+    pd.testing.assert_frame_equal(a.measurements, b.measurements, check_exact=True)
+    assert (a.provenance, a.data_dir, a.study) == (b.provenance, b.data_dir, b.study)
+    assert (a.patients.attrs, a.measurements.attrs) == (b.patients.attrs, b.measurements.attrs)
+
+
+def test_a_checked_cohort_is_read_back_exactly_and_not_validated_again(
+    cohort_dir, tmp_path, validations, monkeypatch
+):
+    checked = tmp_path / "reports" / ".checked"
+    first = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    assert len(validations) == 2
+    assert len(_stored(checked)) == 1
+    again = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    assert len(validations) == 2  # read back
+    _same(again, first)
+    assert first.measurements["value"].isna().sum() == 0  # missing visits are absent rows
+    assert again.provenance["kind"] == "simulated"
+    # the runner's kernels name the folder in the environment, and only read it
+    monkeypatch.setenv(cache.CHECKED_ENV, str(checked))
+    _same(load_cohort(cohort_dir, study=STUDY_FILE), first)
+    assert len(validations) == 2
+
+
+def test_the_folder_is_named_as_given_whichever_way_it_is_named(tmp_path, validations):
+    checked = tmp_path / "checked"
+    relative = load_cohort("data/standin", study=STUDY_FILE, checked=checked)
+    absolute = load_cohort(PROJECT_ROOT / "data" / "standin", study=STUDY_FILE, checked=checked)
+    assert len(validations) == 2  # one folder, one key
+    assert (relative.data_dir, absolute.data_dir) == (
+        "data/standin",
+        str(PROJECT_ROOT / "data" / "standin"),
+    )
+    assert "data/standin" in relative.source_statement()
+    pd.testing.assert_frame_equal(relative.measurements, absolute.measurements, check_exact=True)
+
+
+def test_without_a_folder_nothing_is_read_or_written(
+    cohort_dir, tmp_path, validations, monkeypatch
+):
+    monkeypatch.delenv(cache.CHECKED_ENV, raising=False)
+    load_cohort(cohort_dir, study=STUDY_FILE)
+    load_cohort(cohort_dir, study=STUDY_FILE)
+    assert len(validations) == 4
+    checked = tmp_path / "checked"
+    monkeypatch.setenv(cache.CHECKED_ENV, str(checked))
+    load_cohort(cohort_dir, study=STUDY_FILE)  # named by the environment: read only
+    assert len(validations) == 6
+    assert not checked.exists()
+    # a Study object may differ from every file: never read or stored
+    load_cohort(cohort_dir, study=STUDY, checked=checked)
+    load_cohort(cohort_dir, study=STUDY, checked=checked)
+    assert len(validations) == 10
+    assert not _stored(checked)
+
+
+def test_changed_data_are_validated_afresh_and_bad_data_never_stored(
+    data_copy, tmp_path, validations, monkeypatch
+):
+    checked = tmp_path / "checked"
+    load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+    monkeypatch.setenv(cache.CHECKED_ENV, str(checked))
+    path = data_copy / "measurements.csv"
+    rewrite(path, "63.3", "-63.3")  # one byte: an impossible value
+    for _ in range(2):
+        with pytest.raises(DataValidationError) as refused:
+            load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+        assert refused.value.failures[0].value == "-63.3"
+    assert len(_stored(checked)) == 1  # the good cohort's only
+    rewrite(path, "-63.3", "63.4")  # a good value, another cohort
+    changed = load_cohort(data_copy, study=STUDY_FILE)
+    assert 63.4 in changed.measurements["value"].tolist()
+    assert 63.3 not in changed.measurements["value"].tolist()
+    assert len(validations) == 2 * 4
+
+
+def test_a_changed_study_file_or_checking_helper_is_validated_afresh(
+    cohort_dir, tmp_path, validations, monkeypatch
+):
+    checked = tmp_path / "checked"
+    study_copy = tmp_path / "study.yaml"
+    shutil.copy(STUDY_FILE, study_copy)
+    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    assert len(validations) == 2
+    study_copy.write_text(study_copy.read_text() + "\n# edited\n")
+    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    assert len(validations) == 4
+    real = cache.digest
+    monkeypatch.setattr(cache, "digest", lambda p: "edited" if p.name == "schema.py" else real(p))
+    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    assert len(validations) == 6
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a pickle", pickle.dumps({"patients": 1}), pickle.dumps((1, 2, 3))],
+    ids=["empty", "garbage", "a dict", "wrong types"],
+)
+def test_an_unreadable_store_is_ignored(cohort_dir, tmp_path, validations, caplog, content):
+    checked = tmp_path / "checked"
+    expected = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    (stored,) = _stored(checked)
+    stored.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="helpers.data"):
+        got = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    _same(got, expected)
+    assert len(validations) == 4
+    assert f"ignored the checked cohort {stored}" in caplog.text
+    assert pickle.loads(stored.read_bytes())[1].equals(expected.measurements)  # stored anew
+
+
+def test_the_folder_keeps_the_newest_cohorts_only(data_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "KEEP_CHECKED", 2)
+    checked = tmp_path / "checked"
+    path = data_copy / "measurements.csv"
+    keys = []
+    for value in ("63.4", "63.5", "63.6"):
+        rewrite(path, "63.3" if not keys else keys[-1][0], value)
+        load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+        keys.append((value, data._stored_cohort(STUDY_FILE, data_copy, checked)))
+    assert _stored(checked) == sorted(k for _, k in keys[1:])
+    assert not list(checked.glob(".*"))  # no part-written file left
+
+
+def test_a_store_that_cannot_be_written_costs_time_only(cohort_dir, tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with caplog.at_level(logging.WARNING, logger="helpers.data"):
+        got = load_cohort(cohort_dir, study=STUDY_FILE, checked=blocked / "checked")
+    assert len(got.patients) == 12
+    assert "could not store the checked cohort" in caplog.text
