@@ -21,7 +21,7 @@ import pytest
 from studydef import STUDY, STUDY_FILE
 
 from helpers import cache, data
-from helpers.data import load_cohort
+from helpers.data import load_cohort, store_checked_cohort
 from helpers.errors import DataValidationError
 from helpers.paths import PROJECT_ROOT
 from helpers.simulate import simulate_cohort, write_cohort
@@ -53,6 +53,13 @@ def validations(monkeypatch) -> list[str]:
     return seen
 
 
+def _checked(data_dir, *, study, checked) -> data.Cohort:
+    """As the runner checks a cohort: read (from ``checked`` if stored there), then store."""
+    cohort = load_cohort(data_dir, study=study, checked=checked)
+    store_checked_cohort(cohort, study=study, checked=checked)
+    return cohort
+
+
 def _stored(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.cohort.pickle")) if folder.is_dir() else []
 
@@ -68,10 +75,10 @@ def test_a_checked_cohort_is_read_back_exactly_and_not_validated_again(
     cohort_dir, tmp_path, validations, monkeypatch
 ):
     checked = tmp_path / "reports" / ".checked"
-    first = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    first = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     assert len(validations) == 2
     assert len(_stored(checked)) == 1
-    again = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    again = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     assert len(validations) == 2  # read back
     _same(again, first)
     assert first.measurements["value"].isna().sum() == 0  # missing visits are absent rows
@@ -84,8 +91,8 @@ def test_a_checked_cohort_is_read_back_exactly_and_not_validated_again(
 
 def test_the_folder_is_named_as_given_whichever_way_it_is_named(tmp_path, validations):
     checked = tmp_path / "checked"
-    relative = load_cohort("data/standin", study=STUDY_FILE, checked=checked)
-    absolute = load_cohort(PROJECT_ROOT / "data" / "standin", study=STUDY_FILE, checked=checked)
+    relative = _checked("data/standin", study=STUDY_FILE, checked=checked)
+    absolute = _checked(PROJECT_ROOT / "data" / "standin", study=STUDY_FILE, checked=checked)
     assert len(validations) == 2  # one folder, one key
     assert (relative.data_dir, absolute.data_dir) == (
         "data/standin",
@@ -105,12 +112,13 @@ def test_without_a_folder_nothing_is_read_or_written(
     checked = tmp_path / "checked"
     monkeypatch.setenv(cache.CHECKED_ENV, str(checked))
     load_cohort(cohort_dir, study=STUDY_FILE)  # named by the environment: read only
-    assert len(validations) == 6
+    load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)  # named: read only too
+    assert len(validations) == 8
     assert not checked.exists()
     # a Study object may differ from every file: never read or stored
     load_cohort(cohort_dir, study=STUDY, checked=checked)
     load_cohort(cohort_dir, study=STUDY, checked=checked)
-    assert len(validations) == 10
+    assert len(validations) == 12
     assert not _stored(checked)
 
 
@@ -118,13 +126,13 @@ def test_changed_data_are_validated_afresh_and_bad_data_never_stored(
     data_copy, tmp_path, validations, monkeypatch
 ):
     checked = tmp_path / "checked"
-    load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+    _checked(data_copy, study=STUDY_FILE, checked=checked)
     monkeypatch.setenv(cache.CHECKED_ENV, str(checked))
     path = data_copy / "measurements.csv"
     rewrite(path, "63.3", "-63.3")  # one byte: an impossible value
     for _ in range(2):
         with pytest.raises(DataValidationError) as refused:
-            load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+            _checked(data_copy, study=STUDY_FILE, checked=checked)
         assert refused.value.failures[0].value == "-63.3"
     assert len(_stored(checked)) == 1  # the good cohort's only
     rewrite(path, "-63.3", "63.4")  # a good value, another cohort
@@ -140,15 +148,15 @@ def test_a_changed_study_file_or_checking_helper_is_validated_afresh(
     checked = tmp_path / "checked"
     study_copy = tmp_path / "study.yaml"
     shutil.copy(STUDY_FILE, study_copy)
-    load_cohort(cohort_dir, study=study_copy, checked=checked)
-    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    _checked(cohort_dir, study=study_copy, checked=checked)
+    _checked(cohort_dir, study=study_copy, checked=checked)
     assert len(validations) == 2
     study_copy.write_text(study_copy.read_text() + "\n# edited\n")
-    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    _checked(cohort_dir, study=study_copy, checked=checked)
     assert len(validations) == 4
     real = cache.digest
     monkeypatch.setattr(cache, "digest", lambda p: "edited" if p.name == "schema.py" else real(p))
-    load_cohort(cohort_dir, study=study_copy, checked=checked)
+    _checked(cohort_dir, study=study_copy, checked=checked)
     assert len(validations) == 6
 
 
@@ -159,11 +167,11 @@ def test_a_changed_study_file_or_checking_helper_is_validated_afresh(
 )
 def test_an_unreadable_store_is_ignored(cohort_dir, tmp_path, validations, caplog, content):
     checked = tmp_path / "checked"
-    expected = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+    expected = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     (stored,) = _stored(checked)
     stored.write_bytes(content)
     with caplog.at_level(logging.WARNING, logger="helpers.data"):
-        got = load_cohort(cohort_dir, study=STUDY_FILE, checked=checked)
+        got = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     _same(got, expected)
     assert len(validations) == 4
     assert f"ignored the checked cohort {stored}" in caplog.text
@@ -177,7 +185,7 @@ def test_the_folder_keeps_the_newest_cohorts_only(data_copy, tmp_path, monkeypat
     keys = []
     for value in ("63.4", "63.5", "63.6"):
         rewrite(path, "63.3" if not keys else keys[-1][0], value)
-        load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+        _checked(data_copy, study=STUDY_FILE, checked=checked)
         keys.append((value, data._stored_cohort(STUDY_FILE, data_copy, checked)))
     assert _stored(checked) == sorted(k for _, k in keys[1:])
     assert not list(checked.glob(".*"))  # no part-written file left
@@ -187,6 +195,6 @@ def test_a_store_that_cannot_be_written_costs_time_only(cohort_dir, tmp_path, ca
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     with caplog.at_level(logging.WARNING, logger="helpers.data"):
-        got = load_cohort(cohort_dir, study=STUDY_FILE, checked=blocked / "checked")
+        got = _checked(cohort_dir, study=STUDY_FILE, checked=blocked / "checked")
     assert len(got.patients) == 12
     assert "could not store the checked cohort" in caplog.text

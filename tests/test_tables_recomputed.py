@@ -385,3 +385,71 @@ def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
         f"{pb.mean():.2f} ± {pb.std(ddof=1):.1f} → {pa.mean():.1f} ± {pa.std(ddof=1):.2f} "
         f"(p = {p:.3f})"
     ).replace(".", ",")
+
+
+def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
+    """load_cohort makes patient_id and outcome categorical (data.as_factors); the simulated
+    cohorts and a researcher's own frames have text. Every table must come out the same.
+    Besides the tricky cohort's gaps, one patient has no gad_ab at all: with categories,
+    an analysis that listed unobserved categories would show them."""
+    from helpers import clinical as hcl
+    from helpers.data import as_factors
+
+    m = tricky.measurements
+    m = m[~((m["patient_id"] == "S03") & (m["outcome"] == "gad_ab"))].reset_index(drop=True)
+    text = Cohort(tricky.patients, m, "tricky", {"kind": "simulated"}, STUDY)
+    factors = Cohort(tricky.patients, as_factors(m), "tricky", {"kind": "simulated"}, STUDY)
+    assert isinstance(factors.measurements["patient_id"].dtype, pd.CategoricalDtype)
+    reported = load_reported(REPORTED, study=STUDY)
+    safety = ["gad_ab", "islet_ab"]
+    plan = {"outcomes": TRICKY_OUTCOMES, "visits": VISITS, "baseline": 0}
+
+    def tables(c: Cohort) -> dict[str, pd.DataFrame]:
+        ms = c.measurements
+        compared = ho.compare_to_baseline(ms, **plan, primary="paired_t",
+                                          sensitivity="wilcoxon_r", n_boot=200, seed=1)  # fmt: skip
+        return {
+            "completeness": hc.visit_completeness(c, outcomes=TRICKY_OUTCOMES),
+            "not analysed": pd.DataFrame(
+                {"text": [hc.not_analysed(c, outcomes=safety, visits=VISITS, role="safety")]}
+            ),
+            "abstract format": hr.abstract_format_table(
+                c, reported, outcomes=TRICKY_OUTCOMES, test="paired_t"
+            ),
+            "reproduced": hr.reproduce_reported(c, reported, test="paired_t"),
+            "summary": ho.summary_table(
+                ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, derived=True, study=STUDY
+            ),
+            "comparisons": ho.adjust_pvalues(compared, method="holm", alpha=0.05),
+            "omnibus": ho.omnibus_tests(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
+            "mixed": ho.mixed_model(ms, **plan),
+            "means": ho.visit_means_ci(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
+            "changes": ho.change_from_baseline(ms, outcomes=TRICKY_OUTCOMES, baseline=0),
+            "safety": hs.safety_analysis(
+                ms,
+                outcomes=safety,
+                visits=VISITS,
+                baseline=0,
+                margins={"gad_ab": 5.0, "islet_ab": "20%"},
+            ),
+            "detectable": hs.detectable_rise(ms, outcomes=safety, visits=VISITS, baseline=0),
+            "patients": hs.patient_changes(
+                ms,
+                outcomes=safety,
+                visits=VISITS,
+                baseline=0,
+                cutoffs={"gad_ab": 10.0, "islet_ab": 10.0},
+                meaningful_rise={"gad_ab": "50%", "islet_ab": 5.0},
+            ),
+            "idaa1c": hcl.idaa1c(ms, c.patients, study=STUDY)[0],
+        }
+
+    expected, got = tables(text), tables(factors)
+    for name, table in expected.items():
+        assert (table is None) == (got[name] is None), name
+        if table is not None:
+            assert got[name].to_csv() == table.to_csv(), name
+            assert len(table) > 0, name
+    assert expected["changes"]["patient_id"].nunique() == 9
+    gad = expected["changes"][expected["changes"]["outcome"] == "gad_ab"]
+    assert "S03" not in set(gad["patient_id"])

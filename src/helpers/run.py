@@ -1024,7 +1024,7 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
     takes seconds, which neither a run that changes one parameter, or nothing,
     nor each of its notebooks need spend.
     """
-    from helpers.data import load_cohort
+    from helpers.data import load_cohort, store_checked_cohort
     from helpers.reported import load_reported
     from helpers.study import load_study
 
@@ -1046,14 +1046,15 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
             logger.debug("inputs %s passed their checks before, unchanged", named)
             continue
         study = load_study(study_file)
-        if data_dir is not None:  # stored in the record's folder, for the kernels to read
-            load_cohort(data_dir, study=study_file, checked=record)
+        cohort = load_cohort(data_dir, study=study) if data_dir is not None else None
         if reported_path is not None:
             load_reported(reported_path, study=study)
-        if passed is not None:
+        if passed is not None:  # all passed: recorded, and the cohort kept for the kernels
             with contextlib.suppress(OSError):  # a record that cannot be written costs time only
                 passed.parent.mkdir(parents=True, exist_ok=True)
                 passed.write_text("\n".join(named) + "\n", encoding="utf-8")
+            if cohort is not None:
+                store_checked_cohort(cohort, study=study_file, checked=passed.parent)
 
 
 @contextlib.contextmanager
