@@ -182,11 +182,13 @@ def _stage(name: str, n: int, queue: multiprocessing.Queue) -> None:
 
     from helpers import outcomes as ho
     from helpers import safety as hs
+    from helpers.data import as_factors
     from helpers.simulate import simulate_cohort
     from helpers.study import load_study
 
     study = load_study(ROOT / "data" / "study.yaml")
-    m = simulate_cohort(n, study=study, seed=SEED).measurements
+    # categorical ids, as load_cohort gives the notebooks
+    m = as_factors(simulate_cohort(n, study=study, seed=SEED).measurements)
     efficacy = study.analysis_plan(role="efficacy")[0]
     safety = study.analysis_plan(role="safety")[0]
     visits = list(study.visit_months)
