@@ -12,8 +12,10 @@ keeps a few cohorts only.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +23,8 @@ import pytest
 from studydef import STUDY, STUDY_FILE
 
 from helpers import cache, data
-from helpers.data import load_cohort, store_checked_cohort
-from helpers.errors import DataValidationError
+from helpers.data import checked_cohort_file, load_cohort, store_checked_cohort
+from helpers.errors import DataValidationError, HelpersError
 from helpers.paths import PROJECT_ROOT
 from helpers.simulate import simulate_cohort, write_cohort
 
@@ -54,9 +56,10 @@ def validations(monkeypatch) -> list[str]:
 
 
 def _checked(data_dir, *, study, checked) -> data.Cohort:
-    """As the runner checks a cohort: read (from ``checked`` if stored there), then store."""
+    """As the runner checks a cohort: keyed first, read (from ``checked`` if there), stored."""
+    file = checked_cohort_file(study, data_dir, checked)
     cohort = load_cohort(data_dir, study=study, checked=checked)
-    store_checked_cohort(cohort, study=study, checked=checked)
+    store_checked_cohort(cohort, study=study, file=file)
     return cohort
 
 
@@ -188,7 +191,55 @@ def test_the_folder_keeps_the_newest_cohorts_only(data_copy, tmp_path, monkeypat
         _checked(data_copy, study=STUDY_FILE, checked=checked)
         keys.append((value, data._stored_cohort(STUDY_FILE, data_copy, checked)))
     assert _stored(checked) == sorted(k for _, k in keys[1:])
-    assert not list(checked.glob(".*"))  # no part-written file left
+    assert [p.name for p in checked.glob(".*")] == [".gitignore"]  # no part-written file left
+
+
+def test_the_folder_is_ignored_by_git_and_parts_a_killed_process_left_are_removed(
+    cohort_dir, tmp_path
+):
+    checked = tmp_path / "elsewhere" / "checked"
+    stale, fresh = checked / ".a.cohort.pickle.part", checked / ".b.cohort.pickle.part"
+    checked.mkdir(parents=True)
+    for part in (stale, fresh):
+        part.write_bytes(b"patient-level data, half written")
+    old = time.time() - 2 * data._STALE_PART
+    os.utime(stale, (old, old))
+    _checked(cohort_dir, study=STUDY_FILE, checked=checked)
+    assert (checked / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert not stale.exists()
+    assert fresh.exists()  # perhaps another run's, still being written
+    (stored,) = _stored(checked)
+    assert stored.stat().st_mode & 0o077 == 0  # its owner's only
+
+
+def test_files_changed_while_checked_are_not_stored(data_copy, tmp_path, caplog):
+    checked = tmp_path / "checked"
+    file = checked_cohort_file(STUDY_FILE, data_copy, checked)
+    cohort = load_cohort(data_copy, study=STUDY_FILE)
+    rewrite(data_copy / "measurements.csv", "63.3", "99.9")  # valid, but not what was read
+    with caplog.at_level(logging.WARNING, logger="helpers.data"):
+        assert not store_checked_cohort(cohort, study=STUDY_FILE, file=file)
+    assert "changed while they were checked" in caplog.text
+    assert not _stored(checked)
+    again = load_cohort(data_copy, study=STUDY_FILE, checked=checked)
+    assert 99.9 in again.measurements["value"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [({"validation_enabled": False}, "PANDERA_VALIDATION_ENABLED"),
+     ({"validation_depth": "SCHEMA_ONLY"}, "PANDERA_VALIDATION_DEPTH")],
+)  # fmt: skip
+def test_data_pandera_would_not_check_are_refused_not_stored(data_copy, tmp_path, setting, named):
+    from pandera.config import config_context
+
+    rewrite(data_copy / "measurements.csv", "63.3", "-63.3")
+    checked = tmp_path / "checked"
+    with config_context(**setting), pytest.raises(HelpersError, match=named):
+        _checked(data_copy, study=STUDY_FILE, checked=checked)
+    assert not _stored(checked)
+    with pytest.raises(DataValidationError):  # and checked as ever when pandera checks again
+        _checked(data_copy, study=STUDY_FILE, checked=checked)
 
 
 def test_a_store_that_cannot_be_written_costs_time_only(cohort_dir, tmp_path, caplog):

@@ -261,7 +261,7 @@ def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, da
     run._check_inputs(resolved, record)
     assert len(checked) == 1
     assert len(list(record.glob("*.cohort.pickle"))) == 1  # the cohort, for the kernels
-    assert len(list(record.iterdir())) == 2
+    assert len(list(record.glob("[!.]*"))) == 2
     # changed data are checked again: a bad value is refused, and its refusal not recorded
     path = data_copy / "measurements.csv"
     path.write_text(path.read_text().replace("63.3", "-63.3", 1))
@@ -271,12 +271,45 @@ def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, da
     with pytest.raises(DataValidationError):
         run._check_inputs(resolved, record)
     assert len(checked) == 3
-    assert len(list(record.iterdir())) == 2
+    assert len(list(record.glob("[!.]*"))) == 2
     path.write_text(path.read_text().replace("-63.3", "63.3", 1))  # as it was: recorded
     run._check_inputs(resolved, record)
     assert len(checked) == 3
     run._check_inputs(resolved, None)  # without a record, always checked
     assert len(checked) == 4
+
+
+def test_a_pruned_cohort_is_checked_and_stored_again_and_a_changing_one_not_at_all(
+    tmp_path, data_copy, monkeypatch
+):
+    from helpers import data as hd
+    from helpers import run
+
+    loads: list[tuple] = []
+    real = hd.load_cohort
+    monkeypatch.setattr(hd, "load_cohort", lambda *a, **k: loads.append(a) or real(*a, **k))
+    values = {"study_file": "data/study.yaml", "data_dir": str(data_copy)}
+    resolved = {run.discover_notebooks()[0]: values}
+    record = tmp_path / "reports" / ".checked"
+    run._check_inputs(resolved, record)
+    (stored,) = record.glob("*.cohort.pickle")
+    stored.unlink()  # pruned (another data folder was checked since)
+    run._check_inputs(resolved, record)
+    assert len(loads) == 2
+    assert stored.is_file()
+    run._check_inputs(resolved, record)
+    assert len(loads) == 2
+
+    def changing(*a, **k):  # the file is edited while it is being checked
+        cohort = real(*a, **k)
+        path = data_copy / "measurements.csv"
+        path.write_text(path.read_text().replace("63.3", "99.9", 1))
+        return cohort
+
+    monkeypatch.setattr(hd, "load_cohort", changing)
+    fresh = tmp_path / "other" / ".checked"
+    run._check_inputs(resolved, fresh)
+    assert not fresh.exists()  # neither a record nor a cohort: the notebooks check the files
 
 
 @pytest.mark.slow

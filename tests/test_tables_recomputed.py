@@ -389,25 +389,31 @@ def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
 
 def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
     """load_cohort makes patient_id and outcome categorical (data.as_factors); the simulated
-    cohorts and a researcher's own frames have text. Every table must come out the same.
-    Besides the tricky cohort's gaps, one patient has no gad_ab at all: with categories,
-    an analysis that listed unobserved categories would show them."""
+    cohorts and a researcher's own frames have text. Every table must come out the same, in
+    any order of the rows. The ids are renamed so that their sorted order is not the order
+    of the file (P10 before P2), and, besides the tricky cohort's gaps, one patient has no
+    gad_ab at all: an analysis that listed unobserved categories would show it."""
+    from helpers import audit as ha
     from helpers import clinical as hcl
+    from helpers import design as hdes
     from helpers.data import as_factors
 
-    m = tricky.measurements
-    m = m[~((m["patient_id"] == "S03") & (m["outcome"] == "gad_ab"))].reset_index(drop=True)
-    text = Cohort(tricky.patients, m, "tricky", {"kind": "simulated"}, STUDY)
-    factors = Cohort(tricky.patients, as_factors(m), "tricky", {"kind": "simulated"}, STUDY)
-    assert isinstance(factors.measurements["patient_id"].dtype, pd.CategoricalDtype)
+    names = {f"S0{i}": f"P{n}" for i, n in enumerate([7, 10, 2, 1, 30, 3, 9, 20, 11], start=1)}
+    patients = tricky.patients.assign(patient_id=tricky.patients["patient_id"].map(names))
+    m = tricky.measurements.assign(patient_id=tricky.measurements["patient_id"].map(names))
+    m = m[~((m["patient_id"] == "P2") & (m["outcome"] == "gad_ab"))].reset_index(drop=True)
+    assert m["patient_id"].notna().all()
+    assert list(dict.fromkeys(m["patient_id"])) != sorted(set(m["patient_id"]))
+    text = Cohort(patients, m, "tricky", {"kind": "simulated"}, STUDY)
     reported = load_reported(REPORTED, study=STUDY)
+    verdicts = ha.audit(reported, tests=["paired_t"])
     safety = ["gad_ab", "islet_ab"]
     plan = {"outcomes": TRICKY_OUTCOMES, "visits": VISITS, "baseline": 0}
 
     def tables(c: Cohort) -> dict[str, pd.DataFrame]:
         ms = c.measurements
         compared = ho.compare_to_baseline(ms, **plan, primary="paired_t",
-                                          sensitivity="wilcoxon_r", n_boot=200, seed=1)  # fmt: skip
+                                          sensitivity="wilcoxon_r", n_boot=50, seed=1)  # fmt: skip
         return {
             "completeness": hc.visit_completeness(c, outcomes=TRICKY_OUTCOMES),
             "not analysed": pd.DataFrame(
@@ -442,14 +448,23 @@ def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
                 meaningful_rise={"gad_ab": "50%", "islet_ab": 5.0},
             ),
             "idaa1c": hcl.idaa1c(ms, c.patients, study=STUDY)[0],
+            "reproduction": hr.reproduction_table(c, reported, verdicts=verdicts, test="paired_t"),
+            "schedule": hr.visit_schedule(c, reported),
+            "planning": hdes.planning_inputs(
+                ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, baseline=0
+            ),
         }
 
-    expected, got = tables(text), tables(factors)
-    for name, table in expected.items():
-        assert (table is None) == (got[name] is None), name
-        if table is not None:
-            assert got[name].to_csv() == table.to_csv(), name
-            assert len(table) > 0, name
+    expected = tables(text)
+    for shuffled in _orders(m, 2):
+        factors = Cohort(patients, as_factors(shuffled), "tricky", {"kind": "simulated"}, STUDY)
+        assert isinstance(factors.measurements["patient_id"].dtype, pd.CategoricalDtype)
+        got = tables(factors)
+        for name, table in expected.items():
+            assert (table is None) == (got[name] is None), name
+            if table is not None:
+                assert got[name].to_csv() == table.to_csv(), name
+                assert len(table) > 0, name
     assert expected["changes"]["patient_id"].nunique() == 9
     gad = expected["changes"][expected["changes"]["outcome"] == "gad_ab"]
-    assert "S03" not in set(gad["patient_id"])
+    assert "P2" not in set(gad["patient_id"])

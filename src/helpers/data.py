@@ -13,6 +13,7 @@ the investigators' real files (``data/private``, never committed): only
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -24,6 +25,7 @@ import os
 import pickle
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers.errors import MAX_LISTED, DataValidationError, Failure
+from helpers.errors import MAX_LISTED, DataValidationError, Failure, HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.schema import identifier_reason, measurements_schema, patients_schema
 from helpers.study import Study, load_study
@@ -45,6 +47,7 @@ __all__ = [
     "PROVENANCE_KINDS",
     "Cohort",
     "as_factors",
+    "checked_cohort_file",
     "display_path",
     "file_checksums",
     "load_cohort",
@@ -495,6 +498,7 @@ def validate_table(
     >>> print(failures[0])
     patients.csv, row 1 (line 2), column 'sex', value 'X': must be one of ['M', 'F']
     """
+    _require_full_validation()
     failures: list[Failure] = []
     identifiers = set()
     for column in frame.columns:
@@ -523,6 +527,31 @@ def validate_table(
         typed = schema.validate(frame)
     typed.attrs = {}  # the line record is the text table's; analyses do not carry it along
     return typed, []
+
+
+def _require_full_validation() -> None:
+    """Refuse to read data that pandera is configured not to check, or to check only in part.
+
+    ``PANDERA_VALIDATION_ENABLED=False`` or ``PANDERA_VALIDATION_DEPTH`` other
+    than ``SCHEMA_AND_DATA`` would make pandera return a table unchecked, and
+    the analyses would run on it as if it had passed.
+    """
+    from pandera.config import ValidationDepth, get_config_context
+
+    config = get_config_context()
+    depth = config.validation_depth
+    if config.validation_enabled and depth in (None, ValidationDepth.SCHEMA_AND_DATA):
+        return
+    setting = (
+        "validation is switched off (PANDERA_VALIDATION_ENABLED)"
+        if not config.validation_enabled
+        else f"validation is limited to {depth.value} (PANDERA_VALIDATION_DEPTH)"
+    )
+    raise HelpersError(
+        f"pandera's {setting}: the compendium checks every value of every file before "
+        "analysing it, so unset PANDERA_VALIDATION_ENABLED and PANDERA_VALIDATION_DEPTH "
+        "and run again"
+    )
 
 
 #: Texts that parse as a float but are not a measurement (a missing value is an empty cell).
@@ -754,12 +783,49 @@ def load_cohort(
     return Cohort(patients, as_factors(measurements), str(data_dir), provenance, definition)
 
 
-def store_checked_cohort(cohort: Cohort, *, study: str | Path, checked: str | Path) -> None:
+def checked_cohort_file(study: str | Path, data_dir: str | Path, checked: str | Path) -> Path:
+    """Name the file a checked cohort of these files is stored in: keyed on them as they are now.
+
+    The key (:func:`helpers.cache.checked_key`) covers the study file's and
+    the data folder's contents, the sources of the helpers that check them,
+    the locked environment and Python.
+
+    Parameters
+    ----------
+    study : str or Path
+        The study file.
+    data_dir : str or Path
+        The data folder (absolute, or relative to the project root).
+    checked : str or Path
+        The folder of checked cohorts.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> a = checked_cohort_file("data/study.yaml", "data/standin", "reports/.checked")
+    >>> a == checked_cohort_file("data/study.yaml", PROJECT_ROOT / "data/standin", a.parent)
+    True
+    """
+    from helpers import cache  # light: no part of the scientific stack
+
+    key = cache.checked_key([str(resolve_path(study)), str(resolve_path(data_dir))])
+    return resolve_path(checked) / f"{key}{_STORED_SUFFIX}"
+
+
+def store_checked_cohort(cohort: Cohort, *, study: str | Path, file: Path) -> bool:
     """Store a cohort that passed its checks, for :func:`load_cohort` to read back.
 
-    Written whole or not at all (a temporary file, then renamed); the folder
-    keeps the :data:`KEEP_CHECKED` most recently stored. A cohort that cannot
-    be stored costs its readers time only: the failure is logged, not raised.
+    ``file`` is named by :func:`checked_cohort_file` *before* the files are
+    read; the cohort is stored only if the files still have that key, so a
+    file changed while it was being checked is never stored under its new
+    contents. Written whole or not at all (a temporary file, then renamed),
+    readable by its owner only, in a folder git ignores (it holds patient-level
+    data wherever the reports go); the folder keeps the :data:`KEEP_CHECKED`
+    most recently stored. A cohort that cannot be stored costs its readers
+    time only: the failure is logged, not raised.
 
     Parameters
     ----------
@@ -767,22 +833,31 @@ def store_checked_cohort(cohort: Cohort, *, study: str | Path, checked: str | Pa
         As :func:`load_cohort` returned it, from ``cohort.data_dir``.
     study : str or Path
         The study file it was validated against.
-    checked : str or Path
-        The folder of checked cohorts (the runner's ``reports/.checked``).
+    file : Path
+        From :func:`checked_cohort_file`, before the files were read.
+
+    Returns
+    -------
+    bool
+        Whether the cohort was stored.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
+    ...     file = checked_cohort_file("data/study.yaml", "data/standin", folder)
     ...     cohort = load_cohort("data/standin", study="data/study.yaml")
-    ...     store_checked_cohort(cohort, study="data/study.yaml", checked=folder)
+    ...     stored = store_checked_cohort(cohort, study="data/study.yaml", file=file)
     ...     again = load_cohort("data/standin", study="data/study.yaml", checked=folder)
-    >>> again.measurements.equals(cohort.measurements)
-    True
+    >>> stored, again.measurements.equals(cohort.measurements)
+    (True, True)
     """
-    path = _stored_cohort(study, resolve_path(cohort.data_dir), checked)
-    if path is not None:
-        _store(path, (cohort.patients, cohort.measurements, cohort.provenance))
+    if checked_cohort_file(study, cohort.data_dir, file.parent) != file:
+        logger.warning(
+            "not stored: the files of %s changed while they were checked", cohort.data_dir
+        )
+        return False
+    return _store(file, (cohort.patients, cohort.measurements, cohort.provenance))
 
 
 #: The measurements' columns every analysis groups, selects and pairs by: categorical.
@@ -793,10 +868,12 @@ def as_factors(measurements: pd.DataFrame) -> pd.DataFrame:
     """Make the identifying text columns categorical (:data:`FACTORS`), as R's factors.
 
     Grouping, selecting and pairing by a categorical column works on integer
-    codes instead of text: at 100,000 patients each analysis of notebooks 02
-    and 03 runs two to five times faster. The categories are the values
-    present, sorted, so the columns sort, compare and print as the text does,
-    and every table computed from them is the same.
+    codes instead of text: at 100,000 patients the analyses of notebook 02 run
+    twice as fast. The categories are the values present, sorted, so the
+    columns sort and group as the text does and every table computed from
+    them is the same (a test compares them all, in shuffled row orders).
+    Unlike text, an unordered categorical cannot be compared with ``<`` and
+    takes no new value; ``.astype(str)`` gives the text back for that.
 
     Parameters
     ----------
@@ -826,14 +903,13 @@ _STORED_SUFFIX = ".cohort.pickle"
 def _stored_cohort(
     study: str | Path | Study, root: Path, checked: str | Path | None
 ) -> Path | None:
-    """Name the file a checked cohort of ``root`` is stored in, or None when none is used."""
+    """Name the file a checked cohort of ``root`` is read from, or None when none is used."""
     from helpers import cache  # light: no part of the scientific stack
 
     folder = checked if checked is not None else os.environ.get(cache.CHECKED_ENV)
     if not folder or isinstance(study, Study):
         return None  # a Study object may differ from any file; only a file's contents key
-    key = cache.checked_key([str(resolve_path(study)), str(root)])
-    return resolve_path(folder) / f"{key}{_STORED_SUFFIX}"
+    return checked_cohort_file(study, root, folder)
 
 
 def _read_stored(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
@@ -858,28 +934,53 @@ def _read_stored(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]
     return None
 
 
-def _store(path: Path, cohort: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]) -> None:
-    """Store a checked cohort whole or not at all; keep the newest :data:`KEEP_CHECKED`.
+#: A part-written cohort older than this (seconds) was left by a killed process: removed.
+_STALE_PART = 3600
 
-    A cohort that cannot be stored costs its readers time only.
-    """
+
+def _store(path: Path, cohort: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]) -> bool:
+    """Store a checked cohort whole or not at all; keep the newest :data:`KEEP_CHECKED`."""
+    folder = path.parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.is_file():  # patient-level data, wherever the reports folder is
+            ignore.write_text("# checked cohorts: patient-level data, never committed\n*\n")
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".", suffix=f"{_STORED_SUFFIX}.part")
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with os.fdopen(fd, "wb") as handle:  # mkstemp: readable by its owner only
                 pickle.dump(cohort, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(name, path)
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        stored = sorted(
-            path.parent.glob(f"*{_STORED_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True
-        )
-        for old in stored[KEEP_CHECKED:]:
-            old.unlink(missing_ok=True)
     except OSError as exc:
-        logger.warning("could not store the checked cohort in %s: %s", path.parent, exc)
+        logger.warning("could not store the checked cohort in %s: %s", folder, exc)
+        return False
+    _prune(folder)
+    return True
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest :data:`KEEP_CHECKED` cohorts; remove parts a killed process left."""
+
+    def age(p: Path) -> float | None:
+        try:
+            return p.stat().st_mtime
+        except OSError:  # removed meanwhile by another run's pruning
+            return None
+
+    dated = [(t, p) for p in folder.glob(f"*{_STORED_SUFFIX}") if (t := age(p)) is not None]
+    old = [p for _, p in sorted(dated, reverse=True)[KEEP_CHECKED:]]
+    now = time.time()
+    old += [
+        p
+        for p in folder.glob(f".*{_STORED_SUFFIX}.part")
+        if (t := age(p)) is not None and now - t > _STALE_PART
+    ]
+    for p in old:
+        with contextlib.suppress(OSError):
+            p.unlink(missing_ok=True)
 
 
 #: Labels a provenance file may give; each must record the checksums of the files it labels.

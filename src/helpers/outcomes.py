@@ -907,7 +907,9 @@ def omnibus_tests(
     rows = []
     for code in codes:
         sub = data[data["outcome"] == code]
-        wide = sub.pivot(index="patient_id", columns="visit_month", values="value")
+        # patients sorted (pivot keeps categorical ids in row order): the sums in the tests
+        # then run in one order, whatever the order of the rows
+        wide = sub.pivot(index="patient_id", columns="visit_month", values="value").sort_index()
         complete = wide.dropna()
         k, n = wide.shape[1], len(complete)
         base = {

@@ -1024,7 +1024,7 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
     takes seconds, which neither a run that changes one parameter, or nothing,
     nor each of its notebooks need spend.
     """
-    from helpers.data import load_cohort, store_checked_cohort
+    from helpers.data import checked_cohort_file, load_cohort, store_checked_cohort
     from helpers.reported import load_reported
     from helpers.study import load_study
 
@@ -1041,20 +1041,25 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
         if study_file is None:
             continue
         named = [n for n in (study_file, data_dir, reported_path) if n is not None]
-        passed = record / cache.checked_key(named) if record is not None else None
-        if passed is not None and passed.is_file():
-            logger.debug("inputs %s passed their checks before, unchanged", named)
-            continue
+        passed = stored = None
+        if record is not None:  # keyed before the files are read
+            passed = record / cache.checked_key(named)
+            if data_dir is not None:
+                stored = checked_cohort_file(study_file, data_dir, record)
+            if passed.is_file() and (stored is None or stored.is_file()):
+                logger.debug("inputs %s passed their checks before, unchanged", named)
+                continue
         study = load_study(study_file)
         cohort = load_cohort(data_dir, study=study) if data_dir is not None else None
         if reported_path is not None:
             load_reported(reported_path, study=study)
-        if passed is not None:  # all passed: recorded, and the cohort kept for the kernels
-            with contextlib.suppress(OSError):  # a record that cannot be written costs time only
-                passed.parent.mkdir(parents=True, exist_ok=True)
-                passed.write_text("\n".join(named) + "\n", encoding="utf-8")
-            if cohort is not None:
-                store_checked_cohort(cohort, study=study_file, checked=passed.parent)
+        if passed is None or cache.checked_key(named) != passed.name:
+            continue  # changed while checked: nothing recorded; the notebooks check what they read
+        with contextlib.suppress(OSError):  # a record that cannot be written costs time only
+            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.write_text("\n".join(named) + "\n", encoding="utf-8")
+        if cohort is not None and stored is not None:  # for the kernels to read
+            store_checked_cohort(cohort, study=study_file, file=stored)
 
 
 @contextlib.contextmanager
