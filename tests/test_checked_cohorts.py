@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from studydef import STUDY, STUDY_FILE
 
-from helpers import cache, data
+from helpers import cache, data, run
 from helpers.data import checked_cohort_file, load_cohort, store_checked_cohort
 from helpers.errors import DataValidationError, HelpersError
 from helpers.paths import PROJECT_ROOT
@@ -81,6 +81,7 @@ def test_a_checked_cohort_is_read_back_exactly_and_not_validated_again(
     first = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     assert len(validations) == 2
     assert len(_stored(checked)) == 1
+    assert checked.stat().st_mode & 0o077 == 0  # the folder is its owner's only
     again = _checked(cohort_dir, study=STUDY_FILE, checked=checked)
     assert len(validations) == 2  # read back
     _same(again, first)
@@ -233,8 +234,17 @@ def test_files_changed_while_checked_are_not_stored(data_copy, tmp_path, caplog)
 def test_data_pandera_would_not_check_are_refused_not_stored(data_copy, tmp_path, setting, named):
     from pandera.config import config_context
 
-    rewrite(data_copy / "measurements.csv", "63.3", "-63.3")
     checked = tmp_path / "checked"
+    _checked(data_copy, study=STUDY_FILE, checked=checked)  # good data, stored
+    with config_context(**setting), pytest.raises(HelpersError, match=named):
+        load_cohort(data_copy, study=STUDY_FILE, checked=checked)  # refused, stored or not
+    resolved = {run.discover_notebooks()[0]: {"study_file": STUDY_FILE, "data_dir": str(data_copy)}}
+    run._check_inputs(resolved, checked)  # recorded as passed
+    with config_context(**setting), pytest.raises(HelpersError, match=named):
+        run._check_inputs(resolved, checked)  # refused all the same
+    for stored in _stored(checked):
+        stored.unlink()
+    rewrite(data_copy / "measurements.csv", "63.3", "-63.3")
     with config_context(**setting), pytest.raises(HelpersError, match=named):
         _checked(data_copy, study=STUDY_FILE, checked=checked)
     assert not _stored(checked)

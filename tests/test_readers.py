@@ -76,8 +76,19 @@ def test_safety_for_readers_by_key(m):
         assert cell["Rise (p adjusted)"] == _p(r.p_increase_adj)
         if not math.isnan(r.p_equivalence_adj):
             word = "shown" if r.equivalent else "not demonstrated"
-            assert cell["Equivalence (p adjusted)"] == f"{word} (p = {_p(r.p_equivalence_adj)})"
+            p = _p(r.p_equivalence_adj)
+            phrase = f"p {p}" if p.startswith("<") else f"p = {p}"
+            assert cell["Equivalence (p adjusted)"] == f"{word} ({phrase})"
     assert "nan" not in shown.to_string().lower()
+
+
+def test_a_small_equivalence_p_reads_p_below_not_p_equals(m):
+    full = hs.safety_analysis(m, outcomes=["gad_ab"], visits=[0, 1], margins={"gad_ab": 5})
+    full.loc[0, ["p_equivalence_adj", "p_noninferiority_adj"]] = [1e-9, 0.0404]
+    full.loc[0, ["equivalent", "noninferior"]] = [True, True]
+    shown = hread.safety_for_readers(full, study=STUDY).iloc[0]
+    assert shown["Equivalence (p adjusted)"] == "shown (p < 0.001)"
+    assert shown["Non-inferiority (p adjusted)"] == "shown (p = 0.040)"
 
 
 # ---------------------------------------------------------------------------

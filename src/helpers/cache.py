@@ -547,7 +547,7 @@ def fresh(report: Path, *, set_file: Path | None = None) -> tuple[bool, str]:
     if not site:
         return False, "the site has not been built from this report"
     if site.get("key") != site_key(report, site_sources()):
-        return False, "the site is older than the report or its sources"
+        return False, "the site was built from another report or other site sources"
     return True, (
         f"up to date: reused {', '.join(sorted(notebooks))} and the site of {report.name} "
         f"(checked {checked} inputs and every output; make reproduce FORCE=1 re-runs)"

@@ -53,6 +53,7 @@ __all__ = [
     "load_cohort",
     "read_csv_text",
     "read_provenance",
+    "require_full_validation",
     "store_checked_cohort",
     "validate_table",
 ]
@@ -498,7 +499,7 @@ def validate_table(
     >>> print(failures[0])
     patients.csv, row 1 (line 2), column 'sex', value 'X': must be one of ['M', 'F']
     """
-    _require_full_validation()
+    require_full_validation()
     failures: list[Failure] = []
     identifiers = set()
     for column in frame.columns:
@@ -529,12 +530,23 @@ def validate_table(
     return typed, []
 
 
-def _require_full_validation() -> None:
+def require_full_validation() -> None:
     """Refuse to read data that pandera is configured not to check, or to check only in part.
 
     ``PANDERA_VALIDATION_ENABLED=False`` or ``PANDERA_VALIDATION_DEPTH`` other
     than ``SCHEMA_AND_DATA`` would make pandera return a table unchecked, and
-    the analyses would run on it as if it had passed.
+    the analyses would run on it as if it had passed. Called before every
+    validation, by :func:`load_cohort` even when it reads a stored cohort, and
+    by the runner before it looks at its record of checked inputs.
+
+    Raises
+    ------
+    HelpersError
+        Naming the setting to unset.
+
+    Examples
+    --------
+    >>> require_full_validation()  # pandera as installed: checks everything
     """
     from pandera.config import ValidationDepth, get_config_context
 
@@ -709,7 +721,9 @@ def load_cohort(
         :data:`~helpers.cache.CHECKED_ENV` names, if any (the runner names its
         ``reports/.checked`` there for its kernels, which so skip checking again
         what the runner checked before they started). A stored cohort is used
-        only when ``study`` is a file, whose contents the key covers.
+        only when ``study`` is a file, whose contents the key covers. It is a
+        pickle, which can run code as it is read: name only a folder that you
+        alone write to, as the runner's own reports folder is.
 
     Returns
     -------
@@ -741,6 +755,7 @@ def load_cohort(
         raise DataValidationError(
             [Failure(str(root), None, None, None, f"data folder {where} (data_dir){hint}")]
         )
+    require_full_validation()  # also when the cohort was checked before: one rule, one message
     stored = _stored_cohort(study, root, checked)
     if stored is not None and (found := _read_stored(stored)) is not None:
         logger.debug("cohort %s read from %s, checked before", root, stored)
@@ -942,7 +957,7 @@ def _store(path: Path, cohort: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
     """Store a checked cohort whole or not at all; keep the newest :data:`KEEP_CHECKED`."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.is_file():  # patient-level data, wherever the reports folder is
             ignore.write_text("# checked cohorts: patient-level data, never committed\n*\n")

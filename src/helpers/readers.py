@@ -23,6 +23,7 @@ from helpers.precision import (
     format_p,
     format_percent,
     format_signed,
+    p_phrase,
     recording_decimals,
 )
 from helpers.study import Study, label_for
@@ -213,7 +214,7 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
     def verdict(shown: object, p: object) -> str:
         if p is None or pd.isna(p):
             return MISSING
-        return f"{'shown' if bool(shown) else 'not demonstrated'} (p = {_p(p)})"
+        return f"{'shown' if bool(shown) else 'not demonstrated'} ({p_phrase(float(p))})"
 
     rows = [
         {

@@ -1024,9 +1024,16 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
     takes seconds, which neither a run that changes one parameter, or nothing,
     nor each of its notebooks need spend.
     """
-    from helpers.data import checked_cohort_file, load_cohort, store_checked_cohort
+    from helpers.data import (
+        checked_cohort_file,
+        load_cohort,
+        require_full_validation,
+        store_checked_cohort,
+    )
     from helpers.reported import load_reported
     from helpers.study import load_study
+
+    require_full_validation()  # before the record, which would skip the checks below
 
     inputs = set()
     for path, values in resolved.items():
@@ -1056,7 +1063,7 @@ def _check_inputs(resolved: dict[Path, dict[str, Any]], record: Path | None = No
         if passed is None or cache.checked_key(named) != passed.name:
             continue  # changed while checked: nothing recorded; the notebooks check what they read
         with contextlib.suppress(OSError):  # a record that cannot be written costs time only
-            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             passed.write_text("\n".join(named) + "\n", encoding="utf-8")
         if cohort is not None and stored is not None:  # for the kernels to read
             store_checked_cohort(cohort, study=study_file, file=stored)
