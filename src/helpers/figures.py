@@ -944,7 +944,8 @@ def plot_patient_antibodies(
 
 def _crossing_counts(sub: pd.DataFrame, *, outcome: str, study: Study | None, ax: Axes) -> Axes:
     """Bars: how many patients became or stayed positive or negative at each visit."""
-    kinds = [k for k in _CROSSING_COLOURS if k in set(sub["crossing"])]
+    present = set(sub["crossing"].unique().tolist())  # once, not element by element per kind
+    kinds = [k for k in _CROSSING_COLOURS if k in present]
     sns.countplot(
         data=sub,
         x="visit_month",
