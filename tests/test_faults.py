@@ -31,9 +31,7 @@ def _notebook(folder: Path, name: str, body: str) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> dict[str, Path]:
-    params = tmp_path / "params"
-    params.mkdir()
-    (params / "case.yaml").write_text("description: fault injection\n")
+    params = tiny.parameter_set(tmp_path, "case", "description: fault injection\n")
     reports = tmp_path / "reports"
     good = reports / "case"
     (good / "tables").mkdir(parents=True)

@@ -187,8 +187,7 @@ def _printed_by_a_run(tmp_path: Path, body: str, *, warm: bool, report: str = ""
     names a report folder of its own, so a run is not reused from the cache)."""
     from helpers.run import run
 
-    (tmp_path / "params").mkdir(exist_ok=True)
-    (tmp_path / "params" / "case.yaml").write_text("description: warm or cold\n")
+    tiny.parameter_set(tmp_path, "case", "description: warm or cold\n")
     nb = _notebook(tmp_path / "nbs", "01_probe", body)
     report = run(
         "case",

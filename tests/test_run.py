@@ -330,9 +330,7 @@ def test_kernels_read_the_cohort_the_runner_checked(tmp_path):
     )
     parameters = 'parameter_set = "x"\nstudy_file = "data/study.yaml"\ndata_dir = "data/standin"'
     nb = tiny.notebook(tmp_path / "nbs", "01_reads", body, parameters=parameters)
-    params = tmp_path / "params"
-    params.mkdir()
-    (params / "case.yaml").write_text("description: the kernels read checked cohorts\n")
+    params = tiny.parameter_set(tmp_path, "case", "description: the kernels read checked cohorts\n")
     run("case", [nb], reports_dir=tmp_path / "reports", params_dir=params, progress=False)
     assert len(list((tmp_path / "reports" / ".checked").glob("*.cohort.pickle"))) == 1
 
@@ -373,9 +371,7 @@ def test_one_worker_runs_the_notebook_expected_to_take_longest_first(tmp_path, c
     large = tiny.notebook(
         folder, "02_large", "x = 2  # " + "padding " * 2000, parameters='parameter_set = "x"'
     )
-    params = tmp_path / "params"
-    params.mkdir()
-    (params / "case.yaml").write_text("description: scheduling\n")
+    params = tiny.parameter_set(tmp_path, "case", "description: scheduling\n")
     with caplog.at_level(logging.INFO, logger="helpers.run"):
         run(
             "case",

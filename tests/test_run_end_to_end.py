@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import tiny
 from studydef import STUDY
 
 from helpers.run import discover_notebooks, run
@@ -22,13 +23,6 @@ from helpers.run import discover_notebooks, run
 from conftest import STANDIN
 
 NB02 = next(nb for nb in discover_notebooks() if nb.name.startswith("02_"))
-
-
-def _params(tmp_path: Path, name: str, text: str) -> Path:
-    directory = tmp_path / "params"
-    directory.mkdir(exist_ok=True)
-    (directory / f"{name}.yaml").write_text(text)
-    return directory
 
 
 def _shown(notebook: Path) -> str:
@@ -68,7 +62,7 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         f"  03_immunologic_safety:\n    outcomes: {antibodies}\n    baseline: 2\n"
         "    power: 0.9\n    margins: {islet_ab: 2.0, gad_ab: 5.0}\n"
     )
-    directory = _params(tmp_path, "odd", text)
+    directory = tiny.parameter_set(tmp_path, "odd", text)
     nb03 = next(nb for nb in discover_notebooks() if nb.name.startswith("03_"))
     out = run(
         "odd",
@@ -193,7 +187,7 @@ def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
     shutil.copytree(STANDIN, data)
     (data / "provenance.json").unlink()
     (data / "measurements.csv").write_text("patient_id,visit_month,outcome,value\n")
-    directory = _params(tmp_path, "empty", f"common:\n  data_dir: {data}\n")
+    directory = tiny.parameter_set(tmp_path, "empty", f"common:\n  data_dir: {data}\n")
     nb03 = next(nb for nb in discover_notebooks() if nb.name.startswith("03_"))
     out = run(
         "empty", [NB02, nb03], reports_dir=tmp_path / "r", params_dir=directory, progress=False

@@ -7,6 +7,14 @@ from pathlib import Path
 import nbformat
 
 
+def parameter_set(tmp_path: Path, name: str, text: str) -> Path:
+    """Write ``tmp_path/params/name.yaml`` with ``text``; return the folder (``params_dir``)."""
+    directory = tmp_path / "params"
+    directory.mkdir(exist_ok=True)
+    (directory / f"{name}.yaml").write_text(text)
+    return directory
+
+
 def notebook(folder: Path, name: str, body: str, *, parameters: str | None = None) -> Path:
     """Write ``folder/name.ipynb``: one code cell, after a tagged parameters cell if given."""
     nb = nbformat.v4.new_notebook()

@@ -872,8 +872,8 @@ def _run(
     reports = Path(reports_dir).absolute()
     _check_inputs(resolved, reports / cache.CHECKED)
     # the kernels read the cohorts checked here rather than check them again (load_cohort)
-    environ = {**(os.environ if environ is None else environ)}
-    environ[cache.CHECKED_ENV] = str(reports / cache.CHECKED)
+    environ = {**(os.environ if environ is None else environ),
+               cache.CHECKED_ENV: str(reports / cache.CHECKED)}  # fmt: skip
     if reports.exists() and not reports.is_dir():
         raise HelpersError(f"the reports folder {reports} is a file; name a folder")
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
