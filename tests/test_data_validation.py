@@ -405,3 +405,54 @@ def test_the_id_checks_on_distinct_values_agree_with_each_value_tested_alone(ids
         re.match(schema.PATIENT_ID_PATTERN, t) is not None for t in texts
     ]
     assert schema._without_spaces(series).tolist() == [not re.search(r"\s", t) for t in texts]
+
+
+_NUMBER_LIKE = st.sampled_from(
+    ["0", "1", "01", "-0", "1.0", "7.9", " 7.9", "7,9", "1e5", "1e400", "-1e400", "nan", "NaN",
+     "inf", "-Infinity", "99999999999999999999", "-9223372036854775809", "0x10", "½", "٣",
+     "1_000", "abc", "", " "]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NUMBER_LIKE | st.none(), min_size=1, max_size=12), st.booleans())
+@example(["1", "2", "1"], True)  # whole numbers only: an integer column
+@example(["1", None, "1"], True)  # and with an empty cell
+@example(["99999999999999999999", "1"], True)  # beyond int64
+def test_numbers_parsed_once_per_distinct_text_equal_to_numeric_row_by_row(texts, as_str):
+    """The numeric pre-check parses each distinct text once; the result must be pandas'
+    to_numeric of the whole column: the same type and the same number, or NaN, on each row."""
+    frame = pd.DataFrame(
+        {"visit_month": texts, "value": texts[::-1]}, index=range(5, 5 + len(texts))
+    ).astype("str" if as_str else object)
+    parsed = data._numbers(frame, measurements_schema(STUDY))
+    assert set(parsed) == {"visit_month", "value"}
+    for column, numbers in parsed.items():
+        expected = pd.to_numeric(frame[column], errors="coerce")
+        pd.testing.assert_series_equal(numbers, expected, check_names=False)
+
+
+def test_the_schema_types_the_factors_as_as_factors_does():
+    """load_cohort's measurements are categorical by the schema's own coercion; as_factors gives
+    a table built in code the same types and categories (sorted, unobserved ones absent)."""
+    from helpers.schema import FACTOR, FACTORS
+
+    schema = measurements_schema(STUDY)
+    assert [c for c, col in schema.columns.items() if str(col.dtype) == "category"] == list(FACTORS)
+    assert FACTOR.categories is None  # categories from the values
+    assert not FACTOR.ordered
+    text = pd.DataFrame(
+        {"patient_id": ["P2", "P10", "P2"], "visit_month": ["0", "0", "1"],
+         "outcome": ["leptin", "hba1c", "leptin"], "value": ["9.6", "10.1", "9.1"]}
+    )  # fmt: skip
+    typed = schema.validate(text)
+    factored = data.as_factors(text.astype({"visit_month": int, "value": float}))
+    pd.testing.assert_frame_equal(typed, factored)
+    assert typed["patient_id"].cat.categories.tolist() == ["P10", "P2"]
+    standin = load_cohort("data/standin", study=STUDY)
+    assert standin.measurements.dtypes.to_dict() == {
+        "patient_id": pd.CategoricalDtype(sorted(standin.patients["patient_id"])),
+        "visit_month": "int64",
+        "outcome": pd.CategoricalDtype(sorted(STUDY.outcome_codes)),
+        "value": "float64",
+    }

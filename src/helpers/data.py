@@ -36,7 +36,7 @@ import pandera.pandas as pa
 
 from helpers.errors import MAX_LISTED, DataValidationError, Failure, HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
-from helpers.schema import identifier_reason, measurements_schema, patients_schema
+from helpers.schema import FACTORS, identifier_reason, measurements_schema, patients_schema
 from helpers.study import Study, load_study
 
 __all__ = [
@@ -571,12 +571,24 @@ _NOT_A_NUMBER = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+inf
 
 
 def _numbers(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> dict[str, pd.Series]:
-    """Parse each numeric column of a text table once (NaN where a cell does not parse)."""
-    return {
-        column: pd.to_numeric(frame[column], errors="coerce")
-        for column, spec in schema.columns.items()
-        if column in frame and str(spec.dtype) in ("int64", "float64", "Int64")
-    }
+    """Parse each numeric column of a text table once (NaN where a cell does not parse).
+
+    ``pandas.to_numeric`` reads each distinct text of a column once, and the
+    result is spread back to the rows that hold it: a long file repeats few
+    texts (a visit month on every row, values with one decimal), and parsing
+    text is the costly part. The result is ``to_numeric`` of the whole column:
+    the same numbers, NaN where a cell does not parse or is empty, the same type.
+    """
+    out = {}
+    for column, spec in schema.columns.items():
+        if column not in frame or str(spec.dtype) not in ("int64", "float64", "Int64"):
+            continue
+        codes, texts = pd.factorize(frame[column], use_na_sentinel=True)
+        numbers = pd.to_numeric(np.asarray(texts, dtype=object), errors="coerce")
+        if (codes < 0).any():  # empty cells: missing, as to_numeric reads them
+            numbers = np.append(numbers, np.nan)
+        out[column] = pd.Series(numbers[codes], index=frame.index, name=column)
+    return out
 
 
 def _not_numbers(frame: pd.DataFrame, parsed: dict[str, pd.Series], name: str) -> list[Failure]:
@@ -795,7 +807,7 @@ def load_cohort(
     failures += prov_failures
     if failures or patients is None or measurements is None:
         raise DataValidationError(failures)
-    return Cohort(patients, as_factors(measurements), str(data_dir), provenance, definition)
+    return Cohort(patients, measurements, str(data_dir), provenance, definition)
 
 
 def checked_cohort_file(study: str | Path, data_dir: str | Path, checked: str | Path) -> Path:
@@ -875,13 +887,12 @@ def store_checked_cohort(cohort: Cohort, *, study: str | Path, file: Path) -> bo
     return _store(file, (cohort.patients, cohort.measurements, cohort.provenance))
 
 
-#: The measurements' columns every analysis groups, selects and pairs by: categorical.
-FACTORS = ("patient_id", "outcome")
-
-
 def as_factors(measurements: pd.DataFrame) -> pd.DataFrame:
     """Make the identifying text columns categorical (:data:`FACTORS`), as R's factors.
 
+    :func:`load_cohort` returns measurements typed so (the measurements schema
+    declares these columns :data:`helpers.schema.FACTOR`); this gives a table
+    built in code, such as a simulated cohort's, the same types.
     Grouping, selecting and pairing by a categorical column works on integer
     codes instead of text: at 100,000 patients the analyses of notebook 02 run
     twice as fast. The categories are the values present, sorted, so the

@@ -31,7 +31,14 @@ __all__ = ["DATAPACKAGE", "STUDY", "datapackage", "table_schema", "write_datapac
 DATAPACKAGE = "data/standin/datapackage.json"
 STUDY = "data/study.yaml"
 
-_TYPES = {"int64": "integer", "float64": "number", "str": "string", "string[python]": "string"}
+# a categorical column holds text in the file (helpers.schema.FACTOR)
+_TYPES = {
+    "int64": "integer",
+    "float64": "number",
+    "str": "string",
+    "string[python]": "string",
+    "category": "string",
+}
 
 
 def _field(name: str, column: pa.Column) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from pandera.typing import Series
 from helpers.study import Characteristic, Outcome, Study
 
 __all__ = [
+    "FACTOR",
+    "FACTORS",
     "PATIENT_ID_PATTERN",
     "PSEUDONYM_CHECK",
     "ReportedFiguresModel",
@@ -50,10 +52,18 @@ def _meta(unit: str | None, source: str) -> dict[str, str | None]:
     return {"unit": unit, "source": source}
 
 
-def _patient_id(description: str, *, unique: bool) -> pa.Column:
+#: The columns of ``measurements.csv`` every analysis groups, selects and pairs by.
+FACTORS = ("patient_id", "outcome")
+#: How :data:`FACTORS` are typed once read: categorical, as R's factors (the categories are the
+#: values present, sorted), so that pandera checks, and analyses select and group, integer
+#: codes rather than millions of strings. The file holds text, and the data dictionary says so.
+FACTOR = pd.CategoricalDtype()
+
+
+def _patient_id(description: str, *, unique: bool, dtype: object = str) -> pa.Column:
     """Build the ``patient_id`` column both patient-level files share, with its checks."""
     return pa.Column(
-        str,
+        dtype,
         checks=[
             # pandera's str_matches, tested once per distinct id (an id repeats on every row of
             # its patient): the same name, pattern and message
@@ -180,7 +190,9 @@ def measurements_schema(study: Study) -> pa.DataFrameSchema:
     where = f"as the study definition {study.path or study.id} lists them"
     columns = {
         "patient_id": _patient_id(
-            "Pseudonymous patient identifier; must exist in patients.csv.", unique=False
+            "Pseudonymous patient identifier; must exist in patients.csv.",
+            unique=False,
+            dtype=FACTOR,
         ),
         "visit_month": pa.Column(
             int,
@@ -190,7 +202,7 @@ def measurements_schema(study: Study) -> pa.DataFrameSchema:
             metadata=_meta("months", f"{source}: visits.") | {"allowed_from": where},
         ),
         "outcome": pa.Column(
-            str,
+            FACTOR,
             checks=[pa.Check.isin(list(study.outcome_codes))],
             title="Outcome",
             description="What was measured; see the outcome list for labels and units.",
