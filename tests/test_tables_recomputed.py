@@ -387,15 +387,66 @@ def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
     ).replace(".", ",")
 
 
+def notebook_tables(c: Cohort) -> dict[str, pd.DataFrame]:
+    """Every table notebooks 01–05 compute from a cohort's measurements (tricky outcomes)."""
+    from helpers import audit as ha
+    from helpers import clinical as hcl
+    from helpers import design as hdes
+
+    reported = load_reported(REPORTED, study=STUDY)
+    verdicts = ha.audit(reported, tests=["paired_t"])
+    safety = ["gad_ab", "islet_ab"]
+    plan = {"outcomes": TRICKY_OUTCOMES, "visits": VISITS, "baseline": 0}
+    ms = c.measurements
+    compared = ho.compare_to_baseline(ms, **plan, primary="paired_t",
+                                      sensitivity="wilcoxon_r", n_boot=50, seed=1)  # fmt: skip
+    return {
+        "completeness": hc.visit_completeness(c, outcomes=TRICKY_OUTCOMES),
+        "not analysed": pd.DataFrame(
+            {"text": [hc.not_analysed(c, outcomes=safety, visits=VISITS, role="safety")]}
+        ),
+        "abstract format": hr.abstract_format_table(
+            c, reported, outcomes=TRICKY_OUTCOMES, test="paired_t"
+        ),
+        "reproduced": hr.reproduce_reported(c, reported, test="paired_t"),
+        "summary": ho.summary_table(
+            ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, derived=True, study=STUDY
+        ),
+        "comparisons": ho.adjust_pvalues(compared, method="holm", alpha=0.05),
+        "omnibus": ho.omnibus_tests(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
+        "mixed": ho.mixed_model(ms, **plan),
+        "means": ho.visit_means_ci(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
+        "changes": ho.change_from_baseline(ms, outcomes=TRICKY_OUTCOMES, baseline=0),
+        "safety": hs.safety_analysis(
+            ms,
+            outcomes=safety,
+            visits=VISITS,
+            baseline=0,
+            margins={"gad_ab": 5.0, "islet_ab": "20%"},
+        ),
+        "detectable": hs.detectable_rise(ms, outcomes=safety, visits=VISITS, baseline=0),
+        "patients": hs.patient_changes(
+            ms,
+            outcomes=safety,
+            visits=VISITS,
+            baseline=0,
+            cutoffs={"gad_ab": 10.0, "islet_ab": 10.0},
+            meaningful_rise={"gad_ab": "50%", "islet_ab": 5.0},
+        ),
+        "idaa1c": hcl.idaa1c(ms, c.patients, study=STUDY)[0],
+        "reproduction": hr.reproduction_table(c, reported, verdicts=verdicts, test="paired_t"),
+        "schedule": hr.visit_schedule(c, reported),
+        "planning": hdes.planning_inputs(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, baseline=0),
+    }
+
+
 def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
-    """load_cohort makes patient_id and outcome categorical (data.as_factors); the simulated
+    """load_cohort makes patient_id and outcome categorical (the measurements schema, as
+    data.as_factors does); the simulated
     cohorts and a researcher's own frames have text. Every table must come out the same, in
     any order of the rows. The ids are renamed so that their sorted order is not the order
     of the file (P10 before P2), and, besides the tricky cohort's gaps, one patient has no
     gad_ab at all: an analysis that listed unobserved categories would show it."""
-    from helpers import audit as ha
-    from helpers import clinical as hcl
-    from helpers import design as hdes
     from helpers.data import as_factors
 
     names = {f"S0{i}": f"P{n}" for i, n in enumerate([7, 10, 2, 1, 30, 3, 9, 20, 11], start=1)}
@@ -405,61 +456,12 @@ def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
     assert m["patient_id"].notna().all()
     assert list(dict.fromkeys(m["patient_id"])) != sorted(set(m["patient_id"]))
     text = Cohort(patients, m, "tricky", {"kind": "simulated"}, STUDY)
-    reported = load_reported(REPORTED, study=STUDY)
-    verdicts = ha.audit(reported, tests=["paired_t"])
-    safety = ["gad_ab", "islet_ab"]
-    plan = {"outcomes": TRICKY_OUTCOMES, "visits": VISITS, "baseline": 0}
 
-    def tables(c: Cohort) -> dict[str, pd.DataFrame]:
-        ms = c.measurements
-        compared = ho.compare_to_baseline(ms, **plan, primary="paired_t",
-                                          sensitivity="wilcoxon_r", n_boot=50, seed=1)  # fmt: skip
-        return {
-            "completeness": hc.visit_completeness(c, outcomes=TRICKY_OUTCOMES),
-            "not analysed": pd.DataFrame(
-                {"text": [hc.not_analysed(c, outcomes=safety, visits=VISITS, role="safety")]}
-            ),
-            "abstract format": hr.abstract_format_table(
-                c, reported, outcomes=TRICKY_OUTCOMES, test="paired_t"
-            ),
-            "reproduced": hr.reproduce_reported(c, reported, test="paired_t"),
-            "summary": ho.summary_table(
-                ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, derived=True, study=STUDY
-            ),
-            "comparisons": ho.adjust_pvalues(compared, method="holm", alpha=0.05),
-            "omnibus": ho.omnibus_tests(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
-            "mixed": ho.mixed_model(ms, **plan),
-            "means": ho.visit_means_ci(ms, outcomes=TRICKY_OUTCOMES, visits=VISITS),
-            "changes": ho.change_from_baseline(ms, outcomes=TRICKY_OUTCOMES, baseline=0),
-            "safety": hs.safety_analysis(
-                ms,
-                outcomes=safety,
-                visits=VISITS,
-                baseline=0,
-                margins={"gad_ab": 5.0, "islet_ab": "20%"},
-            ),
-            "detectable": hs.detectable_rise(ms, outcomes=safety, visits=VISITS, baseline=0),
-            "patients": hs.patient_changes(
-                ms,
-                outcomes=safety,
-                visits=VISITS,
-                baseline=0,
-                cutoffs={"gad_ab": 10.0, "islet_ab": 10.0},
-                meaningful_rise={"gad_ab": "50%", "islet_ab": 5.0},
-            ),
-            "idaa1c": hcl.idaa1c(ms, c.patients, study=STUDY)[0],
-            "reproduction": hr.reproduction_table(c, reported, verdicts=verdicts, test="paired_t"),
-            "schedule": hr.visit_schedule(c, reported),
-            "planning": hdes.planning_inputs(
-                ms, outcomes=TRICKY_OUTCOMES, visits=VISITS, baseline=0
-            ),
-        }
-
-    expected = tables(text)
+    expected = notebook_tables(text)
     for shuffled in _orders(m, 2):
         factors = Cohort(patients, as_factors(shuffled), "tricky", {"kind": "simulated"}, STUDY)
         assert isinstance(factors.measurements["patient_id"].dtype, pd.CategoricalDtype)
-        got = tables(factors)
+        got = notebook_tables(factors)
         for name, table in expected.items():
             assert (table is None) == (got[name] is None), name
             if table is not None:
@@ -468,3 +470,24 @@ def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
     assert expected["changes"]["patient_id"].nunique() == 9
     gad = expected["changes"][expected["changes"]["outcome"] == "gad_ab"]
     assert "P2" not in set(gad["patient_id"])
+
+
+def test_every_table_is_written_as_pandas_writes_it(tricky):
+    """write_tables joins rows from each distinct value's field (report.to_csv_text); every
+    table the notebooks compute, with text and with categorical ids, must be pandas' to_csv
+    to the byte, and the per-patient tables must take that path, not fall back."""
+    from helpers import report
+    from helpers.data import as_factors
+
+    fast = set()
+    for m in (tricky.measurements, as_factors(tricky.measurements)):
+        cohort = Cohort(tricky.patients, m, "tricky", {"kind": "simulated"}, STUDY)
+        for name, table in notebook_tables(cohort).items():
+            if table is None or not isinstance(table.index, pd.RangeIndex):
+                continue
+            expected = table.to_csv(index=False, lineterminator="\n")
+            assert report.to_csv_text(table) == expected, name
+            columns = [report._distinct_fields(table[c]) for c in table]
+            if len(columns) > 1 and None not in columns:
+                fast.add(name)
+    assert {"changes", "patients", "mixed", "planning"} <= fast, fast

@@ -1,0 +1,109 @@
+"""report.to_csv_text: the CSV text pandas writes, joined from each distinct value's field."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from helpers import report
+
+_TEXT = st.text(alphabet=st.sampled_from("ab ,\";\t\n\r'é٣-"), max_size=4)
+_FLOATS = st.sampled_from([0.0, -0.0, 0.1, 0.1 + 0.2, -2.5, 1e16, 1e-320, np.inf, -np.inf, np.nan])
+
+
+def _column(kind: str, values: list) -> pd.Series:
+    if kind == "float":
+        return pd.Series(values, dtype="float64")
+    if kind == "int":
+        return pd.Series(values, dtype="int64")
+    if kind == "bool":
+        return pd.Series(values, dtype=bool)
+    if kind in ("Int64", "Float64"):
+        return pd.Series(values, dtype=kind)
+    if kind == "str":
+        return pd.Series(values, dtype="str")
+    if kind == "category":
+        return pd.Series(values, dtype="category")
+    if kind == "datetime":
+        return pd.Series(pd.to_datetime(values, unit="h"))
+    return pd.Series(values, dtype=object)  # object: text, missing, or anything
+
+
+_KINDS = {
+    "float": st.one_of(_FLOATS, st.floats()),
+    "int": st.integers(-(2**63), 2**63 - 1),
+    "bool": st.booleans(),
+    "Int64": st.integers(-5, 5) | st.none(),
+    "Float64": _FLOATS.filter(lambda v: v == v) | st.none(),
+    "str": _TEXT | st.none(),
+    "category": st.sampled_from(["P1", "P10", "P2", "a,b", ""]) | st.none(),
+    "object": _TEXT | st.none() | st.integers(0, 3) | st.booleans(),
+    "datetime": st.integers(0, 48),
+}
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> pd.DataFrame:
+    rows = draw(st.integers(0, 9))
+    kinds = draw(st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, max_size=4))
+    columns = {}
+    for i, kind in enumerate(kinds):
+        # values drawn from a small pool so that they repeat, as ids and visits do
+        pool = draw(st.lists(_KINDS[kind], min_size=1, max_size=3))
+        columns[f"c{i}" if i != 1 else "a,b"] = _column(
+            kind, [draw(st.sampled_from(pool)) for _ in range(rows)]
+        )
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=250, deadline=None)
+@given(_tables(), st.integers(1, 4))
+@example(pd.DataFrame({"id": ["P1", "P2", "P1"], "v": [0.0, -0.0, 0.0]}), 2)
+@example(pd.DataFrame({"id": ["", ""], "v": ["", None]}), 1)
+@example(pd.DataFrame({"lone": ["", "x", None]}), 1)
+@example(pd.DataFrame({"t": ["a\nb", "a\nb"], "v": [1, 2]}), 1)
+def test_to_csv_text_is_pandas_to_csv(table, chunk):
+    expected = table.to_csv(index=False, lineterminator="\n")
+    with mock.patch.object(report, "_CSV_CHUNK", chunk):
+        assert report.to_csv_text(table) == expected
+
+
+def test_the_shortcut_is_taken_for_numbers_text_and_categories_and_refused_where_it_would_differ():
+    """A test of the shortcut that always fell back would pass the test above."""
+    taken = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["P2", "P10", "P2", None], dtype="category"),
+            "visit_month": [0, 1, 0, 1],
+            "value": [7.9, np.nan, 7.9, 1e16],
+            "note": ["", "a, b", 'say "x"', None],
+            "flag": [True, False, True, True],
+        }
+    )
+    assert all(report._distinct_fields(taken[c]) is not None for c in taken)
+    codes, fields = report._distinct_fields(taken["note"])
+    assert fields[codes].tolist() == ["", '"a, b"', '"say ""x"""', ""]
+    refused = {
+        "negative zero": pd.Series([0.0, -0.0]),
+        "line break": pd.Series(["a\nb", "c"]),
+        "carriage return": pd.Series(["a\rb", "c"], dtype="str"),
+        "not text": pd.Series(["a", 1], dtype=object),
+        "negative zero, nullable": pd.Series([-0.0, None], dtype="Float64"),
+        "dates": pd.Series(pd.to_datetime(["2020-01-01", "2020-01-02"])),
+    }
+    for why, column in refused.items():
+        assert report._distinct_fields(column) is None, why
+
+
+def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp_path):
+    per_patient = pd.DataFrame({"patient_id": ["P1", "P2"] * 3, "change": [0.1, -0.2, 0.3] * 2})
+    indexed = per_patient.set_index("patient_id")
+    written = report.write_tables({"changes": per_patient, "by_id": indexed}, tmp_path / "t", "02")
+    assert written == ["t/02_changes.csv", "t/02_by_id.csv"]
+    assert (tmp_path / "t" / "02_changes.csv").read_text() == per_patient.to_csv(
+        index=False, lineterminator="\n"
+    )
+    assert (tmp_path / "t" / "02_by_id.csv").read_text() == indexed.to_csv(lineterminator="\n")
