@@ -60,7 +60,7 @@ def _tables(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_tables(), st.integers(1, 4))
 @example(pd.DataFrame({"id": ["P1", "P2", "P1"], "v": [0.0, -0.0, 0.0]}), 2)
 @example(pd.DataFrame({"id": ["", ""], "v": ["", None]}), 1)
