@@ -28,6 +28,8 @@ def _column(kind: str, values: list) -> pd.Series:
         return pd.Series(values, dtype="str")
     if kind == "category":
         return pd.Series(values, dtype="category")
+    if kind == "category of float32":  # pandas writes the categories as (64-bit) floats
+        return pd.Series(pd.Categorical(np.array(values, dtype="float32")))
     if kind == "datetime":
         return pd.Series(pd.to_datetime(values, unit="h"))
     return pd.Series(values, dtype=object)  # object: text, missing, or anything
@@ -41,6 +43,7 @@ _KINDS = {
     "Float64": _FLOATS.filter(lambda v: v == v) | st.none(),
     "str": _TEXT | st.none(),
     "category": st.sampled_from(["P1", "P10", "P2", "a,b", ""]) | st.none(),
+    "category of float32": _FLOATS,
     "object": _TEXT | st.none() | st.integers(0, 3) | st.booleans(),
     "datetime": st.integers(0, 48),
 }
@@ -66,6 +69,7 @@ def _tables(draw: st.DrawFn) -> pd.DataFrame:
 @example(pd.DataFrame({"id": ["", ""], "v": ["", None]}), 1)
 @example(pd.DataFrame({"lone": ["", "x", None]}), 1)
 @example(pd.DataFrame({"t": ["a\nb", "a\nb"], "v": [1, 2]}), 1)
+@example(pd.DataFrame({"a": pd.Categorical(np.float32([0.1, np.nan])), "b": [1, 2]}), 1)
 def test_to_csv_text_is_pandas_to_csv(table, chunk):
     expected = table.to_csv(index=False, lineterminator="\n")
     with mock.patch.object(report, "_CSV_CHUNK", chunk):
@@ -93,9 +97,12 @@ def test_the_shortcut_is_taken_for_numbers_text_and_categories_and_refused_where
         "not text": pd.Series(["a", 1], dtype=object),
         "negative zero, nullable": pd.Series([-0.0, None], dtype="Float64"),
         "dates": pd.Series(pd.to_datetime(["2020-01-01", "2020-01-02"])),
+        "float16 (no index of it to factorize into)": pd.Series([0.5, 0.5], dtype="float16"),
     }
     for why, column in refused.items():
         assert report._distinct_fields(column) is None, why
+        table = pd.DataFrame({"id": ["P1", "P2"], "v": column})
+        assert report.to_csv_text(table) == table.to_csv(index=False, lineterminator="\n"), why
 
 
 def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp_path):

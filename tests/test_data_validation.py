@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import example, given, settings
@@ -408,8 +409,9 @@ def test_the_id_checks_on_distinct_values_agree_with_each_value_tested_alone(ids
 
 
 _NUMBER_LIKE = st.sampled_from(
-    ["0", "1", "01", "-0", "1.0", "7.9", " 7.9", "7,9", "1e5", "1e400", "-1e400", "nan", "NaN",
-     "inf", "-Infinity", "99999999999999999999", "-9223372036854775809", "0x10", "½", "٣",
+    ["0", "1", "01", "-0", "-0.0", "1.0", "7.9", " 7.9", "7,9", "1e5", "1e400", "-1e400", "nan",
+     "NaN", "inf", "-Infinity", "99999999999999999999", "-9223372036854775809",
+     "-9223372036854775808", "9223372036854775808", "18446744073709551616", "0x10", "½", "٣",
      "1_000", "abc", "", " "]
 )  # fmt: skip
 
@@ -419,9 +421,12 @@ _NUMBER_LIKE = st.sampled_from(
 @example(["1", "2", "1"], True)  # whole numbers only: an integer column
 @example(["1", None, "1"], True)  # and with an empty cell
 @example(["99999999999999999999", "1"], True)  # beyond int64
+@example(["-0", None], True)  # with an empty cell, whole numbers are read as floats: -0.0
+@example(["-9223372036854775808", None], False)  # and rounded as floats are
 def test_numbers_parsed_once_per_distinct_text_equal_to_numeric_row_by_row(texts, as_str):
     """The numeric pre-check parses each distinct text once; the result must be pandas'
-    to_numeric of the whole column: the same type and the same number, or NaN, on each row."""
+    to_numeric of the whole column: the same type and the same number (to the sign of a
+    zero), or NaN, on each row."""
     frame = pd.DataFrame(
         {"visit_month": texts, "value": texts[::-1]}, index=range(5, 5 + len(texts))
     ).astype("str" if as_str else object)
@@ -430,6 +435,8 @@ def test_numbers_parsed_once_per_distinct_text_equal_to_numeric_row_by_row(texts
     for column, numbers in parsed.items():
         expected = pd.to_numeric(frame[column], errors="coerce")
         pd.testing.assert_series_equal(numbers, expected, check_names=False)
+        if numbers.dtype.kind == "f":  # equal above takes -0.0 for 0.0
+            assert np.signbit(numbers).tolist() == np.signbit(expected).tolist()
 
 
 def test_the_schema_types_the_factors_as_as_factors_does():

@@ -441,8 +441,9 @@ def notebook_tables(c: Cohort) -> dict[str, pd.DataFrame]:
 
 
 def _written_as_pandas_writes_it(name: str, table: pd.DataFrame) -> set[str]:
-    """Check write_tables' CSV text (report.to_csv_text) is pandas' to_csv, to the byte; name
-    the table if it took the shortcut (each distinct value's field) rather than to_csv."""
+    """Check report.to_csv_text (what write_tables writes for a table without an index) is
+    pandas' to_csv, to the byte; name the table if it took the shortcut (each distinct value's
+    field) rather than to_csv."""
     from helpers import report
 
     if not isinstance(table.index, pd.RangeIndex):
@@ -473,6 +474,9 @@ def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
 
     expected = notebook_tables(text)
     fast = set()
+    for name, table in expected.items():
+        if table is not None:
+            fast |= _written_as_pandas_writes_it(name, table)
     for shuffled in _orders(m, 2):
         factors = Cohort(patients, as_factors(shuffled), "tricky", {"kind": "simulated"}, STUDY)
         assert isinstance(factors.measurements["patient_id"].dtype, pd.CategoricalDtype)
@@ -482,9 +486,7 @@ def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
             if table is not None:
                 assert got[name].to_csv() == table.to_csv(), name
                 assert len(table) > 0, name
-                fast |= _written_as_pandas_writes_it(name, table) | _written_as_pandas_writes_it(
-                    name, got[name]
-                )
+                fast |= _written_as_pandas_writes_it(name, got[name])
     assert {"changes", "patients", "mixed", "planning"} <= fast, fast
     assert expected["changes"]["patient_id"].nunique() == 9
     gad = expected["changes"][expected["changes"]["outcome"] == "gad_ab"]

@@ -577,16 +577,16 @@ def _numbers(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> dict[str, pd.Se
     result is spread back to the rows that hold it: a long file repeats few
     texts (a visit month on every row, values with one decimal), and parsing
     text is the costly part. The result is ``to_numeric`` of the whole column:
-    the same numbers, NaN where a cell does not parse or is empty, the same type.
+    the same numbers, NaN where a cell does not parse or is empty, the same
+    type. An empty cell is one of the distinct values parsed, because it
+    changes how ``to_numeric`` reads the others (whole numbers as floats).
     """
     out = {}
     for column, spec in schema.columns.items():
         if column not in frame or str(spec.dtype) not in ("int64", "float64", "Int64"):
             continue
-        codes, texts = pd.factorize(frame[column], use_na_sentinel=True)
+        codes, texts = pd.factorize(frame[column], use_na_sentinel=False)
         numbers = pd.to_numeric(np.asarray(texts, dtype=object), errors="coerce")
-        if (codes < 0).any():  # empty cells: missing, as to_numeric reads them
-            numbers = np.append(numbers, np.nan)
         out[column] = pd.Series(numbers[codes], index=frame.index, name=column)
     return out
 

@@ -159,13 +159,17 @@ def _distinct_fields(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     kind = dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
     if kind.kind in "fiub":
         if kind.kind == "f":
+            if kind.itemsize < 4:
+                return None  # float16: pandas has no index of it to factorize into
             values = column.to_numpy(dtype="float64", na_value=np.nan)
             if (np.signbit(values) & (values == 0)).any():
                 return None  # -0.0 == 0.0: one distinct value, two texts
     elif not pd.api.types.is_string_dtype(kind):  # text: str, or object (checked below)
         return None
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    distinct = pd.Series(uniques, dtype=kind if isinstance(dtype, pd.CategoricalDtype) else dtype)
+    # of the column's own type: a categorical is written as pandas writes categoricals (its
+    # values as Python objects, so float32 categories as 64-bit floats), not as its categories
+    distinct = pd.Series(uniques, dtype=dtype)
     if kind.kind not in "fiub":
         present = distinct.dropna()
         if not all(type(v) is str for v in present) or present.str.contains("[\r\n]").any():
