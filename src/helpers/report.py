@@ -115,9 +115,9 @@ def to_csv_text(table: pd.DataFrame) -> str:
     times instead of once per row. Tables this shortcut cannot reproduce
     exactly are written by ``to_csv`` itself: fewer than two columns (a lone
     empty field is quoted), columns other than numbers, booleans and text,
-    text with line breaks, and negative zeros (equal to zero when values are
-    compared, though written ``-0.0``). A test compares the two on every table
-    the notebooks write and on generated tables.
+    float16, text with line breaks, and negative zeros (equal to zero when
+    values are compared, though written ``-0.0``). A test compares the two on
+    every table the notebooks write and on generated tables.
 
     Parameters
     ----------

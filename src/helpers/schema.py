@@ -166,7 +166,8 @@ def measurements_schema(study: Study) -> pa.DataFrameSchema:
 
     A missing measurement is a missing row; a row with an empty ``value`` is an
     error. Visits and outcomes are those of the study definition, and each
-    outcome's value must lie within its plausibility bounds.
+    outcome's value must lie within its plausibility bounds. The validated
+    table has ``patient_id`` and ``outcome`` categorical (:data:`FACTOR`).
 
     Parameters
     ----------
