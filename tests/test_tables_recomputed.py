@@ -455,13 +455,13 @@ def _written_as_pandas_writes_it(name: str, table: pd.DataFrame) -> set[str]:
 
 def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
     """load_cohort makes patient_id and outcome categorical (the measurements schema, as
-    data.as_factors does); the simulated
-    cohorts and a researcher's own frames have text. Every table must come out the same, in
-    any order of the rows. The ids are renamed so that their sorted order is not the order
-    of the file (P10 before P2), and, besides the tricky cohort's gaps, one patient has no
-    gad_ab at all: an analysis that listed unobserved categories would show it. Each table is
-    also written as write_tables writes it, which must be pandas' own CSV text, and the
-    per-patient tables must take the shortcut that makes large ones fast."""
+    data.as_factors does); the simulated cohorts and a researcher's own frames have text.
+    Every table must come out the same, in any order of the rows. The ids are renamed so that
+    their sorted order is not the order of the file (P10 before P2), and, besides the tricky
+    cohort's gaps, one patient has no gad_ab at all: an analysis that listed unobserved
+    categories would show it. Each table is also written as write_tables writes it, which
+    must be pandas' own CSV text, and the per-patient tables must take the shortcut that
+    makes large ones fast."""
     from helpers.data import as_factors
 
     names = {f"S0{i}": f"P{n}" for i, n in enumerate([7, 10, 2, 1, 30, 3, 9, 20, 11], start=1)}

@@ -36,7 +36,7 @@ import pandera.pandas as pa
 
 from helpers.errors import MAX_LISTED, DataValidationError, Failure, HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
-from helpers.schema import FACTORS, identifier_reason, measurements_schema, patients_schema
+from helpers.schema import FACTOR, FACTORS, identifier_reason, measurements_schema, patients_schema
 from helpers.study import Study, load_study
 
 __all__ = [
@@ -918,7 +918,7 @@ def as_factors(measurements: pd.DataFrame) -> pd.DataFrame:
     ['a', 'b']
     """
     present = [c for c in FACTORS if c in measurements]
-    return measurements.astype(dict.fromkeys(present, "category"))
+    return measurements.astype(dict.fromkeys(present, FACTOR))
 
 
 #: Checked cohorts kept in a checked folder, the most recently stored first.

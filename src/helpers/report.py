@@ -138,8 +138,8 @@ def to_csv_text(table: pd.DataFrame) -> str:
     P2,
     P1,-2.5
     """
-    columns = [_distinct_fields(table.iloc[:, i]) for i in range(table.shape[1])]
-    if table.shape[1] < 2 or any(c is None for c in columns):
+    columns = _every_column_fields(table)
+    if columns is None:
         return table.to_csv(index=False, lineterminator="\n")
     parts = [table.iloc[:0].to_csv(index=False, lineterminator="\n")]
     for start in range(0, len(table), _CSV_CHUNK):
@@ -147,6 +147,22 @@ def to_csv_text(table: pd.DataFrame) -> str:
         rows = zip(*chunk, strict=True)
         parts.append("\n".join(map(",".join, rows)) + "\n")
     return "".join(parts)
+
+
+def _every_column_fields(table: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Return :func:`_distinct_fields` of each column, or None as soon as one has none.
+
+    None also for fewer than two columns: a row of one empty field is written quoted.
+    """
+    if table.shape[1] < 2:
+        return None
+    columns = []
+    for i in range(table.shape[1]):
+        fields = _distinct_fields(table.iloc[:, i])
+        if fields is None:  # the rest need not be formatted: pandas writes the table
+            return None
+        columns.append(fields)
+    return columns
 
 
 def _distinct_fields(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
