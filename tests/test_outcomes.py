@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.anova import AnovaRM
 from studydef import STUDY
@@ -21,11 +25,13 @@ from helpers.outcomes import (
     mixed_model,
     omnibus_tests,
     rank_biserial,
+    rank_biserial_along,
     summarise_comparisons,
     summary_table,
     untested_comparisons,
     visit_means_ci,
 )
+from helpers.precision import round_to_recording, round_to_recording_by_row
 from helpers.reported import load_reported
 from helpers.reproduction import abstract_format_table
 from helpers.simulate import simulate_cohort, write_cohort
@@ -117,6 +123,67 @@ def test_rank_biserial_agrees_with_pingouin(sim):
     ours = rank_biserial(pairs["before"].to_numpy(), pairs["after"].to_numpy())
     theirs = pg.wilcoxon(pairs["after"], pairs["before"])["RBC"].iloc[0]
     assert ours == pytest.approx(theirs)
+
+
+@st.composite
+def _paired_samples(draw):
+    """Samples of n pairs, each on its own grid: whole units, tenths, hundredths or thirds
+    (on no grid), with many zero and tied differences; a row may also be all zeros."""
+    n = draw(st.integers(1, 9))
+    rows = draw(st.integers(1, 12))
+    before, after = [], []
+    for _ in range(rows):
+        step = draw(st.sampled_from([1.0, 10.0, 100.0, 1 / 3]))
+        b = np.array(draw(st.lists(st.integers(-30, 300), min_size=n, max_size=n)), float)
+        change = np.array(draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n)), float)
+        if step == 1 / 3:
+            before.append(b / 3)
+            after.append((b + change) / 3)
+        else:
+            before.append(b / step)
+            after.append((b + change) / step)
+    return np.array(before), np.array(after)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_paired_samples())
+def test_rank_biserial_along_is_rank_biserial_of_each_sample(samples):
+    before, after = samples
+    expected = np.array([rank_biserial(b, a) for b, a in zip(before, after, strict=True)])
+    got = rank_biserial_along(before, after)
+    np.testing.assert_array_equal(got, expected)  # exact, NaN where every difference is zero
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+    # the pairs along another axis of a 3-D array: the same values, in that shape
+    cube_b, cube_a = np.stack([before.T, before.T]), np.stack([after.T, after.T])
+    np.testing.assert_array_equal(rank_biserial_along(cube_b, cube_a, axis=1), [got, got])
+    # each row's differences rounded to the precision of that row's own values
+    by_row = round_to_recording_by_row(after - before, np.concatenate([before, after], axis=1))
+    for row, b, a in zip(by_row, before, after, strict=True):
+        np.testing.assert_array_equal(row, round_to_recording(a - b, np.concatenate([b, a])))
+
+
+@pytest.mark.parametrize(
+    ("after", "all_zero"),
+    [
+        # five of seven pairs unchanged: resamples without the first pair hold whole numbers
+        # only (rounded to whole units, as rank_biserial rounds them one at a time), and
+        # about one in ten holds unchanged pairs only (r is NaN, and so is the interval)
+        ([7.0, 8.0, 9.0, 6.0, 7.0, 10.0, 9.0], True),
+        # tenths, ties and one zero
+        ([7.0, 8.5, 8.6, 6.0, 8.0, 9.0, 9.3], False),
+    ],
+)
+def test_rank_biserial_bootstrap_is_the_same_one_resample_at_a_time_or_all_at_once(after, all_zero):
+    before = np.array([7.5, 8.0, 9.0, 6.0, 7.5, 10.0, 8.0])
+    kwargs = {"paired": True, "method": "per", "n_boot": 500, "seed": 3, "return_dist": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)  # a NaN interval
+        one, one_dist = pg.compute_bootci(before, after, func=rank_biserial, **kwargs)
+        every, every_dist = pg.compute_bootci(before, after, func=rank_biserial_along, **kwargs)
+    np.testing.assert_array_equal(every_dist, one_dist)
+    np.testing.assert_array_equal(every, one)
+    assert np.isnan(one_dist).any() == all_zero
+    assert np.isnan(one).any() == all_zero
 
 
 def test_bootstrap_intervals_are_seeded(sim):
@@ -392,13 +459,13 @@ def test_rank_biserial_interval_uses_the_u_statistic_variance_by_hand():
 
 @pytest.mark.parametrize(("n", "shift"), [(2000, 0.1), (2000, 0.5)])
 def test_large_sample_intervals_agree_with_the_percentile_bootstrap(n, shift):
-    from helpers.outcomes import median_ci, rank_biserial, rank_biserial_ci
+    from helpers.outcomes import median_ci, rank_biserial_ci
 
     rng = np.random.default_rng(n + int(10 * shift))
     b = np.round(rng.normal(10, 2, size=n), 1)
     a = np.round(b + shift + rng.normal(0, 1, size=n), 1)
     boot = pg.compute_bootci(
-        b, a, func=rank_biserial, paired=True, method="per", n_boot=2000, seed=1, decimals=10
+        b, a, func=rank_biserial_along, paired=True, method="per", n_boot=2000, seed=1, decimals=10
     )
     assert rank_biserial_ci(b, a, ci_level=0.95) == pytest.approx(tuple(boot), abs=0.01)
     d = np.round(a - b, 1)

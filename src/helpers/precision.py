@@ -33,8 +33,12 @@ __all__ = [
     "recording_decimals",
     "reported_interval",
     "round_to_recording",
+    "round_to_recording_by_row",
 ]
 
+
+# Values needing more decimals than this are taken as unrounded (continuous).
+_MAX_RECORDING_DECIMALS = 6
 
 # Rounding slack for binary floating point (a figure of 58.815 computed as 58.81499999).
 _EPS = 1e-9
@@ -348,7 +352,9 @@ def format_percent(fraction: float) -> str:
     return f"{round(100 * fraction, 6):g}%"
 
 
-def recording_decimals(values: Sequence[float] | np.ndarray, max_decimals: int = 6) -> int | None:
+def recording_decimals(
+    values: Sequence[float] | np.ndarray, max_decimals: int = _MAX_RECORDING_DECIMALS
+) -> int | None:
     """Infer how many decimals values were recorded to: the fewest that represent them all.
 
     A value recorded to ``d`` decimals is a whole multiple of ``10^-d`` up to
@@ -414,3 +420,49 @@ def round_to_recording(
     d = np.asarray(differences, dtype=float)
     decimals = recording_decimals(values)
     return d if decimals is None else np.round(d, decimals)
+
+
+def round_to_recording_by_row(differences: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Round each row of differences to the recording precision of the same row of values.
+
+    Row ``i`` of the result is ``round_to_recording(differences[i], values[i])``,
+    bit for bit, computed for all rows at once: the rows of a bootstrap's
+    resamples, each of which may hold values recorded to fewer decimals than the
+    whole sample (:func:`recording_decimals`, the same test, applied row by row).
+
+    Parameters
+    ----------
+    differences : numpy.ndarray
+        Two-dimensional, one row per sample.
+    values : numpy.ndarray
+        Two-dimensional, the values each row's differences were taken from
+        (as many rows; any number of columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float, the shape of ``differences``.
+
+    Examples
+    --------
+    >>> d = np.array([[9.7 - 9.6, 8.3 - 8.2], [1 / 3, 0.5]])
+    >>> v = np.array([[9.7, 9.6, 8.3, 8.2], [1 / 3, 0.5, 0.0, 0.0]])
+    >>> round_to_recording_by_row(d, v).tolist()
+    [[0.1, 0.1], [0.3333333333333333, 0.5]]
+    """
+    d = np.array(differences, dtype=float)
+    x = np.asarray(values, dtype=float)
+    if d.ndim != 2 or x.ndim != 2 or len(d) != len(x):
+        raise ValueError("differences and values must be 2-D with one row per sample")
+    decimals = np.full(len(x), -1)
+    undecided = np.ones(len(x), dtype=bool)
+    for places in range(_MAX_RECORDING_DECIMALS + 1):  # recording_decimals' test, on each row
+        scaled = x * 10.0**places
+        ok = np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
+        found = undecided & (ok | np.isnan(x)).all(axis=1)
+        decimals[found] = places
+        undecided &= ~found
+    for places in np.unique(decimals[decimals >= 0]):
+        rows = decimals == places
+        d[rows] = np.round(d[rows], int(places))
+    return d
