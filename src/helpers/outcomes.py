@@ -394,7 +394,7 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
     return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
 
 
-def rank_biserial_along(before: np.ndarray, after: np.ndarray, axis: int = -1) -> np.ndarray:
+def rank_biserial_along(before: np.ndarray, after: np.ndarray, *, axis: int = -1) -> np.ndarray:
     """:func:`rank_biserial` of every sample along ``axis`` at once (for the bootstrap).
 
     Each sample's value equals :func:`rank_biserial` on it, bit for bit: its
