@@ -64,11 +64,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
-# The edit loop: lint and every test not marked slow (no notebook, runner or browser run).
+# The edit loop: lint and every test not marked slow (no notebook, runner or browser run),
+# each property test on a quarter of its examples (tests/conftest.py); make test runs them all.
 check: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
-	$(BIN)/python -m pytest -n auto --dist load -m "not slow"
+	QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n auto --dist load -m "not slow"
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -16,7 +16,21 @@ from helpers.paths import PROJECT_ROOT
 # CI (CI=true), so that CI's verdict never depends on chance.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", print_blob=True)
-settings.load_profile("ci" if os.environ.get("CI") else "explore")
+PROFILE = "ci" if os.environ.get("CI") else "explore"
+settings.load_profile(PROFILE)
+
+# The edit loop (`make check` sets QUICK_PROPERTIES=1) runs a quarter of each property
+# test's examples; `make test` and CI run them all.
+QUICK_PROPERTIES = os.environ.get("QUICK_PROPERTIES") == "1"
+if QUICK_PROPERTIES:
+    settings.register_profile("quick", settings.get_profile(PROFILE), max_examples=25)
+    settings.load_profile("quick")
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples: ``n``, or a quarter (at least 10) in the edit loop."""
+    return max(10, n // 4) if QUICK_PROPERTIES else n
+
 
 STANDIN = PROJECT_ROOT / "data" / "standin"
 REPORTED = PROJECT_ROOT / "data" / "reported" / "abstract_figures.csv"

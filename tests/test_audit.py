@@ -32,7 +32,7 @@ from helpers.audit import (
 from helpers.reported import load_reported
 from helpers.stats import paired_p
 
-from conftest import REPORTED
+from conftest import REPORTED, examples
 
 # Exact two-sided signed-rank p-values for n = 7: 2 * (number of subsets with rank sum
 # <= w) / 2^7, for w = 0, 1, 2, ... (e.g. Hollander & Wolfe, Table A.4).
@@ -141,7 +141,7 @@ def _comparison(m1, s1, m2, s2, n, p=0.05, relation="="):
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(min_value=4, max_value=12), st.integers(min_value=0, max_value=10_000))
 def test_paired_t_correlation_identity_and_range(n, seed):
     rng = np.random.default_rng(seed)
@@ -214,7 +214,7 @@ def test_grimmer_agrees_with_scrutipy_on_many_cases():
     assert disagreements == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.integers(min_value=3, max_value=6),
     st.floats(min_value=1.0, max_value=6.0),

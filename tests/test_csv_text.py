@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from helpers import report
 
+from conftest import examples
+
 _TEXT = st.text(alphabet=st.sampled_from("ab ,\";\t\n\r'é٣-"), max_size=4)
 _FLOATS = st.sampled_from([0.0, -0.0, 0.1, 0.1 + 0.2, -2.5, 1e16, 1e-320, np.inf, -np.inf, np.nan])
 
@@ -63,7 +65,7 @@ def _tables(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_tables(), st.integers(1, 4))
 @example(pd.DataFrame({"id": ["P1", "P2", "P1"], "v": [0.0, -0.0, 0.0]}), 2)
 @example(pd.DataFrame({"id": ["", ""], "v": ["", None]}), 1)

@@ -18,7 +18,7 @@ from helpers.errors import DataValidationError, Failure
 from helpers.schema import identifier_reason, measurements_schema, patients_schema
 from helpers.simulate import simulate_cohort, write_cohort
 
-from conftest import rewrite
+from conftest import examples, rewrite
 
 
 def _problems(data_dir: Path) -> list[Failure]:
@@ -303,7 +303,7 @@ def _csv_texts(draw: st.DrawFn) -> str:
     return newline.join(lines) + draw(st.sampled_from(["", "\n", "\n\n", " \n", ",\n", "\r\n"]))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @example(text='id,v,w\n"a,b"1,2\n')  # as many commas as the header's, one field fewer
 @example(text="id,v,id\n1,2,3\n")  # a repeated name (pandas refuses it)
 @given(text=_csv_texts())
@@ -386,7 +386,7 @@ def test_windows_line_ends_are_read_in_c_as_the_careful_reader_reads_them(tmp_pa
 _ID_LIKE = st.text(alphabet=st.sampled_from("P0179-_/. \t٣x"), max_size=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_ID_LIKE | st.none(), min_size=1, max_size=20))
 @example(["79161234567", " 1990-01-02 ", "IvanPetrov", " P01", "P 1", "١٢٣٤٥٦٧", None, "P01"])
 @example(["P01", "P 1", "P01", "P 1", None, None])
@@ -416,7 +416,7 @@ _NUMBER_LIKE = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_NUMBER_LIKE | st.none(), min_size=1, max_size=12), st.booleans())
 @example(["1", "2", "1"], True)  # whole numbers only: an integer column
 @example(["1", None, "1"], True)  # and with an empty cell

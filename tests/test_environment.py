@@ -116,3 +116,19 @@ def test_the_longest_first_order_names_existing_files_once():
     assert not missing
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--dist loadfile --no-loadscope-reorder" in makefile
+
+
+def _recipe(target: str) -> str:
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    return makefile.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
+
+
+def test_only_the_edit_loop_runs_fewer_property_examples():
+    """make check runs a quarter of each property test's examples; make test and CI all."""
+    from conftest import QUICK_PROPERTIES, examples
+
+    assert "QUICK_PROPERTIES=1 " in _recipe("check")
+    assert "QUICK_PROPERTIES" not in _recipe("test")
+    assert "QUICK_PROPERTIES" not in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert examples(200) == (50 if QUICK_PROPERTIES else 200)
+    assert examples(30) == (10 if QUICK_PROPERTIES else 30)

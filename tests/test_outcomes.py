@@ -38,7 +38,7 @@ from helpers.simulate import simulate_cohort, write_cohort
 from helpers.stats import paired_values
 from helpers.study import SimulationProfile
 
-from conftest import REPORTED, STANDIN
+from conftest import REPORTED, STANDIN, examples
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def _paired_samples(draw):
     return np.array(before), np.array(after)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_paired_samples())
 def test_rank_biserial_along_is_rank_biserial_of_each_sample(samples):
     before, after = samples

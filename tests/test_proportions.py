@@ -22,6 +22,8 @@ from helpers.proportions import (
     paired_binary_p,
 )
 
+from conftest import examples
+
 COLUMNS = ["p", "configuration", "zeros", "tied"]
 # Every (b, c) with up to 12 discordant pairs; every pair of groups of up to 7 patients.
 DISCORDANT = [(b, c) for b in range(13) for c in range(13) if b + c > 0]
@@ -288,7 +290,7 @@ def test_zero_margin_gives_p_one(counts, test):
     assert independent_binary_p(*counts, test) == 1.0
 
 
-@settings(derandomize=True, max_examples=200, deadline=None)
+@settings(derandomize=True, max_examples=examples(200), deadline=None)
 @given(st.integers(0, 60), st.integers(0, 60))
 def test_mcnemar_symmetric_and_ordered(b, c):
     exact, plain, corrected = (paired_binary_p(b, c, t) for t in PAIRED_BINARY_TESTS)
@@ -298,7 +300,7 @@ def test_mcnemar_symmetric_and_ordered(b, c):
         assert corrected >= plain
 
 
-@settings(derandomize=True, max_examples=200, deadline=None)
+@settings(derandomize=True, max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_independent_symmetric(data):
     n1, n2 = data.draw(st.integers(1, 40)), data.draw(st.integers(1, 40))

@@ -22,7 +22,7 @@ from helpers.precision import recording_decimals, round_to_recording
 from helpers.simulate import simulate_cohort
 from helpers.stats import hedges_g_av, paired_test
 
-from conftest import STANDIN
+from conftest import STANDIN, examples
 from recompute import TRICKY_OUTCOMES, hedges_g_av_by_hand, pairs, tricky_cohort
 
 STANDIN_PAIRS = {
@@ -109,7 +109,7 @@ def test_insulin_interval_now_excludes_zero_as_the_t_test_does(standin):
     assert hedges_g_av(b, a)["ci_high"] < 0
 
 
-@settings(max_examples=60, derandomize=True, deadline=None)
+@settings(max_examples=examples(60), derandomize=True, deadline=None)
 @given(
     n=st.integers(3, 25),
     shift=st.floats(-2, 2),

@@ -24,7 +24,7 @@ from helpers.reported import Comparison, Reported, load_reported
 from helpers.reproduction import reproduction_table
 from helpers.stats import paired_p
 
-from conftest import REPORTED, STANDIN
+from conftest import REPORTED, STANDIN, examples
 
 STUDY_TEST = STUDY.reading.test
 
@@ -105,7 +105,7 @@ def test_other_seeds_also_reproduce(reported, seed):
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 # targets that 40 attempts missed although data meeting them exist, e.g. for the first
 # x = [42, 37, 48, 54, 61], y = [47, 41, 40, 52, 59]
 @example(5, 5, 1.0, 0.03125)

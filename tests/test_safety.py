@@ -22,6 +22,8 @@ from helpers.safety import (
 from helpers.simulate import simulate_cohort
 from helpers.stats import paired_test
 
+from conftest import examples
+
 
 def _known_change(n: int, change: float, sd: float, seed: int) -> pd.DataFrame:
     """GAD antibodies at baseline and month 3 with a known mean change."""
@@ -56,7 +58,7 @@ def test_tost_equals_two_one_sided_scipy_tests():
     )
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     st.floats(min_value=-2, max_value=2),
     st.floats(min_value=0.3, max_value=4),

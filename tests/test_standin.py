@@ -14,7 +14,7 @@ from helpers.reported import load_reported
 from helpers.reproduction import compare_cohort_with_reported
 from helpers.standin import DEFAULT_SEED, generate_patients, main, write_standin
 
-from conftest import REPORTED, STANDIN
+from conftest import REPORTED, STANDIN, examples
 
 
 def test_regeneration_is_byte_identical(tmp_path):
@@ -35,7 +35,7 @@ def reported():
 
 
 @pytest.mark.slow
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_any_seed_reproduces_every_cohort_fact(reported, seed):
     before = reported.copy()

@@ -15,6 +15,8 @@ from statsmodels.stats.descriptivestats import sign_test as sm_sign_test
 
 from helpers.stats import independent_test, mean_sd, paired_p, paired_test, paired_values
 
+from conftest import examples
+
 # Hollander & Wolfe (1973), as in R's ?wilcox.test: wilcox.test(x, y, paired = TRUE)
 X = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
 Y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
@@ -38,7 +40,7 @@ def _z_by_hand(d: np.ndarray, cc: bool) -> float:
     return 2 * stats.norm.sf(max(dev, 0.0) / math.sqrt(var))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(st.integers(min_value=-4, max_value=4), min_size=5, max_size=12).filter(
         lambda d: sum(v != 0 for v in d) >= 2
@@ -181,7 +183,7 @@ def test_mean_sd_is_the_same_in_every_row_order_of_a_tie():
     assert f"{mean:.2f} ± {sd:.2f}" == "50.83 ± 11.69"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     tenths=st.lists(st.integers(-100_000, 100_000), min_size=1, max_size=60),
     offset=st.sampled_from([0.0, 1e9, -1e12]),
