@@ -58,11 +58,12 @@ lint: $(STAMP)
 
 # Tests run in parallel (pytest-xdist, one worker per CPU); a notebook's nbval cells stay
 # together on one worker (--dist loadfile), and files go out longest first, in the order
-# tests/conftest.py gives them (--no-loadscope-reorder).
+# tests/conftest.py gives them (--no-loadscope-reorder). Every property test runs all its
+# examples (QUICK_PROPERTIES cleared, whatever the shell holds).
 test: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
-	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
+	QUICK_PROPERTIES= $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # The edit loop: lint and every test not marked slow (no notebook, runner or browser run),
 # each property test on a quarter of its examples (tests/conftest.py); make test runs them all.

@@ -163,6 +163,21 @@ def test_rank_biserial_along_is_rank_biserial_of_each_sample(samples):
 
 
 @pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (np.zeros((2, 0)), np.zeros((2, 0))),  # no pairs: NaN, as rank_biserial gives
+        ([[1e303, 2e303]], [[2e303, 1e303]]),  # whole numbers near the largest float
+        ([[1.0, 2.0, 3.0], [1.5, 2.5, 3.5]], [2.0, 4.0, 2.5]),  # broadcast: one after for both
+    ],
+)
+def test_rank_biserial_along_at_the_edges(before, after):
+    """Each as rank_biserial gives it, with no warning (warnings are errors here)."""
+    b, a = np.broadcast_arrays(np.asarray(before, float), np.asarray(after, float))
+    expected = [rank_biserial(row_b, row_a) for row_b, row_a in zip(b, a, strict=True)]
+    np.testing.assert_array_equal(rank_biserial_along(before, after), expected)
+
+
+@pytest.mark.parametrize(
     ("after", "all_zero"),
     [
         # five of seven pairs unchanged: resamples without the first pair hold whole numbers

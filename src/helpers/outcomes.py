@@ -394,7 +394,9 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
     return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
 
 
-def rank_biserial_along(before: np.ndarray, after: np.ndarray, *, axis: int = -1) -> np.ndarray:
+def rank_biserial_along(
+    before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, *, axis: int = -1
+) -> np.ndarray:
     """:func:`rank_biserial` of every sample along ``axis`` at once (for the bootstrap).
 
     Each sample's value equals :func:`rank_biserial` on it, bit for bit: its
@@ -409,14 +411,15 @@ def rank_biserial_along(before: np.ndarray, after: np.ndarray, *, axis: int = -1
     Parameters
     ----------
     before, after : array-like
-        Paired samples, the pairs along ``axis``.
+        Paired samples, the pairs along ``axis`` (broadcast against each other).
     axis : int, default -1
+        The axis that holds a sample's pairs; every other axis indexes samples.
 
     Returns
     -------
     numpy.ndarray
-        One r per sample (shape of the inputs without ``axis``); NaN where every
-        difference is zero.
+        One r per sample, the shape of the inputs without ``axis`` (a 0-d array
+        for one sample); NaN where every difference is zero or there are none.
 
     Examples
     --------
@@ -427,7 +430,7 @@ def rank_biserial_along(before: np.ndarray, after: np.ndarray, *, axis: int = -1
     b, a = np.broadcast_arrays(np.asarray(before, float), np.asarray(after, float))
     b, a = np.moveaxis(b, axis, -1), np.moveaxis(a, axis, -1)
     shape, n = b.shape[:-1], b.shape[-1]
-    b, a = b.reshape(-1, n), a.reshape(-1, n)
+    b, a = b.reshape(math.prod(shape), n), a.reshape(math.prod(shape), n)
     d = round_to_recording_by_row(a - b, np.concatenate([b, a], axis=1))
     nonzero = d != 0
     ranks = stats.rankdata(np.abs(d), axis=1) - (~nonzero).sum(axis=1, keepdims=True)

@@ -39,6 +39,8 @@ __all__ = [
 
 # Values needing more decimals than this are taken as unrounded (continuous).
 _MAX_RECORDING_DECIMALS = 6
+# A value on a recording grid is a whole multiple of its step to this relative tolerance.
+_GRID_TOLERANCE = 1e-9
 
 # Rounding slack for binary floating point (a figure of 58.815 computed as 58.81499999).
 _EPS = 1e-9
@@ -352,6 +354,12 @@ def format_percent(fraction: float) -> str:
     return f"{round(100 * fraction, 6):g}%"
 
 
+def _on_grid(x: np.ndarray, places: int) -> np.ndarray:
+    """Which values are whole multiples of ``10^-places``, up to binary floating-point error."""
+    scaled = x * 10.0**places
+    return np.abs(scaled - np.round(scaled)) <= _GRID_TOLERANCE * np.maximum(1.0, np.abs(scaled))
+
+
 def recording_decimals(
     values: Sequence[float] | np.ndarray, max_decimals: int = _MAX_RECORDING_DECIMALS
 ) -> int | None:
@@ -383,8 +391,7 @@ def recording_decimals(
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     for d in range(max_decimals + 1):
-        scaled = x * 10.0**d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(_on_grid(x, d)):
             return d
     return None
 
@@ -422,19 +429,23 @@ def round_to_recording(
     return d if decimals is None else np.round(d, decimals)
 
 
-def round_to_recording_by_row(differences: np.ndarray, values: np.ndarray) -> np.ndarray:
+def round_to_recording_by_row(
+    differences: Sequence[Sequence[float]] | np.ndarray,
+    values: Sequence[Sequence[float]] | np.ndarray,
+) -> np.ndarray:
     """Round each row of differences to the recording precision of the same row of values.
 
     Row ``i`` of the result is ``round_to_recording(differences[i], values[i])``,
     bit for bit, computed for all rows at once: the rows of a bootstrap's
     resamples, each of which may hold values recorded to fewer decimals than the
-    whole sample (:func:`recording_decimals`, the same test, applied row by row).
+    whole sample (:func:`recording_decimals`, the same test, applied row by row;
+    a row is tested at more places only while no fewer have fitted it).
 
     Parameters
     ----------
-    differences : numpy.ndarray
+    differences : array-like of float
         Two-dimensional, one row per sample.
-    values : numpy.ndarray
+    values : array-like of float
         Two-dimensional, the values each row's differences were taken from
         (as many rows; any number of columns).
 
@@ -442,6 +453,11 @@ def round_to_recording_by_row(differences: np.ndarray, values: np.ndarray) -> np
     -------
     numpy.ndarray
         Float, the shape of ``differences``.
+
+    Raises
+    ------
+    ValueError
+        If either is not two-dimensional, or their numbers of rows differ.
 
     Examples
     --------
@@ -455,13 +471,14 @@ def round_to_recording_by_row(differences: np.ndarray, values: np.ndarray) -> np
     if d.ndim != 2 or x.ndim != 2 or len(d) != len(x):
         raise ValueError("differences and values must be 2-D with one row per sample")
     decimals = np.full(len(x), -1)
-    undecided = np.ones(len(x), dtype=bool)
+    undecided = np.arange(len(x))
     for places in range(_MAX_RECORDING_DECIMALS + 1):  # recording_decimals' test, on each row
-        scaled = x * 10.0**places
-        ok = np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
-        found = undecided & (ok | np.isnan(x)).all(axis=1)
-        decimals[found] = places
-        undecided &= ~found
+        if not len(undecided):
+            break
+        rows = x[undecided]
+        fits = (_on_grid(rows, places) | np.isnan(rows)).all(axis=1)
+        decimals[undecided[fits]] = places
+        undecided = undecided[~fits]
     for places in np.unique(decimals[decimals >= 0]):
         rows = decimals == places
         d[rows] = np.round(d[rows], int(places))
