@@ -35,9 +35,12 @@ help:
 
 # tools/bootstrap.py builds .venv from requirements-lock.txt (uv bootstrapped from pip, pip
 # if uv cannot run), rebuilds a .venv it cannot reuse (another Python, half-built) and
-# refuses a Python other than 3.11 with what to do. It returns at once when .venv is ready.
+# refuses a Python other than 3.11 with what to do. .venv's own Python answers first whether
+# it is ready (--ready: no shim of a version manager to start); only a no, or no answer, runs
+# the full check with $(PYTHON).
 setup:
-	@$(PYTHON) tools/bootstrap.py --venv $(VENV)
+	@$(BIN)/python tools/bootstrap.py --venv $(VENV) --ready 2>/dev/null || \
+	  $(PYTHON) tools/bootstrap.py --venv $(VENV)
 
 $(STAMP): setup
 

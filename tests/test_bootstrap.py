@@ -82,8 +82,38 @@ def test_a_wrong_python_is_refused_before_anything_is_built(tmp_path, monkeypatc
 
 def test_the_makefile_builds_the_environment_with_the_bootstrap():
     text = (ROOT / "Makefile").read_text()
-    assert "$(PYTHON) tools/bootstrap.py --venv $(VENV)" in text
+    quick = "@$(BIN)/python tools/bootstrap.py --venv $(VENV) --ready 2>/dev/null || \\\n"
+    assert quick + "\t  $(PYTHON) tools/bootstrap.py --venv $(VENV)\n" in text
     assert sys.version_info[:2] == (3, 11)
+
+
+def test_only_a_ready_venv_s_own_python_answers_ready(tmp_path, monkeypatch):
+    venv = _fake_venv(tmp_path, "3.11.7", stamp=True)
+    assert not bootstrap.ready(venv)  # asked by another interpreter: the full check decides
+    monkeypatch.setattr(bootstrap.sys, "prefix", str(venv))
+    assert bootstrap.ready(venv)
+    assert bootstrap.main(["--venv", str(venv), "--ready"]) == 0
+    monkeypatch.setattr(bootstrap.sys, "version_info", (3, 12, 3, "final", 0))
+    assert not bootstrap.ready(venv)  # a Python the lock does not fit
+    monkeypatch.setattr(bootstrap.sys, "version_info", (3, 11, 7, "final", 0))
+    stamp = json.loads((venv / ".installed").read_text())
+    (venv / ".installed").write_text(json.dumps({**stamp, "lock": "an older lock"}))
+    assert not bootstrap.ready(venv)
+    assert bootstrap.main(["--venv", str(venv), "--ready"]) == 1
+    (venv / ".installed").write_text("half-written {")
+    assert not bootstrap.ready(venv)
+    (venv / ".installed").unlink()
+    assert not bootstrap.ready(venv)
+    assert bootstrap.main(["--venv", str(venv), "--ready"]) == 1
+    assert sorted(p.name for p in venv.iterdir()) == ["bin"]  # nothing built or removed
+
+
+def test_the_project_s_python_answers_ready_in_a_built_checkout():
+    venv = Path(sys.prefix)
+    if venv != ROOT / ".venv" or not (venv / ".installed").exists():
+        pytest.skip("not run from the project's .venv")
+    command = [sys.executable, str(ROOT / "tools" / "bootstrap.py"), "--venv", str(venv)]
+    assert subprocess.run([*command, "--ready"], check=False).returncode == 0
 
 
 def test_uv_syncs_the_lock_and_is_installed_only_when_missing(tmp_path, monkeypatch):
