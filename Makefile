@@ -25,7 +25,7 @@ help:
 	@echo "make reproduce   execute every notebook into reports/$(PARAMS)/ and build its site/"
 	@echo "make site        rebuild reports/$(PARAMS)/site/ from the executed notebooks"
 	@echo "make test        lint + every test + nbval on the stored notebooks"
-	@echo "make check       lint + the tests not marked slow (the edit loop)"
+	@echo "make check       lint + the tests not marked slow, a quarter of each property test's examples"
 	@echo "make lab         JupyterLab on http://127.0.0.1:8888"
 	@echo "make notebooks   refresh the notebooks' stored outputs in place (default parameters)"
 	@echo "make standin     regenerate the stand-in data in data/standin/"
