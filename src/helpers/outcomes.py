@@ -436,9 +436,8 @@ def rank_biserial_along(
     ranks = stats.rankdata(np.abs(d), axis=1) - (~nonzero).sum(axis=1, keepdims=True)
     plus = np.where(d > 0, ranks, 0.0).sum(axis=1)
     minus = np.where(d < 0, ranks, 0.0).sum(axis=1)
-    total = np.where(nonzero, ranks, 0.0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = (plus - minus) / total
+        r = (plus - minus) / (plus + minus)  # exact sums: plus + minus is the ranks' sum
     r[~nonzero.any(axis=1)] = math.nan
     return r.reshape(shape)
 

@@ -470,16 +470,12 @@ def round_to_recording_by_row(
     x = np.asarray(values, dtype=float)
     if d.ndim != 2 or x.ndim != 2 or len(d) != len(x):
         raise ValueError("differences and values must be 2-D with one row per sample")
-    decimals = np.full(len(x), -1)
-    undecided = np.arange(len(x))
+    undecided = np.arange(len(x))  # rows no number of places has fitted yet
     for places in range(_MAX_RECORDING_DECIMALS + 1):  # recording_decimals' test, on each row
         if not len(undecided):
             break
         rows = x[undecided]
         fits = (_on_grid(rows, places) | np.isnan(rows)).all(axis=1)
-        decimals[undecided[fits]] = places
+        d[undecided[fits]] = np.round(d[undecided[fits]], places)
         undecided = undecided[~fits]
-    for places in np.unique(decimals[decimals >= 0]):
-        rows = decimals == places
-        d[rows] = np.round(d[rows], int(places))
     return d
