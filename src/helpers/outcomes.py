@@ -369,7 +369,8 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
 
     ``(W+ − W−) / (W+ + W−)`` over the non-zero differences: +1 when every
     patient rose, −1 when every patient fell. Differences are rounded to the
-    values' recording precision first, so true ties share their rank.
+    values' recording precision first, so true ties share their rank. One
+    sample of :func:`rank_biserial_along`, which computes it.
 
     Parameters
     ----------
@@ -378,20 +379,14 @@ def rank_biserial(before: np.ndarray, after: np.ndarray) -> float:
     Returns
     -------
     float
-        NaN when every difference is zero.
+        NaN when every difference is zero, or there are none.
 
     Examples
     --------
     >>> rank_biserial(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 2.5]))
     0.6666666666666666
     """
-    b, a = np.asarray(before, float), np.asarray(after, float)
-    d = round_to_recording(a - b, np.concatenate([b, a]))
-    d = d[d != 0]
-    if len(d) == 0:
-        return math.nan
-    ranks = stats.rankdata(np.abs(d))
-    return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
+    return float(rank_biserial_along(before, after))
 
 
 def rank_biserial_along(
@@ -399,14 +394,15 @@ def rank_biserial_along(
 ) -> np.ndarray:
     """:func:`rank_biserial` of every sample along ``axis`` at once (for the bootstrap).
 
-    Each sample's value equals :func:`rank_biserial` on it, bit for bit: its
-    differences are rounded to its own values' recording precision
-    (:func:`helpers.precision.round_to_recording_by_row`), and zeros are ranked
-    with the rest and then taken out, which lowers every other rank by the
-    number of zeros. The ranks are multiples of ½, so every sum is exact and
-    the one division is the same. Because it takes ``axis``, pingouin's
-    ``compute_bootci`` (SciPy's ``bootstrap``) evaluates all resamples in one
-    call instead of one Python call per resample.
+    Each sample's differences are rounded to its own values' recording
+    precision (:func:`helpers.precision.round_to_recording_by_row`), as they
+    would be alone; zeros are ranked with the rest and then taken out, which
+    lowers every other rank by the number of zeros. The ranks are multiples
+    of ½, so every sum is exact: each value is, to the bit, the definition
+    computed on the sample alone (W± from the non-zero differences' ranks).
+    Because it takes ``axis``, pingouin's ``compute_bootci`` (SciPy's
+    ``bootstrap``) evaluates all resamples in one call instead of one Python
+    call per resample.
 
     Parameters
     ----------
