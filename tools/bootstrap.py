@@ -97,6 +97,14 @@ def usable(venv: Path) -> str | None:
     return None
 
 
+def stamped(venv: Path) -> bool:
+    """Whether ``venv``'s stamp is :func:`wanted_stamp` (False when missing or unreadable)."""
+    try:
+        return json.loads((venv / ".installed").read_text()) == wanted_stamp()
+    except (OSError, ValueError):
+        return False
+
+
 def ready(venv: Path) -> bool:
     """Whether ``venv`` is ready, when asked by its own interpreter (``--ready``).
 
@@ -104,12 +112,8 @@ def ready(venv: Path) -> bool:
     lock and the stamp is :func:`wanted_stamp`; anything else (another
     interpreter, no stamp, an older one) is False, and the full check decides.
     """
-    if Path(sys.prefix).resolve() != venv.resolve() or not fits(sys.version_info):
-        return False
-    try:
-        return json.loads((venv / ".installed").read_text()) == wanted_stamp()
-    except (OSError, ValueError):
-        return False
+    same = Path(sys.prefix).resolve() == venv.resolve()
+    return same and fits(sys.version_info) and stamped(venv)
 
 
 def pip_index_options() -> tuple[list[str], dict[str, str]]:
@@ -230,11 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(venv)
     stamp = venv / ".installed"
     if venv.exists() and stamp.exists():
-        try:
-            if json.loads(stamp.read_text()) == wanted_stamp():
-                return 0
-        except ValueError:
-            pass
+        if stamped(venv):
+            return 0
         stamp.unlink()  # until the new install finishes, this .venv is not ready
     if not venv.exists():
         say(f"creating {venv} with {sys.executable}")
