@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+import tiny
 
 from helpers.errors import DataValidationError, ParameterError
 from helpers.run import (
@@ -24,13 +24,6 @@ from helpers.run import (
 from conftest import STANDIN
 
 NB01 = discover_notebooks()[0]
-
-
-def _params(tmp_path: Path, name: str, text: str) -> Path:
-    directory = tmp_path / "params"
-    directory.mkdir(exist_ok=True)
-    (directory / f"{name}.yaml").write_text(text)
-    return directory
 
 
 def test_unknown_parameter_is_an_error():
@@ -54,10 +47,10 @@ def test_section_for_unknown_notebook_is_an_error():
 def test_parameter_set_file_errors(tmp_path):
     with pytest.raises(ParameterError, match="available: bhansali2014, default, private"):
         load_parameter_set("nope")
-    directory = _params(tmp_path, "odd", "commons:\n  data_dir: x\n")
+    directory = tiny.parameter_set(tmp_path, "odd", "commons:\n  data_dir: x\n")
     with pytest.raises(ParameterError, match="unexpected top-level keys"):
         load_parameter_set("odd", directory)
-    directory = _params(tmp_path, "broken", "common: [\n")
+    directory = tiny.parameter_set(tmp_path, "broken", "common: [\n")
     with pytest.raises(ParameterError, match="not valid YAML"):
         load_parameter_set("broken", directory)
 
@@ -72,7 +65,7 @@ def test_a_run_reads_each_notebook_once_and_skips_what_the_set_skips(tmp_path, m
     real = papermill.inspect_notebook
     monkeypatch.setattr(papermill, "inspect_notebook", lambda p: calls.append(p) or real(p))
     hr._declared.cache_clear()
-    directory = _params(
+    directory = tiny.parameter_set(
         tmp_path,
         "skipping",
         "common:\n  data_dir: nowhere\nskip:\n  03_immunologic_safety: no antibodies here\n",
@@ -82,7 +75,7 @@ def test_a_run_reads_each_notebook_once_and_skips_what_the_set_skips(tmp_path, m
     ran = [nb for nb in discover_notebooks() if not nb.name.startswith("03_")]
     assert sorted(calls) == sorted(str(nb.absolute()) for nb in ran)
     assert not (tmp_path / "reports" / "skipping").exists()
-    directory = _params(tmp_path, "odd", "skip:\n  09_nothing: why\n")
+    directory = tiny.parameter_set(tmp_path, "odd", "skip:\n  09_nothing: why\n")
     with pytest.raises(ParameterError, match="skips unknown notebook"):
         hr.run("odd", reports_dir=tmp_path / "reports", params_dir=directory, progress=False)
 
@@ -100,8 +93,8 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, 
     (bad / "patients.csv").write_text(
         (bad / "patients.csv").read_text().replace("P02,F,", "P02,F,forty-", 1)
     )
-    directory = _params(tmp_path, "good", "common:\n  data_dir: data/standin\n")
-    _params(tmp_path, "bad", f"common:\n  data_dir: {bad}\n")
+    directory = tiny.parameter_set(tmp_path, "good", "common:\n  data_dir: data/standin\n")
+    tiny.parameter_set(tmp_path, "bad", f"common:\n  data_dir: {bad}\n")
     reports = tmp_path / "reports"
 
     # every notebook, side by side in two processes (kernels must not share sockets):
@@ -315,8 +308,6 @@ def test_a_pruned_cohort_is_checked_and_stored_again_and_a_changing_one_not_at_a
 @pytest.mark.slow
 def test_kernels_read_the_cohort_the_runner_checked(tmp_path):
     """A notebook run by the runner reads the cohort checked before it started, unvalidated."""
-    import tiny
-
     from helpers import cache
     from helpers.run import run
 
@@ -361,8 +352,6 @@ def test_longest_first_orders_by_file_size_then_name(tmp_path):
 def test_one_worker_runs_the_notebook_expected_to_take_longest_first(tmp_path, caplog):
     """With one worker the notebooks end in the order they were handed out."""
     import logging
-
-    import tiny
 
     from helpers.run import run
 
