@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -106,6 +108,111 @@ def test_the_check_would_catch_a_clipped_label():
     renderer = fig.canvas.get_renderer()
     assert b.yaxis.label.get_window_extent(renderer).overlaps(a.get_window_extent(renderer))
     plt.close(fig)
+
+
+def _labelled_figure(**kwargs) -> plt.Figure:
+    """Two panels with long labels, which constrained layout must move apart."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(5, 2.5), layout="constrained", **kwargs)
+    for ax in (a, b):
+        ax.plot([0, 1, 2], [10_000, 20_000, 15_000], label="a series")
+        ax.set_xlabel("months after the infusion")
+        ax.set_ylabel("a long label of the y axis")
+        ax.legend()
+    fig.suptitle("a title")
+    return fig
+
+
+def _positions(fig: plt.Figure) -> list[list[float]]:
+    return [list(ax.get_position().bounds) for ax in fig.axes]
+
+
+def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
+    """settle_layout: constrained layout's own positions at SCREEN_DPI, then never again."""
+    # matplotlib alone: a figure laid out by its engine at the screen resolution
+    reference = _labelled_figure(dpi=hf.SCREEN_DPI)
+    unlaid = _positions(reference)
+    reference.draw_without_rendering()
+    expected = _positions(reference)
+    assert expected != unlaid  # the labels moved the panels: a layout that did something
+    for dpi in (hf.SCREEN_DPI, 72, 200):  # whatever the figure's own resolution
+        fig = _labelled_figure(dpi=dpi)
+        assert hf.settle_layout(fig) is fig
+        assert fig.get_layout_engine() is None
+        assert fig.dpi == dpi
+        assert _positions(fig) == expected, dpi
+        fig.savefig(io.BytesIO(), format="png", dpi=hf.PRINT_DPI, bbox_inches="tight")
+        fig.savefig(io.BytesIO(), format="svg")
+        assert _positions(fig) == expected, f"{dpi}: laid out again by savefig"
+        hf.settle_layout(fig)  # settling a settled figure changes nothing
+        assert _positions(fig) == expected
+        plt.close(fig)
+    plt.close(reference)
+    # without a layout engine, nothing moves
+    plain, _ = plt.subplots(1, 2, figsize=(5, 2.5))
+    before = _positions(plain)
+    assert hf.settle_layout(plain).get_layout_engine() is None
+    assert _positions(plain) == before
+    plt.close(plain)
+
+
+def test_the_files_are_cut_to_the_box_matplotlib_s_tight_option_finds(tmp_path):
+    """save_figures' one box for both files against savefig(bbox_inches="tight") per file.
+
+    The box is found once, at the screen resolution; matplotlib's own finds it again at
+    each file's (300 dpi for PNG, 72 for SVG), where text measures a little differently.
+    The two agree within the 0.05-inch margin, and ours holds all that matplotlib's holds.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+    from PIL import Image
+
+    pad = 0.05
+    ours = _labelled_figure()
+    written = hf.save_figures({"f": ours}, tmp_path / "ours", prefix="t")
+    theirs = hf.settle_layout(_labelled_figure())
+    for suffix, extra in (("png", {"dpi": hf.PRINT_DPI}), ("svg", {})):
+        theirs.savefig(tmp_path / f"tight.{suffix}", bbox_inches="tight", pad_inches=pad, **extra)
+    assert written == ["ours/t_f.png", "ours/t_f.svg"]
+    with Image.open(tmp_path / "ours" / "t_f.png") as a, Image.open(tmp_path / "tight.png") as b:
+        assert a.size[0] > 1000  # print resolution: 5 inches at 300 dpi, less the margins
+        for mine, tight in zip(a.size, b.size, strict=True):
+            assert abs(mine - tight) <= pad * hf.PRINT_DPI, (a.size, b.size)
+
+    def svg_size(path):
+        root = path.read_text(encoding="utf-8")
+        return [float(root.split(f'{key}="')[1].split("pt")[0]) for key in ("width", "height")]
+
+    mine_svg, tight_svg = svg_size(tmp_path / "ours" / "t_f.svg"), svg_size(tmp_path / "tight.svg")
+    for mine, tight in zip(mine_svg, tight_svg, strict=True):
+        assert abs(mine - tight) <= pad * 72
+    # nothing matplotlib measures as drawn, at either file's resolution, falls outside our box
+    box = hf._drawn_box(ours, pad_inches=pad)
+    for dpi in (72, hf.PRINT_DPI):
+        ours.set_dpi(dpi)
+        drawn = ours.get_tightbbox(RendererAgg(ours.bbox.width, ours.bbox.height, dpi))
+        assert box.x0 <= drawn.x0, dpi
+        assert box.y0 <= drawn.y0, dpi
+        assert box.x1 >= drawn.x1, dpi
+        assert box.y1 >= drawn.y1, dpi
+    plt.close(ours)
+    plt.close(theirs)
+
+
+@pytest.mark.slow
+def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_path, capsys):
+    """The notebooks show each figure, then write it; a script may only write it."""
+    hf.set_theme()
+    cohort = load_cohort(STANDIN, study=STUDY)
+    m = cohort.measurements
+    means = ho.visit_means_ci(m, outcomes=["hba1c", "insulin_dose"])
+    files = {}
+    for shown in (True, False):
+        fig = hf.trajectories_figure(m, means, outcomes=["hba1c", "insulin_dose"], study=STUDY)
+        if shown:
+            hf.show(fig)
+        written = hf.save_figures({"t": fig}, tmp_path / str(shown), prefix="02")
+        files[shown] = [(tmp_path / name).read_bytes() for name in written]
+        plt.close(fig)
+    assert files[True] == files[False]
 
 
 @pytest.mark.slow

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,7 +21,9 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Image, display
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from helpers.paths import resolve_path
 from helpers.precision import format_percent
@@ -29,6 +32,7 @@ from helpers.study import Study, label_for
 __all__ = [
     "PER_PATIENT_LIMIT",
     "PRINT_DPI",
+    "SCREEN_DPI",
     "changes_figure",
     "cohort_figure",
     "describe_figure",
@@ -42,6 +46,7 @@ __all__ = [
     "reachability_figure",
     "save_figures",
     "set_theme",
+    "settle_layout",
     "show",
     "trajectories_figure",
 ]
@@ -52,6 +57,10 @@ _COLOURS = ["#1b6ca8", "#c4452b", "#2a7f62", "#7a4fa3", "#b5852b"]
 #: their distribution (median and quartiles, or counts), which stays legible, and quick to
 #: draw, at any size; the legend says which.
 PER_PATIENT_LIMIT = 100
+
+#: Resolution of the figures a notebook shows, and the one their layout is computed at once
+#: (:func:`settle_layout`) for every rendering: shown, and written as PNG and SVG.
+SCREEN_DPI = 100
 
 
 def set_theme() -> None:
@@ -70,7 +79,7 @@ def set_theme() -> None:
     pd.set_option("display.max_columns", None)
     pd.set_option("display.max_rows", None)
     pd.set_option("display.width", 200)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
+    plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": 150, "svg.hashsalt": "amsct"})
 
 
 def _time_label(study: Study | None) -> str:
@@ -328,6 +337,66 @@ def describe_figure(fig: Figure) -> str:
     return f"{alt}. Legend: {'; '.join(entries)}." if entries else alt
 
 
+def settle_layout(fig: Figure) -> Figure:
+    """Lay a figure out once, at :data:`SCREEN_DPI`, and keep that layout from then on.
+
+    A figure made with ``layout="constrained"`` runs matplotlib's constrained
+    layout engine at every draw, and ``savefig`` runs it again for each file.
+    Here it runs once, at the resolution the notebook shows, and the engine is
+    then taken off: the positions it found (in inches) stay, and the figure
+    shown, its print PNG and its SVG all have that one layout, each drawn once.
+    Settling a settled figure, or one without a layout engine, changes nothing.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, settled.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots(layout="constrained")
+    >>> settle_layout(fig).get_layout_engine() is None
+    True
+    >>> plt.close(fig)
+    """
+    if fig.get_layout_engine() is None:
+        return fig
+    with _at_screen_dpi(fig):
+        fig.draw_without_rendering()
+    # no engine at all (not matplotlib's placeholder, which savefig would still lay out
+    # for), whatever rcParams would pick for a figure without one
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+    return fig
+
+
+@contextmanager
+def _at_screen_dpi(fig: Figure) -> Iterator[None]:
+    dpi = fig.dpi
+    if dpi != SCREEN_DPI:
+        fig.set_dpi(SCREEN_DPI)
+    try:
+        yield
+    finally:
+        if dpi != SCREEN_DPI:
+            fig.set_dpi(dpi)
+
+
+def _drawn_box(fig: Figure, pad_inches: float) -> Bbox:
+    """Find the figure's drawn content plus a margin, in inches, at :data:`SCREEN_DPI`.
+
+    The renderer is made here, not asked of the figure's canvas: a figure closed after
+    it was shown has a canvas that cannot render, and the box must not depend on that.
+    """
+    with _at_screen_dpi(fig):
+        renderer = RendererAgg(fig.bbox.width, fig.bbox.height, SCREEN_DPI)
+        return fig.get_tightbbox(renderer).padded(pad_inches)
+
+
 def show(fig: Figure, alt: str | None = None) -> None:
     """Display a figure once in a notebook, whatever the matplotlib backend, and close it.
 
@@ -341,7 +410,9 @@ def show(fig: Figure, alt: str | None = None) -> None:
     Notes
     -----
     The figure is rendered to PNG here rather than by the notebook's backend,
-    so it shows the same under ``inline``, ``Agg`` and papermill.
+    so it shows the same under ``inline``, ``Agg`` and papermill. Its layout is
+    settled first (:func:`settle_layout`), so the files :func:`save_figures`
+    writes afterwards have the layout shown.
 
     Examples
     --------
@@ -351,7 +422,7 @@ def show(fig: Figure, alt: str | None = None) -> None:
     if alt is None:
         alt = describe_figure(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    settle_layout(fig).savefig(buffer, format="png", dpi=SCREEN_DPI, metadata={"Software": None})
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
 
@@ -365,10 +436,13 @@ def save_figures(
 ) -> list[str]:
     """Write figures as files for a manuscript: PNG at print resolution and SVG (vector).
 
-    Each file is cut to the figure's drawn content plus a small margin
-    (``bbox_inches="tight"``), so no label is clipped; neither format records
-    a date or the software, so the same figure gives the same bytes. A
-    notebook opened by hand (``folder`` None) writes nothing.
+    Each file is cut to the figure's drawn content plus a small margin (the
+    box ``bbox_inches="tight"`` finds, found once for both files), so no label
+    is clipped; neither format records a date or the software, so the same
+    figure gives the same bytes. The layout is the one shown
+    (:func:`settle_layout`: computed once, at :data:`SCREEN_DPI`), so a figure
+    gives the same files whether or not it was shown first. A notebook opened by
+    hand (``folder`` None) writes nothing.
 
     Parameters
     ----------
@@ -396,12 +470,13 @@ def save_figures(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, fig in figures.items():
+        box = _drawn_box(settle_layout(fig), pad_inches=0.05)  # one layout, one box: both files
         for suffix, extra in (
             ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None}}),
             ("svg", {"metadata": {"Date": None, "Creator": None}}),
         ):
             path = out / f"{prefix}_{stem}.{suffix}"
-            fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
+            fig.savefig(path, format=suffix, bbox_inches=box, pad_inches=0.05, **extra)
             written.append(f"{out.name}/{path.name}")
     return written
 
