@@ -326,6 +326,8 @@ def test_the_power_axis_shows_where_the_curves_end(top, last_ticks):
     fig, ax = plt.subplots()
     plot_power_curves(c, outcome="x", target=0.8, ax=ax)
     assert [int(t) for t in ax.get_xticks()][-len(last_ticks) :] == last_ticks
+    assert ax.get_xscale() == "log"
+    assert list(ax.xaxis.get_minorticklocs()) == []  # every tick drawn is a labelled one
     plt.close(fig)
 
 
