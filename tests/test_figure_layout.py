@@ -147,6 +147,12 @@ def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
         assert _positions(fig) == expected
         plt.close(fig)
     plt.close(reference)
+    # a user's rcParams asking for a layout engine on every figure do not put one back
+    with plt.rc_context({"figure.constrained_layout.use": True}):
+        fig = _labelled_figure()
+        assert hf.settle_layout(fig).get_layout_engine() is None
+        assert _positions(fig) == expected
+        plt.close(fig)
     # without a layout engine, nothing moves
     plain, _ = plt.subplots(1, 2, figsize=(5, 2.5))
     before = _positions(plain)
@@ -155,51 +161,50 @@ def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
     plt.close(plain)
 
 
-def test_the_files_are_cut_to_the_box_matplotlib_s_tight_option_finds(tmp_path):
-    """save_figures' one box for both files against savefig(bbox_inches="tight") per file.
+def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
+    """Text measures wider at 300 dpi, and in SVG, than at the 100 dpi of the layout.
 
-    The box is found once, at the screen resolution; matplotlib's own finds it again at
-    each file's (300 dpi for PNG, 72 for SVG), where text measures a little differently.
-    The two agree within the 0.05-inch margin, and ours holds all that matplotlib's holds.
+    The label below is 0.07 inch wider in the PNG than at 100 dpi, more than the 0.05-inch
+    margin: a box measured once at 100 dpi for both files cut its first letter off. Each
+    file's box is measured at its own resolution, so the PNG keeps a white margin on every
+    side and no text of the SVG starts outside its canvas.
     """
-    from matplotlib.backends.backend_agg import RendererAgg
+    import re
+
     from PIL import Image
 
-    pad = 0.05
-    ours = _labelled_figure()
-    written = hf.save_figures({"f": ours}, tmp_path / "ours", prefix="t")
-    theirs = hf.settle_layout(_labelled_figure())
-    for suffix, extra in (("png", {"dpi": hf.PRINT_DPI}), ("svg", {})):
-        theirs.savefig(tmp_path / f"tight.{suffix}", bbox_inches="tight", pad_inches=pad, **extra)
-    assert written == ["ours/t_f.png", "ours/t_f.svg"]
-    with Image.open(tmp_path / "ours" / "t_f.png") as a, Image.open(tmp_path / "tight.png") as b:
-        assert a.size[0] > 1000  # print resolution: 5 inches at 300 dpi, less the margins
-        for mine, tight in zip(a.size, b.size, strict=True):
-            assert abs(mine - tight) <= pad * hf.PRINT_DPI, (a.size, b.size)
-
-    def svg_size(path):
-        root = path.read_text(encoding="utf-8")
-        return [float(root.split(f'{key}="')[1].split("pt")[0]) for key in ("width", "height")]
-
-    mine_svg, tight_svg = svg_size(tmp_path / "ours" / "t_f.svg"), svg_size(tmp_path / "tight.svg")
-    for mine, tight in zip(mine_svg, tight_svg, strict=True):
-        assert abs(mine - tight) <= pad * 72
-    # nothing matplotlib measures as drawn, at either file's resolution, falls outside our box
-    box = hf._drawn_box(ours, pad_inches=pad)
-    for dpi in (72, hf.PRINT_DPI):
-        ours.set_dpi(dpi)
-        drawn = ours.get_tightbbox(RendererAgg(ours.bbox.width, ours.bbox.height, dpi))
-        assert box.x0 <= drawn.x0, dpi
-        assert box.y0 <= drawn.y0, dpi
-        assert box.x1 >= drawn.x1, dpi
-        assert box.y1 >= drawn.y1, dpi
-    plt.close(ours)
-    plt.close(theirs)
+    label = (
+        "Islet-cell (Langerhans) antibodies and glutamic acid decarboxylase antibodies, month 12"
+    )
+    hf.set_theme()  # tick labels of 11 points
+    fig, ax = plt.subplots(figsize=(8.5, 2.5), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set_yticks([0.5], [label])
+    hf.save_figures({"edge": fig}, tmp_path, prefix="t")
+    plt.close(fig)
+    with Image.open(tmp_path / "t_edge.png") as image:
+        pixels = np.asarray(image.convert("L"))
+    rows, cols = np.nonzero(pixels < 250)  # anything darker than the white background
+    margin = int(0.02 * hf.PRINT_DPI)  # white on every side (the margin is 0.05 inch)
+    assert cols.min() >= margin, cols.min()
+    assert rows.min() >= margin, rows.min()
+    assert pixels.shape[1] - 1 - cols.max() >= margin
+    assert pixels.shape[0] - 1 - rows.max() >= margin
+    svg = (tmp_path / "t_edge.svg").read_text(encoding="utf-8")
+    width, height = (float(svg.split(f'{key}="')[1].split("pt")[0]) for key in ("width", "height"))
+    # each text is a group of glyphs placed at the start of its baseline: translate(x y),
+    # maybe a rotation, then the font's scale (the glyphs' own offsets are in font units)
+    placed = r"translate\(([-\d.]+) ([-\d.]+)\) (?:rotate\([-\d.]+\) )?scale\("
+    origins = [(float(x), float(y)) for x, y in re.findall(placed, svg)]
+    assert len(origins) >= 3  # the tick labels
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in origins), min(origins)
 
 
 @pytest.mark.slow
 def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_path, capsys):
-    """The notebooks show each figure, then write it; a script may only write it."""
+    """The notebooks show each figure (which closes it), then write it; a script may only write
+    it. Both give the same layout, so the same files (with matplotlib laying the figure out at
+    each rendering, the SVG of a shown figure differed from an unshown one's)."""
     hf.set_theme()
     cohort = load_cohort(STANDIN, study=STUDY)
     m = cohort.measurements

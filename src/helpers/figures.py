@@ -21,9 +21,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Image, display
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
 
 from helpers.paths import resolve_path
 from helpers.precision import format_percent
@@ -344,7 +342,7 @@ def settle_layout(fig: Figure) -> Figure:
     layout engine at every draw, and ``savefig`` runs it again for each file.
     Here it runs once, at the resolution the notebook shows, and the engine is
     then taken off: the positions it found (in inches) stay, and the figure
-    shown, its print PNG and its SVG all have that one layout, each drawn once.
+    shown, its print PNG and its SVG all have that one layout.
     Settling a settled figure, or one without a layout engine, changes nothing.
 
     Parameters
@@ -367,8 +365,8 @@ def settle_layout(fig: Figure) -> Figure:
         return fig
     with _at_screen_dpi(fig):
         fig.draw_without_rendering()
-    # no engine at all (not matplotlib's placeholder, which savefig would still lay out
-    # for), whatever rcParams would pick for a figure without one
+    # no engine at all (not matplotlib's placeholder, for which savefig would still walk the
+    # figure once more), whatever rcParams would pick for a figure without one
     with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
     return fig
@@ -384,17 +382,6 @@ def _at_screen_dpi(fig: Figure) -> Iterator[None]:
     finally:
         if dpi != SCREEN_DPI:
             fig.set_dpi(dpi)
-
-
-def _drawn_box(fig: Figure, pad_inches: float) -> Bbox:
-    """Find the figure's drawn content plus a margin, in inches, at :data:`SCREEN_DPI`.
-
-    The renderer is made here, not asked of the figure's canvas: a figure closed after
-    it was shown has a canvas that cannot render, and the box must not depend on that.
-    """
-    with _at_screen_dpi(fig):
-        renderer = RendererAgg(fig.bbox.width, fig.bbox.height, SCREEN_DPI)
-        return fig.get_tightbbox(renderer).padded(pad_inches)
 
 
 def show(fig: Figure, alt: str | None = None) -> None:
@@ -436,10 +423,10 @@ def save_figures(
 ) -> list[str]:
     """Write figures as files for a manuscript: PNG at print resolution and SVG (vector).
 
-    Each file is cut to the figure's drawn content plus a small margin (the
-    box ``bbox_inches="tight"`` finds, found once for both files), so no label
-    is clipped; neither format records a date or the software, so the same
-    figure gives the same bytes. The layout is the one shown
+    Each file is cut to the figure's drawn content plus a small margin
+    (``bbox_inches="tight"``, measured at the file's own resolution), so no
+    label is clipped; neither format records a date or the software, so the
+    same figure gives the same bytes. The layout is the one shown
     (:func:`settle_layout`: computed once, at :data:`SCREEN_DPI`), so a figure
     gives the same files whether or not it was shown first. A notebook opened by
     hand (``folder`` None) writes nothing.
@@ -470,13 +457,15 @@ def save_figures(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, fig in figures.items():
-        box = _drawn_box(settle_layout(fig), pad_inches=0.05)  # one layout, one box: both files
+        settle_layout(fig)  # one layout for the figure shown and both files
         for suffix, extra in (
             ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None}}),
             ("svg", {"metadata": {"Date": None, "Creator": None}}),
         ):
             path = out / f"{prefix}_{stem}.{suffix}"
-            fig.savefig(path, format=suffix, bbox_inches=box, pad_inches=0.05, **extra)
+            # the box is measured for each file: text measures wider at 300 dpi, and in SVG,
+            # than at the 100 dpi of the layout
+            fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
             written.append(f"{out.name}/{path.name}")
     return written
 
