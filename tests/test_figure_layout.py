@@ -201,7 +201,7 @@ def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_path, capsys):
+def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_path):
     """The notebooks show each figure (which closes it), then write it; a script may only write
     it. Both give the same layout, so the same files (with matplotlib laying the figure out at
     each rendering, the SVG of a shown figure differed from an unshown one's)."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -363,25 +362,19 @@ def settle_layout(fig: Figure) -> Figure:
     """
     if fig.get_layout_engine() is None:
         return fig
-    with _at_screen_dpi(fig):
+    dpi = fig.dpi
+    if dpi != SCREEN_DPI:
+        fig.set_dpi(SCREEN_DPI)
+    try:
         fig.draw_without_rendering()
+    finally:
+        if dpi != SCREEN_DPI:
+            fig.set_dpi(dpi)
     # no engine at all (not matplotlib's placeholder, for which savefig would still walk the
     # figure once more), whatever rcParams would pick for a figure without one
     with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
     return fig
-
-
-@contextmanager
-def _at_screen_dpi(fig: Figure) -> Iterator[None]:
-    dpi = fig.dpi
-    if dpi != SCREEN_DPI:
-        fig.set_dpi(SCREEN_DPI)
-    try:
-        yield
-    finally:
-        if dpi != SCREEN_DPI:
-            fig.set_dpi(dpi)
 
 
 def show(fig: Figure, alt: str | None = None) -> None:
