@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -103,22 +103,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
-
-
-@pytest.fixture(scope="session")
-def session_zygote() -> Iterator[str]:
-    """One kernel zygote for this test process, which has imported every notebook's imports.
-
-    Runs of tests that use it (``warm_session``) fork their kernels from it instead
-    of starting a zygote each (helpers.kernels.given_or_new_zygote), so each run
-    spares importing the stack once more. Tests of the zygote itself (test_kernels,
-    test_faults) do not use it: their runs start their own.
-    """
-    from helpers import kernels
-    from helpers.run import discover_notebooks
-
-    with kernels.zygote(kernels.notebook_imports(discover_notebooks())) as path:
-        yield path
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Warm kernels (helpers.kernels): forked from a zygote, they give the outputs a new kernel gives.
 
-The stored notebooks are refreshed with warm kernels and nbval re-executes them in
-kernels started the usual way, so every `make test` also compares the two on every
-notebook. These tests pin the details with small notebooks: what a kernel sees of its
-process (working folder, environment, sys.argv, sys.path, matplotlib backend, warnings),
-isolation between kernels, and that kernels end with the zygote.
+The stored notebooks are refreshed with warm kernels. nbval re-executes notebook 03 in
+a kernel started the usual way (tests/session_zygote.py), so every `make test` also
+compares the two on a real notebook, and the other notebooks in kernels forked from
+the test session's zygote. These tests pin the details with small notebooks: what a
+kernel sees of its process (working folder, environment, sys.argv, sys.path,
+matplotlib backend, warnings), isolation between kernels, and that kernels end with
+the zygote.
 """
 
 from __future__ import annotations
@@ -232,6 +234,30 @@ def test_a_run_forks_from_the_zygote_its_caller_names(tmp_path, monkeypatch):
         parent, probe = _printed_by_a_run(tmp_path, body, warm=True, report="-changed").split()
         assert (int(parent) != process.pid, probe) == (True, "changed")
         assert process.poll() is None, "a run must not stop a zygote it did not start"
+    finally:
+        kernels.stop_zygote(process)
+
+
+def test_nbval_s_kernels_fork_from_the_zygote_only_while_it_is_named(tmp_path):
+    """forked_by_default reaches kernels started by jupyter_client's own manager, as nbval's
+    are; outside the block they start as new processes again."""
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, start_new_kernel
+
+    def started() -> tuple[str, int]:
+        """The kind of process nbval's kernel is, and its parent's pid."""
+        manager, client = start_new_kernel(kernel_name=CURRENT_ENV_KERNEL_NAME, cwd=str(tmp_path))
+        try:
+            provisioner = manager.provisioner
+            return type(provisioner.process).__name__, psutil.Process(provisioner.pid).ppid()
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+    process, path = kernels.start_zygote(tmp_path, [])
+    try:
+        with kernels.forked_by_default(path):
+            assert started() == ("ForkedKernel", process.pid)
+        assert started() == ("Popen", os.getpid())
     finally:
         kernels.stop_zygote(process)
 

@@ -45,22 +45,25 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
 import psutil
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 
 from helpers.cache import CHECKED_ENV, notebook_modules
 
 __all__ = [
+    "WARM_PROVISIONER",
     "ZYGOTE_ENV",
     "ForkedKernel",
     "WarmKernelManager",
     "WarmProvisioner",
     "die_with_parent",
+    "forked_by_default",
     "given_or_new_zygote",
     "kill_forked_kernels",
     "named_zygote",
@@ -574,6 +577,53 @@ class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
                 kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
             )
         return await super()._async_pre_start_kernel(**kw)
+
+
+#: The name :class:`WarmProvisioner` goes by among jupyter_client's kernel provisioners
+#: (:func:`forked_by_default`).
+WARM_PROVISIONER = "amsct-warm-provisioner"
+
+
+@contextlib.contextmanager
+def forked_by_default(path: str) -> Iterator[None]:
+    """Fork every kernel jupyter_client starts here from the zygote at ``path``, for a block.
+
+    :class:`WarmKernelManager` serves the runner; a tool that starts kernels with
+    jupyter_client's own manager (nbval in the test session) is reached through
+    jupyter_client's provisioner factory instead: for the block, the provisioner a
+    kernel specification names when it names none is :class:`WarmProvisioner`
+    (registered under :data:`WARM_PROVISIONER`), and the zygote is named in
+    :data:`ZYGOTE_ENV`. A kernel the zygote cannot fork starts the usual way, as
+    with the runner. Afterwards both are as they were.
+
+    Parameters
+    ----------
+    path : str
+        The zygote's socket (:func:`zygote`).
+
+    Examples
+    --------
+    >>> factory = KernelProvisionerFactory.instance()
+    >>> with zygote(["json"]) as path, forked_by_default(path):
+    ...     factory.default_provisioner_name == WARM_PROVISIONER
+    True
+    >>> factory.default_provisioner_name
+    'local-provisioner'
+    """
+    factory = KernelProvisionerFactory.instance()
+    factory.provisioners.setdefault(
+        WARM_PROVISIONER,
+        EntryPoint(
+            WARM_PROVISIONER, f"{WarmProvisioner.__module__}:WarmProvisioner", factory.GROUP_NAME
+        ),
+    )
+    before = factory.default_provisioner_name
+    factory.default_provisioner_name = WARM_PROVISIONER
+    try:
+        with named_zygote(path):
+            yield
+    finally:
+        factory.default_provisioner_name = before
 
 
 if __name__ == "__main__":

@@ -1,0 +1,68 @@
+"""pytest plugin (``-p session_zygote``): one kernel zygote per test process, for nbval too.
+
+The zygote (:mod:`helpers.kernels`) has imported every notebook's imports; kernels
+forked from it spare importing the stack (about 3 s of CPU each). Runs of tests that
+ask for it (the ``session_zygote`` fixture, through ``warm_session`` and
+``default_report`` in conftest.py) fork their kernels from it, and so does nbval for
+every notebook but one (:data:`COLD_NBVAL`). A plugin rather than conftest.py, whose
+hooks would reach only the tests under tests/, not the notebooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+#: The zygote of this test process (:func:`the_session_zygote`), closed when the session ends.
+_ZYGOTE = contextlib.ExitStack()
+_zygote_path: list[str] = []
+
+
+def the_session_zygote() -> str:
+    """One kernel zygote for this test process, which has imported every notebook's imports.
+
+    Started at the first call. Runs of tests that use it (``warm_session``) fork their
+    kernels from it instead of starting a zygote each (helpers.kernels.given_or_new_zygote),
+    and so do nbval's kernels (:func:`pytest_runtest_setup`), so each spares importing
+    the stack once more. Tests of the zygote itself (test_kernels, test_faults) do not use
+    it: their runs start their own.
+    """
+    if not _zygote_path:
+        from helpers import kernels
+        from helpers.run import discover_notebooks
+
+        modules = kernels.notebook_imports(discover_notebooks())
+        _zygote_path.append(_ZYGOTE.enter_context(kernels.zygote(modules)))
+    return _zygote_path[0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _ZYGOTE.close()
+
+
+#: The notebook nbval re-executes in a kernel started the usual way, a new process: the check
+#: that a cold kernel gives the outputs stored from warm ones, on a real notebook (the one that
+#: imports the most helpers); tests/test_kernels.py pins the details. The others' kernels are
+#: forked from the session's zygote, which spares each importing the stack (about 3 s of CPU).
+COLD_NBVAL = "notebooks/03_immunologic_safety.ipynb"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Fork nbval's kernel for a notebook (started at its first cell's set-up) from the
+    session's zygote, but for :data:`COLD_NBVAL`."""
+    path = item.nodeid.split("::")[0]
+    if not path.endswith(".ipynb") or path == COLD_NBVAL:
+        yield
+        return
+    from helpers import kernels
+
+    with kernels.forked_by_default(the_session_zygote()):
+        yield
+
+
+@pytest.fixture(scope="session")
+def session_zygote() -> str:
+    """The socket of :func:`the_session_zygote`."""
+    return the_session_zygote()
