@@ -271,8 +271,10 @@ def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
     usable = [c for c in study.characteristics if c.table_one and c.code in patients]
     numeric = [c for c in usable if c.type != "category"]
     shown = numeric or usable
+    # laid out (constrained) once drawn: seaborn's swarm plot draws the whole figure after each
+    # panel, and laying it out at each of those draws would only be thrown away
     fig, axes = plt.subplots(
-        1, max(len(shown), 1), figsize=(3.6 * max(len(shown), 1), 2.8), layout="constrained",
+        1, max(len(shown), 1), figsize=(3.6 * max(len(shown), 1), 2.8), layout="none",
         squeeze=False,
     )  # fmt: skip
     for ax, c in zip(axes[0], shown, strict=False):
@@ -286,6 +288,7 @@ def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
         ax.set(xlabel="Patients", title=c.label)
     if not shown:
         _no_data(axes[0][0], "nothing to show")
+    fig.set_layout_engine("constrained")
     return fig
 
 
