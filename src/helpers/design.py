@@ -611,20 +611,29 @@ def _p_signed_rank(d: np.ndarray) -> np.ndarray:
 def _p_ancova(
     base_c: np.ndarray, follow_c: np.ndarray, base_t: np.ndarray, follow_t: np.ndarray
 ) -> np.ndarray:
-    """Two-sided p of the arm coefficient in follow-up ~ arm + baseline, per trial (batched OLS)."""
+    """Two-sided p of the arm coefficient in follow-up ~ arm + baseline, per trial (row).
+
+    The least-squares fit in closed form (the classical ANCOVA of two groups): the
+    baseline slope is the pooled within-arm slope b = Sxy / Sxx, the arm effect the
+    difference in follow-up means less b times the difference in baseline means, with
+    variance s² (1/n + 1/n + (difference in baseline means)² / Sxx) on 2n − 3 degrees
+    of freedom; ``tests/test_design.py`` compares it with pingouin's ANCOVA trial by trial.
+    """
     n = base_c.shape[1]
-    y = np.concatenate([follow_c, follow_t], axis=1)
-    x = np.concatenate([base_c, base_t], axis=1)
-    arm = np.concatenate([np.zeros(n), np.ones(n)])
-    design = np.stack([np.ones_like(x), np.broadcast_to(arm, x.shape), x], axis=2)
-    xtx = np.einsum("sni,snj->sij", design, design)
-    xty = np.einsum("sni,sn->si", design, y)
-    beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
-    resid = y - np.einsum("sni,si->sn", design, beta)
+    mean_xc, mean_xt = base_c.mean(axis=1), base_t.mean(axis=1)
+    mean_yc, mean_yt = follow_c.mean(axis=1), follow_t.mean(axis=1)
+    xc, xt = base_c - mean_xc[:, None], base_t - mean_xt[:, None]
+    yc, yt = follow_c - mean_yc[:, None], follow_t - mean_yt[:, None]
+    sxx = (xc * xc).sum(axis=1) + (xt * xt).sum(axis=1)
+    sxy = (xc * yc).sum(axis=1) + (xt * yt).sum(axis=1)
+    syy = (yc * yc).sum(axis=1) + (yt * yt).sum(axis=1)
+    slope = sxy / sxx
+    shift = mean_xt - mean_xc
+    effect = (mean_yt - mean_yc) - slope * shift
     df = 2 * n - 3
-    s2 = (resid**2).sum(axis=1) / df
-    se = np.sqrt(s2 * np.linalg.inv(xtx)[:, 1, 1])
-    return 2 * stats.t.sf(np.abs(beta[:, 1] / se), df)
+    s2 = (syy - slope * sxy) / df
+    se = np.sqrt(s2 * (2 / n + shift * shift / sxx))
+    return 2 * stats.t.sf(np.abs(effect / se), df)
 
 
 def _p_rank_sum(change_c: np.ndarray, change_t: np.ndarray) -> np.ndarray:
