@@ -74,7 +74,7 @@ def _tables(draw: st.DrawFn) -> pd.DataFrame:
 @example(pd.DataFrame({"a": pd.Categorical(np.float32([0.1, np.nan])), "b": [1, 2]}), 1)
 def test_to_csv_text_is_pandas_to_csv(table, chunk):
     expected = table.to_csv(index=False, lineterminator="\n")
-    with mock.patch.object(report, "_CSV_CHUNK", chunk):
+    with mock.patch.multiple(report, _CSV_CHUNK=chunk, _SHORTCUT_FROM_ROWS=0):
         assert report.to_csv_text(table) == expected
 
 
@@ -104,7 +104,9 @@ def test_the_shortcut_is_taken_for_numbers_text_and_categories_and_refused_where
     for why, column in refused.items():
         assert report._distinct_fields(column) is None, why
         table = pd.DataFrame({"id": ["P1", "P2"], "v": column})
-        assert report.to_csv_text(table) == table.to_csv(index=False, lineterminator="\n"), why
+        with mock.patch.object(report, "_SHORTCUT_FROM_ROWS", 0):
+            text = report.to_csv_text(table)
+        assert text == table.to_csv(index=False, lineterminator="\n"), why
 
 
 def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp_path):
@@ -116,3 +118,25 @@ def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp
         index=False, lineterminator="\n"
     )
     assert (tmp_path / "t" / "02_by_id.csv").read_text() == indexed.to_csv(lineterminator="\n")
+
+
+def test_short_tables_are_written_by_pandas_and_long_ones_take_the_shortcut():
+    """Below _SHORTCUT_FROM_ROWS rows to_csv is the quicker; from there on, the shortcut."""
+    sizes = []
+    real = report._every_column_fields
+
+    def counted(table: pd.DataFrame):
+        sizes.append(len(table))
+        return real(table)
+
+    rows = report._SHORTCUT_FROM_ROWS
+    with mock.patch.object(report, "_every_column_fields", side_effect=counted):
+        for n in (3, rows - 1, rows):
+            table = pd.DataFrame(
+                {
+                    "id": [f"P{i % 7}" for i in range(n)],
+                    "v": [0.5, 1.5] * (n // 2) + [2.0] * (n % 2),
+                }
+            )
+            assert report.to_csv_text(table) == table.to_csv(index=False, lineterminator="\n")
+    assert sizes == [rows]
