@@ -1152,8 +1152,10 @@ def plot_power_curves(
         Design=data["design"].map(DESIGNS).str.split(",").str[0],
         Effect=data["basis"].map(BASES),
     )
+    # one power per n on each curve: drawn as it is (estimator=None), not aggregated per n
     sns.lineplot(
         data=data, x="n", y="power", hue="Design", style="Effect", ax=ax, legend=legend,
+        estimator=None, errorbar=None,
         hue_order=[DESIGNS[d].split(",")[0] for d in DESIGNS if d in set(data["design"])],
         style_order=[BASES[b] for b in BASES if b in set(data["basis"])],
     )  # fmt: skip
