@@ -20,18 +20,13 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Image, display
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import RendererBase
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
 
 from helpers.paths import resolve_path
 from helpers.precision import format_percent
 from helpers.study import Study, label_for
 
 __all__ = [
-    "FILE_MARGIN",
     "PER_PATIENT_LIMIT",
     "PRINT_DPI",
     "SCREEN_DPI",
@@ -50,7 +45,6 @@ __all__ = [
     "set_theme",
     "settle_layout",
     "show",
-    "tight_box",
     "trajectories_figure",
 ]
 
@@ -425,11 +419,10 @@ def save_figures(
 ) -> list[str]:
     """Write figures as files for a manuscript: PNG at print resolution and SVG (vector).
 
-    Each file is cut to the figure's drawn content plus a margin of
-    :data:`FILE_MARGIN` inch, the box ``bbox_inches="tight"`` would find, measured
-    at the file's own resolution (:func:`tight_box`), so no label is clipped;
-    neither format records a date or the software, so the same figure gives the
-    same bytes. The layout is the one shown
+    Each file is cut to the figure's drawn content plus a small margin
+    (``bbox_inches="tight"``, measured at the file's own resolution), so no
+    label is clipped; neither format records a date or the software, so the
+    same figure gives the same bytes. The layout is the one shown
     (:func:`settle_layout`: computed once, at :data:`SCREEN_DPI`), so a figure
     gives the same files whether or not it was shown first. A notebook opened by
     hand (``folder`` None) writes nothing.
@@ -468,70 +461,9 @@ def save_figures(
             path = out / f"{prefix}_{stem}.{suffix}"
             # the box is measured for each file: text measures wider at 300 dpi, and in SVG,
             # than at the 100 dpi of the layout
-            box = tight_box(fig, suffix, dpi=extra.get("dpi", fig.dpi))
-            fig.savefig(path, format=suffix, bbox_inches=box, **extra)
+            fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
             written.append(f"{out.name}/{path.name}")
     return written
-
-
-#: Margin round a written figure's drawn content, in inches.
-FILE_MARGIN = 0.05
-
-
-def tight_box(fig: Figure, fmt: str, *, dpi: float, pad: float = FILE_MARGIN) -> Bbox:
-    """Measure the box ``savefig(bbox_inches="tight")`` cuts a settled figure's file to.
-
-    ``savefig`` finds it by walking the figure twice with the file's renderer
-    (a draw that renders nothing, then :meth:`~matplotlib.figure.Figure.get_tightbbox`)
-    before the walk that draws it. For a figure whose layout is settled
-    (:func:`settle_layout`: nothing moves at a draw), the first walk changes
-    nothing, so here the box is measured with ``get_tightbbox`` alone, with a
-    renderer of the file's kind at the file's resolution: Agg at ``dpi`` for a PNG,
-    SVG's (at 72 dpi, as matplotlib writes SVG) for an SVG. Text measures
-    differently in each, so each file has its own box. Passed to ``savefig`` as
-    ``bbox_inches``, it gives the bytes ``bbox_inches="tight"`` gives
-    (``tests/test_figure_layout.py`` compares them), one walk sooner.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A settled figure (no layout engine).
-    fmt : {"png", "svg"}
-        The file's format.
-    dpi : float
-        The file's resolution (``savefig``'s ``dpi``); an SVG is measured at 72.
-    pad : float, default :data:`FILE_MARGIN`
-        Margin added on every side, in inches (``savefig``'s ``pad_inches``).
-
-    Returns
-    -------
-    matplotlib.transforms.Bbox
-        In inches.
-
-    Examples
-    --------
-    >>> fig, ax = plt.subplots(figsize=(4, 3))
-    >>> box = tight_box(fig, "png", dpi=300)
-    >>> bool(0 < box.width < 4.2 and 0 < box.height < 3.2)
-    True
-    >>> plt.close(fig)
-    """
-    if fig.get_layout_engine() is not None:
-        raise ValueError("tight_box measures a settled figure: call settle_layout(fig) first")
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"tight_box measures a PNG or an SVG, not {fmt!r}")
-    before = fig.dpi
-    fig.dpi = 72 if fmt == "svg" else dpi
-    try:
-        width, height = fig.bbox.size
-        renderer: RendererBase
-        if fmt == "svg":
-            renderer = RendererSVG(width, height, io.StringIO())
-        else:
-            renderer = RendererAgg(int(width), int(height), fig.dpi)
-        return fig.get_tightbbox(renderer).padded(pad)
-    finally:
-        fig.dpi = before
 
 
 def plot_trajectories(
