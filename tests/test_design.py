@@ -162,6 +162,40 @@ def test_vectorised_p_values_equal_pingouin_trial_by_trial(design, test):
     np.testing.assert_allclose(vector, loop, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("n", "r", "sd_baseline"),
+    [(2, 0.3, 1.0), (30, 0.5, 0.1), (30, -0.99, 3.0), (12, 0.9999999, 1.0)],
+)
+def test_closed_form_ancova_is_statsmodels_ols_trial_by_trial(n, r, sd_baseline):
+    """The arm coefficient's p in follow-up ~ 1 + arm + baseline, fitted by statsmodels' OLS
+    trial by trial: two patients per arm (1 df), a baseline SD far from the follow-up's, and
+    correlations near -1 and 1, where Syy - b Sxy would cancel to a negative variance."""
+    import statsmodels.api as sm
+
+    draw = hdes._draw(np.random.default_rng(4), design="two_arm", n=n, sims=40, effect=0.4,
+                      sd=1.0, r=r, sd_baseline=sd_baseline)  # fmt: skip
+    base_c, follow_c, base_t, follow_t = draw
+    arm = np.r_[np.zeros(n), np.ones(n)]
+    by_ols = [
+        sm.OLS(np.r_[follow_c[i], follow_t[i]],
+               np.column_stack([np.ones(2 * n), arm, np.r_[base_c[i], base_t[i]]])).fit().pvalues[1]
+        for i in range(40)
+    ]  # fmt: skip
+    np.testing.assert_allclose(hdes._p_ancova(*draw), by_ols, rtol=1e-6)
+
+
+def test_ancova_simulation_at_the_edges():
+    """r = 1: the follow-up is the baseline plus the effect, with no residual, so every trial
+    finds it (no NaN from a variance below zero); a baseline without spread leaves the baseline
+    slope undefined and is refused."""
+    with np.errstate(divide="ignore"):
+        power, _ = hdes.simulate_power(design="two_arm", n=10, effect=0.3, sd=1.0, r=1.0,
+                                       n_sims=200)  # fmt: skip
+    assert power == 1.0
+    with pytest.raises(ValueError, match="sd_baseline must be a positive number"):
+        hdes.simulate_power(design="two_arm", n=10, effect=0.3, sd=1.0, sd_baseline=0.0)
+
+
 def test_two_arm_draws_have_the_baseline_and_follow_up_sds_and_correlation_asked_for():
     """Moments of a large draw against the values asked for, and ANCOVA's simulated power
     against the analytic power on the follow-up SD: the baseline SD must not matter."""

@@ -625,14 +625,14 @@ def _p_ancova(
     xc, xt = base_c - mean_xc[:, None], base_t - mean_xt[:, None]
     yc, yt = follow_c - mean_yc[:, None], follow_t - mean_yt[:, None]
     sxx = (xc * xc).sum(axis=1) + (xt * xt).sum(axis=1)
-    sxy = (xc * yc).sum(axis=1) + (xt * yt).sum(axis=1)
-    syy = (yc * yc).sum(axis=1) + (yt * yt).sum(axis=1)
-    slope = sxy / sxx
+    slope = ((xc * yc).sum(axis=1) + (xt * yt).sum(axis=1)) / sxx
     shift = mean_xt - mean_xc
     effect = (mean_yt - mean_yc) - slope * shift
     df = 2 * n - 3
-    s2 = (syy - slope * sxy) / df
-    se = np.sqrt(s2 * (2 / n + shift * shift / sxx))
+    # the residuals themselves, not Syy - b Sxy, which cancels to a negative s² as |r| -> 1
+    resid_c, resid_t = yc - slope[:, None] * xc, yt - slope[:, None] * xt
+    rss = (resid_c * resid_c).sum(axis=1) + (resid_t * resid_t).sum(axis=1)
+    se = np.sqrt(rss / df * (2 / n + shift * shift / sxx))
     return 2 * stats.t.sf(np.abs(effect / se), df)
 
 
@@ -715,6 +715,9 @@ def simulate_power(
     _efficiency(test)
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {list(DESIGNS)}, not {design!r}")
+    if sd_baseline is not None and not (math.isfinite(sd_baseline) and sd_baseline > 0):
+        # a baseline without spread leaves ANCOVA's baseline slope undefined
+        raise ValueError(f"sd_baseline must be a positive number, not {sd_baseline!r}")
     rng = np.random.default_rng(seed)
     rejected, done = 0, 0
     while done < n_sims:
