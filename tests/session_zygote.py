@@ -11,8 +11,11 @@ hooks would reach only the tests under tests/, not the notebooks.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
+
+from helpers.paths import PROJECT_ROOT
 
 #: The zygote of this test process (:func:`the_session_zygote`), closed when the session ends.
 _ZYGOTE = contextlib.ExitStack()
@@ -43,17 +46,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 #: The notebook nbval re-executes in a kernel started the usual way, a new process: the check
 #: that a cold kernel gives the outputs stored from warm ones, on a real notebook (the one that
-#: imports the most helpers); tests/test_kernels.py pins the details. The others' kernels are
-#: forked from the session's zygote, which spares each importing the stack (about 3 s of CPU).
-COLD_NBVAL = "notebooks/03_immunologic_safety.ipynb"
+#: imports the most helpers); tests/test_kernels.py pins the details and that it exists. The
+#: others' kernels are forked from the session's zygote, which spares each importing the stack
+#: (about 3 s of CPU).
+COLD_NBVAL = PROJECT_ROOT / "notebooks" / "03_immunologic_safety.ipynb"
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     """Fork nbval's kernel for a notebook (started at its first cell's set-up) from the
-    session's zygote, but for :data:`COLD_NBVAL`."""
-    path = item.nodeid.split("::")[0]
-    if not path.endswith(".ipynb") or path == COLD_NBVAL:
+    session's zygote, but for :data:`COLD_NBVAL` (matched by file, wherever pytest runs)."""
+    path = Path(item.path)
+    if path.suffix != ".ipynb" or path.resolve() == COLD_NBVAL.resolve():
         yield
         return
     from helpers import kernels

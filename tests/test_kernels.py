@@ -262,6 +262,15 @@ def test_nbval_s_kernels_fork_from_the_zygote_only_while_it_is_named(tmp_path):
         kernels.stop_zygote(process)
 
 
+def test_nbval_runs_one_real_notebook_in_a_cold_kernel():
+    """The cold-kernel check of tests/session_zygote.py names one of the numbered notebooks
+    nbval checks: renamed or gone, the check would silently stop."""
+    import session_zygote
+
+    notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
+    assert session_zygote.COLD_NBVAL.resolve() in {p.resolve() for p in notebooks}
+
+
 def test_a_request_answered_at_once_is_not_mistaken_for_a_failure(tmp_path, monkeypatch):
     # The zygote answers and closes as soon as it has read the request. A client that then
     # sent anything more (even nothing) met a closed socket, fell back to a new kernel while

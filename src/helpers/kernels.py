@@ -594,7 +594,8 @@ def forked_by_default(path: str) -> Iterator[None]:
     kernel specification names when it names none is :class:`WarmProvisioner`
     (registered under :data:`WARM_PROVISIONER`), and the zygote is named in
     :data:`ZYGOTE_ENV`. A kernel the zygote cannot fork starts the usual way, as
-    with the runner. Afterwards both are as they were.
+    with the runner. Afterwards the default provisioner and the variable are as
+    they were (the warm one stays registered, used only where named).
 
     Parameters
     ----------
