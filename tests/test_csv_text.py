@@ -121,22 +121,26 @@ def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp
 
 
 def test_short_tables_are_written_by_pandas_and_long_ones_take_the_shortcut():
-    """Below _SHORTCUT_FROM_ROWS rows to_csv is the quicker; from there on, the shortcut."""
-    sizes = []
-    real = report._every_column_fields
+    """Below _SHORTCUT_FROM_ROWS rows to_csv is the quicker and writes the whole table; from
+    there on the rows are joined from each distinct value's field, and to_csv writes only the
+    header and those values."""
+    rows_written = []
+    real = pd.DataFrame.to_csv
 
-    def counted(table: pd.DataFrame):
-        sizes.append(len(table))
-        return real(table)
+    def counted(frame: pd.DataFrame, *args, **kwargs):
+        rows_written.append(len(frame))
+        return real(frame, *args, **kwargs)
 
     rows = report._SHORTCUT_FROM_ROWS
-    with mock.patch.object(report, "_every_column_fields", side_effect=counted):
-        for n in (3, rows - 1, rows):
-            table = pd.DataFrame(
-                {
-                    "id": [f"P{i % 7}" for i in range(n)],
-                    "v": [0.5, 1.5] * (n // 2) + [2.0] * (n % 2),
-                }
-            )
-            assert report.to_csv_text(table) == table.to_csv(index=False, lineterminator="\n")
-    assert sizes == [rows]
+    for n, whole in ((3, True), (rows - 1, True), (rows, False)):
+        table = pd.DataFrame(
+            {
+                "id": [f"P{i % 7}" for i in range(n)],
+                "v": [0.5, 1.5, 2.0] * (n // 3) + [0.5] * (n % 3),
+            }
+        )
+        expected = real(table, index=False, lineterminator="\n")
+        rows_written.clear()
+        with mock.patch.object(pd.DataFrame, "to_csv", counted):
+            assert report.to_csv_text(table) == expected
+        assert (n in rows_written) == whole, (n, rows_written)
