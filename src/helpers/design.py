@@ -617,7 +617,8 @@ def _p_ancova(
     baseline slope is the pooled within-arm slope b = Sxy / Sxx, the arm effect the
     difference in follow-up means less b times the difference in baseline means, with
     variance s² (1/n + 1/n + (difference in baseline means)² / Sxx) on 2n − 3 degrees
-    of freedom; ``tests/test_design.py`` compares it with pingouin's ANCOVA trial by trial.
+    of freedom, s² from the residuals. ``tests/test_design.py`` compares it trial by trial
+    with pingouin's ANCOVA and with statsmodels' OLS.
     """
     n = base_c.shape[1]
     mean_xc, mean_xt = base_c.mean(axis=1), base_t.mean(axis=1)

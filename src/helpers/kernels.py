@@ -614,9 +614,7 @@ def forked_by_default(path: str) -> Iterator[None]:
     factory = KernelProvisionerFactory.instance()
     factory.provisioners.setdefault(
         WARM_PROVISIONER,
-        EntryPoint(
-            WARM_PROVISIONER, f"{WarmProvisioner.__module__}:WarmProvisioner", factory.GROUP_NAME
-        ),
+        EntryPoint(WARM_PROVISIONER, "helpers.kernels:WarmProvisioner", factory.GROUP_NAME),
     )
     before = factory.default_provisioner_name
     factory.default_provisioner_name = WARM_PROVISIONER
