@@ -11,6 +11,7 @@ hooks would reach only the tests under tests/, not the notebooks.
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ from helpers.paths import PROJECT_ROOT
 
 #: The zygote of this test process (:func:`the_session_zygote`), closed when the session ends.
 _ZYGOTE = contextlib.ExitStack()
-_zygote_path: list[str] = []
 
 
+@functools.cache
 def the_session_zygote() -> str:
     """One kernel zygote for this test process, which has imported every notebook's imports.
 
@@ -31,13 +32,10 @@ def the_session_zygote() -> str:
     the stack once more. Tests of the zygote itself (test_kernels, test_faults) do not use
     it: their runs start their own.
     """
-    if not _zygote_path:
-        from helpers import kernels
-        from helpers.run import discover_notebooks
+    from helpers import kernels
+    from helpers.run import discover_notebooks
 
-        modules = kernels.notebook_imports(discover_notebooks())
-        _zygote_path.append(_ZYGOTE.enter_context(kernels.zygote(modules)))
-    return _zygote_path[0]
+    return _ZYGOTE.enter_context(kernels.zygote(kernels.notebook_imports(discover_notebooks())))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

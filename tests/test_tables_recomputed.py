@@ -443,8 +443,8 @@ def notebook_tables(c: Cohort) -> dict[str, pd.DataFrame]:
 
 def _written_as_pandas_writes_it(name: str, table: pd.DataFrame) -> set[str]:
     """Check report.to_csv_text (what write_tables writes for a table without an index) is
-    pandas' to_csv, to the byte; name the table if it took the shortcut (each distinct value's
-    field) rather than to_csv."""
+    pandas' to_csv, to the byte, also through the shortcut (each distinct value's field), which
+    it takes from _SHORTCUT_FROM_ROWS rows on; name the table if the shortcut can write it."""
     from helpers import report
 
     if not isinstance(table.index, pd.RangeIndex):
