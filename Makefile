@@ -68,12 +68,13 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks tools
 	QUICK_PROPERTIES= $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
-# The edit loop: lint and every test not marked slow (no notebook, runner or browser run),
-# each property test on a quarter of its examples (tests/conftest.py); make test runs them all.
+# The edit loop: lint and every test not marked slow (no notebook, runner or browser run, no
+# test or doctest of a quarter of a second or more), each property test on a quarter of its
+# examples (tests/conftest.py); make test runs them all.
 check: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
-	QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n auto --dist load -m "not slow"
+	QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n auto --dist load -m "not slow" src/helpers tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
 
 from helpers.paths import PROJECT_ROOT
+
+T = TypeVar("T")
 
 # Property tests explore new examples when run by hand, and run a fixed, derived set in
 # CI (CI=true), so that CI's verdict never depends on chance.
@@ -39,6 +42,17 @@ def examples(n: int) -> int:
     """A property test's number of examples: ``n``, or a quarter of it (at least 10, at most
     ``n``) in the edit loop."""
     return min(n, max(10, n // 4)) if QUICK_PROPERTIES else n
+
+
+def cases(grid: Sequence[T]) -> list[T]:
+    """An exhaustive grid of parametrized cases: all of them, or every fourth (at least 10, in
+    order) in the edit loop, as :func:`examples` thins a property test.
+
+    >>> len(cases(range(40))) == (10 if QUICK_PROPERTIES else 40)
+    True
+    """
+    grid = list(grid)
+    return grid[:: max(1, min(4, len(grid) // 10))] if QUICK_PROPERTIES else grid
 
 
 STANDIN = PROJECT_ROOT / "data" / "standin"
@@ -92,14 +106,40 @@ LONGEST_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(config, items):
-    """Mark nbval items slow: they re-execute whole notebooks (``make check`` skips them).
+#: The helpers' doctests that take a quarter of a second or more (they draw a figure, audit
+#: every test, or write and check the stand-in): marked slow like the tests so marked, and so
+#: left out of ``make check``. ``tests/test_environment.py`` checks each names a doctest.
+SLOW_DOCTESTS = frozenset(
+    {
+        "helpers.audit.consistent_tests",
+        "helpers.audit.paired_t_implied_r",
+        "helpers.figures.changes_figure",
+        "helpers.figures.cohort_figure",
+        "helpers.figures.patient_antibody_figure",
+        "helpers.reconstruct.reconstruct_measurements",
+        "helpers.reproduction.reachability_by_rule",
+        "helpers.reproduction.reproduce_reported",
+        "helpers.reproduction.reproduction_table",
+        "helpers.standin.write_standin",
+    }
+)
 
-    Then order the files longest first (:data:`LONGEST_FIRST`; the others after them, as
-    collected); the order within a file is kept, which nbval needs.
+
+def is_slow_doctest(item: pytest.Item) -> bool:
+    """Whether ``item`` is one of the helpers' doctests named in :data:`SLOW_DOCTESTS`."""
+    return isinstance(item, pytest.DoctestItem) and item.name in SLOW_DOCTESTS
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark nbval items slow (they re-execute whole notebooks), and the slow doctests.
+
+    ``make check`` leaves out what is marked slow. Then order the files longest first
+    (:data:`LONGEST_FIRST`; the others after them, as collected); the order within a file
+    is kept, which nbval needs.
     """
     for item in items:
-        if item.nodeid.startswith("notebooks/") and item.nodeid.split("::")[0].endswith(".ipynb"):
+        nbval = item.nodeid.split("::")[0].endswith(".ipynb")
+        if (item.nodeid.startswith("notebooks/") and nbval) or is_slow_doctest(item):
             item.add_marker(pytest.mark.slow)
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable

@@ -96,6 +96,7 @@ def _vector_for(configuration: str, n: int) -> np.ndarray:
     raise AssertionError(f"no differences have the configuration {configuration!r}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("test", ["wilcoxon_asymptotic", "wilcoxon_asymptotic_cc", "wilcoxon_r"])
 def test_enumerated_configurations_reproduce_their_p(test):
     """Each listed configuration, built as real differences, gives its listed p (scipy)."""
@@ -107,6 +108,7 @@ def test_enumerated_configurations_reproduce_their_p(test):
         assert paired_p(np.zeros(5), d, test) == pytest.approx(r.p, rel=1e-12), r.configuration
 
 
+@pytest.mark.slow
 def test_every_asymptotic_p_of_small_samples_is_enumerated():
     """Brute force: all difference vectors of n = 5 from a small alphabet give listed p-values.
 
@@ -267,6 +269,7 @@ def test_truncation_reading_lets_one_exact_p_explain_two_figures(reported):
     assert v.loc["insulin_dose", "nearest_p"] == v.loc["leptin", "nearest_p"] == 0.046875
 
 
+@pytest.mark.slow
 def test_independent_groups_table(tmp_path):
     """Any table in the format: a two-group comparison at one visit."""
     rows = [
@@ -315,6 +318,7 @@ def test_comparisons_carry_visits(reported):
     assert (first.visit1, first.visit2, first.n1) == (0, 1, 7)
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path, capsys):
     out = tmp_path / "verdicts.csv"
     assert main([str(REPORTED), "--csv", str(out)]) == 0

@@ -58,6 +58,7 @@ def test_t_test_verdicts_agree_with_scipy_at_the_printed_figures(two_arm):
                 assert verdicts.loc[(c.comparison_id, test), "reachable"], (c.comparison_id, p)
 
 
+@pytest.mark.slow
 def test_two_arm_counts_verdicts_agree_with_scipy(two_arm):
     verdicts = audit(two_arm).query("design == 'independent_binary'").set_index("test")
     table = [[9, 3], [3, 9]]  # remission: 9 of 12 (msc) and 3 of 12 (control)
@@ -90,6 +91,7 @@ def _mcnemar_by_hand(x_before: int, x_after: int, n: int) -> dict[str, set[float
     return out
 
 
+@pytest.mark.slow
 def test_p_below_0001_for_six_paired_binary_outcomes_is_shown_impossible():
     reported = load_reported(PAIRED_BINARY)
     verdicts = audit(reported).set_index(["variable", "test"])
@@ -109,6 +111,7 @@ def test_p_below_0001_for_six_paired_binary_outcomes_is_shown_impossible():
     assert "no test reaches c_peptide_positive: month 12 vs month 0" in summary
 
 
+@pytest.mark.slow
 def test_the_closing_summary_names_tests_consistent_with_every_p(two_arm):
     verdicts = audit(two_arm)
     summary = consistent_tests(verdicts).splitlines()
@@ -136,6 +139,7 @@ def test_rank_tests_with_untold_ties_are_undetermined_not_impossible(two_arm):
     assert row["reason"].startswith("undetermined: no tie-free data set")
 
 
+@pytest.mark.slow
 def test_group_sizes_and_counts_are_printed_with_their_groups(two_arm):
     out = io.StringIO()
     with redirect_stdout(out):
@@ -145,6 +149,7 @@ def test_group_sizes_and_counts_are_printed_with_their_groups(two_arm):
     assert "e.g. control: 3 of 12, msc: 9 of 12" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", [TWO_ARM, PAIRED_BINARY])
 def test_the_command_line_reads_the_table_and_names_consistent_tests(table):
     out = io.StringIO()
@@ -155,6 +160,7 @@ def test_the_command_line_reads_the_table_and_names_consistent_tests(table):
     assert consistent_tests(audit(load_reported(table))) in text
 
 
+@pytest.mark.slow
 def test_correlation_ranges_print_with_digits_that_differ():
     verdicts = audit(load_reported(REPORTED), tests=["paired_t"]).set_index("variable")
     assert "between 0.718 and 0.722" in verdicts.loc["hba1c", "implies"]

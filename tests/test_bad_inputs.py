@@ -345,6 +345,7 @@ def test_parameter_file_refused(workspace, content, fragment):
     assert fragment in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "file", "fragment"),
     [c[1:] for c in DATA_CASES],
@@ -368,6 +369,7 @@ def test_data_dir_that_is_not_a_folder(workspace, target, fragment):
     assert fragment in _refused(workspace, DataValidationError, [NB["01"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
@@ -560,6 +562,7 @@ def test_yaml_merge_keys_and_anchors_are_read(workspace):
     assert pset.notebooks["02_glycemic_outcomes"] == {"data_dir": "data/standin", "alpha": 0.1}
 
 
+@pytest.mark.slow
 def test_a_folder_for_a_set_file_and_a_file_for_reports(workspace):
     (workspace["params"] / "case.yaml").mkdir()
     with pytest.raises(ParameterError, match="is a folder; a parameter set is a YAML file"):

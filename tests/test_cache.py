@@ -67,6 +67,7 @@ def test_helper_closure_covers_every_module_a_notebook_imports_at_run_time():
         assert "helpers/site.py" not in closure  # the site is not an input of a notebook
 
 
+@pytest.mark.slow
 def test_the_helpers_one_notebook_uses_are_in_its_closure_alone():
     """What the README promises: a change to safety.py re-runs 03 only, to design.py 05 only,
     to site.py none (every module a notebook imports, transitively, is in its closure)."""

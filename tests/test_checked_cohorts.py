@@ -106,6 +106,7 @@ def test_the_folder_is_named_as_given_whichever_way_it_is_named(tmp_path, valida
     pd.testing.assert_frame_equal(relative.measurements, absolute.measurements, check_exact=True)
 
 
+@pytest.mark.slow
 def test_without_a_folder_nothing_is_read_or_written(
     cohort_dir, tmp_path, validations, monkeypatch
 ):
@@ -126,6 +127,7 @@ def test_without_a_folder_nothing_is_read_or_written(
     assert not _stored(checked)
 
 
+@pytest.mark.slow
 def test_changed_data_are_validated_afresh_and_bad_data_never_stored(
     data_copy, tmp_path, validations, monkeypatch
 ):
@@ -146,6 +148,7 @@ def test_changed_data_are_validated_afresh_and_bad_data_never_stored(
     assert len(validations) == 2 * 4
 
 
+@pytest.mark.slow
 def test_a_changed_study_file_or_checking_helper_is_validated_afresh(
     cohort_dir, tmp_path, validations, monkeypatch
 ):
@@ -164,6 +167,7 @@ def test_a_changed_study_file_or_checking_helper_is_validated_afresh(
     assert len(validations) == 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content",
     [b"", b"not a pickle", pickle.dumps({"patients": 1}), pickle.dumps((1, 2, 3))],
@@ -182,6 +186,7 @@ def test_an_unreadable_store_is_ignored(cohort_dir, tmp_path, validations, caplo
     assert pickle.loads(stored.read_bytes())[1].equals(expected.measurements)  # stored anew
 
 
+@pytest.mark.slow
 def test_the_folder_keeps_the_newest_cohorts_only(data_copy, tmp_path, monkeypatch):
     monkeypatch.setattr(data, "KEEP_CHECKED", 2)
     checked = tmp_path / "checked"
@@ -213,6 +218,7 @@ def test_the_folder_is_ignored_by_git_and_parts_a_killed_process_left_are_remove
     assert stored.stat().st_mode & 0o077 == 0  # its owner's only
 
 
+@pytest.mark.slow
 def test_files_changed_while_checked_are_not_stored(data_copy, tmp_path, caplog):
     checked = tmp_path / "checked"
     file = checked_cohort_file(STUDY_FILE, data_copy, checked)
@@ -226,6 +232,7 @@ def test_files_changed_while_checked_are_not_stored(data_copy, tmp_path, caplog)
     assert 99.9 in again.measurements["value"].tolist()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("setting", "named"),
     [({"validation_enabled": False}, "PANDERA_VALIDATION_ENABLED"),

@@ -108,6 +108,7 @@ def test_table_one_numbers(cohort):
     assert table.loc["Age, years, median (range)", column].endswith("(20–42)")
 
 
+@pytest.mark.slow
 def test_table_one_and_cohort_statistics_are_the_same_in_any_row_order():
     """Eight cell doses whose mean is exactly 50.825: pandas' running sum printed 50.82 or
     50.83 by row order; Table 1 and the reported-figure check now add exactly."""

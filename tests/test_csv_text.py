@@ -6,6 +6,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ def _tables(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(150), deadline=None)
 @given(_tables(), st.integers(1, 4))
 @example(pd.DataFrame({"id": ["P1", "P2", "P1"], "v": [0.0, -0.0, 0.0]}), 2)

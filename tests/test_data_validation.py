@@ -303,6 +303,7 @@ def _csv_texts(draw: st.DrawFn) -> str:
     return newline.join(lines) + draw(st.sampled_from(["", "\n", "\n\n", " \n", ",\n", "\r\n"]))
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(300), deadline=None)
 @example(text='id,v,w\n"a,b"1,2\n')  # as many commas as the header's, one field fewer
 @example(text="id,v,id\n1,2,3\n")  # a repeated name (pandas refuses it)
@@ -386,6 +387,7 @@ def test_windows_line_ends_are_read_in_c_as_the_careful_reader_reads_them(tmp_pa
 _ID_LIKE = st.text(alphabet=st.sampled_from("P0179-_/. \t٣x"), max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_ID_LIKE | st.none(), min_size=1, max_size=20))
 @example(["79161234567", " 1990-01-02 ", "IvanPetrov", " P01", "P 1", "١٢٣٤٥٦٧", None, "P01"])
@@ -416,6 +418,7 @@ _NUMBER_LIKE = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_NUMBER_LIKE | st.none(), min_size=1, max_size=12), st.booleans())
 @example(["1", "2", "1"], True)  # whole numbers only: an integer column

@@ -151,6 +151,7 @@ def test_planning_effects_by_hand():
     assert e.loc[("a", "half"), "d_ancova"] == pytest.approx(-0.5 / math.sqrt(0.75))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design", ["single_arm", "two_arm"])
 @pytest.mark.parametrize("test", ["t", "wilcoxon"])
 def test_vectorised_p_values_equal_pingouin_trial_by_trial(design, test):
@@ -213,6 +214,7 @@ def test_two_arm_draws_have_the_baseline_and_follow_up_sds_and_correlation_asked
         assert abs(sim - analytic) < 4 * se + 0.01, (sd0, sim, analytic)
 
 
+@pytest.mark.slow
 def test_signed_rank_lookup_matches_scipy_for_every_statistic():
     n = 8
     table = hdes._signed_rank_table(n)
@@ -274,6 +276,7 @@ def test_a_very_large_effect_needs_the_smallest_trial_not_a_crash():
     assert hdes.analytic_power(40.0, 2, design="single_arm") >= 0.8
 
 
+@pytest.mark.slow
 def test_the_two_arm_wilcoxon_design_is_sized_on_the_change_it_analyses():
     """The rank-sum test on change, r = 0.6: sized on effect / SD(change), the simulated
     power is near the target; sized on ANCOVA's d, as before, it fell well short."""
@@ -302,6 +305,7 @@ def test_simulation_is_seeded_and_batch_size_does_not_matter():
     assert c[0] == pytest.approx(a[0], abs=0.05)  # different draws per batch: same power
 
 
+@pytest.mark.slow
 def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
     inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
     sizes = hdes.sample_sizes(hdes.planning_effects(inputs))
@@ -319,6 +323,7 @@ def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
         assert r.z == pytest.approx((r.simulated - r.analytic) / r.mc_se)
 
 
+@pytest.mark.slow
 def test_sentences_recomputed_from_the_tables(m):
     inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
     sizes = hdes.sample_sizes(hdes.planning_effects(inputs), dropout=0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -73,6 +74,7 @@ def test_pyproject_dependencies_are_pinned():
     assert not unpinned
 
 
+@pytest.mark.slow
 def test_installed_versions_are_the_locked_ones():
     from importlib import metadata
 
@@ -125,8 +127,9 @@ def _recipe(target: str) -> str:
 
 
 def test_only_the_edit_loop_runs_fewer_property_examples():
-    """make check runs a quarter of each property test's examples; make test and CI all."""
-    from conftest import QUICK_PROPERTIES, examples, quick_properties
+    """make check runs a quarter of each property test's examples and of each exhaustive grid's
+    cases; make test and CI all."""
+    from conftest import QUICK_PROPERTIES, cases, examples, quick_properties
 
     assert "QUICK_PROPERTIES=1 " in _recipe("check")
     assert "QUICK_PROPERTIES= " in _recipe("test")  # cleared, whatever the shell holds
@@ -137,5 +140,64 @@ def test_only_the_edit_loop_runs_fewer_property_examples():
     assert quick_properties(os.environ) == QUICK_PROPERTIES
     if QUICK_PROPERTIES:
         assert (examples(200), examples(30), examples(5)) == (50, 10, 5)
+        assert cases(range(40)) == list(range(0, 40, 4))  # every fourth case of a grid
+        assert cases(range(25)) == list(range(0, 25, 2))  # at least 10 of them
+        assert cases(range(7)) == list(range(7))
     else:
         assert (examples(200), examples(30), examples(5)) == (200, 30, 5)
+        assert cases(range(40)) == list(range(40))
+
+
+def test_each_slow_doctest_names_a_doctest_of_the_helpers():
+    """conftest.SLOW_DOCTESTS marks doctests by name: a renamed function must not drop out of
+    it unnoticed (its doctest would then run in make check again, or a typo mark nothing)."""
+    import doctest
+    import importlib
+
+    from conftest import SLOW_DOCTESTS
+
+    finder = doctest.DocTestFinder()
+    for name in sorted(SLOW_DOCTESTS):
+        module, function = name.rsplit(".", 1)
+        tests = finder.find(getattr(importlib.import_module(module), function), name)
+        assert any(t.name == name and t.examples for t in tests), name
+    assert '-m "not slow"' in _recipe("check")
+    assert "slow" not in _recipe("test").split("pytest", 1)[1]  # make test runs them too
+
+
+@pytest.mark.slow
+def test_make_check_leaves_out_the_slow_doctests_and_tests_only():
+    """What pytest selects with make check's marker expression, on one helper module and one
+    test file: every doctest and test but those marked slow."""
+    from conftest import SLOW_DOCTESTS
+
+    def collected(*marker: str) -> set[str]:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--collect-only",
+                "-q",
+                "-p",
+                "no:randomly",
+                *marker,
+                "src/helpers/figures.py",
+                "tests/test_csv_text.py",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return {line for line in out.splitlines() if "::" in line}
+
+    everything, fast = collected(), collected("-m", "not slow")
+    left_out = everything - fast
+    assert {i.split("::")[1] for i in left_out if i.startswith("src/")} == {
+        n for n in SLOW_DOCTESTS if n.startswith("helpers.figures.")
+    }
+    assert {i for i in left_out if i.startswith("tests/")} == {
+        "tests/test_csv_text.py::test_to_csv_text_is_pandas_to_csv"
+    }
+    assert fast, "the edit loop still runs the module's other doctests and tests"

@@ -126,6 +126,7 @@ def _positions(fig: plt.Figure) -> list[list[float]]:
     return [list(ax.get_position().bounds) for ax in fig.axes]
 
 
+@pytest.mark.slow
 def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
     """settle_layout: constrained layout's own positions at SCREEN_DPI, then never again."""
     # matplotlib alone: a figure laid out by its engine at the screen resolution
@@ -161,6 +162,7 @@ def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
     plt.close(plain)
 
 
+@pytest.mark.slow
 def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
     """Text measures wider at 300 dpi, and in SVG, than at the 100 dpi of the layout.
 
@@ -200,6 +202,7 @@ def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
     assert all(0 <= x <= width and 0 <= y <= height for x, y in origins), min(origins)
 
 
+@pytest.mark.slow
 def test_files_of_artists_sized_at_each_draw_are_savefig_s_own(tmp_path):
     """A legend in "expand" mode and an annotation arrow take their size from the last draw,
     at that draw's resolution; savefig's walk before measuring the tight box refreshes it. A
@@ -326,6 +329,7 @@ def large():
         plt.close(fig)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["trajectories", "changes", "antibodies"])
 def test_large_cohort_figures_cut_no_text_and_draw_no_patient(large, name):
     fig = large["figures"][name]

@@ -157,6 +157,7 @@ def _rank_biserial_by_hand(before: np.ndarray, after: np.ndarray) -> float:
     return float((ranks[d > 0].sum() - ranks[d < 0].sum()) / ranks.sum())
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(200), deadline=None)
 @given(_paired_samples())
 def test_rank_biserial_along_is_rank_biserial_of_each_sample(samples):
@@ -231,6 +232,7 @@ def test_bootstrap_intervals_are_seeded(sim):
     assert not first.equals(other)
 
 
+@pytest.mark.slow
 def test_holm_agrees_with_pingouin_and_statsmodels():
     t = pd.DataFrame(
         {
@@ -291,6 +293,7 @@ def test_two_visit_anova_is_the_squared_paired_t():
     assert aov["statistic"] == pytest.approx(t**2)
 
 
+@pytest.mark.slow
 def test_mixed_model_keeps_patients_with_missing_visits(sim):
     mm = mixed_model(sim.measurements, outcomes=["hba1c"]).set_index("visit_month")
     assert (mm["n_patients"] == 40).all()
@@ -354,6 +357,7 @@ def test_idaa1c_with_and_without_weight():
     assert first["partial_remission"] == (first["idaa1c"] <= 9)
 
 
+@pytest.mark.slow
 def test_abstract_format_table_on_the_standin():
     t = abstract_format_table(
         load_cohort(STANDIN, study=STUDY),
@@ -390,6 +394,7 @@ def test_a_seed_gives_the_same_cohort_on_every_machine():
     assert m["visit_month"].tolist() == [0, 3] * 6
 
 
+@pytest.mark.slow
 def test_simulated_visits_have_the_profile_sd_and_the_correlation_asked_for():
     """Compound symmetry: every pair of visits correlates at r, and each visit has the
     profile's SD around the baseline mean plus its change (month 3 keeps month 2's)."""
@@ -420,6 +425,7 @@ def test_derived_outcomes_are_not_measured_outcomes():
 # (cells "comparisons", "omnibus" and "mixed model"), checked without a kernel.
 
 
+@pytest.mark.slow
 def test_other_primary_test_equals_scipy_on_the_standin():
     from helpers.outcomes import compare_to_baseline
 
@@ -440,6 +446,7 @@ def test_other_primary_test_equals_scipy_on_the_standin():
         assert r.p_val == pytest.approx(expected.pvalue, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_forty_simulated_patients_with_a_missing_visit_are_counted_per_analysis():
     from helpers.outcomes import compare_to_baseline, mixed_model, omnibus_tests
     from helpers.simulate import simulate_cohort
@@ -487,6 +494,7 @@ def test_rank_biserial_interval_uses_the_u_statistic_variance_by_hand():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "shift"), [(2000, 0.1), (2000, 0.5)])
 def test_large_sample_intervals_agree_with_the_percentile_bootstrap(n, shift):
     from helpers.outcomes import median_ci, rank_biserial_ci

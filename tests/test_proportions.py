@@ -22,7 +22,7 @@ from helpers.proportions import (
     paired_binary_p,
 )
 
-from conftest import examples
+from conftest import cases, examples
 
 COLUMNS = ["p", "configuration", "zeros", "tied"]
 # Every (b, c) with up to 12 discordant pairs; every pair of groups of up to 7 patients.
@@ -116,7 +116,7 @@ def test_independent_reference_values_to_printed_decimals():
 # --- cross-checks against second implementations --------------------------------------------
 
 
-@pytest.mark.parametrize(("b", "c"), DISCORDANT)
+@pytest.mark.parametrize(("b", "c"), cases(DISCORDANT))
 def test_mcnemar_matches_statsmodels(b, c):
     table = [[4, b], [c, 2]]  # concordant cells do not enter the test
     exact = mcnemar(table, exact=True).pvalue
@@ -127,7 +127,7 @@ def test_mcnemar_matches_statsmodels(b, c):
     assert paired_binary_p(b, c, "mcnemar_asymptotic_cc") == pytest.approx(corrected, rel=1e-12)
 
 
-@pytest.mark.parametrize(("b", "c"), DISCORDANT)
+@pytest.mark.parametrize(("b", "c"), cases(DISCORDANT))
 def test_mcnemar_matches_hand_formulas(b, c):
     m, k = b + c, min(b, c)
     # exact: two-sided binomial at 0.5 is twice the lower tail of min(b, c), capped at 1
@@ -169,7 +169,7 @@ def _chi_square_by_hand(x1: int, n1: int, x2: int, n2: int, yates: bool) -> floa
     return _chi2_1df_sf(chi2)
 
 
-@pytest.mark.parametrize(("x1", "n1", "x2", "n2"), GROUPS)
+@pytest.mark.parametrize(("x1", "n1", "x2", "n2"), cases(GROUPS))
 def test_independent_tests_match_second_implementations(x1, n1, x2, n2):
     fisher = independent_binary_p(x1, n1, x2, n2, "fisher_exact")
     pearson = independent_binary_p(x1, n1, x2, n2, "chi_square")
@@ -290,6 +290,7 @@ def test_zero_margin_gives_p_one(counts, test):
     assert independent_binary_p(*counts, test) == 1.0
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=examples(200), deadline=None)
 @given(st.integers(0, 60), st.integers(0, 60))
 def test_mcnemar_symmetric_and_ordered(b, c):
@@ -300,6 +301,7 @@ def test_mcnemar_symmetric_and_ordered(b, c):
         assert corrected >= plain
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_independent_symmetric(data):

@@ -109,6 +109,7 @@ def test_insulin_interval_now_excludes_zero_as_the_t_test_does(standin):
     assert hedges_g_av(b, a)["ci_high"] < 0
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(60), derandomize=True, deadline=None)
 @given(
     n=st.integers(3, 25),

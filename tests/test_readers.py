@@ -35,6 +35,7 @@ def m():
     return tricky_cohort().measurements
 
 
+@pytest.mark.slow
 def test_mixed_model_for_readers_by_key(m):
     full = ho.mixed_model(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], ci_level=0.9)
     shown = hread.mixed_model_for_readers(full, ci_level=0.9, study=STUDY)

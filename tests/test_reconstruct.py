@@ -66,6 +66,7 @@ def test_only_reported_visits_have_values(cohort):
     assert 2 not in set(cohort.measurements["visit_month"])
 
 
+@pytest.mark.slow
 def test_values_are_plausible_on_their_granularity_and_not_degenerate(cohort, reported):
     m = cohort.measurements
     for code, values in m.groupby("outcome"):
@@ -94,6 +95,7 @@ def test_provenance_records_every_target(cohort):
     assert all(islet["targets"][k]["match"] for k in ("mean1", "sd1", "mean2", "sd2"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_other_seeds_also_reproduce(reported, seed):
     patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(7)]})

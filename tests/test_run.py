@@ -55,6 +55,7 @@ def test_parameter_set_file_errors(tmp_path):
         load_parameter_set("broken", directory)
 
 
+@pytest.mark.slow
 def test_a_run_reads_each_notebook_once_and_skips_what_the_set_skips(tmp_path, monkeypatch):
     """Parameters are resolved, checked and the inputs validated on one reading per notebook."""
     import papermill
@@ -237,6 +238,7 @@ def test_a_partial_run_takes_the_common_parameters_its_notebook_does_not_declare
         resolve_parameters(typo, [nb05])
 
 
+@pytest.mark.slow
 def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, data_copy,
                                                                     monkeypatch):  # fmt: skip
     """The runner's early check is skipped for inputs it passed before, byte for byte."""
@@ -272,6 +274,7 @@ def test_inputs_that_passed_are_not_checked_again_until_they_change(tmp_path, da
     assert len(checked) == 4
 
 
+@pytest.mark.slow
 def test_a_pruned_cohort_is_checked_and_stored_again_and_a_changing_one_not_at_all(
     tmp_path, data_copy, monkeypatch
 ):

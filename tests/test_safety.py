@@ -58,6 +58,7 @@ def test_tost_equals_two_one_sided_scipy_tests():
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(30), deadline=None)
 @given(
     st.floats(min_value=-2, max_value=2),

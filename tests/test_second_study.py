@@ -87,6 +87,7 @@ def test_every_reported_figure_is_reproduced(cohort, reported):
     assert table["match"].all()
 
 
+@pytest.mark.slow
 def test_the_audit_names_every_test_that_reaches_its_p(reported):
     line = consistent_tests(audit(reported))
     assert line.startswith("paired (1 comparison): consistent with every reported p: paired_t")

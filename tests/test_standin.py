@@ -17,12 +17,14 @@ from helpers.standin import DEFAULT_SEED, generate_patients, main, write_standin
 from conftest import REPORTED, STANDIN, examples
 
 
+@pytest.mark.slow
 def test_regeneration_is_byte_identical(tmp_path):
     assert main(["--out", str(tmp_path)]) == 0
     for name in ("patients.csv", "measurements.csv", "provenance.json"):
         assert (tmp_path / name).read_bytes() == (STANDIN / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_other_seed_gives_other_patients(tmp_path):
     write_standin(tmp_path, seed=DEFAULT_SEED + 1)
     assert (tmp_path / "patients.csv").read_bytes() != (STANDIN / "patients.csv").read_bytes()

@@ -131,6 +131,7 @@ def test_paired_values_drops_incomplete_pairs():
     assert pairs["after"].tolist() == [2.0, 6.0]
 
 
+@pytest.mark.slow
 def test_many_vectors_at_once_give_each_vector_s_own_p():
     """paired_p_many batches SciPy's signed-rank calls (its axis); each row's p must be the p
     paired_p gives that row alone, bit for bit (paired_p is checked against R, pingouin and

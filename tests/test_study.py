@@ -226,6 +226,7 @@ def test_data_first_everything_else_keyword_only(name, signature):
 # --- a new outcome and visit: data, not code ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_new_outcome_and_visit_are_refused_until_the_definition_has_them(tmp_path):
     extended = load_study(_write(tmp_path, with_c_peptide_and_month_6(_raw())))
     cohort = simulate_cohort(8, study=extended, seed=3)
@@ -238,6 +239,7 @@ def test_a_new_outcome_and_visit_are_refused_until_the_definition_has_them(tmp_p
     assert len(load_cohort(tmp_path / "data", study=extended).measurements) == 8 * 5 * 6
 
 
+@pytest.mark.slow
 def test_a_new_outcome_and_visit_are_described_tested_and_plotted(tmp_path):
     extended = load_study(_write(tmp_path, with_c_peptide_and_month_6(_raw())))
     write_cohort(simulate_cohort(8, study=extended, seed=3), tmp_path / "data")

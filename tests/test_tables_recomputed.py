@@ -120,6 +120,7 @@ def test_summary_table_is_the_same_in_any_row_order(tricky):
     assert table.loc[("Daily insulin dose (U/day)", "month 1"), "mean ± SD"].startswith("50.83")
 
 
+@pytest.mark.slow
 def test_mixed_model_is_the_same_in_any_row_order(tricky):
     """Eight patients, three complete visits: the month-1 estimate is a mean change of
     exactly 0.175, and the fit on the file's row order printed 0.17 or 0.18 by that order."""
@@ -146,6 +147,7 @@ def test_mixed_model_is_the_same_in_any_row_order(tricky):
         pd.testing.assert_frame_equal(again, table, check_exact=True)
 
 
+@pytest.mark.slow
 def test_a_percentage_margin_is_the_same_in_any_row_order():
     """A margin of 10% of a baseline mean of exactly 50.85 printed 5.08 or 5.09 by row order."""
     base = [39.5, 71.2, 22.4, 66.3, 48.0, 57.7, 30.9, 70.8]
@@ -170,6 +172,7 @@ def test_a_percentage_margin_is_the_same_in_any_row_order():
     assert margins == {0.1 * statistics.mean(base)}
 
 
+@pytest.mark.slow
 def test_reported_figures_are_recomputed_the_same_in_any_row_order():
     cohort = load_cohort(STANDIN, study=STUDY)
     reported = load_reported(REPORTED)
@@ -180,6 +183,7 @@ def test_reported_figures_are_recomputed_the_same_in_any_row_order():
         pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
+@pytest.mark.slow
 def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
     m = tricky.measurements
     raw = ho.adjust_pvalues(
@@ -251,6 +255,7 @@ def test_planned_family_does_not_shrink_when_visits_are_missing(tricky):
     assert t_prim["p_adj"].dropna().tolist() == pytest.approx(holm(p, 4))
 
 
+@pytest.mark.slow
 def test_omnibus_against_scipy_and_statsmodels(tricky):
     m = tricky.measurements
     table = ho.omnibus_tests(m, outcomes=TRICKY_OUTCOMES, visits=VISITS)
@@ -289,6 +294,7 @@ def test_means_ci_every_row_by_key(tricky):
         )
 
 
+@pytest.mark.slow
 def test_changes_every_patient_and_a_zero_baseline(tricky):
     m = tricky.measurements
     table = ho.change_from_baseline(m, outcomes=TRICKY_OUTCOMES)
@@ -317,6 +323,7 @@ def test_changes_every_patient_and_a_zero_baseline(tricky):
     assert np.isfinite(table["percent_change"].dropna()).all()
 
 
+@pytest.mark.slow
 def test_safety_tables_against_scipy_statsmodels_and_by_hand(tricky):
     from statsmodels.stats.power import TTestPower
 
@@ -357,6 +364,7 @@ def test_safety_tables_against_scipy_statsmodels_and_by_hand(tricky):
         assert r.crossing == (f"stayed {now}" if was == now else f"became {now}")
 
 
+@pytest.mark.slow
 def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
     cohort = load_cohort(STANDIN, study=STUDY)
     reported = load_reported(REPORTED)
@@ -457,6 +465,7 @@ def _written_as_pandas_writes_it(name: str, table: pd.DataFrame) -> set[str]:
     return {name} if len(columns) > 1 and None not in columns else set()
 
 
+@pytest.mark.slow
 def test_every_table_is_the_same_with_text_or_categorical_ids(tricky):
     """load_cohort makes patient_id and outcome categorical (the measurements schema, as
     data.as_factors does); the simulated cohorts and a researcher's own frames have text.

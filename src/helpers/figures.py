@@ -116,10 +116,13 @@ def plot_characteristic(
     --------
     >>> import pandas as pd
     >>> from helpers.study import load_study
+    >>> fig, ax = plt.subplots()
     >>> ax = plot_characteristic(pd.DataFrame({"sex": ["M", "F"], "age_years": [20, 42]}),
-    ...                          characteristic="age_years", study=load_study("data/study.yaml"))
+    ...                          characteristic="age_years", study=load_study("data/study.yaml"),
+    ...                          ax=ax)
     >>> ax.get_xlabel(), [t.get_text() for t in ax.get_yticklabels()]
     ('Age (years)', ['Male', 'Female'])
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     c = study.characteristic(characteristic)
@@ -177,8 +180,10 @@ def plot_reachability(
     Examples
     --------
     >>> m = pd.DataFrame({"paired_t": [True, False]}, index=["a", "b"])
-    >>> plot_reachability(m).get_title()
+    >>> fig, ax = plt.subplots()
+    >>> plot_reachability(m, ax=ax).get_title()
     'Can the test give the reported p-value?'
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     from helpers.stats import SHORT_NAMES
@@ -511,9 +516,11 @@ def plot_trajectories(
     >>> from helpers.study import load_study
     >>> study = load_study("data/study.yaml")
     >>> m = simulate_cohort(5, study=study).measurements
-    >>> ax = plot_trajectories(m, visit_means_ci(m), outcome="hba1c", study=study)
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_trajectories(m, visit_means_ci(m), outcome="hba1c", study=study, ax=ax)
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Months after infusion', 'HbA1c (%)')
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     sub = data[data["outcome"] == outcome]
@@ -613,8 +620,10 @@ def plot_changes(
     >>> study = load_study("data/study.yaml")
     >>> m = simulate_cohort(6, study=study).measurements
     >>> cmp = compare_to_baseline(m, outcomes=["hba1c"], sensitivity=None)
-    >>> plot_changes(change_from_baseline(m), cmp, outcome="hba1c", study=study).get_xlabel()
+    >>> fig, ax = plt.subplots()
+    >>> plot_changes(change_from_baseline(m), cmp, outcome="hba1c", study=study, ax=ax).get_xlabel()
     'Months after infusion'
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     sub = changes[changes["outcome"] == outcome]
@@ -793,8 +802,10 @@ def plot_equivalence(
     >>> s = pd.DataFrame({"outcome": ["gad_ab"], "visit_month": [3], "mean_change": [1.0],
     ...     "ci_low": [-1.0], "ci_high": [3.0], "tost_ci_low": [-0.5], "tost_ci_high": [2.5],
     ...     "margin": [5.0], "alpha": [0.05], "ci_level": [0.95]})
-    >>> plot_equivalence(s).get_xlabel()
+    >>> fig, ax = plt.subplots()
+    >>> plot_equivalence(s, ax=ax).get_xlabel()
     'Change from baseline (in each antibody unit)'
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     rows = safety.dropna(subset=["mean_change"]).reset_index(drop=True)
@@ -971,9 +982,11 @@ def plot_patient_antibodies(
     ...     "patient_id": ["a"],
     ...     "baseline_value": [8.0], "value": [12.0], "crossing": ["became positive"],
     ...     "rose_meaningfully": [True]})
+    >>> fig, ax = plt.subplots()
     >>> plot_patient_antibodies(t, cutoff=10.0, outcome="gad_ab",
-    ...                         study=load_study("data/study.yaml")).get_ylabel()
+    ...                         study=load_study("data/study.yaml"), ax=ax).get_ylabel()
     'IU/mL'
+    >>> plt.close(fig)
     """
     ax = ax or plt.gca()
     sub = patients[patients["outcome"] == outcome]
