@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -53,6 +54,48 @@ def test_parameter_set_file_errors(tmp_path):
     directory = tiny.parameter_set(tmp_path, "broken", "common: [\n")
     with pytest.raises(ParameterError, match="not valid YAML"):
         load_parameter_set("broken", directory)
+
+
+def _cells(folder: Path, name: str, sources: list[str]) -> Path:
+    nb = nbformat.read(tiny.notebook(folder, name, sources[0]), as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources[1:]]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder / f"{name}.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("warm_session")
+def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_path, monkeypatch):
+    """papermill's manager writes the notebook before and after each cell (10 writes for 4
+    cells); the runner's engine (SavingAtEnds) when it starts and when it ends, also when a
+    cell fails: the notebook kept shows the error, and the cells after it unrun."""
+    import papermill.engines
+
+    from helpers.run import execute_notebook
+
+    writes = []
+    real = papermill.engines.write_ipynb
+
+    def counted(nb, path):
+        writes.append(path)
+        return real(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", counted)
+    ok = _cells(tmp_path, "ok", ["x = 6", "print(x * 7)", "y = [1]", "print(len(y))"])
+    result = execute_notebook(ok, tmp_path / "ok-run.ipynb", {})
+    assert result.error is None
+    assert writes == [str(tmp_path / "ok-run.ipynb")] * 2
+    printed = [c.outputs[0]["text"] for c in nbformat.read(result.output, 4).cells if c.outputs]
+    assert printed == ["42\n", "1\n"]
+    writes.clear()
+    fails = _cells(tmp_path, "fails", ["x = 1", "print(x / 0)", "print('not reached')"])
+    result = execute_notebook(fails, tmp_path / "fails-run.ipynb", {})
+    assert "ZeroDivisionError" in str(result.error)
+    assert len(writes) == 2
+    cells = [c for c in nbformat.read(result.output, 4).cells if c.cell_type == "code"]
+    assert cells[-2].outputs[0]["ename"] == "ZeroDivisionError"
+    assert cells[-1].outputs == []
+    assert cells[-1].execution_count is None
 
 
 @pytest.mark.slow
