@@ -430,21 +430,23 @@ class SavingAtEnds(papermill.engines.NotebookExecutionManager):
         if self._at_an_end or age >= self.autosave_cell_every:
             super().save(**kwargs)
 
-    def notebook_start(self, **kwargs: Any) -> None:
-        """Start, and write the notebook as it starts."""
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
         self._at_an_end = True
         try:
-            super().notebook_start(**kwargs)
+            yield
         finally:
             self._at_an_end = False
 
+    def notebook_start(self, **kwargs: Any) -> None:
+        """Start, and write the notebook as it starts."""
+        with self._writing():
+            super().notebook_start(**kwargs)
+
     def notebook_complete(self, **kwargs: Any) -> None:
         """End, and write the notebook as it ended."""
-        self._at_an_end = True
-        try:
+        with self._writing():
             super().notebook_complete(**kwargs)
-        finally:
-            self._at_an_end = False
 
 
 class SavingAtEndsEngine(papermill.engines.NBClientEngine):
