@@ -101,6 +101,9 @@ def test_a_crash_in_one_kernel_leaves_the_zygote_serving_the_next(tmp_path):
         after = execute_notebook(fine, tmp_path / "after.ipynb", {})
     assert died.error is not None
     assert "the kernel died" in str(died.error)
+    kept = nbformat.read(died.output, as_version=4)  # written as it ended, not as it started
+    assert kept.metadata.papermill["end_time"] is not None
+    assert kept.cells[-1].metadata.papermill["start_time"] is not None
     assert after.error is None
     assert _outputs(after.output)[0][0]["text"] == "3\n"
 

@@ -67,8 +67,9 @@ def _cells(folder: Path, name: str, sources: list[str]) -> Path:
 @pytest.mark.usefixtures("warm_session")
 def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_path, monkeypatch):
     """papermill's manager writes the notebook before and after each cell (10 writes for 4
-    cells); the runner's engine (SavingAtEnds) when it starts and when it ends, also when a
-    cell fails: the notebook kept shows the error, and the cells after it unrun."""
+    cells, 11 with papermill's own last write); the runner's engine (SavingAtEnds) when it
+    starts and when it ends (2, and papermill's last write, which this does not count), also
+    when a cell fails: the notebook kept shows the error, and the cells after it unrun."""
     import papermill.engines
 
     from helpers.run import execute_notebook

@@ -397,11 +397,13 @@ class SavingAtEnds(papermill.engines.NotebookExecutionManager):
 
     papermill writes the whole notebook, images and all, before and after every cell
     (about 60 writes for one of these notebooks), and the kernel waits for each. This
-    manager writes it when execution starts and when it ends, however it ends (the last
-    cell done, a cell failed or ran too long, the kernel died: papermill's engine ends
-    every run with ``notebook_complete``), and between cells only when the last write is
+    manager writes it when execution starts and when it ends: after the last cell, or when
+    a cell failed or ran too long or the kernel died (papermill's engine ends each of these
+    with ``notebook_complete``); between cells, only when the last write is
     ``autosave_cell_every`` seconds old (papermill's own interval for long cells, 30 s), so
-    a long notebook can still be watched as it runs. The notebook written is the same.
+    a long notebook can still be watched as it runs. The notebook written is the same. A
+    worker ended by a signal (``os._exit``, no ``finally``) leaves the notebook as it was
+    last written, in a staging folder the runner discards in every such case.
 
     Examples
     --------
