@@ -1351,8 +1351,9 @@ def refresh_in_place(
         Default: every numbered notebook.
     warm : bool, default True
         Fork the kernels from a zygote (:mod:`helpers.kernels`). nbval then checks
-        these outputs in kernels started the usual way, so every ``make test``
-        compares warm with cold kernels on every notebook.
+        these outputs in a new kernel for notebook 03 and in kernels forked from the
+        test session's zygote for the others (``tests/session_zygote.py``), so every
+        ``make test`` compares a cold kernel's outputs with warm ones on a real notebook.
 
     Returns
     -------
