@@ -424,31 +424,20 @@ class SavingAtEnds(papermill.engines.NotebookExecutionManager):
     (True, 'completed')
     """
 
-    _at_an_end = False
-
     def save(self, **kwargs: Any) -> None:
-        """Write the notebook at the start and the end, otherwise only if the last write is old."""
-        age = (self.now() - self.last_save_time).total_seconds()
-        if self._at_an_end or age >= self.autosave_cell_every:
+        """Between cells: write the notebook only if the last write is old."""
+        if (self.now() - self.last_save_time).total_seconds() >= self.autosave_cell_every:
             super().save(**kwargs)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        self._at_an_end = True
-        try:
-            yield
-        finally:
-            self._at_an_end = False
 
     def notebook_start(self, **kwargs: Any) -> None:
         """Start, and write the notebook as it starts."""
-        with self._writing():
-            super().notebook_start(**kwargs)
+        super().notebook_start(**kwargs)
+        super().save()
 
     def notebook_complete(self, **kwargs: Any) -> None:
         """End, and write the notebook as it ended."""
-        with self._writing():
-            super().notebook_complete(**kwargs)
+        super().notebook_complete(**kwargs)
+        super().save()
 
 
 class SavingAtEndsEngine(papermill.engines.NBClientEngine):
