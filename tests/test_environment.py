@@ -179,8 +179,6 @@ def test_make_check_leaves_out_the_slow_doctests_and_tests_only():
                 "pytest",
                 "--collect-only",
                 "-q",
-                "-p",
-                "no:randomly",
                 *marker,
                 "src/helpers/figures.py",
                 "tests/test_csv_text.py",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -56,13 +55,6 @@ def test_parameter_set_file_errors(tmp_path):
         load_parameter_set("broken", directory)
 
 
-def _cells(folder: Path, name: str, sources: list[str]) -> Path:
-    nb = nbformat.read(tiny.notebook(folder, name, sources[0]), as_version=4)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources[1:]]
-    nbformat.write(nb, folder / f"{name}.ipynb")
-    return folder / f"{name}.ipynb"
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("warm_session")
 def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_path, monkeypatch):
@@ -82,14 +74,14 @@ def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_pat
         return real(nb, path)
 
     monkeypatch.setattr(papermill.engines, "write_ipynb", counted)
-    ok = _cells(tmp_path, "ok", ["x = 6", "print(x * 7)", "y = [1]", "print(len(y))"])
+    ok = tiny.notebook(tmp_path, "ok", "x = 6", "print(x * 7)", "y = [1]", "print(len(y))")
     result = execute_notebook(ok, tmp_path / "ok-run.ipynb", {})
     assert result.error is None
     assert writes == [str(tmp_path / "ok-run.ipynb")] * 2
     printed = [c.outputs[0]["text"] for c in nbformat.read(result.output, 4).cells if c.outputs]
     assert printed == ["42\n", "1\n"]
     writes.clear()
-    fails = _cells(tmp_path, "fails", ["x = 1", "print(x / 0)", "print('not reached')"])
+    fails = tiny.notebook(tmp_path, "fails", "x = 1", "print(x / 0)", "print('not reached')")
     result = execute_notebook(fails, tmp_path / "fails-run.ipynb", {})
     assert "ZeroDivisionError" in str(result.error)
     assert len(writes) == 2

@@ -15,8 +15,9 @@ def parameter_set(tmp_path: Path, name: str, text: str) -> Path:
     return directory
 
 
-def notebook(folder: Path, name: str, body: str, *, parameters: str | None = None) -> Path:
-    """Write ``folder/name.ipynb``: one code cell, after a tagged parameters cell if given."""
+def notebook(folder: Path, name: str, body: str, *more: str, parameters: str | None = None) -> Path:
+    """Write ``folder/name.ipynb``: a code cell (and one for each of ``more``), after a tagged
+    parameters cell if given."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -27,7 +28,7 @@ def notebook(folder: Path, name: str, body: str, *, parameters: str | None = Non
     if parameters is not None:
         cells.append(nbformat.v4.new_code_cell(parameters))
         cells[0].metadata["tags"] = ["parameters"]
-    nb.cells = [*cells, nbformat.v4.new_code_cell(body)]
+    nb.cells = [*cells, *(nbformat.v4.new_code_cell(source) for source in (body, *more))]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
