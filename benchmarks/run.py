@@ -164,34 +164,37 @@ def median_and_range(values: Sequence[float], digits: int = 1, unit: str = " s")
 def bench_floor_and_cold() -> None:
     rounds = [_floor_and_cold_round() for _ in range(ROUNDS)]
 
+    def values(key: str) -> list[float]:
+        return [r[key] for r in rounds]
+
     def med(key: str) -> float:
-        return statistics.median(r[key] for r in rounds)
+        return statistics.median(values(key))
 
     def peak(*keys: str) -> str:  # the largest of the rounds' peaks
         return f"peak {max(r[k] for r in rounds for k in keys):.0f} MiB"
 
-    def ratios(over: str) -> list[float]:  # per round: the cold run and its floor side by side
-        return [r["cold"] / r[over] for r in rounds]
+    def ratios(part: str, over: str) -> list[float]:  # per round: side by side
+        return [r[part] / r[over] for r in rounds]
 
     print(f"    (each figure the median of {ROUNDS} rounds taken in turn, with their range;"
           " each peak memory the largest of the rounds')")  # fmt: skip
     report("in-process floor L (every code cell with the runner's values, one process)",
-           f"{median_and_range([r['L'] for r in rounds])}, {peak('L MiB')}", "reference",
+           f"{median_and_range(values('L'))}, {peak('L MiB')}", "reference",
            None)  # fmt: skip
     report("floor L0 with the notebooks' own defaults (writes no figure or table file)",
-           f"{median_and_range([r['L0'] for r in rounds])}, {peak('L0 MiB')}", "(reference)",
+           f"{median_and_range(values('L0'))}, {peak('L0 MiB')}", "(reference)",
            None)  # fmt: skip
-    by_l, by_l0 = ratios("L"), ratios("L0")
+    by_l, by_l0 = ratios("cold", "L"), ratios("cold", "L0")
     ok_l, ok_l0 = statistics.median(by_l) <= 1.5, statistics.median(by_l0) <= 1.5
     report("cold make reproduce (notebooks + site, no cache)",
-           f"{median_and_range([r['cold'] for r in rounds])}; medians of the parts: notebooks "
+           f"{median_and_range(values('cold'))}; medians of the parts: notebooks "
            f"{med('run'):.1f} s, site {med('site'):.1f} s; {peak('run MiB', 'site MiB')}",
            "≤ 1.5 × L", ok_l)  # fmt: skip
     report("cold make reproduce / L, round by round", median_and_range(by_l, 2, " ×"),
            "≤ 1.5 ×", ok_l)  # fmt: skip
     report("cold make reproduce / L0 (the first floor, which writes no file), round by round",
            median_and_range(by_l0, 2, " ×"), "≤ 1.5 × (as first set)", ok_l0)  # fmt: skip
-    report("notebooks only / L", median_and_range([r["run"] / r["L"] for r in rounds], 2, " ×"),
+    report("notebooks only / L", median_and_range(ratios("run", "L"), 2, " ×"),
            "(the site is not in L)", None)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         cold_s, cold_mib, result = measure(
