@@ -35,6 +35,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 RESULTS = ROOT / "benchmarks" / "results.md"
+README = ROOT / "README.md"
+#: The README's copy of the last results sits between these two lines (the bench rewrites it).
+BEGIN, END = "<!-- benchmarks/results.md: begin -->", "<!-- benchmarks/results.md: end -->"
 SEED = 12345
 lines: list[str] = []
 
@@ -44,6 +47,27 @@ def report(name: str, value: str, target: str, ok: bool | None) -> None:
     line = f"| {name} | {value} | {target} | {verdict} |"
     lines.append(line)
     print(line, flush=True)
+
+
+def with_results(readme: str, results: str) -> str:
+    """Return the README text with its copy of ``results.md`` replaced by ``results``.
+
+    The copy is everything below the results' title, between :data:`BEGIN` and
+    :data:`END`, so the README states the figures and the machine of the last run
+    and cannot drift from ``results.md`` (a test compares the two).
+
+    Examples
+    --------
+    >>> new = with_results(f"intro\\n{BEGIN}\\nold\\n{END}\\nrest", "# Title\\n\\nnew\\n")
+    >>> new.splitlines()[1:]
+    ['<!-- benchmarks/results.md: begin -->', 'new', '<!-- benchmarks/results.md: end -->', 'rest']
+    """
+    head, begin, rest = readme.partition(BEGIN + "\n")
+    _, end, tail = rest.partition(END)
+    if not begin or not end:
+        raise ValueError(f"README.md has no block between {BEGIN!r} and {END!r}")
+    body = results.split("\n", 1)[1].strip("\n") + "\n"
+    return head + begin + body + end + tail
 
 
 def measure(command: Sequence[str], *, env: dict[str, str] | None = None,
@@ -386,7 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         "| measurement | figure | target | |\n|---|---|---|---|\n" + "\n".join(lines) + "\n",
         encoding="utf-8",
     )
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    README.write_text(
+        with_results(README.read_text(encoding="utf-8"), RESULTS.read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
+    print(f"written to {RESULTS.relative_to(ROOT)} and copied into {README.name}")
     shutil.rmtree(ROOT / "benchmarks" / "__pycache__", ignore_errors=True)
     return 0
 
