@@ -496,3 +496,37 @@ def test_notebook_05_sample_sizes_recomputed_from_the_measurements(default_repor
             assert row.n_per_arm == per_arm, (outcome, row.basis)
             assert row.enrol_single_arm == math.ceil(row.n_single_arm / (1 - dropout) - 1e-9)
             assert row.enrol_two_arm == 2 * math.ceil(row.n_per_arm / (1 - dropout) - 1e-9)
+
+
+@pytest.mark.slow
+def test_notebook_05_says_how_many_planned_trials_were_simulated(default_report):
+    """The sentence under the simulation check, recounted from the two tables the default run
+    wrote: the planned trials are the n's given in the sample-size table (a direct count of
+    non-missing cells), the simulated ones the simulation table's rows, and each larger one
+    left out is over max_n_simulated. The default cohort plans trials too large to simulate,
+    so the sentence must say that some were not."""
+    import nbformat
+    import yaml
+
+    from helpers.paths import PROJECT_ROOT
+
+    given = yaml.safe_load((PROJECT_ROOT / "notebooks/params/default.yaml").read_text("utf-8"))
+    cap = given["notebooks"]["05_follow_up_design"].get("max_n_simulated", 1000)
+    sizes = pd.read_csv(default_report / "tables" / "05_sample_sizes.csv")
+    check = pd.read_csv(default_report / "tables" / "05_simulation_check.csv")
+    ns = pd.concat([sizes["n_single_arm"], sizes["n_per_arm"]]).dropna()
+    planned, simulated = len(ns), len(check)
+    assert simulated == int((ns <= cap).sum())
+    assert 0 < simulated < planned
+    nb = nbformat.read(default_report / "05_follow_up_design.ipynb", as_version=4)
+    shown = " ".join(
+        str(out.get("data", {}).get("text/markdown", ""))
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    )
+    assert (
+        f"{simulated} of the {planned} planned trials (those of at most {cap:,} patients per "
+        f"arm) were simulated"
+    ) in shown
+    assert f"the {planned - simulated} larger ones were not." in shown
+    assert "Each planned trial" not in shown

@@ -68,6 +68,7 @@ __all__ = [
     "design_finding",
     "label_rows",
     "n_grid",
+    "planned_trials",
     "planning_effects",
     "planning_inputs",
     "power_curves",
@@ -1026,13 +1027,24 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     return f"{head} {', and '.join(parts)}."
 
 
-def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
+def describe_simulation(
+    check: pd.DataFrame,
+    *,
+    n_sims: int,
+    sizes: pd.DataFrame | None = None,
+    max_n: int | None = None,
+) -> str:
     """Say how simulated and analytic power agree, from :func:`simulation_check` (Markdown).
 
     Parameters
     ----------
     check : pandas.DataFrame
     n_sims : int
+    sizes : pandas.DataFrame, optional
+        From :func:`sample_sizes`: the planned trials, so that the sentence says
+        how many of them were simulated and how many, larger than ``max_n``, were not.
+    max_n : int, optional
+        The largest n per arm simulated (:func:`simulation_check`'s ``max_n``).
 
     Returns
     -------
@@ -1044,30 +1056,45 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
     ...     "exact": [True, False], "simulated": [0.81, 0.78], "analytic": [0.80, 0.80],
     ...     "n_analysed": [10, 9]})
     >>> print(describe_simulation(c, n_sims=4000))  # doctest: +NORMALIZE_WHITESPACE
-    Each planned trial was simulated 4000 times. Where the analytic power is exact (the
-    paired t-test and ANCOVA), 1 of 1 simulated powers lie within 3 Monte Carlo standard
-    errors of it (largest |z| = 1.2). Where it is an approximation (the Wilcoxon tests, by
-    their efficiency), 0 of 1 do (largest |z| = 3.5); the largest shortfall is 2.0 points
-    of power, at 9 patients per arm.
+    Each of the 2 planned trials was simulated 4000 times. Where the analytic power is exact
+    (the paired t-test and ANCOVA), 1 of 1 simulated powers lie within 3 Monte Carlo standard
+    errors of it (largest |z| = 1.2). Where the analytic power is an approximation (the
+    Wilcoxon tests, by their efficiency), 0 of 1 simulated powers lie within 3 Monte Carlo
+    standard errors of it (largest |z| = 3.5); the largest shortfall is 2.0 points of power,
+    at 9 patients per arm.
+    >>> s = pd.DataFrame({"n_single_arm": [10, 2000], "n_per_arm": [9, 3000]})
+    >>> first = describe_simulation(c, n_sims=4000, sizes=s, max_n=1000).split(".")[0]
+    >>> print(first)  # doctest: +NORMALIZE_WHITESPACE
+    2 of the 4 planned trials (those of at most 1,000 patients per arm) were simulated 4000
+    times; the 2 larger ones were not
     """
+    planned = None if sizes is None else planned_trials(sizes)
     if check.empty:
-        return "No planned trial was small enough to simulate."
+        cap = "" if max_n is None else f" (at most {max_n:,} patients per arm)"
+        return f"No planned trial was small enough to simulate{cap}."
     exact, approx = check[check["exact"]], check[~check["exact"]]
-    lines = [f"Each planned trial was simulated {n_sims} times."]
+    if planned is not None and planned > len(check):
+        cap = "" if max_n is None else f" (those of at most {max_n:,} patients per arm)"
+        lines = [
+            f"{len(check)} of the {planned} planned trials{cap} were simulated {n_sims} times; "
+            f"the {planned - len(check)} larger ones were not."
+        ]
+    else:
+        lines = [f"Each of the {len(check)} planned trials was simulated {n_sims} times."]
+    agree = "simulated powers lie within 3 Monte Carlo standard errors of it"
     if len(exact):
         within = int((exact["z"].abs() <= 3).sum())
         lines.append(
             f"Where the analytic power is exact (the paired t-test and ANCOVA), {within} of "
-            f"{len(exact)} "
-            f"simulated powers lie within 3 Monte Carlo standard errors of it (largest |z| = "
-            f"{exact['z'].abs().max():.1f})."
+            f"{len(exact)} {agree} (largest |z| = {exact['z'].abs().max():.1f})."
         )
     if len(approx):
         within = int((approx["z"].abs() <= 3).sum())
         gap = approx["analytic"] - approx["simulated"]
         text = (
-            f"Where it is an approximation (the Wilcoxon tests, by their efficiency), "
-            f"{within} of {len(approx)} do (largest |z| = "
+            f"Where the analytic power is an approximation (the Wilcoxon tests, by their "
+            f"efficiency), "
+            f"{within} of {len(approx)} {agree} (largest |z| = "
             f"{approx['z'].abs().max():.1f})"
         )
         if gap.max() > 0:
@@ -1079,3 +1106,14 @@ def describe_simulation(check: pd.DataFrame, *, n_sims: int) -> str:
             )
         lines.append(text + ".")
     return " ".join(lines)
+
+
+def planned_trials(sizes: pd.DataFrame) -> int:
+    """Count the planned trials in :func:`sample_sizes`: each single-arm and two-arm n given.
+
+    Examples
+    --------
+    >>> planned_trials(pd.DataFrame({"n_single_arm": [10, None], "n_per_arm": [9, 30]}))
+    3
+    """
+    return int(sizes["n_single_arm"].notna().sum() + sizes["n_per_arm"].notna().sum())
