@@ -98,11 +98,17 @@ LONGEST_FIRST = (
     "tests/test_second_study.py",
     "tests/test_study.py",
     "tests/test_bad_inputs.py",
+    "tests/test_tables_recomputed.py",
     "notebooks/02_glycemic_outcomes.ipynb",
+    "tests/test_design.py",
     "notebooks/05_follow_up_design.ipynb",
     "notebooks/03_immunologic_safety.ipynb",
+    "tests/test_data_validation.py",
+    "tests/test_outcomes.py",
     "notebooks/04_reproduction_audit.ipynb",
     "notebooks/01_cohort_description.ipynb",
+    "tests/test_proportions.py",
+    "tests/test_audit.py",
 )
 
 
