@@ -505,7 +505,7 @@ def test_notebook_05_says_how_many_planned_trials_were_simulated(default_report)
     non-missing cells), the simulated ones the simulation table's rows, and each larger one
     left out is over max_n_simulated. The default cohort plans trials too large to simulate,
     so the sentence must say that some were not."""
-    import nbformat
+    import tiny
     import yaml
 
     from helpers.paths import PROJECT_ROOT
@@ -518,12 +518,7 @@ def test_notebook_05_says_how_many_planned_trials_were_simulated(default_report)
     planned, simulated = len(ns), len(check)
     assert simulated == int((ns <= cap).sum())
     assert 0 < simulated < planned
-    nb = nbformat.read(default_report / "05_follow_up_design.ipynb", as_version=4)
-    shown = " ".join(
-        str(out.get("data", {}).get("text/markdown", ""))
-        for cell in nb.cells
-        for out in cell.get("outputs", [])
-    )
+    shown = tiny.shown(default_report / "05_follow_up_design.ipynb")
     assert (
         f"{simulated} of the {planned} planned trials (those of at most {cap:,} patients per "
         f"arm) were simulated"

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
-from pathlib import Path
 
-import nbformat
 import pytest
 import tiny
 from studydef import STUDY
@@ -23,18 +21,6 @@ from helpers.run import discover_notebooks, run
 from conftest import STANDIN
 
 NB02 = next(nb for nb in discover_notebooks() if nb.name.startswith("02_"))
-
-
-def _shown(notebook: Path) -> str:
-    """Everything a reader sees in an executed notebook's outputs: text, tables, alt texts."""
-    nb = nbformat.read(notebook, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            parts += [str(data.get(k, "")) for k in ("text/plain", "text/markdown")]
-            parts.append(str(output.get("metadata", {}).get("image/png", {}).get("alt", "")))
-    return "\n".join(parts)
 
 
 @pytest.mark.slow
@@ -156,7 +142,7 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         assert r.p_val == pytest.approx(expected, rel=1e-9)
 
     # legends (in the figures' alternative text) and sentences state the parameters used
-    shown02, shown03 = _shown(out / NB02.name), _shown(out / nb03.name)
+    shown02, shown03 = tiny.shown(out / NB02.name), tiny.shown(out / nb03.name)
     for phrase in (
         "mean (90% CI)",
         "estimate (90% CI)",
@@ -193,7 +179,7 @@ def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
         "empty", [NB02, nb03], reports_dir=tmp_path / "r", params_dir=directory, progress=False
     )
     for notebook in (NB02, nb03):
-        shown = _shown(out / notebook.name)
+        shown = tiny.shown(out / notebook.name)
         assert "Not compared with month 0" in shown
         assert (
             "No comparison with baseline could be made" in shown

@@ -97,8 +97,8 @@ def test_the_audit_names_every_test_that_reaches_its_p(reported):
 @pytest.mark.slow
 @pytest.mark.usefixtures("warm_session")
 def test_its_parameter_set_runs_the_notebooks_that_fit_it(tmp_path):
-    import nbformat
     import pandas as pd
+    import tiny
 
     from helpers.run import run
 
@@ -112,10 +112,5 @@ def test_its_parameter_set_runs_the_notebooks_that_fit_it(tmp_path):
     line = pd.read_csv(out / "tables" / "02_abstract_format.csv").iloc[0]
     assert line["outcome"] == "HbA1c (%) (responders)"
     assert line["reported"] == line["recomputed"] == "8,1 ± 0,5 → 7,0 ± 0,6 (p = 0,03)"
-    banner = nbformat.read(out / "01_cohort_description.ipynb", as_version=4)
-    text = "".join(
-        o.get("data", {}).get("text/markdown", "")
-        for c in banner.cells
-        for o in c.get("outputs", [])
-    )
+    text = tiny.shown(out / "01_cohort_description.ipynb")
     assert "Study: Autologous bone-marrow stem cells in type 2 diabetes" in text

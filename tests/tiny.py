@@ -1,4 +1,5 @@
-"""Tiny notebooks made by the tests: each costs a kernel start and little else."""
+"""Tiny notebooks made by the tests (each costs a kernel start and little else), and what a
+reader sees in an executed notebook."""
 
 from __future__ import annotations
 
@@ -33,3 +34,15 @@ def notebook(folder: Path, name: str, body: str, *more: str, parameters: str | N
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+def shown(notebook: Path) -> str:
+    """Everything a reader sees in an executed notebook's outputs: text, tables, alt texts."""
+    nb = nbformat.read(notebook, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts += [str(data.get(k, "")) for k in ("text/plain", "text/markdown")]
+            parts.append(str(output.get("metadata", {}).get("image/png", {}).get("alt", "")))
+    return "\n".join(parts)
