@@ -1093,8 +1093,7 @@ def describe_simulation(
         gap = approx["analytic"] - approx["simulated"]
         text = (
             f"Where the analytic power is an approximation (the Wilcoxon tests, by their "
-            f"efficiency), "
-            f"{within} of {len(approx)} {agree} (largest |z| = "
+            f"efficiency), {within} of {len(approx)} {agree} (largest |z| = "
             f"{approx['z'].abs().max():.1f})"
         )
         if gap.max() > 0:
