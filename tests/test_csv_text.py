@@ -114,8 +114,9 @@ def test_the_shortcut_is_taken_for_numbers_text_and_categories_and_refused_where
 def test_write_tables_writes_the_text_and_keeps_an_index_that_is_not_a_range(tmp_path):
     per_patient = pd.DataFrame({"patient_id": ["P1", "P2"] * 3, "change": [0.1, -0.2, 0.3] * 2})
     indexed = per_patient.set_index("patient_id")
-    written = report.write_tables({"changes": per_patient, "by_id": indexed}, tmp_path / "t", "02")
-    assert written == ["t/02_changes.csv", "t/02_by_id.csv"]
+    tables = {"changes": per_patient, "by_id": indexed}
+    written = report.write_tables(tables, tmp_path / "t", "02", source="Data: made up.")
+    assert written == ["t/02_changes.csv", "t/02_by_id.csv", "t/02_README.txt"]
     assert (tmp_path / "t" / "02_changes.csv").read_text() == per_patient.to_csv(
         index=False, lineterminator="\n"
     )

@@ -163,13 +163,15 @@ def test_the_layout_is_settled_once_at_screen_resolution_and_kept():
 
 
 @pytest.mark.slow
-def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
+@pytest.mark.parametrize("data_label", [None, "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"])
+def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path, data_label):
     """Text measures wider at 300 dpi, and in SVG, than at the 100 dpi of the layout.
 
     The label below is 0.07 inch wider in the PNG than at 100 dpi, more than the 0.05-inch
     margin: a box measured once at 100 dpi for both files cut its first letter off. Each
     file's box is measured at its own resolution, so the PNG keeps a white margin on every
-    side and no text of the SVG starts outside its canvas.
+    side and no text of the SVG starts outside its canvas; so does the data's label printed
+    under the figure.
     """
     import re
 
@@ -182,7 +184,7 @@ def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
     fig, ax = plt.subplots(figsize=(8.5, 2.5), layout="constrained")
     ax.plot([0, 1], [0, 1])
     ax.set_yticks([0.5], [label])
-    hf.save_figures({"edge": fig}, tmp_path, prefix="t")
+    hf.save_figures({"edge": fig}, tmp_path, prefix="t", label=data_label)
     plt.close(fig)
     with Image.open(tmp_path / "t_edge.png") as image:
         pixels = np.asarray(image.convert("L"))
@@ -198,8 +200,54 @@ def test_no_file_cuts_a_long_label_at_the_figure_s_edge(tmp_path):
     # maybe a rotation, then the font's scale (the glyphs' own offsets are in font units)
     placed = r"translate\(([-\d.]+) ([-\d.]+)\) (?:rotate\([-\d.]+\) )?scale\("
     origins = [(float(x), float(y)) for x, y in re.findall(placed, svg)]
-    assert len(origins) >= 3  # the tick labels
+    assert len(origins) >= 3 + (data_label is not None)  # the tick labels (and the label)
     assert all(0 <= x <= width and 0 <= y <= height for x, y in origins), min(origins)
+
+
+@pytest.mark.slow
+def test_the_data_label_is_under_the_figure_in_its_files_and_in_their_metadata(tmp_path):
+    """A figure file travels without its notebook: the data's label is printed under the
+    figure (the PNG grows downward by a line of ink the unlabelled file does not have) and
+    recorded as the files' description, and the figure itself is left without it."""
+    from PIL import Image
+
+    hf.set_theme()
+    label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")  # narrower than the label
+    ax.plot([0, 1], [0, 1])
+    plain = hf.save_figures({"f": fig}, tmp_path / "plain", prefix="t", label=None)
+    labelled = hf.save_figures({"f": fig}, tmp_path / "labelled", prefix="t", label=label)
+    again = hf.save_figures({"f": fig}, tmp_path / "again", prefix="t", label=None)
+    assert fig.texts == []
+    plt.close(fig)
+    files = {
+        key: [(tmp_path / name).read_bytes() for name in names]
+        for key, names in (("plain", plain), ("labelled", labelled), ("again", again))
+    }
+    assert files["again"] == files["plain"]  # the figure was left as it was
+
+    images = {}
+    for key in ("plain", "labelled"):
+        with Image.open(tmp_path / key / "t_f.png") as image:
+            images[key] = np.asarray(image.convert("L"))
+            description = image.info.get("Description")
+        assert description == (label if key == "labelled" else None)
+    plain_px, labelled_px = images["plain"], images["labelled"]
+    # as wide as the figure (the label is wrapped at its width), and taller by at least a line
+    # of 8-point text (33 px at 300 dpi), with ink below the unlabelled file's height
+    rows, cols = plain_px.shape
+    assert labelled_px.shape[1] <= cols + 0.1 * hf.PRINT_DPI
+    assert labelled_px.shape[0] - rows >= 25
+    ink = np.nonzero((labelled_px[rows:] < 128).any(axis=1))[0]
+    assert len(ink) >= 15, "no text under the figure"
+
+    svg_plain = (tmp_path / "plain" / "t_f.svg").read_text(encoding="utf-8")
+    svg = (tmp_path / "labelled" / "t_f.svg").read_text(encoding="utf-8")
+    assert f"<dc:description>{label}</dc:description>" in svg
+    assert "dc:description" not in svg_plain
+    height = {k: float(v.split('height="')[1].split("pt")[0]) for k, v in
+              (("plain", svg_plain), ("labelled", svg))}  # fmt: skip
+    assert height["labelled"] > height["plain"] + 6  # a line of 8-point text
 
 
 @pytest.mark.slow
@@ -222,7 +270,7 @@ def test_files_of_artists_sized_at_each_draw_are_savefig_s_own(tmp_path):
         return fig
 
     hf.set_theme()
-    written = hf.save_figures({"f": make()}, tmp_path, prefix="t")
+    written = hf.save_figures({"f": make()}, tmp_path, prefix="t", label=None)
     plt.close("all")
     fig = hf.settle_layout(make())
     for name in written:
@@ -249,7 +297,7 @@ def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_pat
         fig = hf.trajectories_figure(m, means, outcomes=["hba1c", "insulin_dose"], study=STUDY)
         if shown:
             hf.show(fig)
-        written = hf.save_figures({"t": fig}, tmp_path / str(shown), prefix="02")
+        written = hf.save_figures({"t": fig}, tmp_path / str(shown), prefix="02", label=None)
         files[shown] = [(tmp_path / name).read_bytes() for name in written]
         plt.close(fig)
     assert files[True] == files[False]
@@ -265,7 +313,7 @@ def test_figure_files_are_print_resolution_png_and_svg_and_stable(tmp_path):
     fresh = [hf.cohort_figure(cohort.patients, study=STUDY) for _ in range(2)]  # drawn twice
     outputs = []
     for i, fig in enumerate(fresh):
-        written = hf.save_figures({"cohort": fig}, tmp_path / f"t{i}", prefix="01")
+        written = hf.save_figures({"cohort": fig}, tmp_path / f"t{i}", prefix="01", label=None)
         assert written == [f"t{i}/01_cohort.png", f"t{i}/01_cohort.svg"]
         png, svg = tmp_path / f"t{i}" / "01_cohort.png", tmp_path / f"t{i}" / "01_cohort.svg"
         with Image.open(png) as image:

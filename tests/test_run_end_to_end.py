@@ -59,6 +59,14 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         progress=False,
     )
     tables = out / "tables"
+    # simulated data: each notebook's note and each figure file say so
+    for prefix in ("02", "03"):
+        note = " ".join((tables / f"{prefix}_README.txt").read_text().split())
+        assert note.count("SIMULATED DATA — NOT PATIENT RECORDS") == 1, note
+        assert str(tmp_path / "tricky") in note
+    assert tiny.file_labels(tables) == {
+        name: "SIMULATED DATA — NOT PATIENT RECORDS" for name in tiny.figure_files(tables)
+    }
 
     # the CSV tables, row by row, against the tidy data
     comparisons = pd.read_csv(tables / "02_comparisons.csv")

@@ -1,5 +1,5 @@
-"""Tiny notebooks made by the tests (each costs a kernel start and little else), and what a
-reader sees in an executed notebook."""
+"""Tiny notebooks made by the tests (each costs a kernel start and little else), what a
+reader sees in an executed notebook, and what a report's figure files record."""
 
 from __future__ import annotations
 
@@ -46,3 +46,29 @@ def shown(notebook: Path) -> str:
             parts += [str(data.get(k, "")) for k in ("text/plain", "text/markdown")]
             parts.append(str(output.get("metadata", {}).get("image/png", {}).get("alt", "")))
     return "\n".join(parts)
+
+
+def figure_files(tables: Path) -> list[str]:
+    """The figure files (PNG and SVG) in a report's ``tables/`` folder."""
+    return sorted(p.name for p in tables.iterdir() if p.suffix in (".png", ".svg"))
+
+
+def file_labels(tables: Path) -> dict[str, str | None]:
+    """Each figure file's recorded description: the PNG's ``tEXt`` chunk read by Pillow, the
+    SVG's Dublin Core ``dc:description`` read by ElementTree (None where there is none)."""
+    from xml.etree import ElementTree
+
+    from PIL import Image
+
+    found: dict[str, str | None] = {}
+    for name in figure_files(tables):
+        path = tables / name
+        if path.suffix == ".png":
+            with Image.open(path) as image:
+                found[name] = image.info.get("Description")
+        else:
+            element = ElementTree.parse(path).find(
+                ".//{http://purl.org/dc/elements/1.1/}description"
+            )
+            found[name] = None if element is None else element.text
+    return found

@@ -27,6 +27,7 @@ from helpers.precision import format_percent
 from helpers.study import Study, label_for
 
 __all__ = [
+    "LABEL_POINTS",
     "PER_PATIENT_LIMIT",
     "PRINT_DPI",
     "SCREEN_DPI",
@@ -419,8 +420,12 @@ def show(fig: Figure, alt: str | None = None) -> None:
 PRINT_DPI = 300
 
 
+#: Size of the data's label printed under a figure in its files (points).
+LABEL_POINTS = 8
+
+
 def save_figures(
-    figures: Mapping[str, Figure], folder: str | Path | None, *, prefix: str
+    figures: Mapping[str, Figure], folder: str | Path | None, *, prefix: str, label: str | None
 ) -> list[str]:
     """Write figures as files for a manuscript: PNG at print resolution and SVG (vector).
 
@@ -432,6 +437,13 @@ def save_figures(
     gives the same files whether or not it was shown first. A notebook opened by
     hand (``folder`` None) writes nothing.
 
+    A figure file travels without the notebook around it, so ``label`` (the
+    data's :attr:`~helpers.data.Cohort.data_label`, e.g. "STAND-IN DATA —
+    RECONSTRUCTED, NOT PATIENT RECORDS") is printed under the figure in both
+    files and recorded as their description (PNG ``tEXt``, SVG Dublin Core);
+    the figure itself is left as it was. Patient records (``label`` None) are
+    written without one.
+
     Parameters
     ----------
     figures : mapping of str to Figure
@@ -440,6 +452,8 @@ def save_figures(
         Where to write (the runner's ``tables_dir``); relative to the project root.
     prefix : str
         Prepended to each file name, e.g. the notebook's number.
+    label : str or None
+        Printed under each figure in its files, or None for no label.
 
     Returns
     -------
@@ -449,8 +463,11 @@ def save_figures(
     Examples
     --------
     >>> import tempfile
-    >>> save_figures({"empty": plt.figure()}, tempfile.mkdtemp(), prefix="02")[0][-13:]
+    >>> fig = plt.figure()
+    >>> save_figures({"empty": fig}, tempfile.mkdtemp(), prefix="02", label="SIMULATED")[0][-13:]
     '/02_empty.png'
+    >>> fig.texts  # the label was in the files only
+    []
     """
     if folder is None:
         return []
@@ -459,15 +476,29 @@ def save_figures(
     written = []
     for stem, fig in figures.items():
         settle_layout(fig)  # one layout for the figure shown and both files
-        for suffix, extra in (
-            ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None}}),
-            ("svg", {"metadata": {"Date": None, "Creator": None}}),
-        ):
-            path = out / f"{prefix}_{stem}.{suffix}"
-            # the box is measured for each file: text measures wider at 300 dpi, and in SVG,
-            # than at the 100 dpi of the layout
-            fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
-            written.append(f"{out.name}/{path.name}")
+        described = {} if label is None else {"Description": label}
+        # below the figure's own area, left-aligned, wrapped at its width: the tight box
+        # grows downward to take it in
+        note = (
+            None
+            if label is None
+            else fig.text(
+                0, 0, label, ha="left", va="top", fontsize=LABEL_POINTS, color="0.25", wrap=True
+            )
+        )
+        try:
+            for suffix, extra in (
+                ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None, **described}}),
+                ("svg", {"metadata": {"Date": None, "Creator": None, **described}}),
+            ):
+                path = out / f"{prefix}_{stem}.{suffix}"
+                # the box is measured for each file: text measures wider at 300 dpi, and in
+                # SVG, than at the 100 dpi of the layout
+                fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
+                written.append(f"{out.name}/{path.name}")
+        finally:
+            if note is not None:
+                note.remove()
     return written
 
 

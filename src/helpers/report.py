@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import textwrap
 from importlib import metadata
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import pandas as pd
 
 from helpers.paths import resolve_path
 
-__all__ = ["ENVIRONMENT_PACKAGES", "environment_record", "to_csv_text", "write_tables"]
+__all__ = [
+    "ENVIRONMENT_PACKAGES",
+    "environment_record",
+    "readme_text",
+    "to_csv_text",
+    "write_tables",
+]
 
 #: Packages whose versions a reader needs to reproduce the numbers.
 ENVIRONMENT_PACKAGES: tuple[str, ...] = (
@@ -56,14 +63,18 @@ def environment_record(packages: tuple[str, ...] = ENVIRONMENT_PACKAGES) -> pd.D
 
 
 def write_tables(
-    tables: dict[str, pd.DataFrame], tables_dir: str | Path | None, prefix: str
+    tables: dict[str, pd.DataFrame], tables_dir: str | Path | None, prefix: str, *, source: str
 ) -> list[str]:
-    """Write result tables as CSV for the manuscript, when a folder is given.
+    """Write result tables as CSV for the manuscript, with a note of which data they came from.
 
     The runner passes ``tables_dir`` (``tables`` inside the report folder); a
     notebook opened by hand or checked by nbval has ``tables_dir = None`` and
     writes nothing. A relative ``tables_dir`` is relative to the project root,
-    like every path parameter.
+    like every path parameter. A CSV file has no place for a label, so beside
+    the tables goes ``<prefix>_README.txt``: the data's source statement
+    (:meth:`helpers.data.Cohort.source_statement`), for every file of the
+    notebook, figures included. A table taken away from the report thus still
+    has, next to it, the words "reconstructed" or "simulated" when it is.
 
     Parameters
     ----------
@@ -72,17 +83,23 @@ def write_tables(
     tables_dir : str, Path or None
     prefix : str
         Prepended to each file name, e.g. the notebook's number.
+    source : str
+        Which data the tables were computed from, in one paragraph.
 
     Returns
     -------
     list of str
-        The files written, relative to ``tables_dir``'s parent; empty when
-        ``tables_dir`` is None.
+        The files written (the note last), relative to ``tables_dir``'s
+        parent; empty when ``tables_dir`` is None.
 
     Examples
     --------
-    >>> write_tables({"results": pd.DataFrame({"a": [1]})}, None, "02")
+    >>> write_tables({"results": pd.DataFrame({"a": [1]})}, None, "02", source="Data: ...")
     []
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "tables"
+    >>> write_tables({"results": pd.DataFrame({"a": [1]})}, folder, "02", source="Data: ...")
+    ['tables/02_results.csv', 'tables/02_README.txt']
     """
     if tables_dir is None:
         return []
@@ -96,7 +113,34 @@ def write_tables(
         else:
             table.to_csv(path, lineterminator="\n")
         written.append(f"{folder.name}/{path.name}")
+    note = folder / f"{prefix}_README.txt"
+    note.write_bytes(readme_text(prefix, source).encode("utf-8"))
+    written.append(f"{folder.name}/{note.name}")
     return written
+
+
+def readme_text(prefix: str, source: str) -> str:
+    """Return the note written beside a notebook's tables and figures.
+
+    Examples
+    --------
+    >>> print(readme_text("02", "SIMULATED DATA — NOT PATIENT RECORDS. Made up."), end="")
+    The files in this folder whose names begin with "02_" (tables as CSV, figures as
+    PNG and SVG) were computed from these data:
+    <BLANKLINE>
+    SIMULATED DATA — NOT PATIENT RECORDS. Made up.
+    """
+    head = (
+        f'The files in this folder whose names begin with "{prefix}_" (tables as CSV, figures '
+        "as PNG and SVG) were computed from these data:"
+    )
+    return (
+        "\n\n".join(
+            textwrap.fill(part, width=80, break_long_words=False, break_on_hyphens=False)
+            for part in (head, source)
+        )
+        + "\n"
+    )
 
 
 #: Rows joined into text at a time (bounds the memory the joined lines take).
