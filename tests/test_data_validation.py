@@ -61,6 +61,53 @@ def test_text_age_duplicate_id_and_name_column_reported_together(data_copy):
         assert needle in message
 
 
+def test_each_duplicate_names_the_other_rows_with_their_lines(data_copy):
+    """A measurement given three times and another given twice, below a quoted line break
+    that moves every later row down a line: each row's rule names the other rows and their
+    lines, found here with the csv module and pandas' duplicated, not the helpers."""
+    measurements = data_copy / "measurements.csv"
+    lines = measurements.read_text().splitlines()
+    header, first = lines[0], lines[1]
+    assert header.startswith("patient_id,visit_month,outcome,value")
+    lines[5] = lines[5].replace(lines[5].split(",")[0], '"P0\n3"', 1)  # a quoted line break
+    lines += [first, lines[20], first]  # the first row twice more; row 20 once more
+    measurements.write_text("\n".join(lines) + "\n")
+
+    with open(measurements, newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows, starts = [], []
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            rows.append(record[:3])
+            starts.append(start)
+    table = pd.DataFrame(rows, columns=["patient_id", "visit_month", "outcome"])
+    table["row"], table["line"] = range(1, len(table) + 1), starts
+    dupes = table[table.duplicated(["patient_id", "visit_month", "outcome"], keep=False)]
+    assert len(dupes) == 5
+    assert (dupes["line"] == dupes["row"] + 2).sum() == 4  # all but the first row's
+
+    failures = [f for f in _problems(data_copy) if "combination must be unique" in f.rule]
+    assert sorted(f.row for f in failures) == sorted(dupes["row"])
+    for f in failures:
+        key = dupes.loc[dupes["row"] == f.row, ["patient_id", "visit_month", "outcome"]]
+        same = dupes.merge(key)
+        others = [
+            f"{r} (line {ln})"
+            for r, ln in zip(same["row"], same["line"], strict=True)
+            if r != f.row
+        ]
+        shown = (
+            others[0] if len(others) == 1 else " and ".join([", ".join(others[:-1]), others[-1]])
+        )
+        word = "row" if len(others) == 1 else "rows"
+        assert f.rule.endswith(f"it also appears in {word} {shown}"), f.rule
+
+
 def test_range_checked_on_parseable_rows_of_a_column_with_text(data_copy):
     patients = data_copy / "patients.csv"
     lines = patients.read_text().splitlines()

@@ -316,6 +316,57 @@ _TABLE_CHECK_COLUMN = {
 }
 
 
+#: The rules of a value, or a combination of values, given in more than one row: each
+#: failure's rule is then completed by :func:`_name_the_other_rows`.
+_UNIQUE_VALUE = "must be unique; the same value appears in another row"
+_UNIQUE_COMBINATION = "this combination must be unique; it appears in another row"
+#: Rows named in a duplicate's rule, at most.
+_OTHER_ROWS_NAMED = 3
+
+
+def _name_the_other_rows(failures: list[Failure]) -> list[Failure]:
+    """Say in each duplicate's rule which other rows hold the same value (with their lines).
+
+    pandera reports every row of a duplicated value, each on its own; the rule
+    of each then names the others (the first :data:`_OTHER_ROWS_NAMED`, and how
+    many more), so they can be found without a search.
+
+    Examples
+    --------
+    >>> rows = [Failure("m.csv", r, "patient_id", "P01", _UNIQUE_VALUE) for r in (1, 4, 6)]
+    >>> print(_name_the_other_rows(rows)[0].rule)
+    must be unique; the same value also appears in rows 4 (line 5) and 6 (line 7)
+    """
+    groups: dict[tuple[str, str | None, str | None, str], list[Failure]] = {}
+    for f in failures:
+        if f.rule in (_UNIQUE_VALUE, _UNIQUE_COMBINATION) and f.row is not None:
+            groups.setdefault((f.file, f.column, f.value, f.rule), []).append(f)
+    named = {}
+    for group in groups.values():
+        group.sort(key=lambda f: f.row or 0)
+        for f in group:
+            # the first rows other than f's own (not the whole group: a value may repeat in
+            # every row of a large file)
+            others = [o for o in group[: _OTHER_ROWS_NAMED + 1] if o is not f][:_OTHER_ROWS_NAMED]
+            if not others:
+                continue
+            places = [
+                f"{o.row} (line {o.line if o.line is not None else o.row + 1})" for o in others
+            ]
+            more = len(group) - 1 - len(places)
+            if more:
+                listed = ", ".join(places) + f" and {more} more"
+            else:
+                listed = " and ".join(
+                    [", ".join(places[:-1]), places[-1]] if len(places) > 1 else places
+                )
+            where = f"row {listed}" if len(group) == 2 else f"rows {listed}"
+            named[id(f)] = dataclasses.replace(
+                f, rule=f.rule.replace("appears in another row", f"also appears in {where}")
+            )
+    return [named.get(id(f), f) for f in failures]
+
+
 def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> str:
     """Turn a pandera check label into a sentence a data manager can act on."""
     col = schema.columns.get(column) if column is not None else None
@@ -340,9 +391,9 @@ def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> st
     if check.startswith("str_length"):
         return "must not be empty"
     if check == "field_uniqueness":
-        return "must be unique; the same value appears in another row"
+        return _UNIQUE_VALUE
     if check == "multiple_fields_uniqueness":
-        return "this combination must be unique; it appears in another row"
+        return _UNIQUE_COMBINATION
     if check == "not_nullable":
         return "must not be empty (leave out the row of a measurement that was not made)"
     if m := re.fullmatch(r"isin\((.*)\)", check):
@@ -461,6 +512,9 @@ def _failures_from_cases(
     for (check, idx), cells in table_level.items():
         target = _TABLE_CHECK_COLUMN.get(check.split(":", 1)[0])
         cells = [c for c in cells if c[0] == target] or cells
+        # in the schema's order, whatever order pandera reports a row's cells in
+        order = {c: i for i, c in enumerate(schema.columns)}
+        cells = sorted(cells, key=lambda c: order.get(c[0], len(order)))
         column = " + ".join(c for c, _ in cells)
         value = ", ".join(v for _, v in cells)
         out.append(Failure(name, idx + 1, column, value, _rule_text(check, None, schema)))
@@ -523,7 +577,7 @@ def validate_table(
     typed, cases = _collect_failure_cases(frame, schema)
     failures += _failures_from_cases(cases, schema, name, identifiers)
     if failures:
-        return None, _with_lines(failures, original)
+        return None, _name_the_other_rows(_with_lines(failures, original))
     if typed is None:  # cases that name no failure of ours: let pandera say what they are
         typed = schema.validate(frame)
     typed.attrs = {}  # the line record is the text table's; analyses do not carry it along
