@@ -48,8 +48,7 @@ $(STAMP): setup
 # says which and why); nothing changed answers in well under a second. FORCE=1 re-runs all.
 reproduce: $(STAMP)
 	@if [ -z "$(FORCE)" ] && $(BIN)/python -m helpers.cache --params $(PARAMS); then :; else \
-	  $(BIN)/python -m helpers.run --params $(PARAMS) $(if $(FORCE),--force) && \
-	  $(BIN)/python -m helpers.site reports/$(PARAMS) $(if $(FORCE),--force); fi
+	  $(BIN)/python -m helpers.run --params $(PARAMS) $(if $(FORCE),--force) --site; fi
 
 # The readers' edition of the last run of a set, without running the notebooks again.
 site: $(STAMP)

@@ -225,6 +225,26 @@ def test_refresh_in_place_is_byte_stable(tmp_path):
     assert copy.read_bytes() == NB01.read_bytes(), "stored notebook is stale: run `make notebooks`"
 
 
+def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):
+    """``make reproduce`` is one command, ``helpers.run --site``: the report the run returns
+    goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on;
+    without the flag no site is built, and a failed site build is the command's failure."""
+    import helpers.run as runner
+    from helpers import site
+
+    report = tmp_path / "reports" / "default"
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda *a, **k: report)
+    monkeypatch.setattr(runner, "check_checkout", lambda: None)
+    monkeypatch.setattr(site, "main", lambda argv: calls.append(argv) or 0)
+    assert runner.main(["--site"]) == 0
+    assert runner.main(["--site", "--force"]) == 0
+    assert runner.main([]) == 0
+    assert calls == [[str(report)], [str(report), "--force"]]
+    monkeypatch.setattr(site, "main", lambda argv: 1)
+    assert runner.main(["--site"]) == 1
+
+
 def test_strip_volatile_metadata():
     nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 1.0}})
     nb.cells = [

@@ -1410,6 +1410,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--force", action="store_true", help="execute every notebook even if nothing changed"
     )
     parser.add_argument(
+        "--site",
+        action="store_true",
+        help="then build the report's readers' edition in this process, as python -m "
+        "helpers.site would (make reproduce: one start of Python and its stack, not two)",
+    )
+    parser.add_argument(
         "--cold-kernels",
         action="store_true",
         help="start each kernel as a new process, not forked from a warm one",
@@ -1430,7 +1436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             name, params_dir = _set_location(args.params)
             overrides = dict(parse_override(p) for p in args.parameter)
-            run(
+            report = run(
                 name,
                 chosen,
                 reports_dir=args.reports,
@@ -1448,6 +1454,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; the last good report is unchanged", file=sys.stderr)
         return 130
+    if args.site and not args.refresh_in_place:
+        from helpers import site
+
+        try:
+            return site.main([str(report), *(["--force"] if args.force else [])])
+        except KeyboardInterrupt:
+            print("error: interrupted; the last good site is unchanged", file=sys.stderr)
+            return 130
     return 0
 
 

@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -482,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="site folder (default: REPORT/site)")
     parser.add_argument("--force", action="store_true", help="build even if up to date")
     args = parser.parse_args(argv)
+    start = time.perf_counter()
     try:
         site, built = _build_site(args.report, out=args.out, force=args.force)
     except HelpersError as exc:
@@ -490,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     if not built:
         print(f"site up to date (built from these notebooks and tables): {site / 'index.html'}")
     else:
-        print(f"site written to {site / 'index.html'}")
+        print(f"site written to {site / 'index.html'} in {time.perf_counter() - start:.1f} s")
     return 0
 
 
