@@ -243,6 +243,9 @@ def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_p
     assert calls == [[str(report)], [str(report), "--force"]]
     monkeypatch.setattr(site, "main", lambda argv: 1)
     assert runner.main(["--site"]) == 1
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit status 2
+        runner.main(["--site", "--refresh-in-place"])
+    assert refused.value.code == 2
 
 
 def test_strip_volatile_metadata():

@@ -509,11 +509,11 @@ def _failures_from_cases(
     if could_not_run and not out and not table_level:
         rule = f"the table could not be checked ({', '.join(sorted(set(could_not_run)))})"
         out.append(Failure(name, None, None, None, rule))
+    order = {c: i for i, c in enumerate(schema.columns)}
     for (check, idx), cells in table_level.items():
         target = _TABLE_CHECK_COLUMN.get(check.split(":", 1)[0])
         cells = [c for c in cells if c[0] == target] or cells
         # in the schema's order, whatever order pandera reports a row's cells in
-        order = {c: i for i, c in enumerate(schema.columns)}
         cells = sorted(cells, key=lambda c: order.get(c[0], len(order)))
         column = " + ".join(c for c, _ in cells)
         value = ", ".join(v for _, v in cells)

@@ -1421,6 +1421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="start each kernel as a new process, not forked from a warm one",
     )
     args = parser.parse_args(argv)
+    if args.site and args.refresh_in_place:
+        parser.error("--site builds the site of a report; --refresh-in-place writes no report")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         check_checkout()
