@@ -220,7 +220,19 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
                     "note": note,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_EFFECT_COLUMNS)
+
+
+#: What the design's sentences say when no outcome can be planned for.
+NOTHING_TO_PLAN = (
+    "No outcome has three complete pairs at a follow-up visit: there is no change to size a "
+    "follow-up trial on."
+)
+
+#: The columns of :func:`planning_effects`, there even when no outcome can be planned for.
+_EFFECT_COLUMNS = (
+    "outcome", "visit_month", "basis", "effect", "sd_change", "r", "d_paired", "d_ancova", "note",
+)  # fmt: skip
 
 
 def _efficiency(test: str) -> float:
@@ -871,7 +883,13 @@ def simulation_check(
                     "exact": test == "t",
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_CHECK_COLUMNS)
+
+
+#: The columns of :func:`simulation_check`, there even when no trial was simulated.
+_CHECK_COLUMNS = (
+    "outcome", "basis", "design", "n_analysed", "analytic", "simulated", "mc_se", "z", "exact",
+)  # fmt: skip
 
 
 def label_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -950,7 +968,14 @@ def describe_design(
     ANCOVA t-test (two arms), and 0% dropout:
     - **x**, change at month 1: at the observed change (−2.00), single arm 34 analysed
       (34 enrolled); two arms 65 per arm analysed (130 enrolled in all).
+
+    Without a planned trial it says nothing (:func:`design_finding` says why):
+
+    >>> describe_design(sample_sizes(e.iloc[:0]), alpha=0.05, power=0.8, dropout=0, test="t")
+    ''
     """
+    if sizes.empty:
+        return ""
     lines = [
         f"With {format_percent(power)} power at two-sided α = {alpha:g}, analysed with the "
         f"{TESTS[test]}, and {format_percent(dropout)} dropout:"
@@ -1000,7 +1025,11 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     ...     "d_paired": [0.5, 0.25, 0.8, 0.4], "d_ancova": [0.5, 0.25, 0.8, 0.4], "note": ""})
     >>> print(design_finding(sample_sizes(e)))
     A randomised two-arm trial (80% power, two-sided α = 0.05, 0% dropout) would enrol 54 (y) to 130 (x) patients at the observed effects, and 200 (y) to 506 (x) at half of them.
+    >>> design_finding(sample_sizes(e.iloc[:0]))
+    'No outcome has three complete pairs at a follow-up visit: there is no change to size a follow-up trial on.'
     """  # noqa: E501
+    if sizes.empty:
+        return NOTHING_TO_PLAN
     first = sizes.iloc[0]
     head = (
         f"A randomised two-arm trial ({format_percent(float(first['power']))} power, two-sided "
@@ -1067,8 +1096,12 @@ def describe_simulation(
     >>> print(first)  # doctest: +NORMALIZE_WHITESPACE
     2 of the 4 planned trials (those of at most 1,000 patients per arm) were simulated 4000
     times; the 2 larger ones were not
+    >>> describe_simulation(c.iloc[:0], n_sims=4000, sizes=s.iloc[:0], max_n=1000)
+    'No trial was planned, so none was simulated.'
     """
     planned = None if sizes is None else planned_trials(sizes)
+    if planned == 0:
+        return "No trial was planned, so none was simulated."
     if check.empty:
         cap = "" if max_n is None else f" (at most {max_n:,} patients per arm)"
         return f"No planned trial was small enough to simulate{cap}."

@@ -1183,7 +1183,13 @@ def power_curve_figure(
     ...     "n": [5, 10], "power": [0.3, 0.6]})
     >>> len(power_curve_figure(c, outcomes=["x"], target=0.8, alpha=0.05).axes)
     1
+    >>> power_curve_figure(c.iloc[:0], outcomes=[], target=0.8, alpha=0.05).axes[0].texts[0]
+    Text(0.5, 0.5, 'no outcome has a change to plan for')
     """
+    if not outcomes:
+        fig, ax = plt.subplots(figsize=(4.2, 2.0), layout="constrained")
+        _no_data(ax, "no outcome has a change to plan for")
+        return fig
     ncols = max(1, min(ncols, len(outcomes)))
     nrows = math.ceil(len(outcomes) / ncols)
     fig, axes = plt.subplots(

@@ -518,14 +518,21 @@ class ReaderTable:
     note: str = ""  # said under the table (that only its first rows are shown)
 
     def _repr_html_(self) -> str:
+        if self.frame.empty:
+            return f'<p class="reader-table-note"><em>{html.escape(self.note)}</em></p>'
         table = self.frame.to_html(index=False, border=0, classes="dataframe reader-table")
         box = 'class="reader-table-box" style="overflow-x: auto; max-width: 100%;"'
         note = f'<p class="reader-table-note"><em>{html.escape(self.note)}</em></p>'
         return f"<div {box}>{table}</div>" + (note if self.note else "")
 
     def __repr__(self) -> str:
+        if self.frame.empty:
+            return self.note
         return self.frame.to_string(index=False) + (f"\n{self.note}" if self.note else "")
 
+
+#: What a table without rows shows instead of pandas' "Empty DataFrame".
+NO_ROWS = "No rows: there is nothing to show here."
 
 #: A reader's table shows at most this many rows (a per-patient table of a large cohort would
 #: not be read, and would take minutes to print); the rest are in the table the helper returned.
@@ -580,6 +587,8 @@ def show(
     ...     "match": [True, False]})
     >>> show(t).frame.values.tolist()
     [['x', '< 0.001', 'yes'], ['x', 'not computed', 'no']]
+    >>> show(t.iloc[:0])
+    No rows: there is nothing to show here.
     """
     vocabulary = {**COLUMNS, **(columns or {})}
     frame = table.copy()
@@ -618,6 +627,8 @@ def show(
         for _, row in frame.head(max_rows).iterrows()
     ]
     shown = pd.DataFrame(rows, columns=[s.label for s in specs])
+    if frame.empty:
+        return ReaderTable(shown, note=NO_ROWS)
     if len(frame) <= max_rows:
         return ReaderTable(shown)
     return ReaderTable(shown, note=f"The first {max_rows:,} of {len(frame):,} rows.")
