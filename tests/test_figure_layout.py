@@ -251,6 +251,44 @@ def test_the_data_label_is_under_the_figure_in_its_files_and_in_their_metadata(t
 
 
 @pytest.mark.slow
+def test_the_data_label_stays_clear_of_a_legend_below_the_axes(tmp_path):
+    """A figure legend below the axes (notebook 05's power curves) is anchored to the figure's
+    box, which the tight box replaces while a file is written: it once moved down onto the
+    label. In the PNG, the label is the last band of ink, a clear line below the legend's; and
+    the legend keeps its place under the axes, as in the unlabelled file."""
+    from PIL import Image
+
+    hf.set_theme()
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3), layout="constrained")
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="single-arm replication")
+        ax.plot([0, 1], [1, 0], label="randomised two-arm trial")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=1)
+    label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
+    hf.save_figures({"f": fig}, tmp_path / "plain", prefix="t", label=None)
+    hf.save_figures({"f": fig}, tmp_path / "labelled", prefix="t", label=label)
+    plt.close(fig)
+
+    def bands(path):  # runs of rows with ink, top to bottom: (first row, last row)
+        with Image.open(path) as image:
+            inked = (np.asarray(image.convert("L")) < 128).any(axis=1)
+        rows = np.nonzero(inked)[0]
+        breaks = np.nonzero(np.diff(rows) > 1)[0]
+        return list(zip(rows[np.r_[0, breaks + 1]], rows[np.r_[breaks, -1]], strict=True))
+
+    plain, labelled = (
+        bands(tmp_path / "plain" / "t_f.png"),
+        bands(tmp_path / "labelled" / "t_f.png"),
+    )
+    assert len(labelled) == len(plain) + 1  # the label's own band, below the rest
+    gap = labelled[-1][0] - labelled[-2][1]
+    assert gap >= 0.5 * hf.LABEL_POINTS / 72 * hf.PRINT_DPI, gap  # half a line of white at least
+    # every band above the label (axes, tick labels, the legend's rows) where it was, to the
+    # pixel (the tight box's origin falls on a fraction of one)
+    assert np.abs(np.array(labelled[:-1]) - np.array(plain)).max() <= 1, (labelled, plain)
+
+
+@pytest.mark.slow
 def test_files_of_artists_sized_at_each_draw_are_savefig_s_own(tmp_path):
     """A legend in "expand" mode and an annotation arrow take their size from the last draw,
     at that draw's resolution; savefig's walk before measuring the tight box refreshes it. A

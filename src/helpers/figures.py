@@ -9,9 +9,10 @@ computed with it, so a figure cannot say 95 % when the table used 90 %.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -350,7 +351,8 @@ def settle_layout(fig: Figure) -> Figure:
     layout engine at every draw, and ``savefig`` runs it again for each file.
     Here it runs once, at the resolution the notebook shows, and the engine is
     then taken off: the positions it found (in inches) stay, and the figure
-    shown, its print PNG and its SVG all have that one layout.
+    shown, its print PNG and its SVG all have that one layout; a figure legend
+    is held where the layout put it, not at the edge of each file's tight box.
     Settling a settled figure, or one without a layout engine, changes nothing.
 
     Parameters
@@ -383,6 +385,12 @@ def settle_layout(fig: Figure) -> Figure:
     # figure once more), whatever rcParams would pick for a figure without one
     with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
+    for legend in fig.legends:
+        # a figure legend is anchored to the figure's box, which a tight box replaces while
+        # a figure is shown or written: it would move with the box's edge (onto the data's
+        # label under the figure). Held to the unit box in figure coordinates, which the
+        # tight box's transform keeps in place, it stays where the layout put it.
+        legend.set_bbox_to_anchor((0, 0, 1, 1), transform=fig.transFigure)
     return fig
 
 
@@ -422,6 +430,37 @@ PRINT_DPI = 300
 
 #: Size of the data's label printed under a figure in its files (points).
 LABEL_POINTS = 8
+
+
+@contextlib.contextmanager
+def _label_below(fig: Figure, label: str | None) -> Iterator[None]:
+    """Put ``label`` under everything the figure draws while its files are written.
+
+    Left-aligned with the drawn content (a legend below the axes included), a
+    line below it, wrapped at the figure's width; each file's tight box grows
+    downward to take it in. The content is measured at :data:`PRINT_DPI`,
+    where text is taller than at the layout's 100 dpi. The figure is left as it
+    was.
+    """
+    if label is None:
+        yield
+        return
+    dpi = fig.dpi
+    fig.set_dpi(PRINT_DPI)
+    try:
+        box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches, the drawn content
+    finally:
+        fig.set_dpi(dpi)
+    width, height = fig.get_size_inches()
+    gap = LABEL_POINTS / 72
+    note = fig.text(
+        box.x0 / width, (box.y0 - gap) / height, label, ha="left", va="top",
+        fontsize=LABEL_POINTS, color="0.25", wrap=True,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        note.remove()
 
 
 def save_figures(
@@ -477,16 +516,7 @@ def save_figures(
     for stem, fig in figures.items():
         settle_layout(fig)  # one layout for the figure shown and both files
         described = {} if label is None else {"Description": label}
-        # below the figure's own area, left-aligned, wrapped at its width: the tight box
-        # grows downward to take it in
-        note = (
-            None
-            if label is None
-            else fig.text(
-                0, 0, label, ha="left", va="top", fontsize=LABEL_POINTS, color="0.25", wrap=True
-            )
-        )
-        try:
+        with _label_below(fig, label):
             for suffix, extra in (
                 ("png", {"dpi": PRINT_DPI, "metadata": {"Software": None, **described}}),
                 ("svg", {"metadata": {"Date": None, "Creator": None, **described}}),
@@ -496,9 +526,6 @@ def save_figures(
                 # SVG, than at the 100 dpi of the layout
                 fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
                 written.append(f"{out.name}/{path.name}")
-        finally:
-            if note is not None:
-                note.remove()
     return written
 
 
@@ -1135,7 +1162,8 @@ def plot_power_curves(
         hue_order=[DESIGNS[d].split(",")[0] for d in DESIGNS if d in set(data["design"])],
         style_order=[BASES[b] for b in BASES if b in set(data["basis"])],
     )  # fmt: skip
-    ax.axhline(target, color="0.4", linewidth=0.8, linestyle=":")
+    # dash-dot: the effects' curves are solid, dashed and dotted (seaborn's first three dashes)
+    ax.axhline(target, color="0.4", linewidth=0.8, linestyle="-.")
     ax.set_xscale("log")
     top = int(data["n"].max())
     ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top]
@@ -1169,7 +1197,7 @@ def power_curve_figure(
         From :func:`helpers.design.power_curves`.
     outcomes : sequence of str
     target, alpha : float
-        Target power (dotted line) and two-sided α, stated in the legend.
+        Target power (dash-dot line) and two-sided α, stated in the legend.
     study : Study, optional
     ncols : int, default 3
 
@@ -1206,7 +1234,7 @@ def power_curve_figure(
     if first.get_legend() is not None:
         handles, labels = first.get_legend_handles_labels()
         first.get_legend().remove()
-        handles.append(plt.Line2D([], [], color="0.4", linewidth=0.8, linestyle=":"))
+        handles.append(plt.Line2D([], [], color="0.4", linewidth=0.8, linestyle="-."))
         labels.append(f"target power {format_percent(target)}, two-sided α = {alpha:g}")
         fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
     return fig
