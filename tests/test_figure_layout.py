@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backend_bases import FigureCanvasBase
 from studydef import STUDY
 
 from helpers import figures as hf
@@ -264,6 +265,9 @@ def test_the_data_label_stays_clear_of_a_legend_below_the_axes(tmp_path):
         ax.plot([0, 1], [0, 1], label="single-arm replication")
         ax.plot([0, 1], [1, 0], label="randomised two-arm trial")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=1)
+    # as in a kernel, where a figure shown inline is left with the base canvas (no renderer
+    # of its own: asking it for one failed every notebook's last cell once)
+    fig.set_canvas(FigureCanvasBase(fig))
     label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
     hf.save_figures({"f": fig}, tmp_path / "plain", prefix="t", label=None)
     hf.save_figures({"f": fig}, tmp_path / "labelled", prefix="t", label=label)

@@ -448,7 +448,9 @@ def _label_below(fig: Figure, label: str | None) -> Iterator[None]:
     dpi = fig.dpi
     fig.set_dpi(PRINT_DPI)
     try:
-        box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches, the drawn content
+        # inches, the drawn content; matplotlib finds a renderer for any canvas (in a kernel,
+        # a shown figure's is the base canvas, which has none of its own)
+        box = fig.get_tightbbox()
     finally:
         fig.set_dpi(dpi)
     width, height = fig.get_size_inches()
