@@ -175,29 +175,38 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, 
 def test_every_file_in_tables_says_which_data_it_came_from(default_report):
     """A table or figure taken away from tables/ still says the data are reconstructed: each
     notebook's note holds the statement the notebook shows under its title, and each figure
-    file records the label. Checked against the data folder's provenance.json and the
-    executed notebooks, not against the helpers that wrote the files."""
+    file records the label. Notebook 04's audit reads only the abstract's figures: its note
+    says which of its files come from them alone, and its figure is labelled so. Checked
+    against the data folder's provenance.json and the executed notebooks, not against the
+    helpers that wrote the files."""
     import json
 
     provenance = json.loads((STANDIN / "provenance.json").read_text(encoding="utf-8"))
     assert provenance["kind"] == "reconstructed"
     label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
+    audit_label = "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA"
     tables = default_report / "tables"
     notebooks = discover_notebooks()
     prefixes = [nb.name.split("_")[0] for nb in notebooks]
     assert sorted({p.name.split("_")[0] for p in tables.iterdir()}) == sorted(prefixes)
     for nb, prefix in zip(notebooks, prefixes, strict=True):
-        head, statement = (
-            (tables / f"{prefix}_README.txt").read_text(encoding="utf-8").split("\n\n", 1)
-        )
+        head, about = (tables / f"{prefix}_README.txt").read_text(encoding="utf-8").split("\n\n", 1)
         assert f'names begin with "{prefix}_"' in " ".join(head.split())
-        statement = " ".join(statement.split())
+        about = " ".join(about.split())
+        statement = about[about.index(label) :]
+        if prefix == "04":
+            assert about.startswith("The audit's verdicts and its reachability figure are ")
+            assert "(data/reported/abstract_figures.csv) alone, not from patient-level" in about
+        else:
+            assert about == statement
         assert statement.startswith(f"{label}. The files in data/standin were generated")
         assert provenance["method"] in statement
         assert f"> **{statement}**" in tiny.shown(default_report / nb.name), nb.name
     figures = tiny.figure_files(tables)
     assert len(figures) >= 2 * len(notebooks)  # a PNG and an SVG of at least one each
-    assert tiny.file_labels(tables) == dict.fromkeys(figures, label)
+    assert tiny.file_labels(tables) == {
+        name: audit_label if name.startswith("04_reachability.") else label for name in figures
+    }
 
 
 @pytest.mark.slow

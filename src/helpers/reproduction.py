@@ -24,7 +24,9 @@ from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, mean_sd, paired_test
 from helpers.study import Study, label_for
 
 __all__ = [
+    "AUDIT_LABEL",
     "abstract_format_table",
+    "audit_files_source",
     "cohort_statistic",
     "compare_cohort_with_reported",
     "describe_test_choice",
@@ -37,6 +39,41 @@ __all__ = [
     "summarise_reproduction",
     "visit_schedule",
 ]
+
+
+#: The label of a figure file drawn from the report's printed figures alone (the audit's).
+AUDIT_LABEL = "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA"
+
+
+def audit_files_source(reported_path: str, statement: str) -> str:
+    """Say which of the audit's files come from the report alone, and which from the data.
+
+    The note beside notebook 04's files (:func:`helpers.report.write_tables`):
+    its verdicts and reachability figure read only the report's printed figures;
+    its reproduction table sets them beside figures computed from the data,
+    which ``statement`` (:meth:`helpers.data.Cohort.source_statement`) describes.
+
+    Parameters
+    ----------
+    reported_path : str
+        The file of the report's figures, as the notebook was given it.
+    statement : str
+        Which data the reproduction table was computed from.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(audit_files_source("data/reported/abstract_figures.csv", "Data: made up."))
+    The audit's verdicts and its reachability figure are computed from the figures the report prints (data/reported/abstract_figures.csv) alone, not from patient-level data. The reproduction table sets those figures beside figures computed from these data: Data: made up.
+    """  # noqa: E501
+    return (
+        "The audit's verdicts and its reachability figure are computed from the figures the "
+        f"report prints ({reported_path}) alone, not from patient-level data. The reproduction "
+        f"table sets those figures beside figures computed from these data: {statement}"
+    )
 
 
 def reproduction_table(
