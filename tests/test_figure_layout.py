@@ -77,6 +77,63 @@ def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     _check_layout(figures[name], name)
 
 
+def test_the_antibody_figure_draws_each_patient_and_keeps_its_legend_off_the_panels():
+    """Each patient's line is their row of the per-patient table (recomputed here from the
+    measurements by pandas, not by the helpers): coloured by the crossing, dashed for a
+    meaningful rise. The legend, once inside a panel and over patients' lines, is one for the
+    figure, under the panels, its colour entries solid."""
+    from matplotlib.colors import to_hex
+
+    hf.set_theme()
+    m = load_cohort(STANDIN, study=STUDY).measurements
+    # out of alphabetical order; every visit of the study
+    patients = hs.patient_changes(m, outcomes=ANTIBODIES, visits=list(STUDY.visit_months),
+                                  cutoffs=CUTOFFS, meaningful_rise={"gad_ab": "50%",
+                                                                    "islet_ab": "50%"})  # fmt: skip
+    fig = hf.patient_antibody_figure(patients, cutoffs=CUTOFFS, outcomes=ANTIBODIES, study=STUDY)
+    colours = {"became positive": "#c4452b", "became negative": "#2a7f62",
+               "stayed positive": "#7a7a7a", "stayed negative": "#b5b5b5"}  # fmt: skip
+    wide = m.pivot_table(index=["outcome", "patient_id"], columns="visit_month", values="value")
+    for ax, code in zip(fig.axes, ANTIBODIES, strict=True):
+        assert ax.get_legend() is None
+        drawn = sorted(
+            (
+                tuple(ln.get_xdata()),
+                tuple(ln.get_ydata()),
+                to_hex(ln.get_color()),
+                ln.get_linestyle(),
+            )
+            for ln in ax.lines
+            if len(ln.get_xdata()) == 2 and ln.get_linestyle() in ("-", "--")
+        )
+        want = []
+        for (outcome, _), row in wide.loc[[code]].iterrows():
+            for visit in STUDY.visit_months[1:]:
+                before, after = row[0], row.get(visit, np.nan)
+                if np.isnan(before) or np.isnan(after):
+                    continue
+                cut = CUTOFFS[outcome]
+                kind = ("stayed" if (before >= cut) == (after >= cut) else "became") + (
+                    " positive" if after >= cut else " negative"
+                )
+                dashed = after - before > 0.5 * before
+                want.append(((0, visit), (before, after), colours[kind], "--" if dashed else "-"))
+        assert drawn == sorted(want), code
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    present = [k for k in colours if k in set(patients["crossing"])]
+    assert texts == [*present, "cut-off", "dashed: meaningful rise"]
+    for handle, text in zip(legend.legend_handles, texts, strict=True):
+        if text in colours:
+            assert handle.get_linestyle() == "-", text
+    hf.settle_layout(fig)  # laid out as shown and written
+    renderer = fig.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer))
+    plt.close(fig)
+
+
 def _check_layout(fig: plt.Figure, name: str) -> None:
     """Assert that nothing drawn is cut off and no axis label lies over another panel."""
     fig.canvas.draw()

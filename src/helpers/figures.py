@@ -20,6 +20,7 @@ import matplotlib.ticker as ticker
 import pandas as pd
 import seaborn as sns
 from IPython.display import Image, display
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -983,14 +984,37 @@ def patient_antibody_figure(
     1
     """
     each = _patients_in(patients, outcomes) <= PER_PATIENT_LIMIT  # one choice for every panel
-    return _outcome_panels(
+    fig = _outcome_panels(
         outcomes,
         lambda code, ax: plot_patient_antibodies(
             patients, cutoff=cutoffs[code], outcome=code, study=study, ax=ax, per_patient=each
         ),
         study,
     )
+    if each:  # a legend inside a panel covers patients' lines: one for all, under the panels
+        _one_legend_below(fig, order=[*_CROSSING_COLOURS, _CUTOFF, _MEANINGFUL])
+    return fig
 
+
+def _one_legend_below(fig: Figure, *, order: Sequence[str]) -> None:
+    """Gather the panels' legends into one under them, entries in ``order`` (others last)."""
+    entries: dict[str, Artist] = {}
+    for ax in fig.axes:
+        if ax.get_legend() is None:
+            continue
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(text, handle)
+        ax.get_legend().remove()
+    if not entries:
+        return
+    rank = {text: i for i, text in enumerate(order)}
+    texts = sorted(entries, key=lambda t: rank.get(t, len(rank)))
+    fig.legend([entries[t] for t in texts], texts, loc="outside lower center", frameon=False,
+               ncols=min(len(texts), 3), fontsize="small")  # fmt: skip
+
+
+#: Legend entries of the antibody figure besides the kinds of crossing.
+_CUTOFF, _MEANINGFUL = "cut-off", "dashed: meaningful rise"
 
 _CROSSING_COLOURS = {
     "became positive": "#c4452b",
@@ -1056,17 +1080,18 @@ def plot_patient_antibodies(
         return _crossing_counts(sub, outcome=outcome, study=study, ax=ax)
     for kind, colour in _CROSSING_COLOURS.items():
         part = sub[sub["crossing"] == kind]
-        for i, r in enumerate(part.itertuples()):
+        for r in part.itertuples():
             ax.plot(
                 [r.baseline_month, r.visit_month],
                 [r.baseline_value, r.value],
                 color=colour,
                 marker="o",
                 linestyle="--" if r.rose_meaningfully else "-",
-                label=kind if i == 0 else None,
             )
-    ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label="cut-off")
-    ax.plot([], [], color="black", linestyle="--", label="dashed: meaningful rise")
+        if len(part):  # the legend's entry is solid, whichever line came first
+            ax.plot([], [], color=colour, marker="o", label=kind)
+    ax.axhline(cutoff, color="black", linewidth=0.9, linestyle=":", label=_CUTOFF)
+    ax.plot([], [], color="black", linestyle="--", label=_MEANINGFUL)
     ax.set_xticks(sorted(set(sub["baseline_month"]) | set(sub["visit_month"])))
     # the panel's title names the outcome; the axis says its unit, so no label outgrows a panel
     unit = study.unit(outcome) if study is not None else ""
