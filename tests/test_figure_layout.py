@@ -77,6 +77,15 @@ def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     _check_layout(figures[name], name)
 
 
+def test_change_axes_name_the_outcome_as_a_sentence_does(figures):
+    """ "Change in daily insulin dose", not "Change in Daily insulin dose"; HbA1c keeps its
+    capitals (the labels typed here by hand from data/study.yaml)."""
+    labels = [ax.get_ylabel() for ax in figures["changes"].axes if ax.get_ylabel()]
+    assert labels == [
+        "Change in daily insulin dose (U/day)", "Change in HbA1c (%)", "Change in leptin (ng/mL)",
+    ]  # fmt: skip
+
+
 def test_the_antibody_figure_draws_each_patient_and_keeps_its_legend_off_the_panels():
     """Each patient's line is their row of the per-patient table (recomputed here from the
     measurements by pandas, not by the helpers): coloured by the crossing, dashed for a

@@ -115,7 +115,7 @@ def test_show_patient_changes_by_key(m):
     shown = hread.show(full, study=STUDY).frame
     assert list(shown.columns) == [
         "Outcome", "Baseline", "Visit", "Patient", "At baseline", "Value", "Change",
-        "Against the cut-off", "Meaningful rise", "Rose meaningfully",
+        "Against the cut-off", "Meaningful rise: more than", "Rose meaningfully",
     ]  # fmt: skip
     assert len(shown) == len(full)
     keyed = shown.set_index(["Outcome", "Patient", "Visit"])
@@ -126,7 +126,7 @@ def test_show_patient_changes_by_key(m):
         assert cell["At baseline"] == _signed(r.baseline_value, d)
         assert cell["Value"] == _signed(r.value, d)
         assert cell["Change"] == _signed(r.change, d)
-        assert cell["Meaningful rise"] == _signed(r.meaningful_rise, d + 1)
+        assert cell["Meaningful rise: more than"] == _signed(r.meaningful_rise, d + 1)
         assert cell["Rose meaningfully"] == ("yes" if r.rose_meaningfully else "no")
 
 
@@ -248,9 +248,8 @@ def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_long
         }
     )
     shown = hread.show(t, study=STUDY).frame
-    assert shown.iloc[0][["At baseline", "Value", "Change", "Meaningful rise"]].tolist() == [
-        "8.32", "6.77", "−1.55", "4.160",
-    ]  # fmt: skip
+    columns = ["At baseline", "Value", "Change", "Meaningful rise: more than"]
+    assert shown.iloc[0][columns].tolist() == ["8.32", "6.77", "−1.55", "4.160"]
     assert shown.iloc[1]["Change"] == "0.04"  # not "0.0"
     assert shown.iloc[2][["At baseline", "Change"]].tolist() == ["7.5", "0.5"]  # leptin: 1
     r = pd.DataFrame(
@@ -259,6 +258,13 @@ def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_long
     )  # fmt: skip
     row = hread.show(r, study=STUDY).frame.iloc[0]
     assert (row["Value"], row["Recomputed"]) == ("0.04", "0.0449")
+    # a count of patients is whole, printed or recomputed; a minimum keeps the two digits more
+    c = pd.DataFrame(
+        {"figure_id": ["cohort.n", "age.min"], "statistic": ["n", "min"], "value": [7.0, 20.0],
+         "decimals": [0, 0], "recomputed": [7.0, 20.0]}
+    )  # fmt: skip
+    shown = hread.show(c, study=STUDY).frame
+    assert shown[["Value", "Recomputed"]].values.tolist() == [["7", "7"], ["20", "20.00"]]
 
 
 def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are():

@@ -130,7 +130,7 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
         assert (r.baseline_value, r.value) == (before, after)
     summary = pd.read_csv(tables / "02_summary.csv")
     labels = {f"{o.label} ({o.unit})": o.code for o in STUDY.outcomes} | {
-        "HbA1c (IFCC) (mmol/mol)": None
+        "HbA1c, IFCC (mmol/mol)": None
     }
     for row in summary.to_dict("records"):
         code = labels[row["outcome"]]

@@ -60,7 +60,7 @@ def test_the_definition_describes_the_study():
     assert STUDY.visit_months == (0, 1, 2, 3)
     assert STUDY.baseline == 0
     assert STUDY.outcome_codes == ("insulin_dose", "hba1c", "leptin", "gad_ab", "islet_ab")
-    assert STUDY.label("hba1c_mmol_mol") == "HbA1c (IFCC) (mmol/mol)"
+    assert STUDY.label("hba1c_mmol_mol") == "HbA1c, IFCC (mmol/mol)"
     assert STUDY.subgroups() == {"male": ("sex", "M"), "female": ("sex", "F")}
     assert all(o.bounds_source for o in STUDY.outcomes)
 

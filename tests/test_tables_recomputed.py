@@ -390,7 +390,7 @@ def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
         + f"{statistics.mean(a1):.1f}".replace(".", ",")
     )
     p = stats.ttest_rel(pa, pb).pvalue
-    assert row["patients in the test"] == (
+    assert row["recomputed_in_test_patients"] == (
         f"{pb.mean():.2f} ± {pb.std(ddof=1):.1f} → {pa.mean():.1f} ± {pa.std(ddof=1):.2f} "
         f"(p = {p:.3f})"
     ).replace(".", ",")

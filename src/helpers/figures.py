@@ -37,6 +37,7 @@ __all__ = [
     "cohort_figure",
     "describe_figure",
     "equivalence_figure",
+    "in_sentence",
     "patient_antibody_figure",
     "plot_changes",
     "plot_characteristic",
@@ -292,6 +293,24 @@ def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
         _no_data(axes[0][0], "nothing to show")
     fig.set_layout_engine("constrained")
     return fig
+
+
+def in_sentence(label: str) -> str:
+    """Write a label as it reads inside a sentence: a capital that only starts it goes.
+
+    The first letter is lowered when the rest of the first word is lower case
+    (``Daily insulin dose``), and kept in an abbreviation or a name that has
+    more capitals (``HbA1c``, ``GAD antibodies``).
+
+    Examples
+    --------
+    >>> [in_sentence(t) for t in ("Daily insulin dose (U/day)", "HbA1c (%)", "GAD antibodies")]
+    ['daily insulin dose (U/day)', 'HbA1c (%)', 'GAD antibodies']
+    """
+    word = label.split(" ", 1)[0]
+    if len(word) > 1 and word[0].isupper() and word[1:] == word[1:].lower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def _no_data(ax: Axes, what: str) -> Axes:
@@ -737,7 +756,7 @@ def plot_changes(
     if shown:
         ax.set_xticks(shown)
         ax.set_xlim(min(shown) - 0.6, max(shown) + 0.6)
-    ax.set(xlabel=_time_label(study), ylabel=f"Change in {label_for(outcome, study)}")
+    ax.set(xlabel=_time_label(study), ylabel=f"Change in {in_sentence(label_for(outcome, study))}")
     if not _each_patient(per_patient, patients):
         _headroom(ax)  # after the estimates, so that none is cut off
     ax.legend(loc="best", frameon=False, fontsize=8)

@@ -267,7 +267,7 @@ def summary_table(
     ...                   "outcome": ["hba1c", "hba1c"], "value": [8.0, 9.0]})
     >>> t = summary_table(m, derived=True, study=load_study("data/study.yaml"))
     >>> t.index.get_level_values("outcome").tolist(), t.iloc[0]["as in the abstract"]
-    (['HbA1c (%)', 'HbA1c (IFCC) (mmol/mol)'], '8,50 ± 0,71')
+    (['HbA1c (%)', 'HbA1c, IFCC (mmol/mol)'], '8,50 ± 0,71')
     """
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(measurements["outcome"]))
     if derived and study is not None:

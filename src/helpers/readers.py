@@ -315,13 +315,13 @@ COLUMNS: dict[str, Column] = {
     "effect_size": Column("Effect size (Cohen's d_z)", "number"),
     "figure_id": Column("Figure"),
     "figures": Column("Figures", "count"),
-    "patients in the test": Column("Recomputed, patients in the test only"),
+    "recomputed_in_test_patients": Column("Recomputed, patients in the test only"),
     "granularity": Column("Recorded to"),
     "group": Column("Group"),
     "implies": Column("What the reported p implies"),
     "match": Column("Matches", "flag"),
     "matching": Column("Matching", "count"),
-    "meaningful_rise": Column("Meaningful rise", "measure", 1),
+    "meaningful_rise": Column("Meaningful rise: more than", "measure", 1),
     "measurements": Column("Measurements", "count"),
     "n": Column("Patients", "count"),
     "observed": Column("Recomputed", "measure", 2),
@@ -489,6 +489,8 @@ def _cell(
     if kind == "percent":
         return format_percent(float(value))
     if kind == "measure":
+        if row.get("statistic") == "n" and float(value).is_integer():
+            return str(int(value))  # a count of patients, recomputed or printed: no decimals
         if "decimals" in row and not _missing(row["decimals"]):
             # a figure as the report printed it; a recomputed one with two digits more
             return format_signed(float(value), int(row["decimals"]) + column.extra)

@@ -450,8 +450,8 @@ def abstract_format_table(
         One row per reported comparison of these outcomes: ``outcome``,
         ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
         commas; means of everyone measured at each visit), ``n`` (patients
-        measured at each visit, and pairs the test used), ``patients in the
-        test`` (means ± SD of those pairs, and the p), ``figures``,
+        measured at each visit, and pairs the test used), ``recomputed_in_test_patients``
+        (means ± SD of those pairs, and the p), ``figures``,
         ``matching`` (of the five: two means, two SDs, p), ``all_match``.
 
     Examples
@@ -508,7 +508,7 @@ def abstract_format_table(
                 "reported": text(list(table.loc[figs, "value"]), c.p.relation),
                 "recomputed": text(list(table.loc[figs, "recomputed"]), "="),
                 "n": f"month {c.visit1}: {n1}, month {c.visit2}: {n2}; {len(pairs)} pairs",
-                "patients in the test": text(paired, "="),
+                "recomputed_in_test_patients": text(paired, "="),
                 "figures": len(figs),
                 "matching": int(matches.sum()),
                 "all_match": bool(matches.all()),
