@@ -206,6 +206,12 @@ DATA_CASES = [
     ("quote-unclosed", _sub(P, "P01,M", '"P01,M'), P, "fields but the header has"),
     ("value-text", _sub(M, "63.3", "abc"), M, "value 'abc': must be a number"),
     ("value-decimal-comma", _sub(M, "63.3", "63,3"), M, "a decimal comma such as 63,3"),
+    (
+        "value-quoted-decimal-comma",
+        _sub(M, "63.3", '"63,3"'),
+        M,
+        "value '63,3': must be a number (outcome's unit); write the decimal point as '.', not ','",
+    ),
     ("value-column-missing", _sub(M, ",value", ",valu"), M, "column 'value': required column"),
     ("visit-unknown", _sub(M, "P01,1,", "P01,7,"), M, "value '7': must be one of [0, 1, 2, 3]"),
     ("outcome-unknown", _sub(M, ",hba1c,", ",c_peptide,"), M, "value 'c_peptide': must be one"),

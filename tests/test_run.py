@@ -237,19 +237,25 @@ def test_refresh_in_place_is_byte_stable(tmp_path):
 def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):
     """``make reproduce`` is one command, ``helpers.run --site``: the report the run returns
     goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on;
-    without the flag no site is built, and a failed site build is the command's failure."""
+    without the flag no site is built, and a failed site build is the command's failure. The
+    progress bar is drawn only on a terminal (in a log it is a stream of fragments)."""
     import helpers.run as runner
     from helpers import site
 
     report = tmp_path / "reports" / "default"
-    calls = []
-    monkeypatch.setattr(runner, "run", lambda *a, **k: report)
+    calls, progress = [], []
+    monkeypatch.setattr(runner, "run", lambda *a, **k: progress.append(k["progress"]) or report)
     monkeypatch.setattr(runner, "check_checkout", lambda: None)
     monkeypatch.setattr(site, "main", lambda argv: calls.append(argv) or 0)
     assert runner.main(["--site"]) == 0
     assert runner.main(["--site", "--force"]) == 0
     assert runner.main([]) == 0
     assert calls == [[str(report)], [str(report), "--force"]]
+    assert progress == [False] * 3  # the output here is not a terminal: no progress bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert runner.main([]) == 0
+    assert runner.main(["--no-progress"]) == 0
+    assert progress[-2:] == [True, False]
     monkeypatch.setattr(site, "main", lambda argv: 1)
     assert runner.main(["--site"]) == 1
     with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit status 2

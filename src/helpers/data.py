@@ -367,6 +367,29 @@ def _name_the_other_rows(failures: list[Failure]) -> list[Failure]:
     return [named.get(id(f), f) for f in failures]
 
 
+#: A number written with a decimal comma (``9,47``), as in the abstract.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def _hint_decimal_commas(failures: list[Failure]) -> list[Failure]:
+    """Say what to do about a number written with a decimal comma, where one is refused.
+
+    Examples
+    --------
+    >>> f = Failure("m.csv", 3, "value", "9,47", "must be a number (%)")
+    >>> print(_hint_decimal_commas([f])[0].rule)
+    must be a number (%); write the decimal point as '.', not ','
+    """
+    return [
+        dataclasses.replace(f, rule=f"{f.rule}; write the decimal point as '.', not ','")
+        if f.value is not None
+        and f.rule.startswith(("must be a number", "must be a whole number"))
+        and _DECIMAL_COMMA.fullmatch(f.value.strip())
+        else f
+        for f in failures
+    ]
+
+
 def _rule_text(check: str, column: str | None, schema: pa.DataFrameSchema) -> str:
     """Turn a pandera check label into a sentence a data manager can act on."""
     col = schema.columns.get(column) if column is not None else None
@@ -573,11 +596,11 @@ def validate_table(
         frame = frame.drop(index=sorted({f.row - 1 for f in not_numbers if f.row is not None}))
     flood = _unparseable_flood(frame, parsed, schema, name)
     if flood:
-        return None, _with_lines(failures + flood, original)
+        return None, _hint_decimal_commas(_with_lines(failures + flood, original))
     typed, cases = _collect_failure_cases(frame, schema)
     failures += _failures_from_cases(cases, schema, name, identifiers)
     if failures:
-        return None, _name_the_other_rows(_with_lines(failures, original))
+        return None, _hint_decimal_commas(_name_the_other_rows(_with_lines(failures, original)))
     if typed is None:  # cases that name no failure of ours: let pandera say what they are
         typed = schema.validate(frame)
     typed.attrs = {}  # the line record is the text table's; analyses do not carry it along

@@ -1402,7 +1402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds one cell may run (default: %(default)s)",
     )
     parser.add_argument("--reports", default=str(REPORTS_DIR), help="reports folder")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (there is none either when the output is not a terminal: a log)",
+    )
     parser.add_argument(
         "--refresh-in-place", action="store_true", help="re-execute the stored notebooks in place"
     )
@@ -1444,7 +1448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reports_dir=args.reports,
                 params_dir=params_dir,
                 jobs=args.jobs,
-                progress=not args.no_progress,
+                progress=not args.no_progress and sys.stderr.isatty(),
                 timeout=args.timeout,
                 overrides=overrides,
                 force=args.force,
