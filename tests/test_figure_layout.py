@@ -403,9 +403,10 @@ def test_a_figure_gives_the_same_files_whether_or_not_it_was_shown_first(tmp_pat
     files = {}
     for shown in (True, False):
         fig = hf.trajectories_figure(m, means, outcomes=["hba1c", "insulin_dose"], study=STUDY)
+        label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
         if shown:
-            hf.show(fig)
-        written = hf.save_figures({"t": fig}, tmp_path / str(shown), prefix="02", label=None)
+            hf.show(fig, label=label)  # drawn with the label, which it leaves off the figure
+        written = hf.save_figures({"t": fig}, tmp_path / str(shown), prefix="02", label=label)
         files[shown] = [(tmp_path / name).read_bytes() for name in written]
         plt.close(fig)
     assert files[True] == files[False]

@@ -175,7 +175,8 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, 
 def test_every_file_in_tables_says_which_data_it_came_from(default_report):
     """A table or figure taken away from tables/ still says the data are reconstructed: each
     notebook's note holds the statement the notebook shows under its title, and each figure
-    file records the label. Notebook 04's audit reads only the abstract's figures: its note
+    file records the label, as does each figure the notebook shows. Notebook 04's audit reads
+    only the abstract's figures: its note
     says which of its files come from them alone, and its figure is labelled so. Checked
     against the data folder's provenance.json and the executed notebooks, not against the
     helpers that wrote the files."""
@@ -207,6 +208,11 @@ def test_every_file_in_tables_says_which_data_it_came_from(default_report):
     assert tiny.file_labels(tables) == {
         name: audit_label if name.startswith("04_reachability.") else label for name in figures
     }
+    # the figures shown in the notebooks (and so in their HTML and on the site) say it too
+    for nb, prefix in zip(notebooks, prefixes, strict=True):
+        shown = tiny.image_labels(default_report / nb.name)
+        assert shown, nb.name
+        assert set(shown) == {audit_label if prefix == "04" else label}, nb.name
 
 
 @pytest.mark.slow

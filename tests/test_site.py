@@ -121,6 +121,24 @@ def site(default_report, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+def test_every_figure_on_the_site_says_which_data_it_came_from(site):
+    """A figure saved from the site carries the label printed under it and as its description
+    (read by Pillow): the stand-in's, or, for the audit's figure, the abstract's."""
+    from PIL import Image
+
+    labels = set()
+    images = sorted(site.glob("_images/*.png"))
+    assert len(images) >= 5
+    for path in images:
+        with Image.open(path) as image:
+            labels.add(image.info.get("Description"))
+    assert labels == {
+        "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS",
+        "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA",
+    }
+
+
+@pytest.mark.slow
 def test_the_site_reads_offline_in_a_real_browser(site):
     from playwright.sync_api import sync_playwright
 

@@ -72,3 +72,20 @@ def file_labels(tables: Path) -> dict[str, str | None]:
             )
             found[name] = None if element is None else element.text
     return found
+
+
+def image_labels(notebook: Path) -> list[str | None]:
+    """The recorded description of each PNG a notebook shows (read by Pillow), in order."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    labels = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                raw = base64.b64decode(output["data"]["image/png"])
+                with Image.open(io.BytesIO(raw)) as image:
+                    labels.append(image.info.get("Description"))
+    return labels

@@ -14,6 +14,7 @@ import io
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
@@ -414,7 +415,7 @@ def settle_layout(fig: Figure) -> Figure:
     return fig
 
 
-def show(fig: Figure, alt: str | None = None) -> None:
+def show(fig: Figure, alt: str | None = None, *, label: str | None = None) -> None:
     """Display a figure once in a notebook, whatever the matplotlib backend, and close it.
 
     Parameters
@@ -423,25 +424,40 @@ def show(fig: Figure, alt: str | None = None) -> None:
     alt : str, optional
         Alternative text for screen readers and the HTML report; default,
         :func:`describe_figure`.
+    label : str, optional
+        The data's label (:attr:`helpers.data.Cohort.data_label`), printed
+        under the figure and recorded as the image's description, as in the
+        files :func:`save_figures` writes: a figure copied from the notebook,
+        its HTML or the site still says the data are not patient records.
 
     Notes
     -----
     The figure is rendered to PNG here rather than by the notebook's backend,
     so it shows the same under ``inline``, ``Agg`` and papermill. Its layout is
     settled first (:func:`settle_layout`), so the files :func:`save_figures`
-    writes afterwards have the layout shown.
+    writes afterwards have the layout shown. A labelled figure is cut to its
+    content, as the files are, so that the label under it is in the picture.
 
     Examples
     --------
-    >>> show(plt.figure())
+    >>> show(plt.figure(), label="SIMULATED DATA — NOT PATIENT RECORDS")
     <IPython.core.display.Image object>
     """
     if alt is None:
         alt = describe_figure(fig)
     buffer = io.BytesIO()
-    settle_layout(fig).savefig(buffer, format="png", dpi=SCREEN_DPI, metadata={"Software": None})
+    settle_layout(fig)
+    options: dict[str, Any] = {"metadata": {"Software": None}}
+    if label is not None:
+        options = {"metadata": {"Software": None, "Description": label}, **_TIGHT}
+    with _label_below(fig, label):
+        fig.savefig(buffer, format="png", dpi=SCREEN_DPI, **options)
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
+
+
+#: How every figure file (and a labelled figure shown) is cut: to its drawn content and a margin.
+_TIGHT: dict[str, Any] = {"bbox_inches": "tight", "pad_inches": 0.05}
 
 
 #: Print resolution of the PNG files written for a manuscript.
@@ -546,7 +562,7 @@ def save_figures(
                 path = out / f"{prefix}_{stem}.{suffix}"
                 # the box is measured for each file: text measures wider at 300 dpi, and in
                 # SVG, than at the 100 dpi of the layout
-                fig.savefig(path, format=suffix, bbox_inches="tight", pad_inches=0.05, **extra)
+                fig.savefig(path, format=suffix, **_TIGHT, **extra)
                 written.append(f"{out.name}/{path.name}")
     return written
 
