@@ -470,11 +470,11 @@ LABEL_POINTS = 8
 
 @contextlib.contextmanager
 def _label_below(fig: Figure, label: str | None) -> Iterator[None]:
-    """Put ``label`` under everything the figure draws while its files are written.
+    """Put ``label`` under everything the figure draws while it is shown or written.
 
     Left-aligned with the drawn content (a legend below the axes included), a
-    line below it, wrapped at the figure's width; each file's tight box grows
-    downward to take it in. The content is measured at :data:`PRINT_DPI`,
+    line below it, wrapped at the figure's width; the tight box of the image or
+    file grows downward to take it in. The content is measured at :data:`PRINT_DPI`,
     where text is taller than at the layout's 100 dpi. The figure is left as it
     was.
     """
