@@ -77,6 +77,7 @@ def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     _check_layout(figures[name], name)
 
 
+@pytest.mark.slow  # draws every figure of the notebooks (the shared fixture)
 def test_change_axes_name_the_outcome_as_a_sentence_does(figures):
     """ "Change in daily insulin dose", not "Change in Daily insulin dose"; HbA1c keeps its
     capitals (the labels typed here by hand from data/study.yaml)."""
