@@ -85,6 +85,20 @@ def test_change_from_baseline(sim):
     assert first["percent_change"] == pytest.approx(100 * first["change"] / first["baseline_value"])
 
 
+def test_pairs_used_are_a_whole_count_in_the_table_and_its_csv():
+    """n_used is a count: whole in the CSV (7, not 7.0), and missing where no test could run
+    (one patient measured at both visits)."""
+    m = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c", "c", "a", "a"],
+                      "visit_month": [0, 1] * 3 + [0, 2],
+                      "outcome": ["hba1c"] * 6 + ["leptin"] * 2,
+                      "value": [9.0, 8.5, 8.0, 8.2, 7.5, 7.0, 5.0, 6.0]})  # fmt: skip
+    table = compare_to_baseline(m, outcomes=["hba1c", "leptin"], n_boot=100)
+    assert str(table["n_used"].dtype) == "Int64"
+    lines = table[["outcome", "visit_month", "n_used"]].to_csv(index=False).splitlines()
+    assert "hba1c,1,3" in lines
+    assert "leptin,2," in lines
+
+
 def test_primary_and_sensitivity_equal_scipy(sim):
     m = sim.measurements
     table = compare_to_baseline(m, outcomes=["insulin_dose"], n_boot=300, seed=1)

@@ -719,7 +719,8 @@ def compare_to_baseline(
         "change_ci_high",
         "ci_level",
     ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    # a count, missing where no test was run: whole numbers, not 7.0, in the table and its CSV
+    return pd.DataFrame(rows).reindex(columns=columns).astype({"n_used": "Int64"})
 
 
 def adjust_family(
