@@ -77,6 +77,46 @@ def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     _check_layout(figures[name], name)
 
 
+def test_whole_number_characteristics_get_whole_ticks():
+    """Culture time is 3 or 4 weeks and cells 95–97 million: no tick at 3.2 weeks or 95.5."""
+    hf.set_theme()
+    patients = load_cohort(STANDIN, study=STUDY).patients
+    fig = hf.cohort_figure(patients, study=STUDY)
+    hf.settle_layout(fig)
+    for ax in fig.axes:
+        column = {c.label: c.code for c in STUDY.characteristics}[ax.get_title()]
+        values = patients[column].dropna()
+        if (values == values.round()).all():
+            lo, hi = ax.get_xlim()
+            shown = [t for t in ax.get_xticks() if lo <= t <= hi]
+            assert len(shown) >= 2, column
+            assert all(float(t).is_integer() for t in shown), (column, shown)
+    plt.close(fig)
+
+
+def test_the_equivalence_figure_gives_each_row_its_verdict_after_adjustment():
+    """The bars are unadjusted, so a bar inside the margin can sit beside "not shown": each
+    row's label says the adjusted verdict and p, read here from the safety table's columns
+    and printed to three decimals by hand."""
+    hf.set_theme()
+    m = load_cohort(STANDIN, study=STUDY).measurements
+    safety = hs.safety_analysis(m, outcomes=ANTIBODIES, visits=list(STUDY.visit_months),
+                                margins={"gad_ab": 5.0, "islet_ab": 2.0})  # fmt: skip
+    fig = hf.equivalence_figure(safety, study=STUDY)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]  # as set: the first row at the top
+    rows = safety.dropna(subset=["mean_change"])
+    assert len(labels) == len(rows) >= 2
+    for text, r in zip(labels, rows.itertuples(), strict=True):
+        shown = "shown" if r.equivalent else "not shown"
+        assert text.endswith(
+            f"equivalence {shown} after adjustment (p = {r.p_equivalence_adj:.3f})"
+        )
+    assert ax.get_xlabel() == "Change from baseline (IU/mL)"
+    assert fig.get_suptitle().startswith("Did antibodies rise?")
+    plt.close(fig)
+
+
 @pytest.mark.slow  # draws every figure of the notebooks (the shared fixture)
 def test_change_axes_name_the_outcome_as_a_sentence_does(figures):
     """ "Change in daily insulin dose", not "Change in Daily insulin dose"; HbA1c keeps its

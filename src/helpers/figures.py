@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.paths import resolve_path
-from helpers.precision import format_percent
+from helpers.precision import format_p, format_percent
 from helpers.study import Study, label_for
 
 __all__ = [
@@ -155,6 +155,9 @@ def plot_characteristic(
         **kwargs,
     )
     ax.set(xlabel=f"{c.label} ({c.unit})" if c.unit else c.label, ylabel="", title=c.label)
+    values = pd.to_numeric(data[characteristic], errors="coerce").dropna()
+    if len(values) and (values == values.round()).all():  # whole numbers: no tick at 3.2 weeks
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     return ax
 
 
@@ -879,7 +882,10 @@ def plot_equivalence(
     """Each antibody's mean change with its intervals, against its ±margin.
 
     The thick bar is the (1 − 2α) interval that equivalence at level α needs
-    inside the margin; the thin one the two-sided confidence interval.
+    inside the margin; the thin one the two-sided confidence interval. Both are
+    unadjusted, so each row's label also gives the verdict after adjustment
+    for multiplicity (``equivalent``, ``p_equivalence_adj``), which a bar
+    inside the margin may not have.
 
     Parameters
     ----------
@@ -913,7 +919,7 @@ def plot_equivalence(
     alpha = float(alphas.pop())
     tost_level, two_sided = format_percent(1 - 2 * alpha), _level(rows)
     labels = [
-        f"{label_for(r.outcome, study, unit=False)}, month {r.visit_month}"
+        f"{label_for(r.outcome, study, unit=False)}, month {r.visit_month}" + _verdict(r)
         for r in rows.itertuples()
     ]
     y = list(range(len(rows)))[::-1]
@@ -954,12 +960,25 @@ def plot_equivalence(
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.8, len(rows) - 0.2)
+    units = {study.unit(str(o)) for o in rows["outcome"]} if study is not None else set()
     ax.set(
-        xlabel="Change from baseline (in each antibody unit)",
+        xlabel="Change from baseline "
+        + (f"({units.pop()})" if len(units) == 1 else "(in each antibody unit)"),
         title="Did antibodies rise? Change against the equivalence margin",
     )
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     return ax
+
+
+def _verdict(row: Any) -> str:
+    """Give the verdict after adjustment a reader needs beside the unadjusted bar."""
+    if getattr(row, "equivalent", None) is None or pd.isna(row.equivalent):
+        return ""
+    shown = "shown" if bool(row.equivalent) else "not shown"
+    p = getattr(row, "p_equivalence_adj", math.nan)
+    return f"\nequivalence {shown} after adjustment" + (
+        "" if pd.isna(p) else f" (p = {format_p(float(p))})"
+    )
 
 
 def equivalence_figure(safety: pd.DataFrame, *, study: Study | None = None) -> Figure:
@@ -985,6 +1004,9 @@ def equivalence_figure(safety: pd.DataFrame, *, study: Study | None = None) -> F
     n = max(int(safety["mean_change"].notna().sum()), 1)
     fig, ax = plt.subplots(figsize=(8.5, 1.1 * n + 1.8), layout="constrained")
     plot_equivalence(safety, study=study, ax=ax)
+    if ax.get_title():  # over the whole figure, not over the axes beside the long row labels
+        fig.suptitle(ax.get_title())
+        ax.set_title("")
     return fig
 
 
