@@ -185,7 +185,7 @@ def test_every_file_in_tables_says_which_data_it_came_from(default_report):
     provenance = json.loads((STANDIN / "provenance.json").read_text(encoding="utf-8"))
     assert provenance["kind"] == "reconstructed"
     label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
-    audit_label = "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA"
+    audit_label = "COMPUTED FROM THE PUBLISHED FIGURES ALONE, NOT FROM PATIENT-LEVEL DATA"
     tables = default_report / "tables"
     notebooks = discover_notebooks()
     prefixes = [nb.name.split("_")[0] for nb in notebooks]
@@ -197,7 +197,7 @@ def test_every_file_in_tables_says_which_data_it_came_from(default_report):
         statement = about[about.index(label) :]
         if prefix == "04":
             assert about.startswith("The audit's verdicts and its reachability figure are ")
-            assert "(data/reported/abstract_figures.csv) alone, not from patient-level" in about
+            assert "figures (data/reported/abstract_figures.csv) alone, not from patient-" in about
         else:
             assert about == statement
         assert statement.startswith(f"{label}. The files in data/standin were generated")

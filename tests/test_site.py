@@ -134,7 +134,7 @@ def test_every_figure_on_the_site_says_which_data_it_came_from(site):
             labels.add(image.info.get("Description"))
     assert labels == {
         "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS",
-        "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA",
+        "COMPUTED FROM THE PUBLISHED FIGURES ALONE, NOT FROM PATIENT-LEVEL DATA",
     }
 
 
@@ -277,8 +277,10 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     assert "the reported “p=0,485” (b.p)" in text
     assert "c.p" not in text  # reachable: not claimed impossible
     assert "checks the reconstruction, not the study" not in text
+    assert text.startswith("2 of 4 reported figures reproduced from the patient-level data")
     stand_in = _reproduction_status(tmp_path, data_kind="reconstructed")
-    assert stand_in.startswith(text)
+    assert stand_in.startswith("2 of 4 reported figures reproduced from the stand-in data;")
+    assert stand_in.split(";", 1)[1].startswith(text.split(";", 1)[1])
     assert "checks the reconstruction, not the study" in stand_in
 
 

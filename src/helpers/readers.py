@@ -331,7 +331,7 @@ COLUMNS: dict[str, Column] = {
     "patient_id": Column("Patient"),
     "power": Column("Power", "percent"),
     "reachable": Column("Reachable", "flag"),
-    "reachable_by_test": Column("Reachable by a candidate test", "flag"),
+    "reachable_by_test": Column("Reachable by the test used", "flag"),
     "reason": Column("Why"),
     "recomputed": Column("Recomputed", "measure", 2),
     "relation": Column("Relation"),

@@ -125,14 +125,14 @@ def readme_text(prefix: str, source: str) -> str:
     Examples
     --------
     >>> print(readme_text("02", "SIMULATED DATA — NOT PATIENT RECORDS. Made up."), end="")
-    The files in this folder whose names begin with "02_" (tables as CSV, figures as
-    PNG and SVG) were computed from these data:
+    Where the files in this folder whose names begin with "02_" (tables as CSV,
+    figures as PNG and SVG) come from:
     <BLANKLINE>
     SIMULATED DATA — NOT PATIENT RECORDS. Made up.
     """
     head = (
-        f'The files in this folder whose names begin with "{prefix}_" (tables as CSV, figures '
-        "as PNG and SVG) were computed from these data:"
+        f'Where the files in this folder whose names begin with "{prefix}_" (tables as CSV, '
+        "figures as PNG and SVG) come from:"
     )
     return (
         "\n\n".join(

@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 
-#: The label of a figure file drawn from the report's printed figures alone (the audit's).
-AUDIT_LABEL = "COMPUTED FROM THE REPORT'S PRINTED FIGURES, NOT FROM PATIENT-LEVEL DATA"
+#: The label of a figure drawn from the published figures alone (the audit's).
+AUDIT_LABEL = "COMPUTED FROM THE PUBLISHED FIGURES ALONE, NOT FROM PATIENT-LEVEL DATA"
 
 
 def audit_files_source(reported_path: str, statement: str) -> str:
@@ -67,11 +67,11 @@ def audit_files_source(reported_path: str, statement: str) -> str:
     Examples
     --------
     >>> print(audit_files_source("data/reported/abstract_figures.csv", "Data: made up."))
-    The audit's verdicts and its reachability figure are computed from the figures the report prints (data/reported/abstract_figures.csv) alone, not from patient-level data. The reproduction table sets those figures beside figures computed from these data: Data: made up.
+    The audit's verdicts and its reachability figure are computed from the published figures (data/reported/abstract_figures.csv) alone, not from patient-level data. The reproduction table sets those figures beside figures computed from these data: Data: made up.
     """  # noqa: E501
     return (
-        "The audit's verdicts and its reachability figure are computed from the figures the "
-        f"report prints ({reported_path}) alone, not from patient-level data. The reproduction "
+        "The audit's verdicts and its reachability figure are computed from the published "
+        f"figures ({reported_path}) alone, not from patient-level data. The reproduction "
         f"table sets those figures beside figures computed from these data: {statement}"
     )
 

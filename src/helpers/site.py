@@ -214,7 +214,10 @@ def _reproduction_status(report: Path, *, data_kind: str = "") -> str:
         return "The reproduction audit (notebook 04) was not run for this report."
     table = pd.read_csv(table_path)
     ok = int(table["match"].sum())
-    text = f"{ok} of {len(table)} reported figures reproduced from the patient-level data"
+    source = {"reconstructed": "the stand-in data", "simulated": "the simulated data"}.get(
+        data_kind, "the patient-level data"
+    )
+    text = f"{ok} of {len(table)} reported figures reproduced from {source}"
     impossible = table[table["reachable_by_test"].astype("string") == "False"]
     if len(impossible):
         ids = ", ".join(
