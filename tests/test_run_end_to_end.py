@@ -191,7 +191,9 @@ def test_outcomes_without_any_measurement_are_sentences_not_crashes(tmp_path):
     nb05 = next(nb for nb in notebooks if nb.name.startswith("05_"))
     out = run("empty", notebooks, reports_dir=tmp_path / "r", params_dir=directory, progress=False)
     for notebook in notebooks:
-        assert "Empty DataFrame" not in tiny.shown(out / notebook.name), notebook.name
+        shown = tiny.shown(out / notebook.name)
+        assert "Empty DataFrame" not in shown, notebook.name
+        assert "The measurements file holds no measurement yet" in shown, notebook.name
     for notebook in (NB02, nb03):
         shown = tiny.shown(out / notebook.name)
         assert "Not compared with month 0" in shown

@@ -781,7 +781,12 @@ class Cohort:
             if self.study is not None
             else ""
         )
-        return self._data_statement() + about
+        empty = (
+            " The measurements file holds no measurement yet: every analysis below is empty."
+            if self.measurements.empty
+            else ""
+        )
+        return self._data_statement() + empty + about
 
     def _data_statement(self) -> str:
         if self.provenance.get("kind") == "simulated":
