@@ -157,7 +157,7 @@ def plot_characteristic(
     ax.set(xlabel=f"{c.label} ({c.unit})" if c.unit else c.label, ylabel="", title=c.label)
     values = pd.to_numeric(data[characteristic], errors="coerce").dropna()
     if len(values) and (values == values.round()).all():  # whole numbers: no tick at 3.2 weeks
-        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     return ax
 
 
