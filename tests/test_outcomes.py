@@ -68,7 +68,7 @@ def test_summary_table_formats_and_adds_ifcc(sim):
         sim.measurements, outcomes=["hba1c"], visits=[0], derived=True, study=STUDY
     )
     assert [i[0] for i in table.index] == ["HbA1c (%)", "HbA1c, IFCC (mmol/mol)"]
-    assert "," in table.iloc[0]["as in the abstract"]
+    assert "," in table.iloc[0]["with decimal commas"]
 
 
 def test_hba1c_conversion_known_values():

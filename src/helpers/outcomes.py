@@ -257,8 +257,10 @@ def summary_table(
     Returns
     -------
     pandas.DataFrame
-        Index (outcome label, visit); columns ``n``, ``mean ± SD``, ``as in
-        the abstract`` (decimal commas), ``median [IQR]``, ``min–max``.
+        Index (outcome label, visit); columns ``n``, ``mean ± SD``, ``with
+        decimal commas`` (the same, written as the abstract writes numbers; to
+        the recording precision, not the abstract's rounding), ``median
+        [IQR]``, ``min–max``.
 
     Examples
     --------
@@ -266,7 +268,7 @@ def summary_table(
     >>> m = pd.DataFrame({"patient_id": ["a", "b"], "visit_month": [0, 0],
     ...                   "outcome": ["hba1c", "hba1c"], "value": [8.0, 9.0]})
     >>> t = summary_table(m, derived=True, study=load_study("data/study.yaml"))
-    >>> t.index.get_level_values("outcome").tolist(), t.iloc[0]["as in the abstract"]
+    >>> t.index.get_level_values("outcome").tolist(), t.iloc[0]["with decimal commas"]
     (['HbA1c (%)', 'HbA1c, IFCC (mmol/mol)'], '8,50 ± 0,71')
     """
     codes = list(outcomes) if outcomes is not None else list(dict.fromkeys(measurements["outcome"]))
@@ -293,7 +295,7 @@ def summary_table(
                 format_mean_sd(m, s, decimals)
                 for m, s in zip(desc["mean"], desc["sd"], strict=True)
             ],
-            "as in the abstract": [
+            "with decimal commas": [
                 format_mean_sd(m, s, decimals, comma=True)
                 for m, s in zip(desc["mean"], desc["sd"], strict=True)
             ],
