@@ -28,6 +28,7 @@ from helpers.audit import (
     main,
     paired_t_implied_r,
     paired_t_p_range,
+    paired_t_r_range,
 )
 from helpers.reported import load_reported
 from helpers.stats import paired_p
@@ -343,3 +344,38 @@ def test_small_p_values_print_as_powers_of_ten():
         "0.0001234",
         "0",
     ]
+
+
+def test_the_r_range_covers_every_mean_sd_and_p_the_rounding_allows():
+    """HbA1c's p needs r of 0.718–0.722 at the printed means and SDs, yet the stand-in, whose
+    means and SDs only round to them, has r = 0.713 and gives p = 0.092. The range over the
+    rounding is checked against 400,000 random draws from the intervals (seeded), computed
+    here from t's quantile by hand, and holds the stand-in's own r (by pandas)."""
+    from helpers.data import load_cohort
+
+    c = next(c for c in comparisons_from_reported(load_reported(REPORTED)) if c.variable == "hba1c")
+    r_lo, r_hi = paired_t_r_range(c)
+    rng = np.random.default_rng(20261127)
+    draw = {k: rng.uniform(*iv, 400_000) for k, iv in (
+        ("m1", c.mean1.interval("round")), ("m2", c.mean2.interval("round")),
+        ("s1", c.sd1.interval("round")), ("s2", c.sd2.interval("round")),
+        ("p", c.p.interval("round")))}  # fmt: skip
+    t = stats.t.isf(draw["p"] / 2, c.n1 - 1)
+    sd_diff = np.abs(draw["m2"] - draw["m1"]) * math.sqrt(c.n1) / t
+    r = (draw["s1"] ** 2 + draw["s2"] ** 2 - sd_diff**2) / (2 * draw["s1"] * draw["s2"])
+    assert r_lo <= r.min()
+    assert r.max() <= r_hi
+    assert r.min() - r_lo < 0.003
+    assert r_hi - r.max() < 0.003
+    at_printed = sorted(paired_t_implied_r(c, p) for p in c.p.interval("round"))
+    assert r_lo < at_printed[0] < at_printed[1] < r_hi
+    m = load_cohort("data/standin", study=STUDY).measurements
+    wide = m[m["outcome"] == "hba1c"].pivot(
+        index="patient_id", columns="visit_month", values="value"
+    )
+    standin_r = wide[0].corr(wide[1])
+    assert not at_printed[0] <= standin_r <= at_printed[1]  # outside the narrow range
+    assert r_lo <= standin_r <= r_hi  # inside the whole one
+    verdict = audit(load_reported(REPORTED), tests=["paired_t"])
+    text = verdict.loc[verdict["variable"] == "hba1c", "implies"].item()
+    assert text.endswith(f"; {r_lo:.3f} to {r_hi:.3f} over every mean and SD that rounds to them)")

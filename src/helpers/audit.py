@@ -69,6 +69,7 @@ __all__ = [
     "grimmer_consistent",
     "paired_t_implied_r",
     "paired_t_p_range",
+    "paired_t_r_range",
 ]
 
 #: Granularities of raw values checked by default: integers, halves, tenths, hundredths.
@@ -275,6 +276,48 @@ def paired_t_implied_r(c: Comparison, p: float) -> float:
     return float((s1**2 + s2**2 - sd_diff**2) / (2 * s1 * s2))
 
 
+def paired_t_r_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
+    """Range of the before-after r a paired t-test needs, over everything the rounding allows.
+
+    :func:`paired_t_implied_r` solves for r at the printed means and SDs; data
+    whose means and SDs only round to the printed ones need an r in a wider
+    range. With ``D = |mean change| √n / t`` the SD of the differences,
+    ``r = (s1² + s2² - D²) / (2 s1 s2)`` falls as D grows, so its extremes lie
+    at the ends of the mean change's and the p's intervals; each SD is taken on
+    a grid of 9 points across its interval, ends included. Clipped to [-1, 1].
+
+    Parameters
+    ----------
+    c : Comparison
+        A paired comparison with ``p`` reported as ``=``.
+    rule : {"round", "truncate"}
+
+    Returns
+    -------
+    (r_min, r_max) : tuple of float
+
+    Examples
+    --------
+    >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
+    >>> hba1c = next(c for c in cs if c.variable == "hba1c")
+    >>> [round(r, 3) for r in paired_t_r_range(hba1c)]
+    [0.704, 0.736]
+    """
+    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
+    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    lo, hi = c.p.interval(rule)
+    df = c.n1 - 1
+    t_small = stats.t.isf(min(hi, 1.0) / 2, df)  # the largest p: the smallest t
+    t_large = stats.t.isf(max(lo, 1e-12) / 2, df)
+    s1 = np.linspace(*c.sd1.interval(rule), 9)[:, None]
+    s2 = np.linspace(*c.sd2.interval(rule), 9)[None, :]
+    rs = [
+        (s1**2 + s2**2 - (d * math.sqrt(c.n1) / t) ** 2) / (2 * s1 * s2)
+        for d, t in ((d_max, t_small), (d_min, t_large))
+    ]
+    return float(np.clip(rs[0].min(), -1, 1)), float(np.clip(rs[1].max(), -1, 1))
+
+
 def _independent_t_range(c: Comparison, test: str, rule: str) -> tuple[float, float]:
     (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
     (s1l, s1h), (s2l, s2h) = c.sd1.interval(rule), c.sd2.interval(rule)
@@ -390,7 +433,11 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
         r_a, r_b = sorted(paired_t_implied_r(c, p) for p in (max(lo, 1e-12), min(hi, 1.0)))
         d = _distinct_decimals(r_a, r_b)
         r_text = f"needs a before-after correlation r between {r_a:.{d}f} and {r_b:.{d}f}"
-    r_text += " (at the reported means and SDs)"
+    r_text += " (at the reported means and SDs"
+    if c.p.relation == "=" and reachable:
+        r_lo, r_hi = paired_t_r_range(c, rule)
+        r_text += f"; {r_lo:.{d}f} to {r_hi:.{d}f} over every mean and SD that rounds to them"
+    r_text += ")"
     nearest = min(max(c.p.value, p_min), p_max)
     reason = ""
     if not reachable:
