@@ -56,6 +56,10 @@ def test_tost_equals_two_one_sided_scipy_tests():
     assert row["p_increase"] == pytest.approx(
         stats.ttest_rel(wide[3], wide[0], alternative="greater").pvalue
     )
+    # the TOST interval is the t interval at 1 − 2α (90 %), and says so beside the 95 % one
+    assert (row["tost_ci_level"], row["ci_level"]) == pytest.approx((0.90, 0.95))
+    low, high = stats.t.interval(0.90, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert (row["tost_ci_low"], row["tost_ci_high"]) == pytest.approx((low, high))
 
 
 @pytest.mark.slow

@@ -170,7 +170,8 @@ def safety_analysis(
         ``n``, ``mean_change``, ``ci_low``, ``ci_high`` (two-sided, ci_level),
         ``p_increase`` (one-sided, the given test), ``p_increase_adj``,
         ``margin_spec``, ``margin`` (in the unit), ``tost_ci_low``,
-        ``tost_ci_high`` (the unadjusted 1 − 2α interval), ``p_equivalence``
+        ``tost_ci_high`` (the unadjusted 1 − 2α interval), ``tost_ci_level``
+        (its level, 1 − 2α: 0.90 beside a ``ci_level`` of 0.95), ``p_equivalence``
         (TOST), ``p_equivalence_adj``, ``equivalent`` (adjusted p < α),
         ``p_noninferiority``, ``p_noninferiority_adj``, ``noninferior``,
         ``largest_rise_excluded``, ``family`` (what the adjusted p-values were
@@ -255,6 +256,7 @@ def safety_analysis(
         "margin",
         "tost_ci_low",
         "tost_ci_high",
+        "tost_ci_level",
         "p_equivalence",
         "p_equivalence_adj",
         "equivalent",
@@ -266,7 +268,11 @@ def safety_analysis(
         "alpha",
         "ci_level",
     ]
-    table = pd.DataFrame(rows).reindex(columns=columns).assign(alpha=alpha, ci_level=ci_level)
+    table = (
+        pd.DataFrame(rows)
+        .reindex(columns=columns)
+        .assign(tost_ci_level=1 - 2 * alpha, alpha=alpha, ci_level=ci_level)
+    )
     planned = len(outcomes) * len(follow_ups)
     for column in ("p_increase", "p_equivalence", "p_noninferiority"):
         table[f"{column}_adj"] = adjust_family(
