@@ -328,12 +328,23 @@ def test_sentences_recomputed_from_the_tables(m):
     inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)
     sizes = hdes.sample_sizes(hdes.planning_effects(inputs), dropout=0.2)
     finding = hdes.design_finding(sizes, study=STUDY)
-    observed = sizes[(sizes["basis"] == "observed") & sizes["enrol_two_arm"].notna()]
+    # the headline is the efficacy outcomes' (data/study.yaml gives the antibodies the safety
+    # role), and says so
+    efficacy = ["leptin", "insulin_dose", "hba1c"]
+    observed = sizes[
+        (sizes["basis"] == "observed")
+        & sizes["enrol_two_arm"].notna()
+        & sizes["outcome"].isin(efficacy)
+    ]
     lo = observed.sort_values("enrol_two_arm").iloc[0]
     hi = observed.sort_values("enrol_two_arm").iloc[-1]
     assert f"enrol {lo.enrol_two_arm} ({STUDY.label(lo.outcome, unit=False)})" in finding
     assert f"to {hi.enrol_two_arm} ({STUDY.label(hi.outcome, unit=False)}) patients" in finding
     assert "20% dropout" in finding
+    assert finding.endswith(
+        ", for the efficacy outcomes (a safety outcome needs an equivalence design)."
+    )
+    assert "antibodies" not in finding
     text = hdes.describe_design(sizes, alpha=0.05, power=0.8, dropout=0.2, test="t", study=STUDY)
     for r in sizes[sizes["n_single_arm"].notna()].itertuples():
         assert f"single arm {r.n_single_arm} analysed ({r.enrol_single_arm} enrolled)" in text

@@ -1008,6 +1008,9 @@ def describe_design(
 def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     """Sum up in one line the two-arm enrolments at the observed effects and at half of them.
 
+    Where the study definition gives some outcomes the safety role, the line
+    covers the efficacy outcomes and says so (the notebook's tables keep all).
+
     Parameters
     ----------
     sizes : pandas.DataFrame
@@ -1030,6 +1033,13 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     """  # noqa: E501
     if sizes.empty:
         return NOTHING_TO_PLAN
+    scope = ""
+    efficacy = _efficacy_outcomes(sizes["outcome"].unique(), study)
+    if 0 < len(efficacy) < sizes["outcome"].nunique():
+        # a safety outcome's size is that of a trial to detect its change, not of the trial a
+        # safety question needs (equivalence or non-inferiority): not in the headline
+        sizes = sizes[sizes["outcome"].isin(efficacy)]
+        scope = ", for the efficacy outcomes (a safety outcome needs an equivalence design)"
     first = sizes.iloc[0]
     head = (
         f"A randomised two-arm trial ({format_percent(float(first['power']))} power, two-sided "
@@ -1053,7 +1063,20 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
         )
     if not parts:
         return "No outcome changed enough to size a follow-up trial on."
-    return f"{head} {', and '.join(parts)}."
+    return f"{head} {', and '.join(parts)}{scope}."
+
+
+def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
+    """Keep the codes the study definition gives the efficacy role (all, without a study)."""
+    if study is None:
+        return list(codes)
+    roles = {}
+    for code in codes:
+        try:
+            roles[code] = getattr(study.outcome(str(code)), "role", "efficacy")
+        except ValueError:
+            roles[code] = "efficacy"
+    return [c for c in codes if roles[c] == "efficacy"]
 
 
 def describe_simulation(
