@@ -153,6 +153,7 @@ def test_run_writes_notebook_and_html_then_a_failure_keeps_the_report(tmp_path, 
     assert 'parameter_set = "default"' in injected[0].source
     html = (out / f"{NB01.stem}.html").read_text()
     assert 'alt="Figure: Age; Cells infused; Culture time' in html
+    assert "Culture time. STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS" in html
 
     # bad data stop the run before any kernel, and touch no report
     good = run("good", [NB01], reports_dir=reports, params_dir=directory, progress=False)

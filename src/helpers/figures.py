@@ -429,9 +429,10 @@ def show(fig: Figure, alt: str | None = None, *, label: str | None = None) -> No
         :func:`describe_figure`.
     label : str, optional
         The data's label (:attr:`helpers.data.Cohort.data_label`), printed
-        under the figure and recorded as the image's description, as in the
-        files :func:`save_figures` writes: a figure copied from the notebook,
-        its HTML or the site still says the data are not patient records.
+        under the figure, recorded as the image's description and added to its
+        alternative text, as in the files :func:`save_figures` writes: a
+        figure copied from the notebook, its HTML or the site still says the
+        data are not patient records.
 
     Notes
     -----
@@ -448,6 +449,8 @@ def show(fig: Figure, alt: str | None = None, *, label: str | None = None) -> No
     """
     if alt is None:
         alt = describe_figure(fig)
+    if label is not None:  # a screen reader hears it too
+        alt = f"{alt}. {label}"
     buffer = io.BytesIO()
     settle_layout(fig)
     options: dict[str, Any] = {"metadata": {"Software": None}}
