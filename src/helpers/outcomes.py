@@ -823,14 +823,17 @@ def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
     Examples
     --------
     >>> family_label(method="holm", planned=9, tested=3, what="3 outcomes × 3 visits")
-    'Holm over 9 comparisons (3 outcomes × 3 visits; 6 without data count as not rejected)'
+    'Holm over 9 comparisons — 3 outcomes × 3 visits; 6 without data count as not rejected'
+
+    A dash, not parentheses: the label is itself put in parentheses beside
+    the p-values it adjusts.
     """
     if method == "none":
-        return f"unadjusted ({what})"
+        return f"unadjusted — {what}"
     untested = planned - tested
     extra = f"; {untested} without data count as not rejected" if untested else ""
     name = MULTIPLICITY_NAMES.get(method, method)
-    return f"{name} over {plural(planned, 'comparison')} ({what}{extra})"
+    return f"{name} over {plural(planned, 'comparison')} — {what}{extra}"
 
 
 def adjust_pvalues(
