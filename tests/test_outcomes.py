@@ -550,8 +550,8 @@ def test_above_the_bootstrap_limit_compare_to_baseline_names_the_large_sample_in
     m = simulate_cohort(40, study=STUDY, seed=3).measurements
     table = ho.compare_to_baseline(m, outcomes=["hba1c"], primary="wilcoxon_r")
     primary = table[table["analysis"] == "primary"]
-    assert set(primary["effect_size"]) == {"rank_biserial_normal"}
-    assert set(primary["change"]) == {"median change (order statistics)"}
+    assert set(primary["effect_measure"]) == {"rank_biserial_normal"}
+    assert set(primary["change_measure"]) == {"median change (order statistics)"}
     for r in primary.itertuples():
         b, a = (
             m[(m["outcome"] == "hba1c") & (m["visit_month"] == v)]

@@ -532,7 +532,7 @@ def _effect_and_change(
     d = round_to_recording(after - before, np.concatenate([before, after]))
     nan = math.nan
     if test == "paired_t":
-        out: dict[str, object] = {"effect_size": "hedges_g_av", "change": "mean change"}
+        out: dict[str, object] = {"effect_measure": "hedges_g_av", "change_measure": "mean change"}
         if n < 3:
             return {
                 **out,
@@ -554,7 +554,7 @@ def _effect_and_change(
             "change_ci_low": float(m_ci.low),
             "change_ci_high": float(m_ci.high),
         }
-    out = {"effect_size": "rank_biserial", "change": "median change"}
+    out = {"effect_measure": "rank_biserial", "change_measure": "median change"}
     if n < 3 or np.all(d == 0):
         return {
             **out,
@@ -569,8 +569,8 @@ def _effect_and_change(
         r_low, r_high = rank_biserial_ci(before, after, ci_level=ci_level)
         m_low, m_high = median_ci(d, ci_level=ci_level)
         return {
-            "effect_size": "rank_biserial_normal",
-            "change": "median change (order statistics)",
+            "effect_measure": "rank_biserial_normal",
+            "change_measure": "median change (order statistics)",
             "effect": rank_biserial(before, after),
             "effect_ci_low": r_low,
             "effect_ci_high": r_high,
@@ -640,12 +640,12 @@ def compare_to_baseline(
         One row per outcome × visit × analysis: ``outcome``, ``visit_month``,
         ``baseline``, ``analysis`` (primary / sensitivity), ``test``, ``n``
         (patients with both visits), ``n_used``, ``statistic``, ``p_val``,
-        ``effect_size`` (``hedges_g_av``: Hedges' g_av, the mean change over
+        ``effect_measure`` (``hedges_g_av``: Hedges' g_av, the mean change over
         the root mean square of the two SDs, small-sample corrected, with the
         Algina–Keselman (2003) noncentral-t interval for δ_av, see
         :func:`helpers.stats.hedges_g_av`; ``rank_biserial``: with a seeded
         percentile bootstrap CI), ``effect``, ``effect_ci_low``,
-        ``effect_ci_high``, ``change`` (mean change with its t CI for the
+        ``effect_ci_high``, ``change_measure`` (mean change with its t CI for the
         t-test; median change with a bootstrap CI otherwise),
         ``change_estimate``, ``change_ci_low``, ``change_ci_high``,
         ``ci_level``. A visit
@@ -711,11 +711,11 @@ def compare_to_baseline(
         "n_used",
         "statistic",
         "p_val",
-        "effect_size",
+        "effect_measure",
         "effect",
         "effect_ci_low",
         "effect_ci_high",
-        "change",
+        "change_measure",
         "change_estimate",
         "change_ci_low",
         "change_ci_high",
@@ -1501,9 +1501,9 @@ def comparison_table(
     --------
     >>> t = pd.DataFrame({"outcome": ["hba1c"], "visit_month": [1], "baseline": [0],
     ...     "analysis": ["primary"], "test": ["paired_t"], "n": [7], "p_val": [0.0925],
-    ...     "p_adj": [0.2], "family": ["Holm over 3"], "effect_size": ["hedges_g_av"],
+    ...     "p_adj": [0.2], "family": ["Holm over 3"], "effect_measure": ["hedges_g_av"],
     ...     "effect": [-0.6], "effect_ci_low": [-1.4], "effect_ci_high": [0.2],
-    ...     "change": ["mean change"], "change_estimate": [-0.94], "change_ci_low": [-2.1],
+    ...     "change_measure": ["mean change"], "change_estimate": [-0.94], "change_ci_low": [-2.1],
     ...     "change_ci_high": [0.2]})
     >>> comparison_table(t, ci_level=0.9).iloc[0]["change (90% CI)"]
     'mean change; t interval: −0.94 (−2.10 to 0.20)'
@@ -1526,10 +1526,10 @@ def comparison_table(
                 "p (adjusted)": format_p(getattr(r, "p_adj", math.nan)),
                 "adjusted over": getattr(r, "family", ""),
                 f"effect size ({level} CI)": estimate(
-                    r.effect_size, r.effect, r.effect_ci_low, r.effect_ci_high
+                    r.effect_measure, r.effect, r.effect_ci_low, r.effect_ci_high
                 ),
                 f"change ({level} CI)": estimate(
-                    r.change, r.change_estimate, r.change_ci_low, r.change_ci_high
+                    r.change_measure, r.change_estimate, r.change_ci_low, r.change_ci_high
                 ),
             }
         )
