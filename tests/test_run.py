@@ -217,6 +217,30 @@ def test_every_file_in_tables_says_which_data_it_came_from(default_report):
 
 
 @pytest.mark.slow
+def test_the_visits_tables_are_the_numbers_behind_the_summaries(default_report):
+    """02_visits.csv and 03_visits.csv hold each outcome's visit as numbers (the summary tables
+    hold them formatted): recomputed here with a pandas groupby of the measurements."""
+    import pandas as pd
+
+    m = pd.read_csv(STANDIN / "measurements.csv")
+    stats = m.groupby(["outcome", "visit_month"])["value"]
+    want = pd.DataFrame({
+        "n": stats.size(), "mean": stats.mean(), "sd": stats.std(), "median": stats.median(),
+        "q1": stats.quantile(0.25), "q3": stats.quantile(0.75), "min": stats.min(),
+        "max": stats.max(),
+    })  # fmt: skip
+    codes = {"02": ["insulin_dose", "hba1c", "leptin"], "03": ["gad_ab", "islet_ab"]}
+    for prefix, outcomes in codes.items():
+        got = pd.read_csv(default_report / "tables" / f"{prefix}_visits.csv")
+        assert list(dict.fromkeys(got["outcome"])) == outcomes  # the study's order
+        got = got.set_index(["outcome", "visit_month"])
+        expected = want.loc[got.index]
+        assert len(got) == len(want.loc[outcomes])  # every visit measured, no other
+        for column in want.columns:
+            assert got[column].to_numpy() == pytest.approx(expected[column].to_numpy()), column
+
+
+@pytest.mark.slow
 @pytest.mark.usefixtures("warm_session")
 def test_command_line_exit_status_and_message(tmp_path):
     result = subprocess.run(

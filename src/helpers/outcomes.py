@@ -87,7 +87,8 @@ def describe_visits(
     Returns
     -------
     pandas.DataFrame
-        One row per outcome × visit present: ``outcome``, ``visit_month``,
+        One row per outcome × visit present, outcomes in the order of
+        ``outcomes`` (given) or of their codes: ``outcome``, ``visit_month``,
         ``n``, ``mean``, ``sd`` (sample SD, ddof = 1; both from exactly rounded
         sums, :func:`~helpers.stats.mean_sd`, so they do not depend on the order
         of the rows), ``median``, ``q1``, ``q3``, ``min``, ``max``.
@@ -114,7 +115,15 @@ def describe_visits(
     moments = [mean_sd(v.dropna().to_numpy()) for _, v in grouped]
     table.insert(1, "mean", [m for m, _ in moments])
     table.insert(2, "sd", [s for _, s in moments])
-    return table.reset_index()
+    table = table.reset_index()
+    if outcomes is None:
+        return table
+    order = {code: i for i, code in enumerate(outcomes)}  # the order asked for, not the alphabet
+    return table.sort_values(
+        ["outcome", "visit_month"],
+        key=lambda c: c.astype(object).map(order) if c.name == "outcome" else c,
+        kind="stable",
+    ).reset_index(drop=True)
 
 
 def outcome_pairs(
