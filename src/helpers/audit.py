@@ -216,6 +216,12 @@ def _abs_range(low: float, high: float) -> tuple[float, float]:
     return min(abs(low), abs(high)), max(abs(low), abs(high))
 
 
+def _mean_change_range(c: Comparison, rule: str) -> tuple[float, float]:
+    """Bound |mean2 − mean1| over every pair of means that round to the printed ones."""
+    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
+    return _abs_range(m2l - m1h, m2h - m1l)
+
+
 def paired_t_p_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
     """Range of paired-t p-values over r in [-1, 1] and the rounding intervals.
 
@@ -238,9 +244,8 @@ def paired_t_p_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
     >>> round(paired_t_p_range(cs[-1])[1], 3)  # islet-cell antibodies: p at most 0.452
     0.452
     """
-    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
     (s1l, s1h), (s2l, s2h) = c.sd1.interval(rule), c.sd2.interval(rule)
-    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    d_min, d_max = _mean_change_range(c, rule)
     sd_min, sd_max = max(0.0, s1l - s2h, s2l - s1h), s1h + s2h
     df = c.n1 - 1
     t_max = math.inf if sd_min == 0 else d_max * math.sqrt(c.n1) / sd_min
@@ -303,8 +308,7 @@ def paired_t_r_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
     >>> [round(r, 3) for r in paired_t_r_range(hba1c)]
     [0.704, 0.736]
     """
-    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
-    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    d_min, d_max = _mean_change_range(c, rule)
     lo, hi = c.p.interval(rule)
     df = c.n1 - 1
     t_small = stats.t.isf(min(hi, 1.0) / 2, df)  # the largest p: the smallest t
@@ -319,9 +323,8 @@ def paired_t_r_range(c: Comparison, rule: str = "round") -> tuple[float, float]:
 
 
 def _independent_t_range(c: Comparison, test: str, rule: str) -> tuple[float, float]:
-    (m1l, m1h), (m2l, m2h) = c.mean1.interval(rule), c.mean2.interval(rule)
     (s1l, s1h), (s2l, s2h) = c.sd1.interval(rule), c.sd2.interval(rule)
-    d_min, d_max = _abs_range(m2l - m1h, m2h - m1l)
+    d_min, d_max = _mean_change_range(c, rule)
     ps = [
         stats.ttest_ind_from_stats(0.0, s1, c.n1, d, s2, c.n2, equal_var=test == "student_t").pvalue
         for d in (d_min, d_max)
