@@ -286,11 +286,7 @@ def summary_table(
         for d in study.derived:
             if d.source_outcome in codes:
                 codes.insert(codes.index(d.source_outcome) + 1, d.code)
-    desc = describe_visits(measurements, outcomes=codes, visits=visits)
-    order = {c: i for i, c in enumerate(codes)}
-    desc = desc.sort_values(
-        ["outcome", "visit_month"], key=lambda c: c.map(order) if c.name == "outcome" else c
-    )
+    desc = describe_visits(measurements, outcomes=codes, visits=visits)  # in the order of codes
 
     def fmt(v: float) -> str:
         return format_number(v, decimals)
