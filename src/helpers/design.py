@@ -1068,15 +1068,8 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
 
 def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
     """Keep the codes the study definition gives the efficacy role (all, without a study)."""
-    if study is None:
-        return list(codes)
-    roles = {}
-    for code in codes:
-        try:
-            roles[code] = getattr(study.outcome(str(code)), "role", "efficacy")
-        except ValueError:
-            roles[code] = "efficacy"
-    return [c for c in codes if roles[c] == "efficacy"]
+    safety = set() if study is None else {o.code for o in study.outcomes if o.role == "safety"}
+    return [c for c in codes if c not in safety]
 
 
 def describe_simulation(
