@@ -1460,7 +1460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; the last good report is unchanged", file=sys.stderr)
         return 130
-    if args.site and not args.refresh_in_place:
+    if args.site:  # never with --refresh-in-place (refused above)
         from helpers import site
 
         try:
