@@ -48,24 +48,31 @@ def shown(notebook: Path) -> str:
     return "\n".join(parts)
 
 
-def figure_files(tables: Path) -> list[str]:
-    """The figure files (PNG and SVG) in a report's ``tables/`` folder."""
-    return sorted(p.name for p in tables.iterdir() if p.suffix in (".png", ".svg"))
+def figure_files(folder: Path) -> list[str]:
+    """The figure files (PNG and SVG) in a folder: a report's ``tables/``, a site's ``_images/``."""
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".png", ".svg"))
 
 
-def file_labels(tables: Path) -> dict[str, str | None]:
-    """Each figure file's recorded description: the PNG's ``tEXt`` chunk read by Pillow, the
-    SVG's Dublin Core ``dc:description`` read by ElementTree (None where there is none)."""
-    from xml.etree import ElementTree
+def png_description(png: Path | bytes) -> str | None:
+    """A PNG's recorded description, its ``tEXt`` chunk read by Pillow (None if it has none)."""
+    import io
 
     from PIL import Image
 
+    with Image.open(io.BytesIO(png) if isinstance(png, bytes) else png) as image:
+        return image.info.get("Description")
+
+
+def file_labels(folder: Path) -> dict[str, str | None]:
+    """Each figure file's recorded description: the PNG's (:func:`png_description`), the
+    SVG's Dublin Core ``dc:description`` read by ElementTree (None where there is none)."""
+    from xml.etree import ElementTree
+
     found: dict[str, str | None] = {}
-    for name in figure_files(tables):
-        path = tables / name
+    for name in figure_files(folder):
+        path = folder / name
         if path.suffix == ".png":
-            with Image.open(path) as image:
-                found[name] = image.info.get("Description")
+            found[name] = png_description(path)
         else:
             element = ElementTree.parse(path).find(
                 ".//{http://purl.org/dc/elements/1.1/}description"
@@ -75,17 +82,12 @@ def file_labels(tables: Path) -> dict[str, str | None]:
 
 
 def image_labels(notebook: Path) -> list[str | None]:
-    """The recorded description of each PNG a notebook shows (read by Pillow), in order."""
+    """The recorded description of each PNG a notebook shows, in order."""
     import base64
-    import io
 
-    from PIL import Image
-
-    labels = []
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            if "image/png" in output.get("data", {}):
-                raw = base64.b64decode(output["data"]["image/png"])
-                with Image.open(io.BytesIO(raw)) as image:
-                    labels.append(image.info.get("Description"))
-    return labels
+    return [
+        png_description(base64.b64decode(output["data"]["image/png"]))
+        for cell in nbformat.read(notebook, as_version=4).cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
