@@ -21,6 +21,7 @@ import tiny
 
 from helpers.errors import HelpersError, NotebookExecutionError
 from helpers.run import _carry_over, _recover, run
+from helpers.site import PRESTART_PREFIX, prestarted_build
 
 pytestmark = pytest.mark.slow
 
@@ -189,13 +190,17 @@ def test_a_folder_that_cannot_be_written_is_one_message(project):
     assert blocked.read_text() == "a file where the reports folder should be"
 
 
-def _run_the_sleeping_notebook(project: dict[str, Path], **popen: object) -> subprocess.Popen:
-    """Start the runner on the notebook that sleeps a minute, in a process of its own."""
+def _run_the_sleeping_notebook(
+    project: dict[str, Path], *, site: bool = False, **popen: object
+) -> subprocess.Popen:
+    """Start the runner on the notebook that sleeps a minute, in a process of its own
+    (``site``: as ``make reproduce`` does, with the site's Sphinx build started beside it)."""
+    also = ", '--site'" if site else ""
     code = (
         "import sys; from helpers.run import main; "
         f"sys.argv[1:] = []; raise SystemExit(main(['--params', '{project['params']}/case.yaml',"
         f" '--reports', '{project['reports']}', '--no-progress', '--notebook', "
-        f"'{project['sleeps']}']))"
+        f"'{project['sleeps']}'{also}]))"
     )
     return subprocess.Popen([sys.executable, "-c", code], **popen)
 
@@ -211,9 +216,10 @@ def _alive_after(processes: list[psutil.Process], seconds: float) -> list[psutil
 
 
 def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
+    """And the site's Sphinx build, started with the run (``make reproduce``), and its folder."""
     before = _files(project["good"])
     proc = _run_the_sleeping_notebook(
-        project, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        project, site=True, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         _terminate_during_the_run(proc, project)
@@ -223,6 +229,7 @@ def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
             proc.communicate()
     assert _files(project["good"]) == before
     assert not _leftovers(project["reports"])
+    assert not list(project["reports"].glob(f"{PRESTART_PREFIX}*"))
 
 
 def _descendants_once_a_kernel_runs(proc: subprocess.Popen) -> list[psutil.Process]:
@@ -256,8 +263,12 @@ def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) 
 
 
 def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cleans_up(project):
+    """And the site's Sphinx build started with it (``make reproduce``), whose folder the next
+    such run removes."""
     before = _files(project["good"])
-    proc = _run_the_sleeping_notebook(project, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc = _run_the_sleeping_notebook(
+        project, site=True, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
     try:
         descendants = _descendants_once_a_kernel_runs(proc)
         proc.kill()
@@ -277,6 +288,11 @@ def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cl
         progress=False,
     )
     assert not _leftovers(project["reports"]), "the next run removes what the killed one left"
+    assert list(project["reports"].glob(f"{PRESTART_PREFIX}*"))
+    with prestarted_build(project["reports"]) as build:
+        assert [p.name for p in project["reports"].glob(f"{PRESTART_PREFIX}*")] == [
+            build.folder.name
+        ]
 
 
 def test_a_killed_runner_takes_the_kernels_it_forked_from_a_zygote_its_caller_named(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -267,7 +268,8 @@ def test_refresh_in_place_is_byte_stable(tmp_path):
 
 def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):
     """``make reproduce`` is one command, ``helpers.run --site``: the report the run returns
-    goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on;
+    goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on
+    and the Sphinx build started with the run, in the reports folder of the run;
     without the flag no site is built, and a failed site build is the command's failure. The
     progress bar is drawn only on a terminal (in a log it is a stream of fragments)."""
     import helpers.run as runner
@@ -277,17 +279,27 @@ def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_p
     calls, progress = [], []
     monkeypatch.setattr(runner, "run", lambda *a, **k: progress.append(k["progress"]) or report)
     monkeypatch.setattr(runner, "check_checkout", lambda: None)
-    monkeypatch.setattr(site, "main", lambda argv: calls.append(argv) or 0)
+    started = []
+
+    @contextlib.contextmanager
+    def prestarted(reports):  # Sphinx started with the run (helpers.sitebuild)
+        started.append(reports)
+        yield f"build {len(started)}"
+
+    monkeypatch.setattr(site, "prestarted_build", prestarted)
+    record = lambda argv, prestarted: calls.append((argv, prestarted)) or 0  # noqa: E731
+    monkeypatch.setattr(site, "main", record)
     assert runner.main(["--site"]) == 0
-    assert runner.main(["--site", "--force"]) == 0
+    assert runner.main(["--site", "--force", "--reports", "elsewhere"]) == 0
     assert runner.main([]) == 0
-    assert calls == [[str(report)], [str(report), "--force"]]
+    assert calls == [([str(report)], "build 1"), ([str(report), "--force"], "build 2")]
+    assert started == [str(runner.REPORTS_DIR), "elsewhere"]
     assert progress == [False] * 3  # the output here is not a terminal: no progress bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert runner.main([]) == 0
     assert runner.main(["--no-progress"]) == 0
     assert progress[-2:] == [True, False]
-    monkeypatch.setattr(site, "main", lambda argv: 1)
+    monkeypatch.setattr(site, "main", lambda argv, prestarted: 1)
     assert runner.main(["--site"]) == 1
     with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit status 2
         runner.main(["--site", "--refresh-in-place"])

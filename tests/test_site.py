@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import nbformat
+import psutil
 import pytest
 import tiny
 from studydef import STUDY
@@ -277,6 +279,60 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     assert stand_in.startswith("2 of 4 reported figures reproduced from the stand-in data;")
     assert stand_in.split(";", 1)[1].startswith(text.split(";", 1)[1])
     assert "checks the reconstruction, not the study" in stand_in
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_prestarted_build_gives_the_pages_a_plain_build_gives(site, default_report, tmp_path):
+    """``make reproduce`` starts Sphinx with the run (helpers.sitebuild), at a lower priority,
+    and gives it the pages once the report is written: the site is the one a plain Sphinx
+    build gives (the ``site`` fixture's), file for file and byte for byte, and its folder in
+    the reports folder is gone afterwards."""
+    from helpers.site import PRESTART_PREFIX, prestarted_build
+    from helpers.sitebuild import NICENESS
+
+    reports = tmp_path / "reports"
+    with prestarted_build(reports) as build:
+        assert build.waiting()
+        assert build.folder.parent == reports
+        worker = psutil.Process(build.process.pid)
+        deadline = time.monotonic() + 30
+        while worker.nice() == os.nice(0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.nice() == min(19, os.nice(0) + NICENESS)
+        built = build_site(default_report, out=reports / "site", prestarted=build)
+        assert build.process.poll() == 0  # it built the site: Sphinx was not started again
+    assert _contents(built) == _contents(site)
+    assert [p.name for p in reports.iterdir()] == ["site"]
+    assert not list(reports.glob(f"{PRESTART_PREFIX}*"))
+
+
+@pytest.mark.slow
+def test_a_prestarted_build_not_told_to_build_ends_and_is_removed(tmp_path):
+    """A run that fails or is stopped never gives the build its pages: the process is ended
+    and its folder removed. A folder left by a runner killed outright (its process id no
+    longer running) is removed by the next one; another running runner's is kept."""
+    from helpers.site import PRESTART_PREFIX, prestarted_build
+
+    reports = tmp_path / "reports"
+    gone = psutil.Popen(["true"])  # a process id that no longer runs
+    gone.wait()
+    left = reports / f"{PRESTART_PREFIX}{gone.pid}-x1"
+    other = reports / f"{PRESTART_PREFIX}{os.getppid()}-x2"
+    for folder in (left, other):
+        (folder / "source").mkdir(parents=True)
+    with prestarted_build(reports) as build:
+        process, folder = build.process, build.folder
+        assert folder.is_dir()
+        assert build.waiting()
+        assert not left.exists()
+        assert other.is_dir()
+    assert process.poll() is not None
+    assert not folder.exists()
+    assert other.is_dir()
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ bounds and groups come from the study definition (``data/study.yaml``).
 - :mod:`helpers.kernels` — warm kernels: each forked from one process that imported the stack
 - :mod:`helpers.cache` — content keys: which notebooks must run again, and why
 - :mod:`helpers.site` — the readers' edition: a static site of a report (``python -m helpers.site``)
+- :mod:`helpers.sitebuild` — the site's Sphinx build, started with a run and waiting for its pages
 """
 
 from __future__ import annotations

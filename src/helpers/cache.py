@@ -500,6 +500,7 @@ def site_sources() -> list[Path]:
     """List the files besides the report that the site is built from."""
     return [
         _SOURCE / "helpers" / "site.py",
+        _SOURCE / "helpers" / "sitebuild.py",
         PROJECT_ROOT / "CITATION.cff",
         PROJECT_ROOT / _LOCK,
     ]

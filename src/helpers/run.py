@@ -1436,38 +1436,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("papermill").setLevel(logging.WARNING)
     chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
-    try:
-        if args.refresh_in_place:
-            refresh_in_place(chosen, warm=not args.cold_kernels)
-        else:
-            name, params_dir = _set_location(args.params)
-            overrides = dict(parse_override(p) for p in args.parameter)
-            report = run(
-                name,
-                chosen,
-                reports_dir=args.reports,
-                params_dir=params_dir,
-                jobs=args.jobs,
-                progress=not args.no_progress and sys.stderr.isatty(),
-                timeout=args.timeout,
-                overrides=overrides,
-                force=args.force,
-                warm=not args.cold_kernels,
-            )
-    except HelpersError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; the last good report is unchanged", file=sys.stderr)
-        return 130
-    if args.site:  # never with --refresh-in-place (refused above)
-        from helpers import site
+    with contextlib.ExitStack() as stack:
+        prestarted = None
+        if args.site:  # never with --refresh-in-place (refused above)
+            from helpers import site
 
+            # Sphinx starts now, at a lower priority, and builds once the report is written
+            prestarted = stack.enter_context(site.prestarted_build(args.reports))
         try:
-            return site.main([str(report), *(["--force"] if args.force else [])])
+            if args.refresh_in_place:
+                refresh_in_place(chosen, warm=not args.cold_kernels)
+            else:
+                name, params_dir = _set_location(args.params)
+                overrides = dict(parse_override(p) for p in args.parameter)
+                report = run(
+                    name,
+                    chosen,
+                    reports_dir=args.reports,
+                    params_dir=params_dir,
+                    jobs=args.jobs,
+                    progress=not args.no_progress and sys.stderr.isatty(),
+                    timeout=args.timeout,
+                    overrides=overrides,
+                    force=args.force,
+                    warm=not args.cold_kernels,
+                )
+        except HelpersError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         except KeyboardInterrupt:
-            print("error: interrupted; the last good site is unchanged", file=sys.stderr)
+            print("error: interrupted; the last good report is unchanged", file=sys.stderr)
             return 130
+        if prestarted is not None:
+            try:
+                force = ["--force"] if args.force else []
+                return site.main([str(report), *force], prestarted=prestarted)
+            except KeyboardInterrupt:
+                print("error: interrupted; the last good site is unchanged", file=sys.stderr)
+                return 130
     return 0
 
 

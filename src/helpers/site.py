@@ -24,13 +24,16 @@ Run ``python -m helpers.site reports/default`` (``make reproduce`` does it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,20 +41,24 @@ from urllib.parse import urlparse
 
 import nbformat
 import pandas as pd
+import psutil
 
-from helpers import cache
+from helpers import cache, sitebuild
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT
 from helpers.precision import plain_quote
 
 __all__ = [
     "FINDING_TAG",
+    "PRESTART_PREFIX",
+    "PrestartedBuild",
     "binder_link",
     "build_site",
     "data_statement",
     "finding",
     "main",
     "prepare_notebook",
+    "prestarted_build",
     "study_in_brief",
 ]
 
@@ -403,7 +410,13 @@ def _stamp(site: Path) -> dict[str, Any]:
     return cache.read_record(site / cache.SITE_STAMP)
 
 
-def build_site(report: str | Path, *, out: str | Path | None = None, force: bool = False) -> Path:
+def build_site(
+    report: str | Path,
+    *,
+    out: str | Path | None = None,
+    force: bool = False,
+    prestarted: PrestartedBuild | None = None,
+) -> Path:
     """Build the static site of a report's executed notebooks (without executing them again).
 
     Parameters
@@ -417,6 +430,9 @@ def build_site(report: str | Path, *, out: str | Path | None = None, force: bool
     force : bool, default False
         Build even when the site was built from exactly these notebooks, tables
         and sources (recorded in its ``.site.json``; see :mod:`helpers.cache`).
+    prestarted : PrestartedBuild, optional
+        A build started ahead (:func:`prestarted_build`), which builds it if it
+        is still waiting; default, Sphinx is started here. The pages are the same.
 
     Returns
     -------
@@ -428,11 +444,21 @@ def build_site(report: str | Path, *, out: str | Path | None = None, force: bool
     HelpersError
         If the report holds no executed notebook, or Sphinx fails.
     """
-    return _build_site(report, out=out, force=force)[0]
+    return _build_site(report, out=out, force=force, prestarted=prestarted)[0]
 
 
-def _build_site(report: str | Path, *, out: str | Path | None, force: bool) -> tuple[Path, bool]:
-    """:func:`build_site`, and whether it was built (False: the last build was up to date)."""
+def _build_site(
+    report: str | Path,
+    *,
+    out: str | Path | None,
+    force: bool,
+    prestarted: PrestartedBuild | None = None,
+) -> tuple[Path, bool]:
+    """:func:`build_site`, and whether it was built (False: the last build was up to date).
+
+    ``prestarted`` (:func:`prestarted_build`) builds it if it is still waiting; else (none,
+    or it has ended) Sphinx is started here.
+    """
     report = Path(report).absolute()
     notebooks = sorted(report.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
@@ -441,31 +467,38 @@ def _build_site(report: str | Path, *, out: str | Path | None, force: bool) -> t
     key = cache.site_key(report, cache.site_sources())
     if not force and _stamp(target).get("key") == key and (target / "index.html").is_file():
         return target, False  # built from exactly these notebooks, tables and sources
-    with tempfile.TemporaryDirectory(prefix=".site-", dir=target.parent) as tmp:
-        source, built = Path(tmp) / "source", Path(tmp) / "html"
-        source.mkdir()
+    with contextlib.ExitStack() as stack:
+        if prestarted is not None and prestarted.waiting():
+            folder = prestarted.folder  # removed by prestarted_build when the run ends
+        else:
+            prestarted = None
+            folder = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix=".site-", dir=target.parent))
+            )
+            _write_settings(folder / "source")
+        source, built = folder / "source", folder / "html"
         pages = []
         for path in notebooks:
             nb = nbformat.read(path, as_version=4)
             nbformat.write(prepare_notebook(nb), source / path.name)
             pages.append((path.stem, _title(nb, path.stem), finding(nb)))
         (source / "index.md").write_text(_index(report, pages, report.name), encoding="utf-8")
-        project = "AMSCT in type 1 diabetes — readers' edition"
-        (source / "_static").mkdir()
-        (source / "_static" / "readers.css").write_text(_CSS, encoding="utf-8")
-        conf = _CONF.format(project=project, author=_author())
-        (source / "conf.py").write_text(conf, encoding="utf-8")
-        # Sphinx runs in its own process: its global state and warnings stay out of ours
-        done = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", str(source), str(built)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
+        if prestarted is not None:
+            status, errors = prestarted.build()
+        else:
+            # Sphinx runs in its own process: its global state and warnings stay out of ours
+            command = [sys.executable, "-m", "sphinx", *sitebuild.SPHINX_ARGUMENTS]
+            done = subprocess.run(
+                [*command, str(source), str(built)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            status, errors = done.returncode, done.stderr
+        if status != 0:
             raise HelpersError(
-                f"the site of {report} could not be built (Sphinx exit {done.returncode}):\n"
-                + done.stderr[-2000:]
+                f"the site of {report} could not be built (Sphinx exit {status}):\n"
+                + errors[-2000:]
             )
         shutil.rmtree(built / ".doctrees", ignore_errors=True)
         (built / cache.SITE_STAMP).write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
@@ -477,8 +510,102 @@ def _build_site(report: str | Path, *, out: str | Path | None, force: bool) -> t
     return target, True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m helpers.site REPORT [--out DIR]``."""
+def _write_settings(source: Path) -> None:
+    """Write the site's Sphinx settings and style sheet: all of its sources but the pages."""
+    (source / "_static").mkdir(parents=True)
+    (source / "_static" / "readers.css").write_text(_CSS, encoding="utf-8")
+    project = "AMSCT in type 1 diabetes — readers' edition"
+    conf = _CONF.format(project=project, author=_author())
+    (source / "conf.py").write_text(conf, encoding="utf-8")
+
+
+#: Name prefix of a pre-started build's folder in the reports folder, followed by the
+#: runner's process id; one left by a runner that was killed is removed by the next.
+PRESTART_PREFIX = ".site-prestarted-"
+
+
+class PrestartedBuild:
+    """A Sphinx build of a site, started and waiting for its pages (:mod:`helpers.sitebuild`).
+
+    Parameters
+    ----------
+    folder : Path
+        Holds ``source/`` (the settings written, the pages to come) and, once
+        built, ``html/``.
+    process : subprocess.Popen
+        The waiting ``python -m helpers.sitebuild``.
+    """
+
+    def __init__(self, folder: Path, process: subprocess.Popen[str]) -> None:
+        self.folder = folder
+        self.process = process
+
+    def waiting(self) -> bool:
+        """Whether it can still be told to build (it has not ended)."""
+        return self.process.poll() is None
+
+    def build(self) -> tuple[int, str]:
+        """Let it build ``source/`` into ``html/``; its exit status and error output."""
+        _, errors = self.process.communicate(sitebuild.GO + "\n")
+        return self.process.returncode, errors
+
+    def stop(self) -> None:
+        """End it if it has not ended (never told to build, nothing of it is kept); reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+
+
+@contextlib.contextmanager
+def prestarted_build(reports: str | Path) -> Iterator[PrestartedBuild]:
+    """Start the site's Sphinx build now, to be given its pages later by :func:`main`.
+
+    Sphinx's start-up (about half of a build) then runs while the notebooks do,
+    at a lower CPU priority (:mod:`helpers.sitebuild`). The build's folder is
+    in ``reports``, so the built site is moved into its report by a rename;
+    it is removed when the context ends, built or not, and the process is
+    ended if it has not ended (a failed or interrupted run waits for
+    nothing). A folder left by a runner that was killed outright is removed
+    here.
+
+    Parameters
+    ----------
+    reports : str or Path
+        The reports folder (the parent of the report whose site it builds).
+
+    Yields
+    ------
+    PrestartedBuild
+    """
+    reports = Path(reports).absolute()
+    reports.mkdir(parents=True, exist_ok=True)
+    for left in reports.glob(f"{PRESTART_PREFIX}*"):
+        pid = left.name[len(PRESTART_PREFIX) :].split("-")[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{PRESTART_PREFIX}{os.getpid()}-", dir=reports))
+    try:
+        source = folder / "source"
+        _write_settings(source)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpers.sitebuild", str(source), str(folder / "html"),
+             str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        build = PrestartedBuild(folder, process)
+        try:
+            yield build
+        finally:
+            build.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None, *, prestarted: PrestartedBuild | None = None) -> int:
+    """Command line: ``python -m helpers.site REPORT [--out DIR]``.
+
+    ``prestarted`` (:func:`prestarted_build`): the runner's build, started with its run.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m helpers.site", description=__doc__.split("\n\n")[0]
     )
@@ -488,7 +615,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        site, built = _build_site(args.report, out=args.out, force=args.force)
+        site, built = _build_site(
+            args.report, out=args.out, force=args.force, prestarted=prestarted
+        )
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
