@@ -145,6 +145,22 @@ def test_kernels_end_with_their_zygote(tmp_path, signum):
         kernels.stop_zygote(zygote)
 
 
+def test_a_forked_kernel_has_what_its_libraries_import_at_first_use(tmp_path):
+    """The zygote imports what matplotlib and pandera import only when first used (figure
+    files, table validation), so a forked kernel starts with them, as with the rest."""
+    wanted = kernels.first_use(["matplotlib", "pandera"])
+    assert "matplotlib.backends.backend_svg" in wanted
+    assert "pandera.backends.pandas.register" in wanted
+    body = "import sys\nimport helpers.data\nimport helpers.figures\n"
+    body += f"print([m for m in {wanted} if m not in sys.modules])"
+    probe = _notebook(tmp_path / "nbs", "first_use", body)
+    with kernels.warm_kernels(kernels.notebook_imports([probe])):
+        warm = execute_notebook(probe, tmp_path / "warm.ipynb", {}, cwd=tmp_path)
+    assert warm.error is None, warm.error
+    printed = nbformat.read(warm.output, as_version=4).cells[-1].outputs[0]["text"]
+    assert printed == "[]\n"
+
+
 def test_the_zygote_ends_with_the_process_that_started_it(tmp_path):
     # a runner killed outright: its zygote and the zygote's kernels go too
     starter = subprocess.Popen(

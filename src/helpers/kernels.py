@@ -57,12 +57,14 @@ from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvision
 from helpers.cache import CHECKED_ENV, notebook_modules
 
 __all__ = [
+    "FIRST_USE_MODULES",
     "WARM_PROVISIONER",
     "ZYGOTE_ENV",
     "ForkedKernel",
     "WarmKernelManager",
     "WarmProvisioner",
     "die_with_parent",
+    "first_use",
     "forked_by_default",
     "given_or_new_zygote",
     "kill_forked_kernels",
@@ -279,6 +281,30 @@ def _end_zygote(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
+#: Modules the libraries import at their first use, not when imported: a kernel draws and
+#: writes figures (the Agg and SVG backends) and validates tables (pandera's pandas
+#: back-ends, which import hypothesis' strategies). Imported by the zygote where the library
+#: was imported, so no forked kernel imports them again. Not the inline backend: importing it
+#: in a kernel, where IPython runs, is what hooks the display of figures into the kernel.
+FIRST_USE_MODULES = {
+    "matplotlib": ("matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg"),
+    "pandera": ("pandera.backends.pandas.register", "pandera.strategies.pandas_strategies"),
+}
+
+
+def first_use(imported: Iterable[str]) -> list[str]:
+    """List the modules of :data:`FIRST_USE_MODULES` for the libraries among ``imported``.
+
+    Examples
+    --------
+    >>> first_use(["json", "pandera.pandas"])
+    ['pandera.backends.pandas.register', 'pandera.strategies.pandas_strategies']
+    """
+    roots = {name.split(".")[0] for name in imported}
+    chosen = [modules for library, modules in FIRST_USE_MODULES.items() if library in roots]
+    return [name for modules in chosen for name in modules]
+
+
 #: The zygote's folder (its socket and the kernels' exit records), removed when it ends.
 _folder: list[Path] = []
 
@@ -304,6 +330,9 @@ def _serve(path: str, modules: Sequence[str]) -> None:
             importlib.import_module(name)
         except Exception:  # not a module, or broken: the kernel will say why
             continue
+    for name in first_use(list(sys.modules)):  # of the libraries those imports brought in
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
     while True:
         ready, _, _ = select.select([server], [], [], 0.1)
         _reap(folder)
