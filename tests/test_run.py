@@ -306,6 +306,32 @@ def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_p
     assert refused.value.code == 2
 
 
+@pytest.mark.slow
+def test_the_html_report_is_nbconvert_s_classic_page(default_report, tmp_path):
+    """The runner's template (``amsct_report``) leaves out the classic template's second
+    sanitising of highlighted code, which Pygments has escaped already: every executed
+    notebook, and a cell whose code and outputs are markup, give the classic page byte for
+    byte, and the code's markup is shown, never run."""
+    from nbconvert import HTMLExporter
+
+    from helpers.run import _html_exporter
+
+    classic = HTMLExporter(template_name="classic")
+    hostile = nbformat.v4.new_notebook()
+    code = "x = \"<script>alert('&amp;')</script>\"  # <b>bold</b> &lt; é\ndisplay(x)"
+    cell = nbformat.v4.new_code_cell(code, execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="<script>1</script>")]
+    hostile.cells = [cell, nbformat.v4.new_markdown_cell("<i>a</i> & <script>2</script>")]
+    hostile.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    notebooks = [nbformat.read(p, as_version=4) for p in sorted(default_report.glob("*.ipynb"))]
+    for nb in [*notebooks, hostile]:
+        assert _html_exporter().from_notebook_node(nb)[0] == classic.from_notebook_node(nb)[0]
+    page = _html_exporter().from_notebook_node(hostile)[0]
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert('&amp;amp;')&lt;/script&gt;" in page
+    assert "# &lt;b&gt;bold&lt;/b&gt; &amp;lt; é" in page
+
+
 def test_strip_volatile_metadata():
     nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 1.0}})
     nb.cells = [

@@ -65,7 +65,12 @@ MANIFEST = ".cache.json"
 #: The record of the site build, inside the site folder.
 SITE_STAMP = ".site.json"
 _SOURCE = INSTALLED_ROOT / "src"
-_ALWAYS = ("helpers/run.py", "helpers/report.py")
+_ALWAYS = (
+    "helpers/run.py",
+    "helpers/report.py",
+    "helpers/templates/amsct_report/index.html.j2",
+    "helpers/templates/amsct_report/conf.json",
+)
 _LOCK = "requirements-lock.txt"
 
 

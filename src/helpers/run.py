@@ -815,13 +815,18 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
+#: nbconvert's templates of the runner's HTML reports: ``amsct_report``, the classic one
+#: without its second sanitising of highlighted code (see the template).
+HTML_TEMPLATES = Path(__file__).parent / "templates"
+
+
 @functools.cache
 def _html_exporter() -> Any:
     """One exporter per process: its templates are compiled once, not once per notebook."""
     # The "classic" template writes the figures' alt text (output metadata); "lab" drops it.
     from nbconvert import HTMLExporter  # the parent renders; workers need not import it
 
-    return HTMLExporter(template_name="classic")
+    return HTMLExporter(template_name="amsct_report", extra_template_basedirs=[str(HTML_TEMPLATES)])
 
 
 def _render_html(executed: Path) -> Path:
