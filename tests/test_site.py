@@ -21,6 +21,8 @@ from studydef import STUDY
 
 from helpers.site import FINDING_TAG, build_site, finding, prepare_notebook
 
+from conftest import REPORTED
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 INSTALL = (
     "the browser test needs Debian's Chromium: `apt-get install -y chromium` "
@@ -279,6 +281,35 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     assert stand_in.startswith("2 of 4 reported figures reproduced from the stand-in data;")
     assert stand_in.split(";", 1)[1].startswith(text.split(";", 1)[1])
     assert "checks the reconstruction, not the study" in stand_in
+    named = _reproduction_status(tmp_path, words={"b.p": "HbA1c, month 3 against baseline"})
+    assert "the reported “p=0,485” for HbA1c, month 3 against baseline with" in named
+    assert "b.p" not in named
+
+
+@pytest.mark.slow
+def test_the_index_names_each_figure_no_data_could_give_in_words(site, default_report):
+    """Not by its id: by its outcome and visits, recomputed here from notebook 04's table,
+    the reported-figures table (pandas) and the study definition's labels."""
+    import pandas as pd
+
+    table = pd.read_csv(default_report / "tables" / "04_reproduction.csv")
+    unreachable = table.loc[table["reachable_by_test"].astype("string") == "False", "figure_id"]
+    assert len(unreachable) >= 1
+    reported = pd.read_csv(REPORTED).set_index("figure_id")
+    page = (site / "index.html").read_text(encoding="utf-8")
+
+    def lower_first(text: str) -> str:
+        return text[0].lower() + text[1:]
+
+    for figure_id in unreachable:
+        row = reported.loc[figure_id]
+        words = (
+            f"{lower_first(STUDY.outcome(row['variable']).label)}, "
+            f"{lower_first(STUDY.visit_label(int(row['visit'])))} against "
+            f"{lower_first(STUDY.visit_label(int(row['reference_visit'])))}"
+        )
+        assert f" for {words} with the chosen test" in page, words
+        assert figure_id not in page
 
 
 def _contents(folder: Path) -> dict[str, bytes]:

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ import psutil
 
 from helpers import cache, sitebuild
 from helpers.errors import HelpersError
-from helpers.paths import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.precision import plain_quote
+from helpers.study import Study, load_study
 
 __all__ = [
     "FINDING_TAG",
@@ -55,6 +56,7 @@ __all__ = [
     "binder_link",
     "build_site",
     "data_statement",
+    "figure_in_words",
     "finding",
     "main",
     "prepare_notebook",
@@ -214,8 +216,75 @@ def _author(citation: Path = PROJECT_ROOT / "CITATION.cff") -> str:
     return ", ".join(n for n in names if n) or "the compendium's authors"
 
 
-def _reproduction_status(report: Path, *, data_kind: str = "") -> str:
-    """Count what notebook 04 reproduced, and say what that means for these data."""
+def figure_in_words(row: Any, study: Study) -> str:
+    """Say what a reported figure is about, for a sentence: its outcome and comparison.
+
+    Parameters
+    ----------
+    row : namedtuple or Series
+        A row of the reported-figures table (:func:`helpers.reported.load_reported`):
+        ``variable``, ``group``, ``visit``, ``reference_visit``, ``reference_group``.
+    study : Study
+        Labels of the outcomes and visits.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> row = pd.Series({"variable": "hba1c", "group": "all", "visit": 3,
+    ...                  "reference_visit": 0, "reference_group": None})
+    >>> figure_in_words(row, study)
+    'HbA1c, month 3 against baseline (before AMSCT)'
+    """
+    from helpers.figures import in_sentence  # matplotlib, only when the words are asked for
+
+    variable = str(row.variable)
+    try:
+        what = in_sentence(study.label(variable, unit=False))
+    except ValueError:  # not an outcome: a characteristic or the cohort
+        what = variable
+    parts = [what]
+    if pd.notna(row.visit):
+        parts.append(in_sentence(study.visit_label(int(row.visit))))
+    if pd.notna(row.reference_visit):
+        parts[-1] += f" against {in_sentence(study.visit_label(int(row.reference_visit)))}"
+    elif pd.notna(row.reference_group):
+        parts.append(f"{row.group} against {row.reference_group}")
+    return ", ".join(parts)
+
+
+def _figures_in_words(report: Path) -> dict[str, str]:
+    """Name each reported figure in words (:func:`figure_in_words`).
+
+    From the reported-figures table and the study definition notebook 04 ran
+    with; none where they cannot be read.
+    """
+    from helpers.reported import load_reported
+
+    audits = sorted(report.glob("04_*.ipynb"))
+    if not audits:
+        return {}
+    nb = nbformat.read(audits[0], as_version=4)
+    values = nb.metadata.get("papermill", {}).get("parameters", {})
+    try:
+        study = load_study(resolve_path(values["study_file"]))
+        reported = load_reported(resolve_path(values["reported_path"]), study=study)
+        return {str(r.figure_id): figure_in_words(r, study) for r in reported.itertuples()}
+    except (KeyError, OSError, ValueError, HelpersError):
+        return {}  # the sentence names the figures by their ids instead
+
+
+def _reproduction_status(
+    report: Path, *, data_kind: str = "", words: Mapping[str, str] | None = None
+) -> str:
+    """Count what notebook 04 reproduced, and say what that means for these data.
+
+    ``words`` names figures (:func:`figure_in_words`); a figure without is named by its id.
+    """
     table_path = report / "tables" / "04_reproduction.csv"
     if not table_path.is_file():
         return "The reproduction audit (notebook 04) was not run for this report."
@@ -227,8 +296,11 @@ def _reproduction_status(report: Path, *, data_kind: str = "") -> str:
     text = f"{ok} of {len(table)} reported figures reproduced from {source}"
     impossible = table[table["reachable_by_test"].astype("string") == "False"]
     if len(impossible):
+        words = words or {}
         ids = ", ".join(
-            f"the reported “{plain_quote(r.reported)}” ({r.figure_id})"
+            f"the reported “{plain_quote(r.reported)}” for {words[r.figure_id]}"
+            if r.figure_id in words
+            else f"the reported “{plain_quote(r.reported)}” ({r.figure_id})"
             for r in impossible.itertuples()
         )
         text += (
@@ -347,7 +419,10 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
         "",
         banner,
         "",
-        f"**Reproduction status.** {_reproduction_status(report, data_kind=_data_kind(first))}",
+        "**Reproduction status.** "
+        + _reproduction_status(
+            report, data_kind=_data_kind(first), words=_figures_in_words(report)
+        ),
         "",
         "## The notebooks",
         "",
