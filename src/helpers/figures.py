@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from helpers.paths import resolve_path
 from helpers.precision import format_p, format_percent
-from helpers.study import Study, label_for
+from helpers.study import Study, in_sentence, label_for
 
 __all__ = [
     "LABEL_POINTS",
@@ -297,24 +297,6 @@ def cohort_figure(patients: pd.DataFrame, *, study: Study) -> Figure:
         _no_data(axes[0][0], "nothing to show")
     fig.set_layout_engine("constrained")
     return fig
-
-
-def in_sentence(label: str) -> str:
-    """Write a label as it reads inside a sentence: a capital that only starts it goes.
-
-    The first letter is lowered when the rest of the first word is lower case
-    (``Daily insulin dose``), and kept in an abbreviation or a name that has
-    more capitals (``HbA1c``, ``GAD antibodies``).
-
-    Examples
-    --------
-    >>> [in_sentence(t) for t in ("Daily insulin dose (U/day)", "HbA1c (%)", "GAD antibodies")]
-    ['daily insulin dose (U/day)', 'HbA1c (%)', 'GAD antibodies']
-    """
-    word = label.split(" ", 1)[0]
-    if len(word) > 1 and word[0].isupper() and word[1:] == word[1:].lower():
-        return label[0].lower() + label[1:]
-    return label
 
 
 def _no_data(ax: Axes, what: str) -> Axes:

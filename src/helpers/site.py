@@ -47,7 +47,7 @@ from helpers import cache, sitebuild
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.precision import plain_quote
-from helpers.study import Study, load_study
+from helpers.study import Study, in_sentence, load_study
 
 __all__ = [
     "FINDING_TAG",
@@ -240,8 +240,6 @@ def figure_in_words(row: Any, study: Study) -> str:
     >>> figure_in_words(row, study)
     'HbA1c, month 3 against baseline (before AMSCT)'
     """
-    from helpers.figures import in_sentence  # matplotlib, only when the words are asked for
-
     variable = str(row.variable)
     try:
         what = in_sentence(study.label(variable, unit=False))
@@ -261,10 +259,9 @@ def _figures_in_words(report: Path) -> dict[str, str]:
     """Name each reported figure in words (:func:`figure_in_words`).
 
     From the reported-figures table and the study definition notebook 04 ran
-    with; none where they cannot be read.
+    with, which checked them; none where they cannot be read. The table is read
+    as it is (pandas), not checked again: only its figures' names are taken.
     """
-    from helpers.reported import load_reported
-
     audits = sorted(report.glob("04_*.ipynb"))
     if not audits:
         return {}
@@ -272,9 +269,9 @@ def _figures_in_words(report: Path) -> dict[str, str]:
     values = nb.metadata.get("papermill", {}).get("parameters", {})
     try:
         study = load_study(resolve_path(values["study_file"]))
-        reported = load_reported(resolve_path(values["reported_path"]), study=study)
+        reported = pd.read_csv(resolve_path(values["reported_path"]), dtype={"group": str})
         return {str(r.figure_id): figure_in_words(r, study) for r in reported.itertuples()}
-    except (KeyError, OSError, ValueError, HelpersError):
+    except (KeyError, AttributeError, OSError, ValueError, HelpersError):
         return {}  # the sentence names the figures by their ids instead
 
 

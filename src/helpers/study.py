@@ -55,6 +55,7 @@ __all__ = [
     "Study",
     "StudyDefinitionError",
     "Visit",
+    "in_sentence",
     "label_for",
     "load_study",
 ]
@@ -444,6 +445,24 @@ class Study(_Entry):
     def reported_groups(self) -> tuple[str, ...]:
         """Every group name a reported table of this study may use."""
         return tuple(dict.fromkeys(("all", *self.group_codes, *self.subgroups())))
+
+
+def in_sentence(label: str) -> str:
+    """Write a label as it reads inside a sentence: a capital that only starts it goes.
+
+    The first letter is lowered when the rest of the first word is lower case
+    (``Daily insulin dose``), and kept in an abbreviation or a name that has
+    more capitals (``HbA1c``, ``GAD antibodies``).
+
+    Examples
+    --------
+    >>> [in_sentence(t) for t in ("Daily insulin dose (U/day)", "HbA1c (%)", "GAD antibodies")]
+    ['daily insulin dose (U/day)', 'HbA1c (%)', 'GAD antibodies']
+    """
+    word = label.split(" ", 1)[0]
+    if len(word) > 1 and word[0].isupper() and word[1:] == word[1:].lower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def label_for(code: str, study: Study | None, *, unit: bool = True) -> str:
