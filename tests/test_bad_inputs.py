@@ -607,6 +607,22 @@ def test_a_wrong_common_value_from_the_command_line_is_one_line_naming_its_noteb
     assert not list(tmp_path.iterdir())
 
 
+def test_a_wrong_value_for_make_reproduce_starts_no_site_build(tmp_path, capsys, monkeypatch):
+    """``make reproduce`` (``--site``) with ``-p alpha=1.5``: refused before the site's Sphinx
+    build is started (once the run is checked), so no folder is made in the reports folder."""
+    from helpers import site
+    from helpers.run import main
+
+    started = []
+    monkeypatch.setattr(site, "prestarted_build", lambda reports: started.append(reports))
+    reports = tmp_path / "reports"
+    code = main(["--no-progress", "--reports", str(reports), "--site", "-p", "alpha=1.5"])
+    assert code == 1
+    assert "alpha = 1.5: must be" in capsys.readouterr().err
+    assert started == []
+    assert not reports.exists()
+
+
 def test_a_wrong_command_line_value_no_notebook_of_the_run_takes_is_refused(tmp_path, capsys):
     """``--notebook 01 -p alpha=1.5``: notebook 01 does not declare alpha, but a wrong value
     is refused all the same, before anything runs."""

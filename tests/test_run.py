@@ -269,7 +269,7 @@ def test_refresh_in_place_is_byte_stable(tmp_path):
 def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):
     """``make reproduce`` is one command, ``helpers.run --site``: the report the run returns
     goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on
-    and the Sphinx build started with the run, in the reports folder of the run;
+    and the Sphinx build started once the run is checked, in the reports folder of the run;
     without the flag no site is built, and a failed site build is the command's failure. The
     progress bar is drawn only on a terminal (in a log it is a stream of fragments)."""
     import helpers.run as runner
@@ -277,7 +277,14 @@ def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_p
 
     report = tmp_path / "reports" / "default"
     calls, progress = [], []
-    monkeypatch.setattr(runner, "run", lambda *a, **k: progress.append(k["progress"]) or report)
+
+    def fake_run(*args, **kwargs):
+        progress.append(kwargs["progress"])
+        if kwargs["when_checked"] is not None:  # the run is checked: Sphinx may start
+            kwargs["when_checked"]()
+        return report
+
+    monkeypatch.setattr(runner, "run", fake_run)
     monkeypatch.setattr(runner, "check_checkout", lambda: None)
     started = []
 

@@ -848,6 +848,7 @@ def run(
     overrides: Mapping[str, Any] | None = None,
     force: bool = False,
     warm: bool = True,
+    when_checked: Callable[[], object] | None = None,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
 
@@ -884,6 +885,10 @@ def run(
         import (:mod:`helpers.kernels`): the zygote the caller names in
         ``AMSCT_KERNEL_ZYGOTE`` if any, else one started for this run. False
         starts each kernel as a new process.
+    when_checked : callable, optional
+        Called once the set, its values and the files they name are checked, before
+        anything is written or any notebook runs (``--site`` starts the site's Sphinx
+        build there: :func:`helpers.site.prestarted_build`).
 
     Returns
     -------
@@ -918,7 +923,7 @@ def run(
             zygote = stack.enter_context(kernels.given_or_new_zygote(modules))
         return _run(
             params, notebooks, reports_dir, params_dir, jobs, progress, timeout, overrides,
-            force=force, zygote=zygote, environ=environ,
+            force=force, zygote=zygote, environ=environ, when_checked=when_checked,
         )  # fmt: skip
 
 
@@ -935,6 +940,7 @@ def _run(
     force: bool,
     zygote: str | None,
     environ: Mapping[str, str] | None = None,
+    when_checked: Callable[[], object] | None = None,
 ) -> Path:
     given = load_parameter_set(params, params_dir)
     pset = apply_overrides(given, overrides or {})
@@ -970,6 +976,8 @@ def _run(
                cache.CHECKED_ENV: str(reports / cache.CHECKED)}  # fmt: skip
     if reports.exists() and not reports.is_dir():
         raise HelpersError(f"the reports folder {reports} is a file; name a folder")
+    if when_checked is not None:
+        when_checked()
     final, failed_dir = reports / pset.name, reports / f"{pset.name}.failed"
     try:
         reports.mkdir(parents=True, exist_ok=True)
@@ -1442,12 +1450,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     chosen = [_notebook_path(n) for n in args.notebook] if args.notebook else None
     with contextlib.ExitStack() as stack:
-        prestarted = None
-        if args.site:  # never with --refresh-in-place (refused above)
+        prestarted: list[Any] = []
+
+        def start_site() -> None:  # once the run is checked, before any notebook runs
             from helpers import site
 
             # Sphinx starts now, at a lower priority, and builds once the report is written
-            prestarted = stack.enter_context(site.prestarted_build(args.reports))
+            prestarted.append(stack.enter_context(site.prestarted_build(args.reports)))
+
         try:
             if args.refresh_in_place:
                 refresh_in_place(chosen, warm=not args.cold_kernels)
@@ -1465,6 +1475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     overrides=overrides,
                     force=args.force,
                     warm=not args.cold_kernels,
+                    when_checked=start_site if args.site else None,
                 )
         except HelpersError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -1472,10 +1483,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("error: interrupted; the last good report is unchanged", file=sys.stderr)
             return 130
-        if prestarted is not None:
+        if args.site:  # never with --refresh-in-place (refused above)
+            from helpers import site
+
             try:
                 force = ["--force"] if args.force else []
-                return site.main([str(report), *force], prestarted=prestarted)
+                return site.main([str(report), *force], prestarted=next(iter(prestarted), None))
             except KeyboardInterrupt:
                 print("error: interrupted; the last good site is unchanged", file=sys.stderr)
                 return 130
