@@ -1481,7 +1481,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            print("error: interrupted; the last good report is unchanged", file=sys.stderr)
+            # the report is published by renames once every notebook has run; an interruption
+            # after that (while the kernels are stopped) leaves the new report, whole
+            print(
+                "error: interrupted; the last good report is unchanged, or replaced whole "
+                "if the run had finished",
+                file=sys.stderr,
+            )
             return 130
         if args.site:  # never with --refresh-in-place (refused above)
             from helpers import site
