@@ -255,18 +255,18 @@ def figure_in_words(row: Any, study: Study) -> str:
     return ", ".join(parts)
 
 
-def _figures_in_words(report: Path) -> dict[str, str]:
+def _figures_in_words(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[str, str]:
     """Name each reported figure in words (:func:`figure_in_words`).
 
     From the reported-figures table and the study definition notebook 04 ran
     with, which checked them; none where they cannot be read. The table is read
     as it is (pandas), not checked again: only its figures' names are taken.
+    ``notebooks``: the report's executed notebooks, by name.
     """
-    audits = sorted(report.glob("04_*.ipynb"))
+    audits = sorted(stem for stem in notebooks if stem.startswith("04_"))
     if not audits:
         return {}
-    nb = nbformat.read(audits[0], as_version=4)
-    values = nb.metadata.get("papermill", {}).get("parameters", {})
+    values = notebooks[audits[0]].metadata.get("papermill", {}).get("parameters", {})
     try:
         study = load_study(resolve_path(values["study_file"]))
         reported = pd.read_csv(resolve_path(values["reported_path"]), dtype={"group": str})
@@ -400,8 +400,14 @@ def _binder_line() -> str:
     )
 
 
-def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> str:
-    first = nbformat.read(report / f"{pages[0][0]}.ipynb", as_version=4)
+def _index(
+    report: Path,
+    pages: list[tuple[str, str, str]],
+    set_name: str,
+    notebooks: Mapping[str, nbformat.NotebookNode],
+) -> str:
+    """Write the index page; ``notebooks`` are the report's executed notebooks, by name."""
+    first = notebooks[pages[0][0]]
     banner = data_statement(first)
     packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
@@ -418,7 +424,7 @@ def _index(report: Path, pages: list[tuple[str, str, str]], set_name: str) -> st
         "",
         "**Reproduction status.** "
         + _reproduction_status(
-            report, data_kind=_data_kind(first), words=_figures_in_words(report)
+            report, data_kind=_data_kind(first), words=_figures_in_words(notebooks)
         ),
         "",
         "## The notebooks",
@@ -549,12 +555,13 @@ def _build_site(
             )
             _write_settings(folder / "source")
         source, built = folder / "source", folder / "html"
-        pages = []
+        pages, read = [], {}
         for path in notebooks:
-            nb = nbformat.read(path, as_version=4)
+            nb = read[path.stem] = nbformat.read(path, as_version=4)
             nbformat.write(prepare_notebook(nb), source / path.name)
             pages.append((path.stem, _title(nb, path.stem), finding(nb)))
-        (source / "index.md").write_text(_index(report, pages, report.name), encoding="utf-8")
+        index = _index(report, pages, report.name, read)
+        (source / "index.md").write_text(index, encoding="utf-8")
         if prestarted is not None:
             status, errors = prestarted.build()
         else:
