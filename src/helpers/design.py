@@ -1068,7 +1068,7 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
 
 def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
     """Keep the codes the study definition gives the efficacy role (all, without a study)."""
-    safety = set() if study is None else {o.code for o in study.outcomes if o.role == "safety"}
+    safety = set() if study is None else set(study.analysis_plan(role="safety")[0])
     return [c for c in codes if c not in safety]
 
 
