@@ -51,16 +51,12 @@ def project(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 def _leftovers(reports: Path) -> list[str]:
     return [p.name for p in reports.iterdir() if ".staging-" in p.name or ".previous-" in p.name]
 
 
 def test_a_killed_kernel_fails_the_notebook_and_keeps_the_report(project):
-    before = _files(project["good"])
+    before = tiny.contents(project["good"])
     with pytest.raises(NotebookExecutionError, match="the kernel died") as info:
         run(
             "case",
@@ -72,12 +68,12 @@ def test_a_killed_kernel_fails_the_notebook_and_keeps_the_report(project):
     kept = project["reports"] / "case.failed" / "01_dies.ipynb"
     assert kept.exists()
     assert str(kept) in str(info.value)
-    assert _files(project["good"]) == before
+    assert tiny.contents(project["good"]) == before
     assert not _leftovers(project["reports"])
 
 
 def test_a_cell_that_runs_too_long_is_stopped(project):
-    before = _files(project["good"])
+    before = tiny.contents(project["good"])
     start = time.monotonic()
     with pytest.raises(NotebookExecutionError, match="ran longer than the time limit"):
         run(
@@ -89,7 +85,7 @@ def test_a_cell_that_runs_too_long_is_stopped(project):
             timeout=2,
         )
     assert time.monotonic() - start < 40
-    assert _files(project["good"]) == before
+    assert tiny.contents(project["good"]) == before
 
 
 def test_a_partial_run_replaces_its_notebook_and_keeps_the_others(project):
@@ -100,7 +96,7 @@ def test_a_partial_run_replaces_its_notebook_and_keeps_the_others(project):
         params_dir=project["params"],
         progress=False,
     )
-    files = _files(out)
+    files = tiny.contents(out)
     assert files["02_other.ipynb"] == b"last good notebook 02"
     assert files["tables/02_table.csv"] == b"a\n1\n"
     assert files["01_ok.ipynb"] != b"last good notebook 01"
@@ -110,7 +106,7 @@ def test_a_partial_run_replaces_its_notebook_and_keeps_the_others(project):
 
 def test_a_runner_killed_between_the_publish_renames_is_recovered(project, monkeypatch):
     reports, good = project["reports"], project["good"]
-    before = _files(good)
+    before = tiny.contents(good)
     real_rename = Path.rename
 
     def rename_then_die(self: Path, target: Path) -> Path:
@@ -132,7 +128,7 @@ def test_a_runner_killed_between_the_publish_renames_is_recovered(project, monke
     assert not good.exists(), "the fault was injected between the renames"
     assert [p.name for p in reports.glob(".case.previous-*")]
     _recover(reports, "case")
-    assert _files(good) == before
+    assert tiny.contents(good) == before
     assert not _leftovers(reports)
 
 
@@ -217,7 +213,7 @@ def _alive_after(processes: list[psutil.Process], seconds: float) -> list[psutil
 
 def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
     """And the site's Sphinx build, started with the run (``make reproduce``), and its folder."""
-    before = _files(project["good"])
+    before = tiny.contents(project["good"])
     proc = _run_the_sleeping_notebook(
         project, site=True, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -227,7 +223,7 @@ def test_sigterm_stops_workers_and_kernels_and_leaves_the_report(project):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert _files(project["good"]) == before
+    assert tiny.contents(project["good"]) == before
     assert not _leftovers(project["reports"])
     assert not list(project["reports"].glob(f"{PRESTART_PREFIX}*"))
 
@@ -268,7 +264,7 @@ def _terminate_during_the_run(proc: subprocess.Popen, project: dict[str, Path]) 
 def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cleans_up(project):
     """And the site's Sphinx build started with it (``make reproduce``), whose folder the next
     such run removes."""
-    before = _files(project["good"])
+    before = tiny.contents(project["good"])
     proc = _run_the_sleeping_notebook(
         project, site=True, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
     )
@@ -281,7 +277,7 @@ def test_sigkill_of_the_runner_takes_its_workers_and_kernels_and_the_next_run_cl
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert _files(project["good"]) == before
+    assert tiny.contents(project["good"]) == before
     assert _leftovers(project["reports"]), "a killed runner cannot clean up after itself"
     run(
         "case",

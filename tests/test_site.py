@@ -312,10 +312,6 @@ def test_the_index_names_each_figure_no_data_could_give_in_words(site, default_r
         assert figure_id not in page
 
 
-def _contents(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 @pytest.mark.slow
 def test_a_prestarted_build_gives_the_pages_a_plain_build_gives(site, default_report, tmp_path):
     """``make reproduce`` starts Sphinx with the run (helpers.sitebuild), at a lower priority,
@@ -336,7 +332,7 @@ def test_a_prestarted_build_gives_the_pages_a_plain_build_gives(site, default_re
         assert worker.nice() == min(19, os.nice(0) + NICENESS)
         built = build_site(default_report, out=reports / "site", prestarted=build)
         assert build.process.poll() == 0  # it built the site: Sphinx was not started again
-    assert _contents(built) == _contents(site)
+    assert tiny.contents(built) == tiny.contents(site)
     assert [p.name for p in reports.iterdir()] == ["site"]
     assert not list(reports.glob(f"{PRESTART_PREFIX}*"))
 

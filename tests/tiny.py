@@ -48,6 +48,11 @@ def shown(notebook: Path) -> str:
     return "\n".join(parts)
 
 
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by its path relative to it, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def figure_files(folder: Path) -> list[str]:
     """The figure files (PNG and SVG) in a folder: a report's ``tables/``, a site's ``_images/``."""
     return sorted(p.name for p in folder.iterdir() if p.suffix in (".png", ".svg"))
