@@ -607,6 +607,22 @@ def test_a_wrong_common_value_from_the_command_line_is_one_line_naming_its_noteb
     assert not list(tmp_path.iterdir())
 
 
+def test_an_empty_value_from_the_command_line_is_shown_as_typed_and_what_it_became(
+    tmp_path, capsys
+):
+    """``-p alpha=``: YAML's null. The heading shows it as typed (not ``alpha=None``) and says
+    it is None, which the problem line then names; nothing is written."""
+    from helpers.run import main
+
+    code = main(["--no-progress", "--reports", str(tmp_path), "-p", "alpha="])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "with -p alpha= (an empty value, or null, is None) from the command line" in err
+    assert "alpha=None" not in err
+    assert "  - alpha = None: must be a number" in err
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_wrong_value_for_make_reproduce_starts_no_site_build(tmp_path, capsys, monkeypatch):
     """``make reproduce`` (``--site``) with ``-p alpha=1.5``: refused before the site's Sphinx
     build is started (once the run is checked), so no folder is made in the reports folder."""

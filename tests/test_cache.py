@@ -229,3 +229,23 @@ def test_the_command_line_says_why_and_exits_1_when_there_is_no_record(tmp_path)
     )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.startswith("re-running: no record of an earlier run")
+
+
+def test_a_set_that_does_not_exist_is_left_to_the_runner_to_refuse(tmp_path, capsys):
+    """``make reproduce PARAMS=nosuch``: the up-to-date check says nothing and answers "not up
+    to date"; the runner then refuses the set in one message, naming the sets there are."""
+    from helpers import cache
+
+    assert cache.main(["--params", "nosuch", "--reports", str(tmp_path)]) == 1
+    assert capsys.readouterr() == ("", "")
+    done = subprocess.run(
+        ["make", "--no-print-directory", "reproduce", "PARAMS=nosuch"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert errors == [errors[0]]
+    assert errors[0].startswith("error: no parameter set 'nosuch'")
+    assert "available: " in errors[0]
+    assert "default" in errors[0]
+    assert done.stdout == ""

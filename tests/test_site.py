@@ -281,15 +281,20 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     assert stand_in.startswith("2 of 4 reported figures reproduced from the stand-in data;")
     assert stand_in.split(";", 1)[1].startswith(text.split(";", 1)[1])
     assert "checks the reconstruction, not the study" in stand_in
+    assert "no data analysed with the audit's test could give the reported" in text
     named = _reproduction_status(tmp_path, words={"b.p": "HbA1c, month 3 against baseline"})
-    assert "the reported “p=0,485” for HbA1c, month 3 against baseline with" in named
+    assert "the reported “p=0,485” for HbA1c, month 3 against baseline, as the" in named
     assert "b.p" not in named
+    by_test = _reproduction_status(tmp_path, test="sign_test")
+    assert "no data analysed with the sign test, exact binomial could give" in by_test
+    assert "audit's test" not in by_test
 
 
 @pytest.mark.slow
 def test_the_index_names_each_figure_no_data_could_give_in_words(site, default_report):
     """Not by its id: by its outcome and visits, recomputed here from notebook 04's table,
-    the reported-figures table (pandas) and the study definition's labels."""
+    the reported-figures table (pandas) and the study definition's labels; and with the
+    test the audit ran with (the default set's paired t-test), not a parameter code."""
     import pandas as pd
 
     table = pd.read_csv(default_report / "tables" / "04_reproduction.csv")
@@ -308,8 +313,10 @@ def test_the_index_names_each_figure_no_data_could_give_in_words(site, default_r
             f"{lower_first(STUDY.visit_label(int(row['visit'])))} against "
             f"{lower_first(STUDY.visit_label(int(row['reference_visit'])))}"
         )
-        assert f" for {words} with the chosen test" in page, words
+        assert f" for {words}, as the audit explains" in page, words
         assert figure_id not in page
+    assert "no data analysed with the paired t-test could give the reported" in page
+    assert "paired_t" not in page
 
 
 @pytest.mark.slow

@@ -246,7 +246,7 @@ def test_planned_family_does_not_shrink_when_visits_are_missing(tricky):
     tested = ho.adjust_pvalues(raw, family="tested")
     prim = planned[planned["analysis"] == "primary"]
     assert prim["family"].str.startswith("Holm over 6 comparisons").all()
-    assert "2 without data count as not rejected" in prim["family"].iloc[0]
+    assert "2 of them have no data and count as not rejected" in prim["family"].iloc[0]
     p = prim["p_val"].dropna().tolist()
     from recompute import holm
 

@@ -569,7 +569,11 @@ def _set_file(given: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m helpers.cache --params NAME``; exit 0 when up to date."""
+    """Command line: ``python -m helpers.cache --params NAME``; exit 0 when up to date.
+
+    A set that does not exist is not up to date, and nothing is said of it here: the
+    runner, which ``make reproduce`` calls next, refuses it in one message.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m helpers.cache", description=__doc__.split("\n\n")[0]
     )
@@ -577,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", default=str(PROJECT_ROOT / "reports"), help="reports folder")
     args = parser.parse_args(argv)
     set_file = _set_file(args.params)
+    if not set_file.is_file():  # the runner refuses it, with what there is to choose from
+        return 1
     up, message = fresh(Path(args.reports) / set_file.stem, set_file=set_file)
     print(message if up else f"re-running: {message}", file=sys.stdout if up else sys.stderr)
     return 0 if up else 1

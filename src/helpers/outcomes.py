@@ -827,8 +827,10 @@ def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
 
     Examples
     --------
-    >>> family_label(method="holm", planned=9, tested=3, what="3 outcomes × 3 visits")
-    'Holm over 9 comparisons — 3 outcomes × 3 visits; 6 without data count as not rejected'
+    >>> family_label(method="holm", planned=9, tested=3, what="3 outcomes")
+    'Holm over 9 comparisons — 3 outcomes; 6 of them have no data and count as not rejected'
+    >>> family_label(method="holm", planned=2, tested=1, what="2 outcomes")
+    'Holm over 2 comparisons — 2 outcomes; 1 of them has no data and counts as not rejected'
 
     A dash, not parentheses: the label is itself put in parentheses beside
     the p-values it adjusts.
@@ -836,7 +838,9 @@ def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
     if method == "none":
         return f"unadjusted — {what}"
     untested = planned - tested
-    extra = f"; {untested} without data count as not rejected" if untested else ""
+    verbs = ("has", "counts") if untested == 1 else ("have", "count")
+    extra = f"; {untested} of them {verbs[0]} no data and {verbs[1]} as not rejected"
+    extra = extra if untested else ""
     name = MULTIPLICITY_NAMES.get(method, method)
     return f"{name} over {plural(planned, 'comparison')} — {what}{extra}"
 

@@ -193,16 +193,13 @@ def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
     >>> t = pd.DataFrame({"figure_id": ["a.p"], "statistic": ["p_value"], "reported": ["p=0,5"],
     ...     "match": [False], "reachable_by_test": [False], "audit_note": ["none can"]})
     >>> print(summarise_reproduction(t, test="paired_t"))  # doctest: +NORMALIZE_WHITESPACE
-    - 0 of 1 reported figures reproduce at reported precision with the paired t-test
-      (paired_t).
+    - 0 of 1 reported figures reproduce at reported precision with the paired t-test.
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported p=0,5): none can.
     """
     n, ok = len(table), int(table["match"].sum())
     named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
-    lines = [
-        f"- {ok} of {n} reported figures reproduce at reported precision with the {named} ({test})."
-    ]
+    lines = [f"- {ok} of {n} reported figures reproduce at reported precision with the {named}."]
     missed = table[~table["match"].astype(bool)]
     impossible = missed[missed["reachable_by_test"].eq(False).fillna(False)]
     possible = missed.drop(impossible.index)

@@ -1097,8 +1097,20 @@ def _check_values(
 
 
 def _given(overrides: Mapping[str, Any]) -> str:
-    """Show the command line's values, as messages show values: ``-p alpha=0.1 -p …``."""
-    return " ".join(f"-p {k}={show_value(v)}" for k, v in overrides.items())
+    """Show the command line's values, as messages show values: ``-p alpha=0.1 -p …``.
+
+    An empty value (``-p alpha=``) is YAML's null, which the notebook receives as
+    None: it is shown empty, as it was typed, and the message says what it became.
+
+    Examples
+    --------
+    >>> _given({"alpha": 0.1, "02_glycemic_outcomes.seed": None})
+    '-p alpha=0.1 -p 02_glycemic_outcomes.seed= (an empty value, or null, is None)'
+    """
+    shown = " ".join(f"-p {k}={'' if v is None else show_value(v)}" for k, v in overrides.items())
+    if any(v is None for v in overrides.values()):
+        shown += " (an empty value, or null, is None)"
+    return shown
 
 
 def _inputs(resolved: dict[Path, dict[str, Any]], name: str) -> list[Any]:

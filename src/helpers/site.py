@@ -44,6 +44,7 @@ import pandas as pd
 import psutil
 
 from helpers import cache, sitebuild
+from helpers.choices import PAIRED_TESTS
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.precision import plain_quote
@@ -255,18 +256,25 @@ def figure_in_words(row: Any, study: Study) -> str:
     return ", ".join(parts)
 
 
-def _figures_in_words(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[str, str]:
-    """Name each reported figure in words (:func:`figure_in_words`).
+def _audit_values(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[str, Any]:
+    """Give the parameter values the reproduction audit (notebook 04) ran with, if it ran.
 
-    From the reported-figures table and the study definition notebook 04 ran
-    with, which checked them; none where they cannot be read. The table is read
-    as it is (pandas), not checked again: only its figures' names are taken.
     ``notebooks``: the report's executed notebooks, by name.
     """
     audits = sorted(stem for stem in notebooks if stem.startswith("04_"))
     if not audits:
         return {}
-    values = notebooks[audits[0]].metadata.get("papermill", {}).get("parameters", {})
+    return dict(notebooks[audits[0]].metadata.get("papermill", {}).get("parameters", {}))
+
+
+def _figures_in_words(values: Mapping[str, Any]) -> dict[str, str]:
+    """Name each reported figure in words (:func:`figure_in_words`).
+
+    From the reported-figures table and the study definition the audit ran
+    with (``values``, :func:`_audit_values`), which checked them; none where
+    they cannot be read. The table is read as it is (pandas), not checked
+    again: only its figures' names are taken.
+    """
     try:
         study = load_study(resolve_path(values["study_file"]))
         reported = pd.read_csv(resolve_path(values["reported_path"]), dtype={"group": str})
@@ -276,11 +284,17 @@ def _figures_in_words(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[st
 
 
 def _reproduction_status(
-    report: Path, *, data_kind: str = "", words: Mapping[str, str] | None = None
+    report: Path,
+    *,
+    data_kind: str = "",
+    words: Mapping[str, str] | None = None,
+    test: str | None = None,
 ) -> str:
     """Count what notebook 04 reproduced, and say what that means for these data.
 
     ``words`` names figures (:func:`figure_in_words`); a figure without is named by its id.
+    ``test`` is the audit's test (its parameter value, named as in
+    :data:`helpers.choices.PAIRED_TESTS`); without it, "the audit's test".
     """
     table_path = report / "tables" / "04_reproduction.csv"
     if not table_path.is_file():
@@ -300,10 +314,9 @@ def _reproduction_status(
             else f"the reported “{plain_quote(r.reported)}” ({r.figure_id})"
             for r in impossible.itertuples()
         )
-        text += (
-            f"; no data could give {ids} with the chosen test, which the audit explains "
-            "(notebook 04)"
-        )
+        named = f"the {PAIRED_TESTS.get(test, test)}" if test else "the audit's test"
+        text += f"; no data analysed with {named} could give {ids}, as the audit explains"
+        text += " (notebook 04)"
     text += "."
     if data_kind == "reconstructed":
         text += (
@@ -408,6 +421,7 @@ def _index(
 ) -> str:
     """Write the index page; ``notebooks`` are the report's executed notebooks, by name."""
     first = notebooks[pages[0][0]]
+    audit = _audit_values(notebooks)
     banner = data_statement(first)
     packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
@@ -424,7 +438,10 @@ def _index(
         "",
         "**Reproduction status.** "
         + _reproduction_status(
-            report, data_kind=_data_kind(first), words=_figures_in_words(notebooks)
+            report,
+            data_kind=_data_kind(first),
+            words=_figures_in_words(audit),
+            test=audit.get("test"),
         ),
         "",
         "## The notebooks",
