@@ -269,29 +269,36 @@ def test_refresh_in_place_is_byte_stable(tmp_path):
 def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):
     """``make reproduce`` is one command, ``helpers.run --site``: the report the run returns
     goes to ``helpers.site``'s command line in the same process, with ``--force`` passed on
-    and the Sphinx build started once the run is checked, in the reports folder of the run;
-    without the flag no site is built, and a failed site build is the command's failure. The
-    progress bar is drawn only on a terminal (in a log it is a stream of fragments)."""
+    and the Sphinx build started once the run is checked, in the reports folder of the run,
+    and told to warm up when the run drains (a CPU falls idle); without the flag no site is
+    built, and a failed site build is the command's failure. The progress bar is drawn only
+    on a terminal (in a log it is a stream of fragments)."""
     import helpers.run as runner
     from helpers import site
 
     report = tmp_path / "reports" / "default"
-    calls, progress = [], []
+    calls, progress, warmed = [], [], []
 
     def fake_run(*args, **kwargs):
         progress.append(kwargs["progress"])
+        assert (kwargs["when_checked"] is None) == (kwargs["when_draining"] is None)
         if kwargs["when_checked"] is not None:  # the run is checked: Sphinx may start
             kwargs["when_checked"]()
+            kwargs["when_draining"]()  # a worker has no notebook left
         return report
 
     monkeypatch.setattr(runner, "run", fake_run)
     monkeypatch.setattr(runner, "check_checkout", lambda: None)
     started = []
 
+    class Build(str):
+        def warm(self):
+            warmed.append(str(self))
+
     @contextlib.contextmanager
     def prestarted(reports):  # Sphinx started with the run (helpers.sitebuild)
         started.append(reports)
-        yield f"build {len(started)}"
+        yield Build(f"build {len(started)}")
 
     monkeypatch.setattr(site, "prestarted_build", prestarted)
     record = lambda argv, prestarted: calls.append((argv, prestarted)) or 0  # noqa: E731
@@ -301,6 +308,7 @@ def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_p
     assert runner.main([]) == 0
     assert calls == [([str(report)], "build 1"), ([str(report), "--force"], "build 2")]
     assert started == [str(runner.REPORTS_DIR), "elsewhere"]
+    assert warmed == ["build 1", "build 2"]
     assert progress == [False] * 3  # the output here is not a terminal: no progress bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert runner.main([]) == 0
@@ -554,3 +562,33 @@ def test_one_worker_runs_the_notebook_expected_to_take_longest_first(tmp_path, c
         )
     done = [r.getMessage().split()[0] for r in caplog.records if " done in " in r.getMessage()]
     assert done == ["02_large.ipynb", "01_small.ipynb"]
+
+
+@pytest.mark.slow
+def test_the_run_says_once_when_a_worker_has_no_notebook_left(tmp_path, caplog):
+    """``when_draining`` (``--site`` warms the waiting Sphinx build there) is called once, as
+    soon as fewer notebooks are left to finish than there are workers: with one worker when
+    the last has ended, with two when the first of two has, with three before any has."""
+    import logging
+
+    from helpers.run import run
+
+    folder = tmp_path / "nbs"
+    books = [
+        tiny.notebook(folder, f"0{i}_nb", f"x = {i}", parameters='parameter_set = "x"')
+        for i in (1, 2)
+    ]
+    params = tiny.parameter_set(tmp_path, "case", "description: draining\n")
+    ended_when_drained = {}
+    for jobs in (1, 2, 3):
+        calls = []
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="helpers.run"):
+
+            def drained(calls=calls):
+                calls.append(sum(" done in " in r.getMessage() for r in caplog.records))
+
+            run("case", books, reports_dir=tmp_path / f"reports{jobs}", params_dir=params,
+                jobs=jobs, progress=False, when_draining=drained)  # fmt: skip
+        ended_when_drained[jobs] = calls
+    assert ended_when_drained == {1: [2], 2: [1], 3: [0]}

@@ -712,13 +712,15 @@ def _execute_all(
     finish: Callable[[NotebookResult], None] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    draining: Callable[[], object] | None = None,
 ) -> list[NotebookResult]:
     """Execute notebooks in worker processes; ``finish`` is called here as each one ends.
 
     ``zygote`` is the socket of the run's zygote (:mod:`helpers.kernels`), which the
     workers' kernels are forked from; None starts each kernel as a new process.
     ``environ`` is the workers' (and so the kernels') environment; default, this
-    process's now.
+    process's now. ``draining`` is called once, as soon as fewer notebooks are left
+    to finish than there are workers (at once when there are fewer notebooks).
     """
     results: list[NotebookResult] = []
     pool = ProcessPoolExecutor(
@@ -739,6 +741,8 @@ def _execute_all(
             pool.submit(execute_notebook, nb, out, params, out.parent, timeout): nb
             for nb, (out, params) in ordered.items()
         }
+        if draining is not None and len(jobs) < workers:
+            draining()
         for future in as_completed(futures):
             result = future.result()
             status = "failed" if result.error else "done"
@@ -749,6 +753,8 @@ def _execute_all(
                 logger.info(message)
             bar.update()
             results.append(result)
+            if draining is not None and len(jobs) - len(results) == workers - 1:
+                draining()  # a worker has nothing left to run
             if finish is not None:
                 finish(result)
         bar.close()
@@ -849,6 +855,7 @@ def run(
     force: bool = False,
     warm: bool = True,
     when_checked: Callable[[], object] | None = None,
+    when_draining: Callable[[], object] | None = None,
 ) -> Path:
     """Execute notebooks for a parameter set and publish them as ``reports/<set>/``.
 
@@ -889,6 +896,11 @@ def run(
         Called once the set, its values and the files they name are checked, before
         anything is written or any notebook runs (``--site`` starts the site's Sphinx
         build there: :func:`helpers.site.prestarted_build`).
+    when_draining : callable, optional
+        Called once, when fewer notebooks are left to finish than there are
+        workers: from then on a CPU the run had used is idle (``--site`` has
+        the waiting Sphinx build do its warm-up there:
+        :meth:`helpers.site.PrestartedBuild.warm`).
 
     Returns
     -------
@@ -924,6 +936,7 @@ def run(
         return _run(
             params, notebooks, reports_dir, params_dir, jobs, progress, timeout, overrides,
             force=force, zygote=zygote, environ=environ, when_checked=when_checked,
+            when_draining=when_draining,
         )  # fmt: skip
 
 
@@ -941,6 +954,7 @@ def _run(
     zygote: str | None,
     environ: Mapping[str, str] | None = None,
     when_checked: Callable[[], object] | None = None,
+    when_draining: Callable[[], object] | None = None,
 ) -> Path:
     given = load_parameter_set(params, params_dir)
     pset = apply_overrides(given, overrides or {})
@@ -988,7 +1002,7 @@ def _run(
             if to_run:
                 _run_locked(
                     to_run, final, failed_dir, jobs, progress, timeout,
-                    record=record, zygote=zygote, environ=environ,
+                    record=record, zygote=zygote, environ=environ, when_draining=when_draining,
                 )  # fmt: skip
             else:
                 cache.write_manifest(final, record(final))
@@ -1281,6 +1295,7 @@ def _run_locked(
     record: Callable[[Path], dict[str, Any]] | None = None,
     zygote: str | None = None,
     environ: Mapping[str, str] | None = None,
+    when_draining: Callable[[], object] | None = None,
 ) -> None:
     """Execute, then publish ``final`` by two renames (see :func:`_recover` for a crash).
 
@@ -1305,8 +1320,9 @@ def _run_locked(
                 _render_html(result.output)
 
         results = _execute_all(
-            work, workers, progress, log, timeout, zygote, finish, environ=environ
-        )
+            work, workers, progress, log, timeout, zygote, finish,
+            environ=environ, draining=when_draining,
+        )  # fmt: skip
         errors = [r.error for r in results if r.error is not None]
         if errors:
             failed_dir.mkdir(exist_ok=True)
@@ -1470,6 +1486,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Sphinx starts now, at a lower priority, and builds once the report is written
             prestarted.append(stack.enter_context(site.prestarted_build(args.reports)))
 
+        def warm_site() -> None:  # a CPU is idle from now on: the build's warm-up takes it
+            for build in prestarted:
+                build.warm()
+
         try:
             if args.refresh_in_place:
                 refresh_in_place(chosen, warm=not args.cold_kernels)
@@ -1488,6 +1508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     force=args.force,
                     warm=not args.cold_kernels,
                     when_checked=start_site if args.site else None,
+                    when_draining=warm_site if args.site else None,
                 )
         except HelpersError as exc:
             print(f"error: {exc}", file=sys.stderr)

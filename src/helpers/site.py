@@ -640,6 +640,19 @@ class PrestartedBuild:
         """Whether it can still be told to build (it has not ended)."""
         return self.process.poll() is None
 
+    def warm(self) -> None:
+        """Have it do its warm-up now (:func:`helpers.sitebuild.warm_up`); once is enough.
+
+        The runner calls this when a CPU falls idle (a worker has no notebook left),
+        so that the warm-up does not take CPU from the notebooks still running.
+        A build that has ended is left alone.
+        """
+        if self.process.stdin is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):  # it ended meanwhile: build() will say so
+            self.process.stdin.write(sitebuild.WARM + "\n")
+            self.process.stdin.flush()
+
     def build(self) -> tuple[int, str]:
         """Let it build ``source/`` into ``html/``; its exit status and error output."""
         _, errors = self.process.communicate(sitebuild.GO + "\n")
