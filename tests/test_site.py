@@ -353,7 +353,7 @@ def test_the_waiting_build_has_compiled_the_templates_its_pages_need(tmp_path, m
     """``helpers.sitebuild.warm_up``, run while the pre-started build waits: a page written
     afterwards compiles no template file but the two the theme names by a relative path, where
     the same page without the warm-up compiles dozens (the site's settings, a fresh Sphinx
-    each)."""
+    each). A warm-up told to stop compiles nothing."""
     import io
 
     import jinja2
@@ -379,6 +379,9 @@ def test_the_waiting_build_has_compiled_the_templates_its_pages_need(tmp_path, m
             app = Sphinx(source, source, source.parent / "html", source.parent / "doctrees",
                          "html", status=None, warning=io.StringIO(), freshenv=True)  # fmt: skip
             if warm:
+                cached = len(app.builder.templates.environment.cache)
+                warm_up(app, stop=lambda: True)  # the pages have come: nothing more is done
+                assert len(app.builder.templates.environment.cache) == cached
                 warm_up(app)
             (source / "index.md").write_text("# A page\n\n```ipython3\nx = 1\n```\n")
             before = len(compiled)

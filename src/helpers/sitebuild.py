@@ -28,6 +28,7 @@ killed outright (:func:`helpers.kernels.die_with_parent`).
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -35,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "GO", "HIGHLIGHTED", "NICENESS", "SPHINX_ARGUMENTS", "WARM", "main", "wait_then", "warm_up"
+    "GO", "HIGHLIGHTED", "NICENESS", "SPHINX_ARGUMENTS", "WARM", "Lines", "main", "wait_then",
+    "warm_up",
 ]  # fmt: skip
 
 #: Sphinx's command line for the site, before the source and output folders (HTML, quiet, a
@@ -53,7 +55,7 @@ NICENESS = 10
 HIGHLIGHTED = ("ipython3", "myst-ansi")
 
 
-def warm_up(app: Any) -> None:
+def warm_up(app: Any, stop: Callable[[], bool] = lambda: False) -> None:
     """Do the first-use work of writing HTML pages now, before the pages exist.
 
     Writing the first pages compiles, once per process, every Jinja template
@@ -66,10 +68,16 @@ def warm_up(app: Any) -> None:
     cached by name, as the build would cache them (``tests/test_site.py``
     compares the pages with a plain build's).
 
+    It stops early once ``stop()`` is true (the pages have come: the build
+    then compiles the rest as it goes), so it never holds the build up by more
+    than one template.
+
     Parameters
     ----------
     app : sphinx.application.Sphinx
         Set up with the HTML builder.
+    stop : callable, optional
+        Asked before each step; true ends the warm-up there.
 
     Examples
     --------
@@ -95,16 +103,22 @@ def warm_up(app: Any) -> None:
         for file in sorted(folder.rglob("*.html")):
             name = file.relative_to(folder).as_posix()
             for named in (name, f"{folder.name}/{name}"):  # as pages extend them
+                if stop():
+                    return
                 try:
                     templates.get_template(named)
                 except jinja2.TemplateError:  # not found by that name: nor by the build
                     continue
     for language in HIGHLIGHTED:
+        if stop():
+            return
         try:
             find_lexer_class_by_name(language)
         except ClassNotFound:  # not installed: the build would not highlight with it either
             continue
         app.builder.highlighter.highlight_block("x = 1\nprint(x)\n", language)
+    if stop():
+        return
     bs4.BeautifulSoup("<ul><li class='a'><p>x</p></li></ul>", "html.parser").select(
         "ul > li.a:not(.b) p, li a[href]"
     )
@@ -161,6 +175,42 @@ def wait_then(
     return waiting
 
 
+class Lines:
+    r"""The lines of a file descriptor, read so that :meth:`pending` sees every unread one.
+
+    (A buffered text stream can hold a line that ``select`` no longer sees.)
+
+    Examples
+    --------
+    >>> read, write = os.pipe()
+    >>> _ = os.write(write, b"warm\nbuild\n")
+    >>> lines = Lines(read)
+    >>> lines.readline(), lines.pending(), lines.readline(), lines.pending()
+    ('warm\n', True, 'build\n', False)
+    >>> os.close(write)
+    >>> lines.pending(), lines.readline()
+    (True, '')
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.ended = False
+
+    def readline(self) -> str:
+        """Return the next line with its end, or the rest ("" at the end of the input)."""
+        while b"\n" not in self.buffer and not self.ended:
+            chunk = os.read(self.fd, 4096)
+            self.ended = not chunk
+            self.buffer += chunk
+        line, end, self.buffer = self.buffer.partition(b"\n")
+        return (line + end).decode()
+
+    def pending(self) -> bool:
+        """Whether a line (or the end of the input) is there to read without waiting."""
+        return bool(self.buffer) or self.ended or bool(select.select([self.fd], [], [], 0)[0])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Set up Sphinx's HTML build of SOURCE into BUILT, then build it when told to."""
     source, built, parent = argv if argv is not None else sys.argv[1:]
@@ -172,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     from sphinx.application import Sphinx
     from sphinx.cmd.build import main as sphinx_main
 
-    Sphinx.build = wait_then(Sphinx.build, sys.stdin.readline, warm_up)  # type: ignore[method-assign]
+    lines = Lines(sys.stdin.fileno())
+
+    def warm(app: Any) -> None:  # until the pages come
+        warm_up(app, stop=lines.pending)
+
+    Sphinx.build = wait_then(Sphinx.build, lines.readline, warm)  # type: ignore[method-assign]
     return sphinx_main([*SPHINX_ARGUMENTS, source, built])
 
 
