@@ -129,6 +129,7 @@ SLOW_DOCTESTS = frozenset(
         "helpers.reproduction.abstract_format_table",
         "helpers.reproduction.reachability_by_rule",
         "helpers.reproduction.reproduction_table",
+        "helpers.sitebuild.warm_up",  # sets up Sphinx: 1.3 s (2026-11-28)
         "helpers.standin.write_standin",
     }
 )

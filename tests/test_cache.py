@@ -231,6 +231,7 @@ def test_the_command_line_says_why_and_exits_1_when_there_is_no_record(tmp_path)
     assert done.stderr.startswith("re-running: no record of an earlier run")
 
 
+@pytest.mark.slow  # it runs make, and the runner
 def test_a_set_that_does_not_exist_is_left_to_the_runner_to_refuse(tmp_path, capsys):
     """``make reproduce PARAMS=nosuch``: the up-to-date check says nothing and answers "not up
     to date"; the runner then refuses the set in one message, naming the sets there are."""
