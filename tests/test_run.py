@@ -258,12 +258,17 @@ def test_command_line_exit_status_and_message(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("warm_session")
-def test_refresh_in_place_is_byte_stable(tmp_path):
-    """One refresh of a copy gives the stored notebook's bytes, which an earlier refresh wrote."""
+def test_refresh_in_place_is_byte_stable(tmp_path, capfd):
+    """One refresh of a copy gives the stored notebook's bytes, which an earlier refresh wrote;
+    its forked kernel prints nothing of its own (ipykernel's banner for a kernel started from a
+    terminal, "Ctrl-C will not work", is for a kernel without a parent)."""
     copy = tmp_path / NB01.name
     shutil.copy(NB01, copy)
     refresh_in_place([copy])
     assert copy.read_bytes() == NB01.read_bytes(), "stored notebook is stale: run `make notebooks`"
+    printed = capfd.readouterr()
+    assert "Ctrl-C will not work" not in printed.out + printed.err
+    assert "--existing" not in printed.out + printed.err
 
 
 def test_site_flag_builds_the_site_of_the_report_just_written(monkeypatch, tmp_path):

@@ -441,7 +441,11 @@ def _become_kernel(request: dict[str, Any], streams: Sequence[int], zygote: int)
         import ipykernel_launcher
         from ipykernel import kernelapp
 
-        sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
+        # ipykernel reads JPY_PARENT_PID when it is imported, which was in the zygote, before
+        # it was set: given here, as a kernel jupyter_client starts has it, the kernel watches
+        # its parent and prints no banner for a terminal ("Ctrl-C will not work", …)
+        parent = f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"
+        sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:], parent]
         kernelapp.launch_new_instance()
         code = 0
     except SystemExit as exc:
