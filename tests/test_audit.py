@@ -327,7 +327,7 @@ def test_command_line(tmp_path, capsys):
     for variable in ("insulin_dose", "leptin", "hba1c", "gad_ab", "islet_ab"):
         assert f"{variable}: month" in text
     assert "NOT reachable" in text
-    assert "even with r = -1" in text
+    assert "even with r = −1" in text
     written = pd.read_csv(out)
     assert len(written) == 30
     assert main([str(tmp_path / "missing.csv")]) == 1

@@ -214,6 +214,30 @@ def test_describe_safety_states_the_parameters_it_was_given(ci_level, power, alp
     assert "40% of the observed baseline mean: a margin taken from the same data" in text
 
 
+@pytest.mark.parametrize(("spec", "words"), [("20%", "20% of their own baseline"), (1, "1 IU/mL")])
+def test_describe_safety_says_what_a_meaningful_rise_was_beside_its_count(spec, words):
+    """ "k rose by more than …": the count, recomputed here from the measurements (a change
+    larger than the rise, a percentage taken of each patient's own baseline), and what the
+    rise was, as the parameter set gave it."""
+    m = _known_change(7, 1.0, 2.0, seed=8)
+    safety = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": "40%"})
+    det = detectable_rise(m, outcomes=["gad_ab"], visits=[3])
+    pts = patient_changes(
+        m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10}, meaningful_rise={"gad_ab": spec}
+    )
+    wide = m[m["outcome"] == "gad_ab"].pivot(
+        index="patient_id", columns="visit_month", values="value"
+    )
+    threshold = 0.2 * wide[0] if spec == "20%" else spec
+    expected = int(((wide[3] - wide[0]) > threshold).sum())
+    assert 0 < expected < len(wide)  # the data can tell a wrong count from a right one
+    common = {"detectable": det, "patients": pts, "ci_level": 0.95, "power": 0.8, "alpha": 0.05}
+    text = describe_safety(safety, study=STUDY, meaningful_rise={"gad_ab": spec}, **common)
+    assert f"; {expected} rose by more than {words} (the meaningful rise set for it)." in text
+    plain = describe_safety(safety, study=STUDY, **common)
+    assert f"; {expected} rose by more than the meaningful amount." in plain
+
+
 @pytest.mark.parametrize("alternative", ["greater", "less"])
 def test_one_sided_paired_tests_equal_scipy(alternative):
     x = np.array([1.0, 2.2, 3.1, 4.0, 5.3, 6.1, 7.4])

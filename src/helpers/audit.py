@@ -446,7 +446,7 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
     if not reachable:
         if p_max < lo or (c.p.relation == ">" and p_max <= c.p.value):
             reason = (
-                f"even with r = -1 (the largest SD of differences, s1 + s2) and the smallest mean "
+                f"even with r = −1 (the largest SD of differences, s1 + s2) and the smallest mean "
                 f"change the rounding allows, p is at most {_p_text(p_max)}"
             )
         else:

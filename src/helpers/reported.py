@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,7 +27,7 @@ from helpers.errors import DataValidationError, Failure
 from helpers.paths import resolve_path
 from helpers.precision import format_number, reported_interval
 from helpers.schema import ReportedFiguresModel
-from helpers.study import Study
+from helpers.study import Study, in_sentence
 
 __all__ = [
     "DESIGNS",
@@ -34,6 +35,8 @@ __all__ = [
     "Reported",
     "comparisons_from_reported",
     "figure",
+    "figure_in_words",
+    "figures_in_words",
     "load_reported",
     "sample_size",
 ]
@@ -359,3 +362,67 @@ def comparisons_from_reported(reported: pd.DataFrame) -> list[Comparison]:
             )  # fmt: skip
         out.append(c)
     return out
+
+
+def figure_in_words(row: Any, study: Study) -> str:
+    """Say what a reported figure is about, for a sentence: its outcome and comparison.
+
+    Parameters
+    ----------
+    row : namedtuple or Series
+        A row of the reported-figures table (:func:`helpers.reported.load_reported`):
+        ``variable``, ``group``, ``visit``, ``reference_visit``, ``reference_group``.
+    study : Study
+        Labels of the outcomes and visits.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> row = pd.Series({"variable": "hba1c", "group": "all", "visit": 3,
+    ...                  "reference_visit": 0, "reference_group": None})
+    >>> figure_in_words(row, study)
+    'HbA1c, month 3 against baseline (before AMSCT)'
+    """
+    variable = str(row.variable)
+    try:
+        what = in_sentence(study.label(variable, unit=False))
+    except ValueError:  # not an outcome: a characteristic or the cohort
+        what = variable
+    parts = [what]
+    if pd.notna(row.visit):
+        parts.append(in_sentence(study.visit_label(int(row.visit))))
+    if pd.notna(row.reference_visit):
+        parts[-1] += f" against {in_sentence(study.visit_label(int(row.reference_visit)))}"
+    elif pd.notna(row.reference_group):
+        parts.append(f"{row.group} against {row.reference_group}")
+    return ", ".join(parts)
+
+
+def figures_in_words(reported: pd.DataFrame, study: Study) -> dict[str, str]:
+    """Name every figure of a reported-figures table in words (:func:`figure_in_words`).
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame
+        A reported-figures table (:func:`load_reported`, or the file read as it is).
+    study : Study
+
+    Returns
+    -------
+    dict of str to str
+        Each ``figure_id``'s words.
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> words = figures_in_words(load_reported("data/reported/abstract_figures.csv"), study)
+    >>> words["islet_ab.p.m3_vs_m0"]
+    'islet-cell (Langerhans) antibodies, month 3 against baseline (before AMSCT)'
+    """
+    return {str(r.figure_id): figure_in_words(r, study) for r in reported.itertuples()}

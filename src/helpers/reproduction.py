@@ -11,7 +11,8 @@ study definition.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -174,7 +175,9 @@ def reachability_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([matrix.astype(object), counts.astype(object)])
 
 
-def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
+def summarise_reproduction(
+    table: pd.DataFrame, *, test: str, words: Mapping[str, str] | None = None
+) -> str:
     """Say in plain words what reproduces, what cannot, and why (Markdown).
 
     Parameters
@@ -183,6 +186,9 @@ def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
         From :func:`reproduction_table`.
     test : str
         The test used.
+    words : mapping of str to str, optional
+        Each figure's words (:func:`helpers.reported.figures_in_words`): a figure
+        is then named by them, its id (the tables' ``figure_id``) beside them.
 
     Returns
     -------
@@ -196,7 +202,17 @@ def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
     - 0 of 1 reported figures reproduce at reported precision with the paired t-test.
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported p=0,5): none can.
+    >>> words = {"a.p": "HbA1c, month 3 against baseline"}
+    >>> print(summarise_reproduction(t, test="paired_t", words=words).splitlines()[-1])
+      **HbA1c, month 3 against baseline** (reported p=0,5; figure `a.p`): none can.
     """
+    words = words or {}
+
+    def name(r: Any, *more: str) -> str:
+        if r.figure_id not in words:
+            return f"**{r.figure_id}**" + (f" ({'; '.join(more)})" if more else "")
+        return f"**{words[r.figure_id]}** ({'; '.join([*more, f'figure `{r.figure_id}`'])})"
+
     n, ok = len(table), int(table["match"].sum())
     named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
     lines = [f"- {ok} of {n} reported figures reproduce at reported precision with the {named}."]
@@ -205,15 +221,14 @@ def summarise_reproduction(table: pd.DataFrame, *, test: str) -> str:
     possible = missed.drop(impossible.index)
     if len(impossible):
         items = "; ".join(
-            f"**{r.figure_id}** (reported {r.reported}): {r.audit_note}"
-            for r in impossible.itertuples()
+            f"{name(r, f'reported {r.reported}')}: {r.audit_note}" for r in impossible.itertuples()
         )
         lines.append(
             f"- {len(impossible)} cannot be reproduced by any data analysed with this test:\n"
             f"  {items}."
         )
     if len(possible):
-        items = ", ".join(f"**{r.figure_id}**" for r in possible.itertuples())
+        items = ", ".join(name(r) for r in possible.itertuples())
         lines.append(
             f"- {len(possible)} could be reproduced by some data but are not by these: {items}."
         )

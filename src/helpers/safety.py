@@ -478,6 +478,25 @@ def patient_changes(
     return table.astype({"patient_id": "str", "outcome": "str", "crossing": "str"})
 
 
+def _meaningful_in_words(spec: float | int | str | None, unit: str) -> str:
+    """Say what a meaningful rise was, for "rose by more than …".
+
+    Examples
+    --------
+    >>> _meaningful_in_words("50%", "IU/mL")
+    '50% of their own baseline (the meaningful rise set for it)'
+    >>> _meaningful_in_words(2.5, "IU/mL"), _meaningful_in_words(None, "IU/mL")
+    ('2.5 IU/mL (the meaningful rise set for it)', 'the meaningful amount')
+    """
+    if spec is None:
+        return "the meaningful amount"
+    if isinstance(spec, str) and spec.strip().endswith("%"):
+        amount = f"{spec.strip()} of their own baseline"
+    else:
+        amount = f"{float(spec):g} {unit}".strip()
+    return f"{amount} (the meaningful rise set for it)"
+
+
 def describe_safety(
     safety: pd.DataFrame,
     *,
@@ -488,6 +507,7 @@ def describe_safety(
     alpha: float,
     margin_source: str = "",
     study: Study | None = None,
+    meaningful_rise: Mapping[str, float | int | str] | None = None,
 ) -> str:
     """Say in plain words what the safety analysis shows (Markdown), with the parameters used.
 
@@ -507,6 +527,9 @@ def describe_safety(
         placeholders), said beside them.
     study : Study, optional
         Names and units of the outcomes; without it, codes and no units.
+    meaningful_rise : mapping of outcome code to number or percentage string, optional
+        What :func:`patient_changes` counted as a meaningful rise, said beside
+        the count (a percentage is of each patient's own baseline).
 
     Returns
     -------
@@ -602,7 +625,9 @@ def describe_safety(
         rose = int(pts["rose_meaningfully"].sum())
         lines.append(
             f"  {plural(became, 'patient')} became positive and {lost} became negative at the "
-            f"assay cut-off; {rose} rose by more than the meaningful amount."
+            f"assay cut-off; {rose} rose by more than "
+            + _meaningful_in_words((meaningful_rise or {}).get(r.outcome), unit)
+            + "."
         )
     if not lines:
         return (

@@ -48,7 +48,7 @@ from helpers.choices import PAIRED_TESTS
 from helpers.errors import HelpersError
 from helpers.paths import PROJECT_ROOT, resolve_path
 from helpers.precision import plain_quote
-from helpers.study import Study, in_sentence, load_study
+from helpers.study import load_study
 
 __all__ = [
     "FINDING_TAG",
@@ -57,7 +57,6 @@ __all__ = [
     "binder_link",
     "build_site",
     "data_statement",
-    "figure_in_words",
     "finding",
     "main",
     "prepare_notebook",
@@ -217,45 +216,6 @@ def _author(citation: Path = PROJECT_ROOT / "CITATION.cff") -> str:
     return ", ".join(n for n in names if n) or "the compendium's authors"
 
 
-def figure_in_words(row: Any, study: Study) -> str:
-    """Say what a reported figure is about, for a sentence: its outcome and comparison.
-
-    Parameters
-    ----------
-    row : namedtuple or Series
-        A row of the reported-figures table (:func:`helpers.reported.load_reported`):
-        ``variable``, ``group``, ``visit``, ``reference_visit``, ``reference_group``.
-    study : Study
-        Labels of the outcomes and visits.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> from helpers.study import load_study
-    >>> study = load_study("data/study.yaml")
-    >>> row = pd.Series({"variable": "hba1c", "group": "all", "visit": 3,
-    ...                  "reference_visit": 0, "reference_group": None})
-    >>> figure_in_words(row, study)
-    'HbA1c, month 3 against baseline (before AMSCT)'
-    """
-    variable = str(row.variable)
-    try:
-        what = in_sentence(study.label(variable, unit=False))
-    except ValueError:  # not an outcome: a characteristic or the cohort
-        what = variable
-    parts = [what]
-    if pd.notna(row.visit):
-        parts.append(in_sentence(study.visit_label(int(row.visit))))
-    if pd.notna(row.reference_visit):
-        parts[-1] += f" against {in_sentence(study.visit_label(int(row.reference_visit)))}"
-    elif pd.notna(row.reference_group):
-        parts.append(f"{row.group} against {row.reference_group}")
-    return ", ".join(parts)
-
-
 def _audit_values(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[str, Any]:
     """Give the parameter values the reproduction audit (notebook 04) ran with, if it ran.
 
@@ -268,7 +228,7 @@ def _audit_values(notebooks: Mapping[str, nbformat.NotebookNode]) -> dict[str, A
 
 
 def _figures_in_words(values: Mapping[str, Any]) -> dict[str, str]:
-    """Name each reported figure in words (:func:`figure_in_words`).
+    """Name each reported figure in words (:func:`helpers.reported.figures_in_words`).
 
     From the reported-figures table and the study definition the audit ran
     with (``values``, :func:`_audit_values`), which checked them; none where
@@ -278,7 +238,9 @@ def _figures_in_words(values: Mapping[str, Any]) -> dict[str, str]:
     try:
         study = load_study(resolve_path(values["study_file"]))
         reported = pd.read_csv(resolve_path(values["reported_path"]), dtype={"group": str})
-        return {str(r.figure_id): figure_in_words(r, study) for r in reported.itertuples()}
+        from helpers.reported import figures_in_words  # with helpers.data: imported by need
+
+        return figures_in_words(reported, study)
     except (KeyError, AttributeError, OSError, ValueError, HelpersError):
         return {}  # the sentence names the figures by their ids instead
 
@@ -292,7 +254,8 @@ def _reproduction_status(
 ) -> str:
     """Count what notebook 04 reproduced, and say what that means for these data.
 
-    ``words`` names figures (:func:`figure_in_words`); a figure without is named by its id.
+    ``words`` names figures (:func:`helpers.reported.figures_in_words`); a figure without
+    is named by its id.
     ``test`` is the audit's test (its parameter value, named as in
     :data:`helpers.choices.PAIRED_TESTS`); without it, "the audit's test".
     """
