@@ -144,7 +144,7 @@ def test_planning_effects_by_hand():
     assert e.loc[("b", "half"), "effect"] == 1.0
     assert e.loc[("b", "ci_bound"), "effect"] == 0.5
     assert math.isnan(e.loc[("a", "ci_bound"), "effect"])
-    assert "includes no change" in e.loc[("a", "ci_bound"), "note"]
+    assert "includes zero (no change)" in e.loc[("a", "ci_bound"), "note"]
     # ANCOVA's residual SD: the follow-up SD (4) times sqrt(1 - r^2); the baseline SD drops out
     assert e.loc[("b", "observed"), "d_ancova"] == pytest.approx(2.0 / (4.0 * math.sqrt(0.64)))
     assert e.loc[("a", "half"), "d_paired"] == pytest.approx(-0.5)

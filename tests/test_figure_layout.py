@@ -614,3 +614,25 @@ def test_a_figure_draws_all_its_panels_one_way():
         assert any("median and IQR" in str(ln.get_label()) for ln in ax.lines)
         assert len(ax.lines) < hf.PER_PATIENT_LIMIT
     plt.close(fig)
+
+
+def test_a_shown_figure_s_alternative_text_is_its_titles_legend_and_label(monkeypatch):
+    """What a screen reader hears of a shown figure: the figure's own title (a suptitle, as the
+    equivalence figure has) and each panel's, the legend's entries, then the data's label as a
+    sentence of its own: one full stop before it, never two."""
+    shown = []
+    monkeypatch.setattr(hf, "display", lambda image, metadata: shown.append(metadata))
+    label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1], label="mean change")
+    ax.legend()
+    fig.suptitle("Did antibodies rise?")
+    hf.show(fig, label=label)
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_title("HbA1c")
+    hf.show(fig)
+    alts = [m["image/png"]["alt"] for m in shown]
+    assert alts == [
+        f"Figure: Did antibodies rise? Legend: mean change. {label}",
+        "Figure: HbA1c",
+    ]

@@ -178,7 +178,7 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
         outcome's unit), ``d_paired`` = effect / SD(change) (Cohen's d_z) and
         ``d_ancova`` = effect / (SD₁ √(1 − r²)), SD₁ the follow-up SD and r the
         baseline–follow-up correlation (SD₁²(1 − r²) is ANCOVA's residual variance). The confidence
-        bound is missing, with a ``note``, when the interval includes no change.
+        bound is missing, with a ``note``, when the interval includes zero (no change).
 
     Examples
     --------
@@ -204,7 +204,9 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
             (
                 "ci_bound",
                 math.nan if crosses else nearest,
-                "the interval includes no change: no trial can be sized on it" if crosses else "",
+                "the interval includes zero (no change): no trial can be sized on it"
+                if crosses
+                else "",
             ),
         ):
             rows.append(

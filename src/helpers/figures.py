@@ -317,7 +317,9 @@ def _level(table: pd.DataFrame, column: str = "ci_level") -> str:
 
 
 def describe_figure(fig: Figure) -> str:
-    """Describe a figure in words for its alternative text: panel titles and legend entries.
+    """Describe a figure in words for its alternative text: titles and legend entries.
+
+    The titles are the figure's own (``suptitle``), then each panel's.
 
     The legends state the parameters a figure was drawn with (confidence
     level, α), so the alternative text does too, and tests can read it.
@@ -338,8 +340,12 @@ def describe_figure(fig: Figure) -> str:
     >>> _ = ax.legend()
     >>> describe_figure(fig)
     'Figure: HbA1c. Legend: mean (90% CI).'
+    >>> _ = fig.suptitle("Glycaemic outcomes")
+    >>> describe_figure(fig)
+    'Figure: Glycaemic outcomes; HbA1c. Legend: mean (90% CI).'
     """
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    titles = [fig.get_suptitle()] if fig.get_suptitle() else []  # over the whole figure
+    titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
     entries: list[str] = []
     legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
     for legend in legends:
@@ -347,7 +353,8 @@ def describe_figure(fig: Figure) -> str:
             if text.get_text() not in entries:
                 entries.append(text.get_text())
     alt = "Figure: " + "; ".join(titles) if titles else "Figure"
-    return f"{alt}. Legend: {'; '.join(entries)}." if entries else alt
+    end = " " if alt.endswith(("?", "!", ".")) else ". "  # a title's own full stop serves
+    return f"{alt}{end}Legend: {'; '.join(entries)}." if entries else alt
 
 
 def settle_layout(fig: Figure) -> Figure:
@@ -431,8 +438,8 @@ def show(fig: Figure, alt: str | None = None, *, label: str | None = None) -> No
     """
     if alt is None:
         alt = describe_figure(fig)
-    if label is not None:  # a screen reader hears it too
-        alt = f"{alt}. {label}"
+    if label is not None:  # a screen reader hears it too, as a sentence of its own
+        alt = f"{alt.rstrip('.')}. {label}"
     buffer = io.BytesIO()
     settle_layout(fig)
     options: dict[str, Any] = {"metadata": {"Software": None}}
