@@ -317,6 +317,9 @@ def test_the_index_names_each_figure_no_data_could_give_in_words(site, default_r
         assert figure_id not in page
     assert "no data analysed with the paired t-test could give the reported" in page
     assert "paired_t" not in page
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert title.count("edition") == 1, title  # the page's own title, then the site's, once
+    assert "'" not in title, title  # one kind of apostrophe, the one the text is set in
 
 
 @pytest.mark.slow

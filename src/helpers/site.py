@@ -389,7 +389,7 @@ def _index(
     packages = ["numpy", "pandas", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
     lines = [
-        "# The readers' edition",
+        "# Overview",
         "",
         f"A re-analysis of a published study, told by {len(pages)} notebooks. Every number, "
         "table and figure below was computed by the notebooks from the data; the code is "
@@ -573,7 +573,7 @@ def _write_settings(source: Path) -> None:
     """Write the site's Sphinx settings and style sheet: all of its sources but the pages."""
     (source / "_static").mkdir(parents=True)
     (source / "_static" / "readers.css").write_text(_CSS, encoding="utf-8")
-    project = "AMSCT in type 1 diabetes — readers' edition"
+    project = "AMSCT in type 1 diabetes — readers’ edition"
     conf = _CONF.format(project=project, author=_author())
     (source / "conf.py").write_text(conf, encoding="utf-8")
 
