@@ -573,7 +573,7 @@ def _write_settings(source: Path) -> None:
     """Write the site's Sphinx settings and style sheet: all of its sources but the pages."""
     (source / "_static").mkdir(parents=True)
     (source / "_static" / "readers.css").write_text(_CSS, encoding="utf-8")
-    project = "AMSCT in type 1 diabetes — readers’ edition"
+    project = "AMSCT in type 1 diabetes — readers\u2019 edition"
     conf = _CONF.format(project=project, author=_author())
     (source / "conf.py").write_text(conf, encoding="utf-8")
 
