@@ -77,9 +77,14 @@ def _number(low: float, high: float, *, low_open: bool = True, high_open: bool =
         if not _is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
             return f"must be {allowed}"
         v = float(value)  # type: ignore[arg-type]
-        ok_low = v > low if low_open else v >= low
-        ok_high = v < high if high_open else v <= high
-        return None if ok_low and ok_high else f"must be {allowed}"
+        if within(v):
+            return None
+        if high <= 1 and 2 <= v <= 100 and within(v / 100):  # a percentage for a proportion
+            return f"must be {allowed} (a proportion: {v:g}% is written {v / 100:g})"
+        return f"must be {allowed}"
+
+    def within(v: float) -> bool:
+        return (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
 
     return rule
 
@@ -428,6 +433,8 @@ def rule_problems(values: Mapping[str, Any]) -> dict[str, str]:
     --------
     >>> rule_problems({"alpha": 1.5, "seed": 3})
     {'alpha': 'alpha = 1.5: must be a number greater than 0 and less than 0.5'}
+    >>> print(rule_problems({"power": 80})["power"])
+    power = 80: must be a number at least 0.5 and less than 1 (a proportion: 80% is written 0.8)
     """
     found = {}
     for name, value in values.items():
