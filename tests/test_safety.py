@@ -282,7 +282,7 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
     )
     lead = text.splitlines()[0]
     assert lead == (
-        "Of 2 antibody comparisons, 1 shows a significant rise and 0 show non-inferiority to "
+        "Of 2 antibody comparisons, 1 shows a significant rise and none shows non-inferiority to "
         "their margin, after adjustment for multiplicity (α = 0.05)."
     )
     gad = text[text.index("**GAD") :]

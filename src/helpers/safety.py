@@ -549,7 +549,7 @@ def describe_safety(
     >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1,
     ...                        study=load_study("data/study.yaml"))
     >>> print(text.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
-    Of 1 antibody comparison, 0 show a significant rise and 1 shows non-inferiority to its
+    Of 1 antibody comparison, none shows a significant rise and 1 shows non-inferiority to its
     margin, after adjustment for multiplicity (α = 0.1).
     >>> print(text.splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
     - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; before adjustment for
@@ -562,10 +562,13 @@ def describe_safety(
         k = len(compared)
         rises = int((compared["p_increase_adj"] < alpha).sum())
         noninferior = int(compared["noninferior"].fillna(False).astype(bool).sum())
+
+        def count(n: int) -> str:  # "none shows", "1 shows", "2 show"
+            return f"{n or 'none'} show{'s' if n <= 1 else ''}"
+
         lines.append(
-            f"Of {k} antibody comparison{'s' if k != 1 else ''}, {rises} "
-            f"show{'s' if rises == 1 else ''} a significant rise and {noninferior} "
-            f"show{'s' if noninferior == 1 else ''} non-inferiority to "
+            f"Of {k} antibody comparison{'s' if k != 1 else ''}, {count(rises)} a significant "
+            f"rise and {count(noninferior)} non-inferiority to "
             f"{'its' if k == 1 else 'their'} margin, after adjustment for multiplicity "
             f"(α = {alpha:g})."
         )
