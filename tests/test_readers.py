@@ -172,6 +172,15 @@ def test_show_prints_every_kind_by_hand():
     ]  # fmt: skip
 
 
+def test_show_writes_counts_with_a_thousands_separator():
+    """As the text writes "1,000": a sample size of 30622 reads 30,622; small ones unchanged."""
+    t = pd.DataFrame({"n_per_arm": [7, 999, 1000, 30622], "enrol_two_arm": [16, 2000, 0, 10**6]})
+    shown = hread.show(t).frame
+    assert shown.values.tolist() == [
+        ["7", "16"], ["999", "2,000"], ["1,000", "0"], ["30,622", "1,000,000"],
+    ]  # fmt: skip
+
+
 def test_show_refuses_a_code_like_header_and_keeps_plain_ones():
     with pytest.raises(ValueError, match=r"'sd_after'.*COLUMNS"):
         hread.show(pd.DataFrame({"sd_after": [1.0]}))

@@ -484,8 +484,8 @@ def _cell(
         return f"month {int(value)}"
     if kind == "p":
         return format_p(float(value))
-    if kind == "count":
-        return str(int(value))
+    if kind == "count":  # with a thousands separator, as the text writes "1,000"
+        return f"{int(value):,}"
     if kind == "percent":
         return format_percent(float(value))
     if kind == "measure":
