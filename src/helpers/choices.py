@@ -34,7 +34,8 @@ PAIRED_TESTS: dict[str, str] = {
     "correction (SPSS)",
     "wilcoxon_asymptotic_cc": "Wilcoxon signed-rank, normal approximation with continuity "
     "correction (R with ties or zeros)",
-    "wilcoxon_r": "Wilcoxon signed-rank as R's wilcox.test does by default",
+    "wilcoxon_r": "Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal "
+    "approximation with continuity correction (R's default)",
     "sign_test": "sign test, exact binomial",
 }
 
