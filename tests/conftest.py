@@ -125,6 +125,7 @@ SLOW_DOCTESTS = frozenset(
         "helpers.figures.changes_figure",
         "helpers.figures.cohort_figure",
         "helpers.figures.plot_trajectories",
+        "helpers.figures.trajectories_figure",  # 0.44 s (2026-11-28)
         "helpers.reconstruct.reconstruct_measurements",
         "helpers.reproduction.abstract_format_table",
         "helpers.reproduction.reachability_by_rule",

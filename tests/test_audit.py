@@ -217,6 +217,7 @@ def test_grimmer_agrees_with_scrutipy_on_many_cases():
     assert disagreements == 0
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 @settings(max_examples=examples(60), deadline=None)
 @given(
     st.integers(min_value=3, max_value=6),
@@ -346,6 +347,7 @@ def test_small_p_values_print_as_powers_of_ten():
     ]
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_the_r_range_covers_every_mean_sd_and_p_the_rounding_allows():
     """HbA1c's p needs r of 0.718–0.722 at the printed means and SDs, yet the stand-in, whose
     means and SDs only round to them, has r = 0.713 and gives p = 0.092. The range over the

@@ -132,6 +132,7 @@ def test_the_closing_summary_names_tests_consistent_with_every_p(two_arm):
     assert summary[1].endswith("fisher_exact, chi_square_yates.")
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_rank_tests_with_untold_ties_are_undetermined_not_impossible(two_arm):
     verdicts = audit(two_arm).set_index(["comparison", "test"])
     row = verdicts.loc[("hba1c: msc (month 3) vs control (month 3)", "mann_whitney_exact")]

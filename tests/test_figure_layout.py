@@ -77,6 +77,7 @@ def test_no_text_is_cut_off_or_over_another_panel(figures, name):
     _check_layout(figures[name], name)
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_whole_number_characteristics_get_whole_ticks():
     """Culture time is 3 or 4 weeks and cells 95–97 million: no tick at 3.2 weeks or 95.5."""
     hf.set_theme()
@@ -127,6 +128,7 @@ def test_change_axes_name_the_outcome_as_a_sentence_does(figures):
     ]  # fmt: skip
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_the_antibody_figure_draws_each_patient_and_keeps_its_legend_off_the_panels():
     """Each patient's line is their row of the per-patient table (recomputed here from the
     measurements by pandas, not by the helpers): coloured by the crossing, dashed for a

@@ -521,6 +521,7 @@ def test_kernels_read_the_cohort_the_runner_checked(tmp_path):
     assert len(list((tmp_path / "reports" / ".checked").glob("*.cohort.pickle"))) == 1
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_the_checked_key_changes_with_the_checking_code(monkeypatch):
     from helpers import cache
 
