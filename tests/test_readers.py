@@ -16,6 +16,8 @@ from helpers import safety as hs
 
 from recompute import TRICKY_OUTCOMES, tricky_cohort
 
+RECOMPUTED = "Recomputed (2 more decimals than printed; counts whole)"
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
 
@@ -266,14 +268,14 @@ def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_long
          "recomputed": [0.044936]}
     )  # fmt: skip
     row = hread.show(r, study=STUDY).frame.iloc[0]
-    assert (row["Value"], row["Recomputed"]) == ("0.04", "0.0449")
+    assert (row["Value"], row[RECOMPUTED]) == ("0.04", "0.0449")
     # a count of patients is whole, printed or recomputed; a minimum keeps the two digits more
     c = pd.DataFrame(
         {"figure_id": ["cohort.n", "age.min"], "statistic": ["n", "min"], "value": [7.0, 20.0],
          "decimals": [0, 0], "recomputed": [7.0, 20.0]}
     )  # fmt: skip
     shown = hread.show(c, study=STUDY).frame
-    assert shown[["Value", "Recomputed"]].values.tolist() == [["7", "7"], ["20", "20.00"]]
+    assert shown[["Value", RECOMPUTED]].values.tolist() == [["7", "7"], ["20", "20.00"]]
 
 
 def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are():
