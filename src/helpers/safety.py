@@ -588,19 +588,19 @@ def describe_safety(
             f"  One-sided test for a rise: {p_phrase(r.p_increase)}; adjusted "
             f"{p_phrase(r.p_increase_adj)} ({r.family})."
         )
+        after = ""  # what the verdict means, after the p-values it rests on
         if r.equivalent:
             verdict = "equivalence is shown"
         elif r.noninferior:
             verdict = "no rise beyond it is shown (non-inferiority), but equivalence is not"
         else:
-            verdict = (
-                "neither equivalence nor non-inferiority is shown after adjustment for "
-                "multiplicity: the adjusted tests cannot rule out a rise of that size"
-            )
+            verdict = "neither equivalence nor non-inferiority is shown"
+            after = ": the adjusted tests cannot rule out a rise as large as the margin."
             if r.largest_rise_excluded < r.margin:
-                verdict += (
-                    f" (unadjusted, the rise excluded, {format_number(r.largest_rise_excluded, 2)}"
-                    f" {unit}, lies within the margin; the adjustment takes that away)"
+                after += (
+                    " Unadjusted, the largest rise the data exclude "
+                    f"({format_number(r.largest_rise_excluded, 2)} {unit}) lies within the "
+                    "margin; the adjustment takes that away."
                 )
         spec = str(r.margin_spec)
         origin = (
@@ -610,8 +610,9 @@ def describe_safety(
         )
         lines.append(
             f"  Against a margin of ±{format_number(r.margin, 2)} {unit} ({origin}), {verdict} "
-            f"at α = {alpha:g} (TOST {p_phrase(r.p_equivalence)}; adjusted "
-            f"{p_phrase(r.p_equivalence_adj)})."
+            f"at α = {alpha:g} after adjustment for multiplicity (TOST "
+            f"{p_phrase(r.p_equivalence)}; adjusted {p_phrase(r.p_equivalence_adj)})"
+            + (after or ".")
         )
         if (r.outcome, r.visit_month) in det.index:
             rise = float(det.loc[(r.outcome, r.visit_month), "detectable_rise"])
