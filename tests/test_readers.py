@@ -170,7 +170,8 @@ def test_show_prints_every_kind_by_hand():
          "0.5", "1"],
     ]  # fmt: skip
     assert list(shown.columns) == [
-        "Outcome", "Visit", "p", "Matches", "Test", "Comparison", "Value", "Decimals printed",
+        "Outcome", "Visit", "p", "Matches", "Test", "Comparison", "Value",
+        "Decimals printed in the report",
     ]  # fmt: skip
 
 

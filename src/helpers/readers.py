@@ -222,7 +222,9 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
             "Visit": _visit(r.visit_month),
             "Patients": _count(r.n),
             f"Mean change ({level}CI)": _interval(r.mean_change, r.ci_low, r.ci_high),
-            "Largest rise excluded": _num(r.largest_rise_excluded),
+            f"Largest rise excluded (one-sided {level}CI, unadjusted)": _num(
+                r.largest_rise_excluded
+            ),
             "Margin (±)": _num(r.margin),
             "Unit": _unit(r.outcome, study),
             "Rise (p adjusted)": _p(r.p_increase_adj),
@@ -309,7 +311,7 @@ COLUMNS: dict[str, Column] = {
     "change": Column("Change", "measure"),
     "comparison": Column("Comparison", "comparison"),
     "crossing": Column("Against the cut-off"),
-    "decimals": Column("Decimals printed", "count"),
+    "decimals": Column("Decimals printed in the report", "count"),
     "detectable_rise": Column("Detectable rise", "measure", 1),
     "df": Column("df", "number"),
     "effect_size": Column("Effect size (Cohen's d_z)", "number"),
