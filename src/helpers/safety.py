@@ -379,10 +379,21 @@ def detectable_rise(
     return pd.DataFrame(rows, columns=columns)
 
 
+def _is_percentage(spec: object) -> bool:
+    """Whether a margin or rise is given as a percentage (``"50%"``), not in the unit.
+
+    Examples
+    --------
+    >>> _is_percentage("50%"), _is_percentage(" 5% "), _is_percentage(5.0), _is_percentage("5")
+    (True, True, False, False)
+    """
+    return isinstance(spec, str) and spec.strip().endswith("%")
+
+
 def _rise_thresholds(spec: float | int | str, before: np.ndarray) -> np.ndarray:
     """Give each patient's meaningful rise; a percentage of a zero baseline makes any rise count."""
     amount = parse_amount(spec, 1.0)  # checked once; a percentage as the share of 1
-    if isinstance(spec, str):
+    if _is_percentage(spec):
         return np.where(before > 0, amount * before, 0.0)
     return np.full(len(before), amount)
 
@@ -490,8 +501,8 @@ def _meaningful_in_words(spec: float | int | str | None, unit: str) -> str:
     """
     if spec is None:
         return "the meaningful amount"
-    if isinstance(spec, str) and spec.strip().endswith("%"):
-        amount = f"{spec.strip()} of their own baseline"
+    if _is_percentage(spec):
+        amount = f"{str(spec).strip()} of their own baseline"
     else:
         amount = f"{float(spec):g} {unit}".strip()
     return f"{amount} (the meaningful rise set for it)"
@@ -602,10 +613,10 @@ def describe_safety(
                     f"({format_number(r.largest_rise_excluded, 2)} {unit}) lies within the "
                     "margin; the adjustment takes that away."
                 )
-        spec = str(r.margin_spec)
         origin = (
-            f"{spec} of the observed baseline mean: a margin taken from the same data it tests"
-            if spec.strip().endswith("%")
+            f"{r.margin_spec} of the observed baseline mean: a margin taken from the same data it "
+            "tests"
+            if _is_percentage(r.margin_spec)
             else (margin_source or "set in the parameter set")
         )
         lines.append(
