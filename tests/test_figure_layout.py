@@ -633,8 +633,12 @@ def test_a_shown_figure_s_alternative_text_is_its_titles_legend_and_label(monkey
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.set_title("HbA1c")
     hf.show(fig)
+    fig, ax = plt.subplots(figsize=(3, 2))  # a title's own question mark ends its sentence
+    fig.suptitle("Did antibodies rise?")
+    hf.show(fig, label=label)
     alts = [m["image/png"]["alt"] for m in shown]
     assert alts == [
         f"Figure: Did antibodies rise? Legend: mean change. {label}",
         "Figure: HbA1c",
+        f"Figure: Did antibodies rise? {label}",
     ]

@@ -353,8 +353,19 @@ def describe_figure(fig: Figure) -> str:
             if text.get_text() not in entries:
                 entries.append(text.get_text())
     alt = "Figure: " + "; ".join(titles) if titles else "Figure"
-    end = " " if alt.endswith(("?", "!", ".")) else ". "  # a title's own full stop serves
-    return f"{alt}{end}Legend: {'; '.join(entries)}." if entries else alt
+    return _then(alt, f"Legend: {'; '.join(entries)}.") if entries else alt
+
+
+def _then(sentence: str, following: str) -> str:
+    """Put a sentence before the next, with a full stop unless it ends with its own.
+
+    Examples
+    --------
+    >>> _then("Figure: HbA1c", "Legend: mean."), _then("Figure: Did it rise?", "LABEL")
+    ('Figure: HbA1c. Legend: mean.', 'Figure: Did it rise? LABEL')
+    """
+    stop = "" if sentence.endswith((".", "?", "!")) else "."
+    return f"{sentence}{stop} {following}"
 
 
 def settle_layout(fig: Figure) -> Figure:
@@ -439,7 +450,7 @@ def show(fig: Figure, alt: str | None = None, *, label: str | None = None) -> No
     if alt is None:
         alt = describe_figure(fig)
     if label is not None:  # a screen reader hears it too, as a sentence of its own
-        alt = f"{alt.rstrip('.')}. {label}"
+        alt = _then(alt, label)
     buffer = io.BytesIO()
     settle_layout(fig)
     options: dict[str, Any] = {"metadata": {"Software": None}}
