@@ -72,3 +72,22 @@ def test_quotes_read_as_printed_and_keep_everything_else():
         # the digits, commas and '+' signs of the source are all still there
         keep = [c for c in quote if c.isdigit() or c in ",+"]
         assert [c for c in shown if c.isdigit() or c in ",+"] == keep, quote
+
+
+@pytest.mark.parametrize("relation", ["=", "<", ">"])
+@pytest.mark.parametrize("rule", ["round", "truncate"])
+def test_matching_many_at_once_is_matching_each(relation, rule):
+    """matches_reported_each gives matches_reported's answer for every value, the edges of
+    the interval, a hair either side of them and NaN included."""
+    import numpy as np
+
+    value, decimals = 0.05, 2
+    low, high = reported_interval(value, decimals, rule)
+    edges = [low, high, value, low - 1e-9, high + 1e-9, low - 2e-9, high + 2e-9, math.nan]
+    observed = np.concatenate([edges, np.random.default_rng(3).uniform(0.03, 0.07, 500)])
+    from helpers.precision import matches_reported_each
+
+    each = [matches_reported(float(v), value, relation, decimals, rule) for v in observed]
+    assert matches_reported_each(observed, value, relation, decimals, rule).tolist() == each
+    assert any(each)
+    assert not all(each)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ from helpers.data import load_cohort
 from helpers.reconstruct import (
     MAX_ABS_R,
     PairTarget,
+    _distinct_pairings,
+    _distinct_pairs,
+    _p_distance,
+    _p_distances,
+    _transfer_draws,
     choose_granularity,
     reconstruct_measurements,
     reconstruct_pair,
@@ -145,3 +151,35 @@ def test_random_valid_targets_are_returned_at_their_precision(n, seed, g, rho):
     assert result.all_matched, result.matched
     assert np.allclose(result.before / g, np.round(result.before / g))
     assert abs(result.r) <= MAX_ABS_R + 1e-9
+
+
+@pytest.mark.parametrize("n", range(2, 10))
+def test_transfers_drawn_at_once_are_those_drawn_one_by_one(n):
+    """_refine's transfers, drawn in one call, are the numbers NumPy's integers then choice
+    without replacement draw step by step (so the stand-in data did not change when the loop
+    stopped drawing them one by one), and the generator is left in the same state."""
+    one, batch = np.random.default_rng(n), np.random.default_rng(n)
+    steps = 3000
+    expected = [
+        [int(one.integers(2)), *one.choice(n, size=2, replace=False).tolist()] for _ in range(steps)
+    ]
+    assert _transfer_draws(batch, n, steps).tolist() == expected
+    assert one.bit_generator.state == batch.bit_generator.state
+
+
+@pytest.mark.parametrize("relation", ["=", "<", ">"])
+def test_distances_and_distinct_pairings_at_once_are_those_one_by_one(relation):
+    """The attempt's pairings are scored in one array operation: the same distances to the
+    reported p (NaN infinitely far) and the same verdicts on repeated (before, after) pairs."""
+    rng = np.random.default_rng(7)
+    target = Reported(0.05, 2, relation)
+    low, high = target.interval()
+    p = np.concatenate([[low, high, np.nan, 0.05], rng.uniform(0, 0.2, 300)])
+    one = [math.inf if math.isnan(v) else _p_distance(float(v), target, "round") for v in p]
+    assert _p_distances(p, target, "round").tolist() == one
+    x = np.array([3, 3, 4, 5, 5, 5])
+    ys = rng.integers(0, 3, size=(400, 6))
+    one = [_distinct_pairs(x, row) for row in ys]
+    assert _distinct_pairings(x, ys).tolist() == one
+    assert any(one)
+    assert not all(one)

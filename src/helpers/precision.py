@@ -136,6 +136,41 @@ def matches_reported(
     return low - _EPS <= observed <= high + _EPS
 
 
+def matches_reported_each(
+    observed: np.ndarray, value: float, relation: str, decimals: int, rule: str = "round"
+) -> np.ndarray:
+    """:func:`matches_reported` for each of many recomputed figures, in one array operation.
+
+    Element by element the same answer (the same comparisons in the same binary
+    floating point); ``tests/test_precision.py`` checks the two against each other.
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Recomputed figures; NaN never matches.
+    value, relation, decimals, rule
+        As for :func:`matches_reported`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> matches_reported_each(np.array([58.8142, 58.82, np.nan]), 58.81, "=", 2).tolist()
+    [True, False, False]
+    """
+    if relation not in ("=", "<", ">"):
+        raise ValueError(f"relation must be one of '=', '<', '>', got {relation!r}")
+    observed = np.asarray(observed, dtype=float)
+    if relation == "<":
+        return observed < value
+    if relation == ">":
+        return observed > value
+    low, high = reported_interval(value, decimals, rule)
+    return (low - _EPS <= observed) & (observed <= high + _EPS)
+
+
 def range_meets_reported(
     low: float, high: float, value: float, relation: str, decimals: int, rule: str = "round"
 ) -> bool:

@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.audit import audit, granularity, grim_sums
-from helpers.precision import matches_reported
+from helpers.precision import matches_reported, matches_reported_each
 from helpers.reported import Comparison, Reported, comparisons_from_reported
 from helpers.stats import paired_p
 from helpers.study import Study
@@ -199,6 +199,27 @@ def _p_distance(p: float, target: Reported, rule: str) -> float:
     return lo - p if p < lo else p - hi
 
 
+def _p_distances(p: np.ndarray, target: Reported, rule: str) -> np.ndarray:
+    """:func:`_p_distance` of each p-value at once; a p-value that is NaN is infinitely far.
+
+    Examples
+    --------
+    >>> target = Reported(0.05, 2)
+    >>> _p_distances(np.array([0.052, 0.06, 0.04, np.nan]), target, "round").round(4).tolist()
+    [0.0, 0.005, 0.005, inf]
+    """
+    p = np.asarray(p, dtype=float)
+    if target.relation == ">":
+        miss = target.value - p + 1e-12
+    elif target.relation == "<":
+        miss = p - target.value + 1e-12
+    else:
+        lo, hi = target.interval(rule)
+        miss = np.where(p < lo, lo - p, p - hi)
+    hit = matches_reported_each(p, target.value, target.relation, target.decimals, rule)
+    return np.where(np.isnan(p), math.inf, np.where(hit, 0.0, miss))
+
+
 def _pairing_scores(
     x: np.ndarray, y: np.ndarray, perms: np.ndarray, test: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -249,6 +270,63 @@ def _distinct_pairs(x: np.ndarray, y: np.ndarray) -> bool:
     return len(set(zip(x.tolist(), y.tolist(), strict=True))) == len(x)
 
 
+def _distinct_pairings(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Tell, for each row of ``ys``, whether ``x`` paired with it repeats no pair.
+
+    :func:`_distinct_pairs` of every row at once: two patients share a (before, after)
+    pair only where their ``x`` are equal, so only those positions are compared.
+
+    Examples
+    --------
+    >>> x = np.array([1, 1, 2])
+    >>> _distinct_pairings(x, np.array([[5, 6, 5], [5, 5, 6]])).tolist()
+    [True, False]
+    """
+    distinct = np.ones(len(ys), dtype=bool)
+    for a, b in itertools.combinations(range(len(x)), 2):
+        if x[a] == x[b]:
+            distinct &= ys[:, a] != ys[:, b]
+    return distinct
+
+
+def _transfer_highs(n: int, steps: int) -> np.ndarray:
+    """Give the inclusive upper bounds of the draws of ``steps`` transfers among ``n`` values.
+
+    Four a transfer: the variable (0 or 1), then two distinct positions as
+    ``rng.choice(n, 2, replace=False)`` draws them (Floyd's algorithm, then a shuffle
+    of the two).
+    """
+    return np.tile(np.array([1, n - 2, n - 1, 1], dtype=np.int64), steps)
+
+
+def _transfer_draws(rng: np.random.Generator, n: int, steps: int) -> np.ndarray:
+    """Draw, in one call, the ``steps`` unit transfers ``_refine`` may try.
+
+    Rows ``(which, i, j)``: the variable, the position losing a unit and the one gaining it.
+
+    The same numbers, from the same stream, as ``int(rng.integers(2))`` then
+    ``rng.choice(n, size=2, replace=False)`` step by step (NumPy's Generator draws
+    each bounded integer the same way, one call or many), which cost about 23 µs a step;
+    tests/test_reconstruct.py checks the two against each other.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> _transfer_draws(rng, 5, 2).tolist()
+    [[0, 2, 3], [0, 0, 4]]
+    >>> rng = np.random.default_rng(1)
+    >>> [(int(rng.integers(2)), *rng.choice(5, size=2, replace=False).tolist()) for _ in "ab"]
+    [(0, 2, 3), (0, 0, 4)]
+    """
+    d = rng.integers(0, _transfer_highs(n, steps), endpoint=True).reshape(steps, 4)
+    first = d[:, 1]
+    second = np.where(d[:, 2] != d[:, 1], d[:, 2], n - 1)
+    swapped = d[:, 3] == 0
+    return np.column_stack(
+        [d[:, 0], np.where(swapped, second, first), np.where(swapped, first, second)]
+    )
+
+
 def _refine(
     x: np.ndarray, y: np.ndarray, target: PairTarget, rng: np.random.Generator, steps: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -259,18 +337,22 @@ def _refine(
     hi_b = target.upper / g if math.isfinite(target.upper) else math.inf
     best = _p_distance(_p_of(x * g, y * g, target.test), c.p, rule)
     n = len(x)
+    if best == 0 or steps <= 0:
+        return x, y, best
     # Most transfers leave an SD outside its interval. The SD after a transfer follows from
     # the sums (exact integers), so those are skipped without building the vector; only a
     # transfer near or inside the interval is checked with np.std, as before, so the steps
     # taken are the same.
     totals = [int(x.sum()), int(y.sum())]
     squares = [int((x * x).sum()), int((y * y).sum())]
-    for _ in range(steps):
+    state = rng.bit_generator.state
+    draws = _transfer_draws(rng, n, steps).tolist()
+    taken = steps
+    for step, (which, i, j) in enumerate(draws):
         if best == 0:
+            taken = step
             break
-        which = int(rng.integers(2))
         old = x if which == 0 else y
-        i, j = rng.choice(n, size=2, replace=False)
         square = squares[which] + 2 * (int(old[i]) - int(old[j])) + 2
         lo, hi = sd_int[which]
         quick = math.sqrt(max(n * square - totals[which] ** 2, 0) / (n * (n - 1)))
@@ -290,6 +372,9 @@ def _refine(
         if dist <= best:
             x, y, best = nx, ny, dist
             squares[which] = square
+    if taken < steps:  # the generator leaves as if only the transfers tried had been drawn
+        rng.bit_generator.state = state
+        rng.integers(0, _transfer_highs(n, taken), endpoint=True)
     return x, y, best
 
 
@@ -368,11 +453,9 @@ def reconstruct_pair(
             continue
         perms = _permutations(n, rng)
         p, r = _pairing_scores(x * target.granularity, y * target.granularity, perms, target.test)
-        dist = np.array(
-            [_p_distance(v, c.p, target.rule) if not math.isnan(v) else math.inf for v in p]
-        )
+        dist = _p_distances(p, c.p, target.rule)
         usable = (np.abs(r) <= MAX_ABS_R) & np.isfinite(dist)
-        usable &= np.array([_distinct_pairs(x, y[q]) for q in perms])
+        usable &= _distinct_pairings(x, y[perms])
         if not usable.any():
             continue
         if not match_p:
