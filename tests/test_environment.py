@@ -166,32 +166,41 @@ def test_each_slow_doctest_names_a_doctest_of_the_helpers():
 
 
 @pytest.mark.slow
-def test_make_check_leaves_out_the_slow_doctests_and_tests_only():
+def test_make_check_leaves_out_the_slow_doctests_and_tests_only(tmp_path):
     """What pytest selects with make check's marker expression, on one helper module and one
-    test file: every doctest and test but those marked slow."""
+    test file: every doctest and test but those marked slow. One collection: a plugin prints
+    what the expression deselects (pytest's pytest_deselected hook), pytest what it keeps."""
     from conftest import SLOW_DOCTESTS
 
-    def collected(*marker: str) -> set[str]:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "--collect-only",
-                "-q",
-                *marker,
-                "src/helpers/figures.py",
-                "tests/test_csv_text.py",
-            ],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return {line for line in out.splitlines() if "::" in line}
-
-    everything, fast = collected(), collected("-m", "not slow")
-    left_out = everything - fast
+    (tmp_path / "print_deselected.py").write_text(
+        "def pytest_deselected(items):\n"
+        "    for item in items:\n"
+        "        print('deselected', item.nodeid)\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-s",
+            "-p",
+            "print_deselected",
+            "-m",
+            "not slow",
+            "src/helpers/figures.py",
+            "tests/test_csv_text.py",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = out.splitlines()
+    left_out = {ln.split(" ", 1)[1] for ln in lines if ln.startswith("deselected ")}
+    fast = {ln for ln in lines if "::" in ln and not ln.startswith("deselected ")}
     assert {i.split("::")[1] for i in left_out if i.startswith("src/")} == {
         n for n in SLOW_DOCTESTS if n.startswith("helpers.figures.")
     }
