@@ -171,6 +171,11 @@ def test_the_zygote_ends_with_the_process_that_started_it(tmp_path):
             f"z, p = kernels.start_zygote(Path({str(tmp_path)!r}), []); "
             "print(z.pid, flush=True); time.sleep(120)",
         ],
+        # os.environ, as the kernel requested below has it: without env= the starter would
+        # inherit variables set below Python in this process (curses, once imported, sets
+        # COLUMNS and LINES: seen when this file ran alone), and its zygote would refuse that
+        # kernel
+        env=dict(os.environ),
         stdout=subprocess.PIPE,
         text=True,
     )
