@@ -122,6 +122,7 @@ SLOW_DOCTESTS = frozenset(
     {
         "helpers.audit.audit",
         "helpers.audit.consistent_tests",
+        "helpers.cache.notebook_inputs",  # reads every notebook's imports: 0.5 s (2026-11-28)
         "helpers.figures.changes_figure",
         "helpers.figures.cohort_figure",
         "helpers.figures.plot_trajectories",

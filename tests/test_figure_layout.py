@@ -538,6 +538,7 @@ def test_large_cohort_figures_cut_no_text_and_draw_no_patient(large, name):
         assert len(ax.lines) < LARGE / 2, (name, len(ax.lines))
 
 
+@pytest.mark.slow  # the large cohort's figures (the shared fixture): 0.9 s
 def test_large_trajectories_show_the_summary_tables_median_and_quartiles(large):
     described = ho.describe_visits(large["m"], outcomes=GLYCEMIC)
     for ax, code in zip(large["figures"]["trajectories"].axes, GLYCEMIC, strict=True):
@@ -552,6 +553,7 @@ def test_large_trajectories_show_the_summary_tables_median_and_quartiles(large):
             np.testing.assert_allclose([ys.min(), ys.max()], [row["q1"], row["q3"]])
 
 
+@pytest.mark.slow  # the large cohort's figures (the shared fixture): 0.9 s
 def test_large_changes_boxes_are_the_patients_quartiles_and_whiskers_at_each_visit(large):
     changes = large["changes"]
     for ax, code in zip(large["figures"]["changes"].axes, GLYCEMIC, strict=True):
@@ -575,6 +577,7 @@ def test_large_changes_boxes_are_the_patients_quartiles_and_whiskers_at_each_vis
         assert sum(len(c.get_offsets()) for c in ax.collections) < LARGE  # no point per patient
 
 
+@pytest.mark.slow  # the large cohort's figures (the shared fixture): 0.9 s
 def test_large_antibody_bars_count_each_kind_of_crossing(large):
     patients = large["patients"]
     for ax, code in zip(large["figures"]["antibodies"].axes, ANTIBODIES, strict=True):
@@ -618,6 +621,7 @@ def test_a_figure_draws_all_its_panels_one_way():
     plt.close(fig)
 
 
+@pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 def test_a_shown_figure_s_alternative_text_is_its_titles_legend_and_label(monkeypatch):
     """What a screen reader hears of a shown figure: the figure's own title (a suptitle, as the
     equivalence figure has) and each panel's, the legend's entries, then the data's label as a
