@@ -62,8 +62,15 @@ def _p(value: object) -> str:
     return MISSING if _missing(value) else format_p(float(value))
 
 
-def _count(value: object) -> int | str:
-    return MISSING if _missing(value) else int(value)
+def _count(value: object) -> str:
+    """Write a count as the text does, with a thousands separator ("1,000").
+
+    Examples
+    --------
+    >>> _count(7), _count(100_000.0), _count(float("nan")) == MISSING
+    ('7', '100,000', True)
+    """
+    return MISSING if _missing(value) else f"{int(value):,}"
 
 
 def _visit(value: object) -> str:
@@ -492,7 +499,7 @@ def _cell(
         return format_percent(float(value))
     if kind == "measure":
         if row.get("statistic") == "n" and float(value).is_integer():
-            return str(int(value))  # a count of patients, recomputed or printed: no decimals
+            return f"{int(value):,}"  # a count of patients, recomputed or printed: no decimals
         if "decimals" in row and not _missing(row["decimals"]):
             # a figure as the report printed it; a recomputed one with two digits more
             return format_signed(float(value), int(row["decimals"]) + column.extra)
