@@ -536,3 +536,58 @@ def test_notebook_05_says_how_many_planned_trials_were_simulated(default_report)
     ) in shown
     assert f"the {planned - simulated} larger ones were not." in shown
     assert "Each planned trial" not in shown
+
+
+@pytest.mark.parametrize(("n", "level"), [(3, 0.95), (7, 0.95), (20, 0.9)])
+def test_the_sd_interval_is_the_chi_square_interval_and_covers_as_often_as_it_says(n, level):
+    """sd_uncertainty's bounds of sigma / s: by hand from SciPy's χ² quantiles, and the share
+    of simulated normal samples (seeded, sigma 1) whose 1 / s falls inside, within 4 standard
+    errors of the level."""
+    low, high = hdes.sd_uncertainty(n, level)
+    tail = (1 - level) / 2
+    assert low == pytest.approx(math.sqrt((n - 1) / stats.chi2.isf(tail, n - 1)), rel=1e-12)
+    assert high == pytest.approx(math.sqrt((n - 1) / stats.chi2.isf(1 - tail, n - 1)), rel=1e-12)
+    sims = 40_000
+    s = np.random.default_rng(n).normal(0, 1, (sims, n)).std(axis=1, ddof=1)
+    covered = float(((1 / s >= low) & (1 / s <= high)).mean())
+    assert abs(covered - level) < 4 * math.sqrt(level * (1 - level) / sims)
+    with pytest.raises(ValueError, match="2 values or more"):
+        hdes.sd_uncertainty(1)
+
+
+@pytest.mark.slow
+def test_notebook_05_states_its_confidence_level_and_how_uncertain_its_sds_are(default_report):
+    """The level of the interval the third planning effect comes from is in the tables and the
+    sentences, and the SD caveat's figures are recomputed: the fewest pairs any outcome was
+    planned on (a pandas pivot of the stand-in's measurements), the χ² bounds by SciPy."""
+    import tiny
+    import yaml
+
+    from helpers.paths import PROJECT_ROOT
+
+    from conftest import STANDIN
+
+    sets = yaml.safe_load((PROJECT_ROOT / "notebooks/params/default.yaml").read_text("utf-8"))
+    level = sets["notebooks"]["05_follow_up_design"]["ci_level"]
+    percent = f"{level * 100:g}%"
+    for name in ("planning_inputs", "sample_sizes"):
+        table = pd.read_csv(default_report / "tables" / f"05_{name}.csv")
+        assert set(table["ci_level"]) == {level}, name
+    shown = tiny.shown(default_report / "05_follow_up_design.ipynb")
+    assert f"{percent} confidence bound closest to zero" in shown
+    assert f"at the {percent} confidence bound closest to zero" in shown
+    m = pd.read_csv(STANDIN / "measurements.csv")
+    wide = m.pivot_table(index=["outcome", "patient_id"], columns="visit_month", values="value")
+    fewest = min(
+        len(w[[0, v]].dropna())
+        for _, w in wide.groupby(level="outcome")
+        for v in [max(v for v in w.columns if v != 0 and len(w[[0, v]].dropna()) >= 3)]
+    )
+    df, tail = fewest - 1, (1 - level) / 2
+    low = math.sqrt(df / stats.chi2.isf(tail, df))
+    high = math.sqrt(df / stats.chi2.isf(1 - tail, df))
+    assert (
+        f"With {fewest} patients, the {percent} confidence interval of a true SD (the χ² "
+        f"interval) runs from {low:.2f} to {high:.2f} times the SD observed"
+    ) in shown
+    assert f"could be {low**2:.2f} to {high**2:.2f} times those above" in shown

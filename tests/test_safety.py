@@ -283,8 +283,13 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
     lead = text.splitlines()[0]
     assert lead == (
         "Of 2 antibody comparisons, 1 shows a significant rise and none shows non-inferiority to "
-        "their margin, after adjustment for multiplicity (α = 0.05)."
+        "its margin, after adjustment for multiplicity (α = 0.05)."
     )
+    both = describe_safety(
+        s.assign(noninferior=True), detectable=d, patients=p, ci_level=0.95, power=0.8,
+        alpha=0.05, study=STUDY,
+    )  # fmt: skip
+    assert "and 2 show non-inferiority to their margins, after" in both.splitlines()[0]
     gad = text[text.index("**GAD") :]
     assert (
         "before adjustment for multiplicity, the data exclude a mean rise larger than 4.60" in gad

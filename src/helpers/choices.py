@@ -57,8 +57,9 @@ PRECISION_RULES = ("round", "truncate")
 
 #: The tests a follow-up trial may be analysed with.
 DESIGN_TESTS = {
-    "t": "paired t-test (single arm); ANCOVA t-test (two arms)",
-    "wilcoxon": "Wilcoxon signed-rank (single arm); Wilcoxon rank-sum on change (two arms)",
+    "t": "paired t-test (single arm) and the t-test of ANCOVA's treatment effect (two arms)",
+    "wilcoxon": "Wilcoxon signed-rank test (single arm) and Wilcoxon rank-sum test on change "
+    "(two arms)",
 }
 
 #: The designs a follow-up trial is sized for (:mod:`helpers.design`).

@@ -63,7 +63,9 @@ __all__ = [
     "DESIGNS",
     "TESTS",
     "analytic_power",
+    "basis_words",
     "describe_design",
+    "describe_sd_uncertainty",
     "describe_simulation",
     "design_finding",
     "label_rows",
@@ -118,7 +120,7 @@ def planning_inputs(
     -------
     pandas.DataFrame
         One row per outcome: ``outcome``, ``visit_month``, ``n``,
-        ``mean_change``, ``sd_change``, ``ci_low``, ``ci_high``, ``sd_baseline``,
+        ``mean_change``, ``sd_change``, ``ci_low``, ``ci_high``, ``ci_level``, ``sd_baseline``,
         ``sd_followup``, ``r`` (Pearson correlation of baseline and follow-up);
         an outcome without enough pairs at any visit has ``visit_month`` missing.
 
@@ -156,10 +158,11 @@ def planning_inputs(
         rows.append(row)
     columns = [
         "outcome", "visit_month", "n", "mean_change", "sd_change", "ci_low", "ci_high",
-        "sd_baseline", "sd_followup", "r",
+        "ci_level", "sd_baseline", "sd_followup", "r",
     ]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["visit_month"] = table["visit_month"].astype("Int64")
+    table["ci_level"] = float(ci_level)
     return table
 
 
@@ -215,6 +218,7 @@ def planning_effects(inputs: pd.DataFrame) -> pd.DataFrame:
                     "visit_month": int(r.visit_month),
                     "basis": basis,
                     "effect": effect,
+                    "ci_level": getattr(r, "ci_level", math.nan),
                     "sd_change": r.sd_change,
                     "r": r.r,
                     "d_paired": effect / r.sd_change if r.sd_change > 0 else math.nan,
@@ -233,7 +237,8 @@ NOTHING_TO_PLAN = (
 
 #: The columns of :func:`planning_effects`, there even when no outcome can be planned for.
 _EFFECT_COLUMNS = (
-    "outcome", "visit_month", "basis", "effect", "sd_change", "r", "d_paired", "d_ancova", "note",
+    "outcome", "visit_month", "basis", "effect", "ci_level", "sd_change", "r", "d_paired",
+    "d_ancova", "note",
 )  # fmt: skip
 
 
@@ -876,6 +881,7 @@ def simulation_check(
                 {
                     "outcome": r.outcome,
                     "basis": r.basis,
+                    "ci_level": getattr(r, "ci_level", math.nan),
                     "design": design,
                     "n_analysed": int(n),
                     "analytic": analytic,
@@ -890,8 +896,23 @@ def simulation_check(
 
 #: The columns of :func:`simulation_check`, there even when no trial was simulated.
 _CHECK_COLUMNS = (
-    "outcome", "basis", "design", "n_analysed", "analytic", "simulated", "mc_se", "z", "exact",
+    "outcome", "basis", "ci_level", "design", "n_analysed", "analytic", "simulated", "mc_se", "z",
+    "exact",
 )  # fmt: skip
+
+
+def basis_words(basis: str, ci_level: object = None) -> str:
+    """Name a planning basis in words; the confidence bound with its level when it is known.
+
+    Examples
+    --------
+    >>> basis_words("half"), basis_words("ci_bound", 0.95), basis_words("ci_bound")
+    ('half the observed mean change', '95% confidence bound closest to zero', 'confidence bound closest to zero')
+    """  # noqa: E501
+    words = BASES[basis]
+    if basis == "ci_bound" and ci_level is not None and not pd.isna(ci_level):
+        return f"{format_percent(float(ci_level))} {words}"
+    return words
 
 
 def label_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -900,7 +921,9 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     table : pandas.DataFrame
-        With ``basis`` and/or ``design`` codes (see :data:`BASES`, :data:`DESIGNS`).
+        With ``basis`` and/or ``design`` codes (see :data:`BASES`, :data:`DESIGNS`);
+        a ``ci_level`` column puts the level into the confidence bound's words
+        (:func:`basis_words`) and is then left out.
 
     Returns
     -------
@@ -911,10 +934,14 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> label_rows(pd.DataFrame({"basis": ["half"], "design": ["two_arm"]})).iloc[0].tolist()
     ['half the observed mean change', 'randomised two-arm trial, ANCOVA on change from baseline (1:1)']
+    >>> label_rows(pd.DataFrame({"basis": ["ci_bound"], "ci_level": [0.9]}))["basis"].tolist()
+    ['90% confidence bound closest to zero']
     """  # noqa: E501
     out = table.copy()
     if "basis" in out:
-        out["basis"] = out["basis"].map(BASES)
+        levels = out["ci_level"] if "ci_level" in out else [None] * len(out)
+        out["basis"] = [basis_words(b, lv) for b, lv in zip(out["basis"], levels, strict=True)]
+        out = out.drop(columns="ci_level", errors="ignore")
     if "design" in out:
         out["design"] = out["design"].map(DESIGNS)
     return out
@@ -924,16 +951,19 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
 _AT = {
     "observed": "at the observed change",
     "half": "at half of it",
-    "ci_bound": "at the confidence bound closest to zero",
 }
+
+
+def _at(basis: str, ci_level: object) -> str:
+    return _AT.get(basis) or f"at the {basis_words(basis, ci_level)}"
 
 
 def _n_phrase(analysed: object, enrolled: object, *, per_arm: bool) -> str:
     if pd.isna(analysed):
         return "no size (no effect to plan on)"
     if per_arm:
-        return f"{int(analysed)} per arm analysed ({int(enrolled)} enrolled in all)"
-    return f"{int(analysed)} analysed ({int(enrolled)} enrolled)"
+        return f"{int(analysed):,} per arm analysed ({int(enrolled):,} enrolled in all)"
+    return f"{int(analysed):,} analysed ({int(enrolled):,} enrolled)"
 
 
 def describe_design(
@@ -966,8 +996,8 @@ def describe_design(
     ...     "effect": [-2.0], "d_paired": [-0.5], "d_ancova": [-0.5], "note": [""]})
     >>> print(describe_design(sample_sizes(e), alpha=0.05, power=0.8, dropout=0, test="t"))
     ... # doctest: +NORMALIZE_WHITESPACE
-    With 80% power at two-sided α = 0.05, analysed with the paired t-test (single arm);
-    ANCOVA t-test (two arms), and 0% dropout:
+    With 80% power at two-sided α = 0.05, analysed with the paired t-test (single arm) and
+    the t-test of ANCOVA's treatment effect (two arms), and 0% dropout:
     - **x**, change at month 1: at the observed change (−2.00), single arm 34 analysed
       (34 enrolled); two arms 65 per arm analysed (130 enrolled in all).
 
@@ -991,7 +1021,7 @@ def describe_design(
                 unit = ""
         parts = []
         for r in rows.itertuples(index=False):
-            what = _AT[r.basis]
+            what = _at(r.basis, getattr(r, "ci_level", None))
             if pd.isna(r.effect):
                 parts.append(f"{what}: none, {r.note}")
                 continue
@@ -1059,8 +1089,9 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
         enrol = rows["enrol_two_arm"].astype(int)
         low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
         parts.append(
-            f"{int(low['enrol_two_arm'])} ({label_for(str(low['outcome']), study, unit=False)}) "
-            f"to {int(high['enrol_two_arm'])} "
+            f"{int(low['enrol_two_arm']):,} "
+            f"({label_for(str(low['outcome']), study, unit=False)}) "
+            f"to {int(high['enrol_two_arm']):,} "
             f"({label_for(str(high['outcome']), study, unit=False)}) {words}"
         )
     if not parts:
@@ -1072,6 +1103,77 @@ def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
     """Keep the codes the study definition gives the efficacy role (all, without a study)."""
     safety = set() if study is None else set(study.analysis_plan(role="safety")[0])
     return [c for c in codes if c not in safety]
+
+
+def sd_uncertainty(n: int, ci_level: float = 0.95) -> tuple[float, float]:
+    """Give the confidence interval of the true SD as a multiple of one estimated from n values.
+
+    The χ² interval of a normal SD: (n − 1) s² / sigma² follows χ² with n − 1
+    degrees of freedom, so sigma / s lies between √((n − 1) / q₊) and
+    √((n − 1) / q₋), q₊ and q₋ the χ² quantiles at (1 + ``ci_level``) / 2 and
+    (1 − ``ci_level``) / 2, with probability ``ci_level``.
+
+    Parameters
+    ----------
+    n : int
+        Values the SD was estimated from (2 or more).
+    ci_level : float, default 0.95
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Bounds of sigma / s.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in sd_uncertainty(7)]
+    [0.644, 2.202]
+    """
+    if n < 2:
+        raise ValueError(f"an SD needs 2 values or more, got {n}")
+    df = n - 1
+    tail = (1 - ci_level) / 2
+    return (
+        math.sqrt(df / stats.chi2.ppf(1 - tail, df)),
+        math.sqrt(df / stats.chi2.ppf(tail, df)),
+    )
+
+
+def describe_sd_uncertainty(inputs: pd.DataFrame, *, ci_level: float = 0.95) -> str:
+    """Say how far the planning SDs may be from the truth, and what that does to the sizes.
+
+    From the fewest pairs any outcome was planned on (:func:`sd_uncertainty`);
+    every sample size scales with the square of the SD it was planned with.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        From :func:`planning_inputs`.
+    ci_level : float, default 0.95
+
+    Returns
+    -------
+    str
+        Markdown; empty when no outcome was planned.
+
+    Examples
+    --------
+    >>> i = pd.DataFrame({"visit_month": [1, 1], "n": [7, 7]})
+    >>> print(describe_sd_uncertainty(i))
+    With 7 patients, the 95% confidence interval of a true SD (the χ² interval) runs from 0.64 to 2.20 times the SD observed; as each size scales with the square of its SD, the sizes needed could be 0.42 to 4.85 times those above.
+    """  # noqa: E501
+    planned = inputs[inputs["visit_month"].notna() & (inputs["n"] >= 2)]
+    if planned.empty:
+        return ""
+    n = int(planned["n"].min())
+    low, high = sd_uncertainty(n, ci_level)
+    fewest = "" if planned["n"].nunique() == 1 else "as few as "
+    return (
+        f"With {fewest}{n} patients, the {format_percent(ci_level)} confidence interval of a "
+        f"true SD (the χ² interval) runs from {low:.2f} to {high:.2f} times the SD observed; as "
+        "each size scales with the square of its SD, the sizes needed could be "
+        f"{low**2:.2f} to {high**2:.2f} times those above."
+    )
 
 
 def describe_simulation(
@@ -1103,7 +1205,7 @@ def describe_simulation(
     ...     "exact": [True, False], "simulated": [0.81, 0.78], "analytic": [0.80, 0.80],
     ...     "n_analysed": [10, 9]})
     >>> print(describe_simulation(c, n_sims=4000))  # doctest: +NORMALIZE_WHITESPACE
-    Each of the 2 planned trials was simulated 4000 times. Where the analytic power is exact
+    Each of the 2 planned trials was simulated 4,000 times. Where the analytic power is exact
     (the paired t-test and ANCOVA), 1 of 1 simulated powers lie within 3 Monte Carlo standard
     errors of it (largest |z| = 1.2). Where the analytic power is an approximation (the
     Wilcoxon tests, by their efficiency), 0 of 1 simulated powers lie within 3 Monte Carlo
@@ -1112,7 +1214,7 @@ def describe_simulation(
     >>> s = pd.DataFrame({"n_single_arm": [10, 2000], "n_per_arm": [9, 3000]})
     >>> first = describe_simulation(c, n_sims=4000, sizes=s, max_n=1000).split(".")[0]
     >>> print(first)  # doctest: +NORMALIZE_WHITESPACE
-    2 of the 4 planned trials (those of at most 1,000 patients per arm) were simulated 4000
+    2 of the 4 planned trials (those of at most 1,000 patients per arm) were simulated 4,000
     times; the 2 larger ones were not
     >>> describe_simulation(c.iloc[:0], n_sims=4000, sizes=s.iloc[:0], max_n=1000)
     'No trial was planned, so none was simulated.'
@@ -1127,11 +1229,11 @@ def describe_simulation(
     if planned is not None and planned > len(check):
         cap = "" if max_n is None else f" (those of at most {max_n:,} patients per arm)"
         lines = [
-            f"{len(check)} of the {planned} planned trials{cap} were simulated {n_sims} times; "
+            f"{len(check)} of the {planned} planned trials{cap} were simulated {n_sims:,} times; "
             f"the {planned - len(check)} larger ones were not."
         ]
     else:
-        lines = [f"Each of the {len(check)} planned trials was simulated {n_sims} times."]
+        lines = [f"Each of the {len(check)} planned trials was simulated {n_sims:,} times."]
     agree = "simulated powers lie within 3 Monte Carlo standard errors of it"
     if len(exact):
         within = int((exact["z"].abs() <= 3).sum())

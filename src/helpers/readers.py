@@ -293,6 +293,7 @@ COLUMNS: dict[str, Column] = {
     "basis": Column("Planned for"),
     "ci_high": Column("Upper confidence bound", "measure", 1),
     "ci_low": Column("Lower confidence bound", "measure", 1),
+    "ci_level": Column("Confidence level", "percent"),
     "design": Column("Design"),
     "effect": Column("Effect planned for", "measure", 1),
     "enrol_single_arm": Column("Single arm: enrolled", "count"),

@@ -580,7 +580,8 @@ def describe_safety(
         lines.append(
             f"Of {k} antibody comparison{'s' if k != 1 else ''}, {count(rises)} a significant "
             f"rise and {count(noninferior)} non-inferiority to "
-            f"{'its' if k == 1 else 'their'} margin, after adjustment for multiplicity "
+            f"{'its margin' if noninferior <= 1 else 'their margins'}, after adjustment for "
+            "multiplicity "
             f"(α = {alpha:g})."
         )
     det = detectable.set_index(["outcome", "visit_month"])
