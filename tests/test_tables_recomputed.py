@@ -382,7 +382,7 @@ def test_abstract_format_uses_labels_by_key_and_shows_the_tested_patients():
     b0, a1 = list(values(m, "leptin", 0).values()), list(values(m, "leptin", 1).values())
     pb, pa = pairs(m, "leptin", 1, 0)
     assert row["n"] == "month 0: 7, month 1: 6; 6 pairs"
-    assert row["recomputed"].startswith(
+    assert row["recomputed_as_printed"].startswith(
         f"{statistics.mean(b0):.2f}".replace(".", ",")
         + " ± "
         + f"{statistics.stdev(b0):.1f}".replace(".", ",")

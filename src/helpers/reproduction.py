@@ -460,8 +460,8 @@ def abstract_format_table(
     -------
     pandas.DataFrame
         One row per reported comparison of these outcomes: ``outcome``,
-        ``comparison``, ``reported``, ``recomputed`` (same decimals, decimal
-        commas; means of everyone measured at each visit), ``n`` (patients
+        ``comparison``, ``reported``, ``recomputed_as_printed`` (same decimals,
+        decimal commas; means of everyone measured at each visit), ``n`` (patients
         measured at each visit, and pairs the test used), ``recomputed_in_test_patients``
         (means ± SD of those pairs, and the p), ``figures``,
         ``matching`` (of the five: two means, two SDs, p), ``all_match``.
@@ -473,7 +473,7 @@ def abstract_format_table(
     >>> t = abstract_format_table(load_cohort("data/standin", study="data/study.yaml"),
     ...     load_reported("data/reported/abstract_figures.csv"), outcomes=["insulin_dose"],
     ...     test="paired_t")
-    >>> t["recomputed"].item(), t["n"].item()
+    >>> t["recomputed_as_printed"].item(), t["n"].item()
     ('58,81 ± 13,71 → 47,5 ± 12,7 (p = 0,04)', 'month 0: 7, month 1: 7; 7 pairs')
     """
     shown = [
@@ -518,7 +518,7 @@ def abstract_format_table(
                 "outcome": label_for(c.variable, cohort.study) + group,
                 "comparison": f"month {c.visit2} vs month {c.visit1}",
                 "reported": text(list(table.loc[figs, "value"]), c.p.relation),
-                "recomputed": text(list(table.loc[figs, "recomputed"]), "="),
+                "recomputed_as_printed": text(list(table.loc[figs, "recomputed"]), "="),
                 "n": f"month {c.visit1}: {n1}, month {c.visit2}: {n2}; {len(pairs)} pairs",
                 "recomputed_in_test_patients": text(paired, "="),
                 "figures": len(figs),
