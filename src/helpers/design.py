@@ -55,7 +55,7 @@ from helpers.choices import DESIGN_BASES, DESIGNS
 from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_percent, format_signed
-from helpers.study import Study, label_for
+from helpers.study import Study, in_sentence, label_for
 
 __all__ = [
     "ARE_WILCOXON",
@@ -1090,9 +1090,9 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
         low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
         parts.append(
             f"{int(low['enrol_two_arm']):,} "
-            f"({label_for(str(low['outcome']), study, unit=False)}) "
+            f"({in_sentence(label_for(str(low['outcome']), study, unit=False))}) "
             f"to {int(high['enrol_two_arm']):,} "
-            f"({label_for(str(high['outcome']), study, unit=False)}) {words}"
+            f"({in_sentence(label_for(str(high['outcome']), study, unit=False))}) {words}"
         )
     if not parts:
         return "No outcome changed enough to size a follow-up trial on."

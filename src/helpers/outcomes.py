@@ -33,7 +33,7 @@ from helpers.precision import (
     round_to_recording_by_row,
 )
 from helpers.stats import PAIRED_TESTS, hedges_g_av, mean_sd, paired_test, paired_values
-from helpers.study import Study, label_for
+from helpers.study import Study, in_sentence, label_for
 
 __all__ = [
     "EFFECT_NAMES",
@@ -1647,7 +1647,7 @@ def summarise_comparisons(
     lost = raw[~raw.index.isin(adj.index)]
     if len(lost):
         names = ", ".join(
-            f"{label_for(r.outcome, study, unit=False)} at month {r.visit_month}"
+            f"{in_sentence(label_for(r.outcome, study, unit=False))} at month {r.visit_month}"
             for r in lost.itertuples()
         )
         lines.append(f"- Below {alpha:g} before adjustment only: {names}.")
