@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scrutipy
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from studydef import STUDY
@@ -201,10 +201,13 @@ def test_grim_and_grimmer_agree_with_scrutipy_on_the_abstract(reported, items):
 
 
 def test_grimmer_agrees_with_scrutipy_on_many_cases():
+    """From 5 values up, where the parity test is exact (below, scrutipy's A-GRIMMER accepts
+    some sums of squares no integers reach, e.g. mean 4.00 and SD 2.45 from 3: see
+    test_grimmer_agrees_with_brute_force)."""
     rng = np.random.default_rng(2017)
     compared = disagreements = 0
     for _ in range(400):
-        n = int(rng.integers(3, 30))
+        n = int(rng.integers(5, 30))
         mean = Reported(round(float(rng.uniform(1, 20)), 2), 2)
         sd = Reported(round(float(rng.uniform(0.2, 6)), 2), 2)
         if not grim_sums(mean, n, 1.0):
@@ -219,8 +222,9 @@ def test_grimmer_agrees_with_scrutipy_on_many_cases():
 
 @pytest.mark.slow  # 0.3 s or more alone (make check leaves it to make test)
 @settings(max_examples=examples(60), deadline=None)
+@example(3, 4.0, 2.453125)  # parity admits it, no three integers reach it (scrutipy: consistent)
 @given(
-    st.integers(min_value=3, max_value=6),
+    st.integers(min_value=2, max_value=6),
     st.floats(min_value=1.0, max_value=6.0),
     st.floats(min_value=0.3, max_value=3.0),
 )
@@ -239,6 +243,21 @@ def test_grimmer_agrees_with_brute_force(n, mean, sd):
         # consistent by GRIM + GRIMMER but not within 0..9: the values need a wider range
         v_needed = m.value + s.value * math.sqrt(n - 1)
         assert v_needed > 9 - 1 or m.value - s.value * math.sqrt(n - 1) < 0
+
+
+def test_sums_of_squares_reachable_are_those_integers_reach():
+    """squares_reachable against every multiset of integers from −10 to 13, for 1 to 5 values:
+    exact where it searches (up to 4) and where parity decides (5)."""
+    from helpers.audit import squares_reachable
+
+    for n in range(1, 6):
+        reached: dict[int, set[int]] = {}
+        for values in itertools.combinations_with_replacement(range(-10, 14), n):
+            reached.setdefault(sum(values), set()).add(sum(v * v for v in values))
+        for total in range(-n, 3 * n):
+            for squares in range(80):
+                expected = squares in reached.get(total, set())
+                assert squares_reachable(n, total, squares) == expected, (n, total, squares)
 
 
 def test_abstract_verdicts(verdicts):

@@ -684,6 +684,59 @@ def grim_sums(mean: Reported, n: int, granularity: float, rule: str = "round") -
     return list(range(first, last + 1))
 
 
+#: Above this many values every sum of squares of the right parity, at or above the most even
+#: split's, is reached by some integers with the given sum (checked by enumeration for 5 to 7
+#: values, and it follows from Lagrange's four-square theorem); at or below it some are not
+#: (three values with sum 0 reach no sum of squares 12), so those are searched for exactly.
+_PARITY_SUFFICES_ABOVE = 4
+
+#: The widest search, in values either side of the mean, for 3 or 4 values (a larger one
+#: keeps the parity test alone, which can only err towards "consistent").
+_EXACT_SEARCH_RADIUS = 3000
+
+
+def squares_reachable(n: int, total: int, squares: int) -> bool:
+    """Tell whether n integers can have sum ``total`` and sum of squares ``squares``.
+
+    Exact for up to four values (two: the difference of the pair is a whole
+    square root; three or four: the first one or two values are searched, the
+    last two solved as for two); above four, the parity and least-spread
+    conditions of GRIMMER decide, which are then sufficient.
+
+    Examples
+    --------
+    >>> squares_reachable(3, 0, 12), squares_reachable(3, 0, 8), squares_reachable(5, 0, 12)
+    (False, True, True)
+    """
+    if n < 1:
+        raise ValueError(f"n must be 1 or more, got {n}")
+    base, rest = divmod(total, n)
+    least = (n - rest) * base**2 + rest * (base + 1) ** 2
+    if squares < least or squares % 2 != total % 2:
+        return False
+    if n == 1:
+        return squares == total * total
+    if n > _PARITY_SUFFICES_ABOVE:
+        return True
+    radius = math.isqrt(max(squares * n - total * total, 0) // n) + 1
+    if n > 2 and radius > _EXACT_SEARCH_RADIUS:
+        return True
+    centre = total // n
+    ks = np.arange(centre - radius - 1, centre + radius + 2, dtype=np.int64)
+    if n == 2:
+        rest_total, rest_squares = np.array([total]), np.array([squares])
+    elif n == 3:
+        rest_total, rest_squares = total - ks, squares - ks * ks
+    else:
+        k1, k2 = np.meshgrid(ks, ks, indexing="ij")
+        rest_total = (total - k1 - k2).ravel()
+        rest_squares = (squares - k1 * k1 - k2 * k2).ravel()
+    # two integers a + b = t, a² + b² = q: (a − b)² = 2q − t², a − b of t's parity
+    d2 = 2 * rest_squares - rest_total * rest_total
+    d = np.sqrt(np.maximum(d2, 0)).round().astype(np.int64)
+    return bool(((d2 >= 0) & (d * d == d2) & ((rest_total - d) % 2 == 0)).any())
+
+
 def grimmer_consistent(
     mean: Reported, sd: Reported, n: int, granularity: float, rule: str = "round"
 ) -> bool:
@@ -692,7 +745,10 @@ def grimmer_consistent(
     With values x_i = k_i × g (integers k_i), the sum of squares Q = Σk_i² is an
     integer of the same parity as the sum S = Σk_i, at least the most even
     split's, and (n - 1) SD² / g² = Q - S²/n. The SD is consistent when some such
-    Q gives an SD within its rounding interval.
+    Q gives an SD within its rounding interval and some integers reach it: for
+    more than four values every such Q is reached; for up to four, not all are
+    (three values with sum 0 reach no Q of 12), and each is checked exactly
+    (:func:`squares_reachable`).
 
     Parameters
     ----------
@@ -711,18 +767,22 @@ def grimmer_consistent(
     False
     >>> grimmer_consistent(Reported(16.9, 1), Reported(8.31, 2), 7, 0.1)
     True
+
+    Three whole numbers with mean 4 and SD 2.45 would need squared deviations
+    summing to 12, which no three integers summing to 0 give:
+
+    >>> grimmer_consistent(Reported(4.0, 2), Reported(2.45, 2), 3, 1.0)
+    False
     """
     s_lo, s_hi = sd.interval(rule)
     for total in grim_sums(mean, n, granularity, rule):
-        base, rest = divmod(total, n)
-        q_floor = (n - rest) * base**2 + rest * (base + 1) ** 2
         q_lo = (n - 1) * (max(s_lo, 0.0) / granularity) ** 2 + total**2 / n
         q_hi = (n - 1) * (s_hi / granularity) ** 2 + total**2 / n
-        q = max(math.ceil(q_lo - _EPS), q_floor)
-        if q % 2 != total % 2:
+        q = math.ceil(q_lo - _EPS)
+        while q <= q_hi + _EPS:
+            if squares_reachable(n, total, q):
+                return True
             q += 1
-        if q <= q_hi + _EPS:
-            return True
     return False
 
 
