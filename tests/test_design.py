@@ -593,3 +593,52 @@ def test_notebook_05_states_its_confidence_level_and_how_uncertain_its_sds_are(d
         f"interval) runs from {low:.2f} to {high:.2f} times the SD observed"
     ) in shown
     assert f"could be {low**2:.2f} to {high**2:.2f} times those above" in shown
+
+
+@pytest.mark.slow
+def test_notebook_05_enrolments_planned_on_the_baseline_sd_recomputed(default_report):
+    """The follow-up SD's sensitivity, recomputed by another path from the stand-in's
+    measurements: a pandas pivot for the pairs, the baseline SD in ANCOVA's residual SD, the
+    smallest n per arm whose power by the independent integral reaches the target (from
+    statsmodels' two-sample n upwards), then dropout; the CSV and the sentence agree."""
+    import tiny
+    import yaml
+    from statsmodels.stats.power import TTestIndPower
+
+    from helpers.paths import PROJECT_ROOT
+
+    from conftest import STANDIN
+
+    sets = yaml.safe_load((PROJECT_ROOT / "notebooks/params/default.yaml").read_text("utf-8"))
+    given = sets["notebooks"]["05_follow_up_design"]
+    alpha, power, dropout = (given[k] for k in ("alpha", "power", "dropout"))
+    table = pd.read_csv(default_report / "tables" / "05_followup_sd_sensitivity.csv")
+    m = pd.read_csv(STANDIN / "measurements.csv")
+    wide = m.pivot_table(index=["outcome", "patient_id"], columns="visit_month", values="value")
+    shown = tiny.shown(default_report / "05_follow_up_design.ipynb")
+    changed = 0
+    for row in table.itertuples():
+        w = wide.loc[row.outcome]
+        visit = max(v for v in w.columns if v != 0 and len(w[[0, v]].dropna()) >= 3)
+        both = w[[0, visit]].dropna()
+        before, after = both[0].to_numpy(), both[visit].to_numpy()
+        r = np.corrcoef(before, after)[0, 1]
+        effect = abs((after - before).mean())
+        enrol = {}
+        for name, sd in (("baseline", before.std(ddof=1)), ("followup", after.std(ddof=1))):
+            d = effect / (sd * math.sqrt(1 - r * r))
+            n = math.ceil(TTestIndPower().solve_power(effect_size=d, alpha=alpha, power=power)
+                          - 1e-6)  # fmt: skip
+            while _ancova_power_by_quad(d, n, alpha) < power:
+                n += 1
+            enrol[name] = 2 * math.ceil(n / (1 - dropout) - 1e-9)
+        assert row.sd_baseline == pytest.approx(before.std(ddof=1), rel=1e-12)
+        assert (row.enrol_on_baseline_sd, row.enrol_on_followup_sd) == (
+            enrol["baseline"],
+            enrol["followup"],
+        ), row.outcome
+        if enrol["baseline"] != enrol["followup"]:
+            changed += 1
+            assert f"{enrol['baseline']:,} instead of {enrol['followup']:,} for " in shown
+    assert changed > 0
+    assert "Planned on the baseline SD instead of the follow-up SD" in shown

@@ -65,9 +65,11 @@ __all__ = [
     "analytic_power",
     "basis_words",
     "describe_design",
+    "describe_followup_sd",
     "describe_sd_uncertainty",
     "describe_simulation",
     "design_finding",
+    "followup_sd_sensitivity",
     "label_rows",
     "n_grid",
     "planned_trials",
@@ -1103,6 +1105,110 @@ def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
     """Keep the codes the study definition gives the efficacy role (all, without a study)."""
     safety = set() if study is None else set(study.analysis_plan(role="safety")[0])
     return [c for c in codes if c not in safety]
+
+
+def followup_sd_sensitivity(
+    inputs: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    dropout: float = 0.0,
+    test: str = "t",
+) -> pd.DataFrame:
+    """Two-arm enrolment at the observed effect, planned on the follow-up SD and on the baseline SD.
+
+    The sizes of :func:`sample_sizes` standardise the two-arm effect by the
+    pilot's follow-up SD (every pilot patient was treated); a control arm's
+    follow-up SD may be nearer the baseline SD. Here the same plan is made
+    again with the baseline SD in its place, everything else unchanged.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        From :func:`planning_inputs`.
+    alpha, power, dropout, test
+        As for :func:`sample_sizes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per planned outcome: ``outcome``, ``sd_followup``,
+        ``sd_baseline``, ``enrol_on_followup_sd`` and ``enrol_on_baseline_sd``
+        (both arms, at the observed mean change).
+
+    Examples
+    --------
+    >>> i = pd.DataFrame({"outcome": ["x"], "visit_month": [1], "n": [7], "mean_change": [-2.0],
+    ...     "sd_change": [2.0], "ci_low": [-3.8], "ci_high": [-0.2], "sd_baseline": [4.0],
+    ...     "sd_followup": [2.0], "r": [0.6]})
+    >>> followup_sd_sensitivity(i)[["enrol_on_followup_sd", "enrol_on_baseline_sd"]].values.tolist()
+    [[24, 84]]
+    """
+    planned = inputs[inputs["visit_month"].notna()]
+    plan = {"alpha": alpha, "power": power, "dropout": dropout, "test": test}
+    columns = ["outcome", "sd_followup", "sd_baseline", "enrol_on_followup_sd",
+               "enrol_on_baseline_sd"]  # fmt: skip
+    if planned.empty:
+        return pd.DataFrame(columns=columns)
+
+    def enrolments(table: pd.DataFrame) -> pd.Series:
+        sizes = sample_sizes(planning_effects(table), **plan)
+        observed = sizes[sizes["basis"] == "observed"].set_index("outcome")
+        return observed["enrol_two_arm"]
+
+    on_followup = enrolments(planned)
+    on_baseline = enrolments(planned.assign(sd_followup=planned["sd_baseline"]))
+    out = planned[["outcome", "sd_followup", "sd_baseline"]].reset_index(drop=True)
+    out["enrol_on_followup_sd"] = out["outcome"].map(on_followup).astype("Int64")
+    out["enrol_on_baseline_sd"] = out["outcome"].map(on_baseline).astype("Int64")
+    return out[columns]
+
+
+def describe_followup_sd(sensitivity: pd.DataFrame, *, study: Study | None = None) -> str:
+    """Say which two-arm enrolments change when planned on the baseline SD (Markdown).
+
+    Parameters
+    ----------
+    sensitivity : pandas.DataFrame
+        From :func:`followup_sd_sensitivity`.
+    study : Study, optional
+        Labels.
+
+    Returns
+    -------
+    str
+        Empty when no enrolment changes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["x", "y"], "sd_followup": [2.0, 3.0],
+    ...     "sd_baseline": [4.0, 3.0], "enrol_on_followup_sd": [22, 40],
+    ...     "enrol_on_baseline_sd": [72, 40]})
+    >>> print(describe_followup_sd(t))
+    Planned on the baseline SD instead of the follow-up SD, the two-arm trial at the observed change would enrol 72 instead of 22 for x (SD 4.00 at baseline, 2.00 at follow-up); the other planned outcome's enrolment is unchanged.
+    """  # noqa: E501
+    rows = sensitivity.dropna(subset=["enrol_on_followup_sd", "enrol_on_baseline_sd"])
+    changed = rows[rows["enrol_on_followup_sd"] != rows["enrol_on_baseline_sd"]]
+    if changed.empty:
+        return ""
+    parts = [
+        f"{int(r.enrol_on_baseline_sd):,} instead of {int(r.enrol_on_followup_sd):,} for "
+        f"{in_sentence(label_for(str(r.outcome), study, unit=False))} (SD {r.sd_baseline:.2f} at "
+        f"baseline, {r.sd_followup:.2f} at follow-up)"
+        for r in changed.itertuples(index=False)
+    ]
+    rest = len(rows) - len(changed)
+    tail = ""
+    if rest:
+        tail = (
+            f"; the other {rest} planned outcomes' enrolments are unchanged"
+            if rest > 1
+            else "; the other planned outcome's enrolment is unchanged"
+        )
+    return (
+        "Planned on the baseline SD instead of the follow-up SD, the two-arm trial at the "
+        f"observed change would enrol {'; '.join(parts)}{tail}."
+    )
 
 
 def sd_uncertainty(n: int, ci_level: float = 0.95) -> tuple[float, float]:

@@ -298,6 +298,12 @@ COLUMNS: dict[str, Column] = {
     "effect": Column("Effect planned for", "measure", 1),
     "enrol_single_arm": Column("Single arm: enrolled", "count"),
     "enrol_two_arm": Column("Two arms: enrolled in all", "count"),
+    "enrol_on_baseline_sd": Column(
+        "Two arms: enrolled in all, planned on the baseline SD", "count"
+    ),
+    "enrol_on_followup_sd": Column(
+        "Two arms: enrolled in all, planned on the follow-up SD", "count"
+    ),
     "exact": Column("Analytic power exact", "flag"),
     "mc_se": Column("Monte Carlo SE", "number"),
     "mean_change": Column("Mean change", "measure", 1),
