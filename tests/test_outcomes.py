@@ -584,3 +584,31 @@ def test_follow_up_pairs_goes_outcome_by_outcome_in_the_order_asked():
         pd.testing.assert_frame_equal(p, outcome_pairs(m, outcome=o, visit=v, baseline=0))
     named = follow_up_pairs(m, outcomes=["hba1c"], visits=[0, 2, 1], baseline=0)
     assert [(o, v, len(p)) for o, v, p in named] == [("hba1c", 2, 0), ("hba1c", 1, 1)]
+
+
+def test_r_s_default_wilcoxon_names_the_test_it_ran():
+    """wilcoxon_r runs the exact test without ties or zeros and the normal approximation with
+    continuity correction with them (R's wilcox.test); the table records which (method) and
+    readers see that test's name, p checked against SciPy's own choice of each."""
+    from scipy import stats as sps
+
+    from helpers.stats import PAIRED_TESTS
+
+    rows = []
+    for pid, (b, a) in enumerate([(10, 13), (11, 15), (9, 8), (12, 17), (10, 16), (13, 20)]):
+        rows += [(f"P{pid}", 0, "x", b), (f"P{pid}", 1, "x", a)]
+    clean = pd.DataFrame(rows, columns=["patient_id", "visit_month", "outcome", "value"])
+    tied = clean.copy()
+    tied.loc[(tied["patient_id"] == "P1") & (tied["visit_month"] == 1), "value"] = 14  # |d| 3 twice
+    for data, method, scipy_options in (
+        (clean, "wilcoxon_exact", {"method": "exact"}),
+        (tied, "wilcoxon_asymptotic_cc", {"method": "approx", "correction": True}),
+    ):
+        table = compare_to_baseline(data, outcomes=["x"], primary="wilcoxon_r",
+                                    sensitivity=None, n_boot=200)  # fmt: skip
+        assert table["method"].tolist() == [method]
+        wide = data.pivot(index="patient_id", columns="visit_month", values="value")
+        expected = sps.wilcoxon(wide[1] - wide[0], **scipy_options).pvalue
+        assert table["p_val"].item() == pytest.approx(expected, rel=1e-12)
+        shown = comparison_table(table.assign(p_adj=table["p_val"], family="x"))
+        assert shown["test"].tolist() == [f"{PAIRED_TESTS[method]} (R's default for these data)"]

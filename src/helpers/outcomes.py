@@ -700,6 +700,7 @@ def compare_to_baseline(
             if len(pairs) >= 2:
                 res = paired_test(before, after, test).iloc[0]
                 row.update(
+                    method=res["method"],
                     n_used=int(res["n_used"]),
                     statistic=float(res["statistic"]),
                     p_val=float(res["p_val"]),
@@ -712,6 +713,7 @@ def compare_to_baseline(
         "baseline",
         "analysis",
         "test",
+        "method",
         "n",
         "n_used",
         "statistic",
@@ -1529,7 +1531,7 @@ def comparison_table(
                 "outcome": label_for(r.outcome, study),
                 "visit": f"month {r.visit_month} vs month {r.baseline}",
                 "analysis": r.analysis,
-                "test": PAIRED_TESTS.get(r.test, r.test),
+                "test": _test_run(r.test, getattr(r, "method", r.test)),
                 "n": int(r.n),
                 "p": format_p(r.p_val),
                 "p (adjusted)": format_p(getattr(r, "p_adj", math.nan)),
@@ -1595,6 +1597,21 @@ def untested_comparisons(comparisons: pd.DataFrame, *, study: Study | None = Non
         + ", ".join(parts)
         + "."
     )
+
+
+def _test_run(test: str, method: object) -> str:
+    """Name the test a comparison ran: R's default rule named by the test it picked.
+
+    Examples
+    --------
+    >>> _test_run("wilcoxon_r", "wilcoxon_exact")
+    "Wilcoxon signed-rank, exact (R's default for these data)"
+    >>> _test_run("paired_t", "paired_t")
+    'paired t-test'
+    """
+    if test == "wilcoxon_r" and method != test and method in PAIRED_TESTS:
+        return f"{PAIRED_TESTS[method]} (R's default for these data)"
+    return PAIRED_TESTS.get(test, test)
 
 
 def summarise_comparisons(

@@ -365,7 +365,9 @@ def paired_test(
     Returns
     -------
     pandas.DataFrame
-        ``test``, ``n`` (pairs), ``n_used`` (pairs the test used: non-zero
+        ``test``, ``method`` (the test run: for ``wilcoxon_r``, the exact or the
+        normal-approximation test R's rule picks for these data; else ``test``),
+        ``n`` (pairs), ``n_used`` (pairs the test used: non-zero
         differences for rank and sign tests), ``statistic`` (t for the t-test;
         W+, the sum of positive ranks, as R's V, for Wilcoxon; the number of
         positive differences for the sign test), ``p_val``.
@@ -381,14 +383,19 @@ def paired_test(
     >>> row = paired_test(y, x, "wilcoxon_exact")  # R: V = 40, p-value = 0.03906
     >>> row[["statistic", "p_val"]].round(5).values.tolist()
     [[40.0, 0.03906]]
+    >>> paired_test(y, x, "wilcoxon_r")["method"].item()  # no ties, no zeros: R runs it exact
+    'wilcoxon_exact'
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
     b, a = _checked_pair(before, after, test)
     n_used, statistic, p = _paired(b, a, test, alternative)
-    return pd.DataFrame(
-        [{"test": test, "n": len(b), "n_used": n_used, "statistic": statistic, "p_val": p}]
-    )
+    method = test
+    if test == "wilcoxon_r":
+        d = _recorded_differences(b, a)
+        method = _signed_rank_plan(d, test)[1] if (d != 0).any() else test
+    row = {"test": test, "method": method, "n": len(b), "n_used": n_used}
+    return pd.DataFrame([{**row, "statistic": statistic, "p_val": p}])
 
 
 def independent_p(
