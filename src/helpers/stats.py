@@ -244,29 +244,32 @@ def _recorded_differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 def _paired(
     before: np.ndarray, after: np.ndarray, test: str, alternative: str = "two-sided"
-) -> tuple[int, float, float]:
-    """Return (n used, statistic, p) for a paired test; statistic per test's convention.
+) -> tuple[int, float, float, str]:
+    """Return (n used, statistic, p, test run) for a paired test; statistic per test's convention.
 
     Differences are rounded to the values' recording precision first, so that
-    true ties and zeros are seen as such by the rank and sign tests.
+    true ties and zeros are seen as such by the rank and sign tests. The test run
+    is ``test``, but for ``wilcoxon_r``, which runs the signed-rank test its rule
+    picks for these differences (:func:`_signed_rank_plan`).
     """
     d = _recorded_differences(before, after)
     nonzero = d[d != 0]
     m = len(nonzero)
     if test == "paired_t":
         res = stats.ttest_rel(after, before, alternative=alternative)
-        return len(d), float(res.statistic), float(res.pvalue)
+        return len(d), float(res.statistic), float(res.pvalue), test
     if test == "sign_test":
         if m == 0:
-            return 0, 0.0, 1.0
+            return 0, 0.0, 1.0, test
         k = int((nonzero > 0).sum())
-        return m, float(k), float(stats.binomtest(k, m, 0.5, alternative=alternative).pvalue)
+        p = stats.binomtest(k, m, 0.5, alternative=alternative).pvalue
+        return m, float(k), float(p), test
     if m == 0:
-        return 0, 0.0, 1.0
-    nonzero, test = _signed_rank_plan(d, test)
+        return 0, 0.0, 1.0, test
+    nonzero, run = _signed_rank_plan(d, test)
     w_plus = float(stats.rankdata(np.abs(nonzero))[nonzero > 0].sum())
-    p = _wilcoxon(nonzero, alternative=alternative, **_wilcoxon_options(test))[1]
-    return m, w_plus, float(p)
+    p = _wilcoxon(nonzero, alternative=alternative, **_wilcoxon_options(run))[1]
+    return m, w_plus, float(p), run
 
 
 def paired_p_many(differences: np.ndarray, test: str) -> np.ndarray:
@@ -389,11 +392,7 @@ def paired_test(
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
     b, a = _checked_pair(before, after, test)
-    n_used, statistic, p = _paired(b, a, test, alternative)
-    method = test
-    if test == "wilcoxon_r":
-        d = _recorded_differences(b, a)
-        method = _signed_rank_plan(d, test)[1] if (d != 0).any() else test
+    n_used, statistic, p, method = _paired(b, a, test, alternative)
     row = {"test": test, "method": method, "n": len(b), "n_used": n_used}
     return pd.DataFrame([{**row, "statistic": statistic, "p_val": p}])
 
