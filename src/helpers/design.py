@@ -1107,27 +1107,21 @@ def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
     return [c for c in codes if c not in safety]
 
 
-def followup_sd_sensitivity(
-    inputs: pd.DataFrame,
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    dropout: float = 0.0,
-    test: str = "t",
-) -> pd.DataFrame:
+def followup_sd_sensitivity(inputs: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
     """Two-arm enrolment at the observed effect, planned on the follow-up SD and on the baseline SD.
 
     The sizes of :func:`sample_sizes` standardise the two-arm effect by the
     pilot's follow-up SD (every pilot patient was treated); a control arm's
-    follow-up SD may be nearer the baseline SD. Here the same plan is made
-    again with the baseline SD in its place, everything else unchanged.
+    follow-up SD may be nearer the baseline SD. Here the same plan (the α,
+    power, dropout and test ``sizes`` records) is made again with the baseline
+    SD in its place, everything else unchanged.
 
     Parameters
     ----------
     inputs : pandas.DataFrame
         From :func:`planning_inputs`.
-    alpha, power, dropout, test
-        As for :func:`sample_sizes`.
+    sizes : pandas.DataFrame
+        From :func:`sample_sizes` of these inputs' :func:`planning_effects`.
 
     Returns
     -------
@@ -1141,26 +1135,28 @@ def followup_sd_sensitivity(
     >>> i = pd.DataFrame({"outcome": ["x"], "visit_month": [1], "n": [7], "mean_change": [-2.0],
     ...     "sd_change": [2.0], "ci_low": [-3.8], "ci_high": [-0.2], "sd_baseline": [4.0],
     ...     "sd_followup": [2.0], "r": [0.6]})
-    >>> followup_sd_sensitivity(i)[["enrol_on_followup_sd", "enrol_on_baseline_sd"]].values.tolist()
+    >>> sizes = sample_sizes(planning_effects(i))
+    >>> t = followup_sd_sensitivity(i, sizes)
+    >>> t[["enrol_on_followup_sd", "enrol_on_baseline_sd"]].values.tolist()
     [[24, 84]]
     """
     planned = inputs[inputs["visit_month"].notna()]
-    plan = {"alpha": alpha, "power": power, "dropout": dropout, "test": test}
     columns = ["outcome", "sd_followup", "sd_baseline", "enrol_on_followup_sd",
                "enrol_on_baseline_sd"]  # fmt: skip
-    if planned.empty:
+    if planned.empty or sizes.empty:
         return pd.DataFrame(columns=columns)
+    plan = {key: sizes[key].iloc[0] for key in ("alpha", "power", "dropout", "test")}
 
     def enrolments(table: pd.DataFrame) -> pd.Series:
-        sizes = sample_sizes(planning_effects(table), **plan)
-        observed = sizes[sizes["basis"] == "observed"].set_index("outcome")
+        observed = table[table["basis"] == "observed"].set_index("outcome")
         return observed["enrol_two_arm"]
 
-    on_followup = enrolments(planned)
-    on_baseline = enrolments(planned.assign(sd_followup=planned["sd_baseline"]))
+    on_baseline = sample_sizes(
+        planning_effects(planned.assign(sd_followup=planned["sd_baseline"])), **plan
+    )
     out = planned[["outcome", "sd_followup", "sd_baseline"]].reset_index(drop=True)
-    out["enrol_on_followup_sd"] = out["outcome"].map(on_followup).astype("Int64")
-    out["enrol_on_baseline_sd"] = out["outcome"].map(on_baseline).astype("Int64")
+    out["enrol_on_followup_sd"] = out["outcome"].map(enrolments(sizes)).astype("Int64")
+    out["enrol_on_baseline_sd"] = out["outcome"].map(enrolments(on_baseline)).astype("Int64")
     return out[columns]
 
 
