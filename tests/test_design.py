@@ -366,6 +366,26 @@ def test_power_curves_are_monotone_and_keyed():
     assert row["power"].item() == pytest.approx(_ancova_power_by_quad(0.9, 20), abs=1e-7)
 
 
+def test_the_power_curves_legend_names_the_confidence_bound_with_its_level():
+    """The curves carry the effects' CI level, and the legend says it (90%, not a default)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import plot_power_curves
+
+    e = pd.DataFrame({"outcome": ["x", "x"], "basis": ["ci_bound", "observed"], "ci_level": 0.9,
+                      "d_paired": [0.3, 0.6], "d_ancova": [0.3, 0.6]})  # fmt: skip
+    curves = hdes.power_curves(e, n_values=[5, 50], alpha=0.05)
+    assert set(curves["ci_level"]) == {0.9}
+    fig, ax = plt.subplots()
+    plot_power_curves(curves, outcome="x", target=0.8, ax=ax, legend=True)
+    labels = ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    assert "90% confidence bound closest to zero" in labels
+    assert "observed mean change" in " ".join(labels)
+    no_level = hdes.power_curves(e.drop(columns="ci_level"), n_values=[5], alpha=0.05)
+    assert no_level["ci_level"].isna().all()
+
+
 @pytest.mark.parametrize(("top", "last_ticks"), [(400, [200, 400]), (220, [100, 200]), (3, [3])])
 def test_the_power_axis_shows_where_the_curves_end(top, last_ticks):
     """A tick at the largest n drawn, unless a round tick is near it on the log axis."""

@@ -142,7 +142,8 @@ def test_show_detectable_rise_by_key(m):
         assert cell["SD of change"] == _signed(r.sd_change, d)
         assert cell["Detectable rise"] == _signed(r.detectable_rise, d)
         assert cell["Power"] == "90%"
-        assert cell["Effect size (Cohen's d_z)"] == f"{r.effect_size:.3f}".rstrip("0")
+        effect = cell["Effect size (Cohen's d: rise over the SD of change)"]
+        assert effect == f"{r.effect_size:.3f}".rstrip("0")
 
 
 def test_show_prints_every_kind_by_hand():

@@ -183,6 +183,43 @@ def test_reported_figures_are_recomputed_the_same_in_any_row_order():
         pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
+def test_the_reproduction_summary_counts_and_names_the_table_s_figures():
+    """The sentences under the reproduction table, recounted row by row from the table."""
+    from helpers import audit as ha
+    from helpers.reported import figures_in_words
+
+    cohort = load_cohort(STANDIN, study=STUDY)
+    reported = load_reported(REPORTED)
+    verdicts = ha.audit(reported, tests=["paired_t"])
+    table = hr.reproduction_table(cohort, reported, verdicts=verdicts, test="paired_t")
+    words = figures_in_words(reported, STUDY)
+
+    def flag(value: object) -> bool | None:
+        return None if pd.isna(value) else bool(value)
+
+    rows = table.to_dict("records")
+    matched = [r for r in rows if flag(r["match"])]
+    impossible = [r for r in rows if not flag(r["match"]) and flag(r["reachable_by_test"]) is False]
+    possible = [r for r in rows if not flag(r["match"]) and r not in impossible]
+    assert impossible, "the stand-in has a figure no data reach (islet antibodies' p=0,485)"
+    for ids in (True, False):
+        text = hr.summarise_reproduction(table, test="paired_t", words=words, ids=ids)
+        lines = text.splitlines()
+        assert lines[0] == (
+            f"- {len(matched)} of {len(rows)} reported figures reproduce at reported precision "
+            "with the paired t-test."
+        )
+        assert f"- {len(impossible)} cannot be reproduced by any data" in text
+        for r in impossible:
+            named = f"**{words[r['figure_id']]}** (reported as \u201c{r['reported']}\u201d"
+            named += f"; figure `{r['figure_id']}`)" if ids else ")"
+            assert f"{named}: {r['audit_note']}" in text
+        for r in possible:
+            assert f"**{words[r['figure_id']]}**" in lines[-1]
+        assert ("figure `" in text) is ids
+        assert ("Nothing is left unexplained" in text) is (len(matched) == len(rows))
+
+
 @pytest.mark.slow
 def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
     m = tricky.measurements
@@ -225,7 +262,9 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
         assert row["p (adjusted)"] == ("< 0.001" if e["p_adj"] < 0.001 else f"{e['p_adj']:.3f}")
         assert "Holm over" in row["adjusted over"]
         if analysis == "primary":
-            assert row["effect size (90% CI)"].startswith("Hedges' g_av; CI for δ_av by Algina")
+            assert row["effect size (90% CI)"].startswith(
+                "Hedges' g (change over the mean of the two SDs); CI by Algina"
+            )
             numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
             assert numbers == pytest.approx([e["g"], e["g_low"], e["g_high"]], abs=0.0051)
 

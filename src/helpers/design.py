@@ -543,8 +543,9 @@ def power_curves(
     Returns
     -------
     pandas.DataFrame
-        ``outcome``, ``basis``, ``design``, ``n``, ``power``; rows with no
-        effect are left out.
+        ``outcome``, ``basis``, ``ci_level`` (the effects' own; missing when
+        they have none), ``design``, ``n``, ``power``; rows with no effect are
+        left out.
 
     Examples
     --------
@@ -553,15 +554,16 @@ def power_curves(
     >>> power_curves(e, n_values=[10, 34])["power"].round(2).tolist()
     [0.29, 0.81, 0.18, 0.52]
     """
-    columns = ["outcome", "basis", "design", "n", "power"]
+    columns = ["outcome", "basis", "ci_level", "design", "n", "power"]
     ns = np.array([int(n) for n in n_values], dtype=int)
     curves = []
     for r in effects.itertuples(index=False):
+        level = getattr(r, "ci_level", math.nan)
         for design, d in (("single_arm", r.d_paired), ("two_arm", getattr(r, two_arm_d(test)))):
             if not math.isfinite(d) or d == 0:
                 continue
             power = _analytic_powers(d, ns, design=design, alpha=alpha, test=test)
-            curves.append(pd.DataFrame({"outcome": r.outcome, "basis": r.basis,
+            curves.append(pd.DataFrame({"outcome": r.outcome, "basis": r.basis, "ci_level": level,
                                         "design": design, "n": ns, "power": power}))  # fmt: skip
     if not curves:
         return pd.DataFrame(columns=columns)

@@ -1233,21 +1233,24 @@ def plot_power_curves(
     """
     from helpers.choices import DESIGN_BASES as BASES
     from helpers.choices import DESIGNS
+    from helpers.design import basis_words
 
     ax = ax if ax is not None else plt.gca()
     data = curves[curves["outcome"] == outcome]
     if data.empty:
         return _no_data(ax, "no effect to plan on")
+    levels = data["ci_level"] if "ci_level" in data else pd.Series(None, index=data.index)
+    words = {b: basis_words(b, lv) for b, lv in zip(data["basis"], levels, strict=True)}
     data = data.assign(
         Design=data["design"].map(DESIGNS).str.split(",").str[0],
-        Effect=data["basis"].map(BASES),
+        Effect=data["basis"].map(words),
     )
     # one power per n on each curve: drawn as it is (estimator=None), not aggregated per n
     sns.lineplot(
         data=data, x="n", y="power", hue="Design", style="Effect", ax=ax, legend=legend,
         estimator=None, errorbar=None,
         hue_order=[DESIGNS[d].split(",")[0] for d in DESIGNS if d in set(data["design"])],
-        style_order=[BASES[b] for b in BASES if b in set(data["basis"])],
+        style_order=[words[b] for b in BASES if b in words],
     )  # fmt: skip
     # dash-dot: the effects' curves are solid, dashed and dotted (seaborn's first three dashes)
     ax.axhline(target, color="0.4", linewidth=0.8, linestyle="-.")

@@ -176,7 +176,7 @@ def reachability_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise_reproduction(
-    table: pd.DataFrame, *, test: str, words: Mapping[str, str] | None = None
+    table: pd.DataFrame, *, test: str, words: Mapping[str, str] | None = None, ids: bool = True
 ) -> str:
     """Say in plain words what reproduces, what cannot, and why (Markdown).
 
@@ -189,6 +189,10 @@ def summarise_reproduction(
     words : mapping of str to str, optional
         Each figure's words (:func:`helpers.reported.figures_in_words`): a figure
         is then named by them, its id (the tables' ``figure_id``) beside them.
+    ids : bool, default True
+        Whether to put a named figure's id beside its words: for a summary
+        shown with a table that lists the ids; ``False`` where no table the
+        reader sees does (the words alone then name the figure).
 
     Returns
     -------
@@ -201,17 +205,20 @@ def summarise_reproduction(
     >>> print(summarise_reproduction(t, test="paired_t"))  # doctest: +NORMALIZE_WHITESPACE
     - 0 of 1 reported figures reproduce at reported precision with the paired t-test.
     - 1 cannot be reproduced by any data analysed with this test:
-      **a.p** (reported p=0,5): none can.
+      **a.p** (reported as “p=0,5”): none can.
     >>> words = {"a.p": "HbA1c, month 3 against baseline"}
     >>> print(summarise_reproduction(t, test="paired_t", words=words).splitlines()[-1])
-      **HbA1c, month 3 against baseline** (reported p=0,5; figure `a.p`): none can.
+      **HbA1c, month 3 against baseline** (reported as “p=0,5”; figure `a.p`): none can.
+    >>> print(summarise_reproduction(t, test="paired_t", words=words, ids=False).splitlines()[-1])
+      **HbA1c, month 3 against baseline** (reported as “p=0,5”): none can.
     """
     words = words or {}
 
     def name(r: Any, *more: str) -> str:
         if r.figure_id not in words:
             return f"**{r.figure_id}**" + (f" ({'; '.join(more)})" if more else "")
-        return f"**{words[r.figure_id]}** ({'; '.join([*more, f'figure `{r.figure_id}`'])})"
+        shown = [*more, f"figure `{r.figure_id}`"] if ids else list(more)
+        return f"**{words[r.figure_id]}**" + (f" ({'; '.join(shown)})" if shown else "")
 
     n, ok = len(table), int(table["match"].sum())
     named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
@@ -221,7 +228,7 @@ def summarise_reproduction(
     possible = missed.drop(impossible.index)
     if len(impossible):
         items = "; ".join(
-            f"{name(r, f'reported {r.reported}')}: {r.audit_note}" for r in impossible.itertuples()
+            f"{name(r, _reported_as(r.reported))}: {r.audit_note}" for r in impossible.itertuples()
         )
         lines.append(
             f"- {len(impossible)} cannot be reproduced by any data analysed with this test:\n"
@@ -235,6 +242,11 @@ def summarise_reproduction(
     if ok == n:
         lines.append("- Nothing is left unexplained.")
     return "\n".join(lines)
+
+
+def _reported_as(text: str) -> str:
+    """Quote the abstract's words for a figure (in curly quotes: they may hold parentheses)."""
+    return "reported as \u201c" + str(text) + "\u201d"
 
 
 def reachability_by_rule(
