@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 __all__ = [
     "DESIGNS",
     "DESIGN_BASES",
@@ -24,6 +26,7 @@ __all__ = [
     "MULTIPLICITY_NAMES",
     "PAIRED_TESTS",
     "PRECISION_RULES",
+    "basis_words",
 ]
 
 #: The paired tests of change from baseline (:func:`helpers.stats.paired_test`).
@@ -74,3 +77,26 @@ DESIGN_BASES = {
     "half": "half the observed mean change",
     "ci_bound": "confidence bound closest to zero",
 }
+
+
+def basis_words(basis: str, ci_level: object = None) -> str:
+    """Name a planning basis in words; the confidence bound with its level when it is known.
+
+    Here rather than in :mod:`helpers.design`, so that the figures that name a
+    basis do not make every notebook depend on the design module.
+
+    Examples
+    --------
+    >>> basis_words("half"), basis_words("ci_bound", 0.95), basis_words("ci_bound")
+    ('half the observed mean change', '95% confidence bound closest to zero', 'confidence bound closest to zero')
+    """  # noqa: E501
+    from helpers.precision import format_percent  # checking a parameter needs none of it
+
+    words = DESIGN_BASES[basis]
+    try:
+        level = float(ci_level)  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # None or pandas' NA: no level known
+        level = math.nan
+    if basis == "ci_bound" and not math.isnan(level):
+        return f"{format_percent(level)} {words}"
+    return words

@@ -51,7 +51,7 @@ import pandas as pd
 from scipy import special, stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
-from helpers.choices import DESIGN_BASES, DESIGNS
+from helpers.choices import DESIGN_BASES, DESIGNS, basis_words
 from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_percent, format_signed
@@ -903,20 +903,6 @@ _CHECK_COLUMNS = (
     "outcome", "basis", "ci_level", "design", "n_analysed", "analytic", "simulated", "mc_se", "z",
     "exact",
 )  # fmt: skip
-
-
-def basis_words(basis: str, ci_level: object = None) -> str:
-    """Name a planning basis in words; the confidence bound with its level when it is known.
-
-    Examples
-    --------
-    >>> basis_words("half"), basis_words("ci_bound", 0.95), basis_words("ci_bound")
-    ('half the observed mean change', '95% confidence bound closest to zero', 'confidence bound closest to zero')
-    """  # noqa: E501
-    words = BASES[basis]
-    if basis == "ci_bound" and ci_level is not None and not pd.isna(ci_level):
-        return f"{format_percent(float(ci_level))} {words}"
-    return words
 
 
 def label_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -1232,8 +1232,7 @@ def plot_power_curves(
     >>> plt.close(fig)
     """
     from helpers.choices import DESIGN_BASES as BASES
-    from helpers.choices import DESIGNS
-    from helpers.design import basis_words
+    from helpers.choices import DESIGNS, basis_words
 
     ax = ax if ax is not None else plt.gca()
     data = curves[curves["outcome"] == outcome]
