@@ -142,7 +142,7 @@ def test_show_detectable_rise_by_key(m):
         assert cell["SD of change"] == _signed(r.sd_change, d)
         assert cell["Detectable rise"] == _signed(r.detectable_rise, d)
         assert cell["Power"] == "90%"
-        effect = cell["Effect size (Cohen's d: rise over the SD of change)"]
+        effect = cell["Effect size dz (rise / SD of the change)"]
         assert effect == f"{r.effect_size:.3f}".rstrip("0")
 
 

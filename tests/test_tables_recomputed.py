@@ -263,7 +263,7 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
         assert "Holm over" in row["adjusted over"]
         if analysis == "primary":
             assert row["effect size (90% CI)"].startswith(
-                "Hedges' g (change over the mean of the two SDs); CI by Algina"
+                "Hedges' g (mean change / the two visits' pooled SD); Algina & Keselman (2003) CI"
             )
             numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
             assert numbers == pytest.approx([e["g"], e["g_low"], e["g_high"]], abs=0.0051)

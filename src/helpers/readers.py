@@ -328,7 +328,7 @@ COLUMNS: dict[str, Column] = {
     "decimals": Column("Decimals printed in the report", "count"),
     "detectable_rise": Column("Detectable rise", "measure", 1),
     "df": Column("df", "number"),
-    "effect_size": Column("Effect size (Cohen's d: rise over the SD of change)", "number"),
+    "effect_size": Column("Effect size dz (rise / SD of the change)", "number"),
     "figure_id": Column("Figure id"),
     "figures": Column("Figures", "count"),
     "recomputed_as_printed": Column("Recomputed, printed as the report prints it"),

@@ -533,10 +533,13 @@ def hedges_g_av(
     """Hedges' g_av for a before/after design, with the Algina–Keselman confidence interval.
 
     The standardized mean change uses the average of the two variances as
-    standardizer, d_av = mean(after − before) / √((s²_before + s²_after) / 2),
-    and Hedges' small-sample correction g_av = d_av × (1 − 3 / (8n − 9))
-    (Lakens 2013, Front Psychol 4:863, eq. 10; pingouin's ``compute_effsize``
-    with ``paired=True, eftype="hedges"``).
+    standardizer, d_av = mean(after − before) / √((s²_before + s²_after) / 2)
+    (the pooled SD of the two visits, which have the same n), and Hedges'
+    small-sample correction g_av = d_av × (1 − 3 / (8n − 9)) (Lakens 2013, Front
+    Psychol 4:863, and his ``Superpower`` R code; pingouin's ``compute_effsize``
+    with ``paired=True, eftype="hedges"``; the δ_av of Algina & Keselman 2003).
+    Some software divides by the plain mean of the two SDs instead (e.g. R's
+    MOTE ``d_dep_t_avg``), which gives a larger value when the SDs differ.
 
     The interval is Algina & Keselman's (2003, Educ Psychol Meas 63:537-553)
     approximate interval for the population δ_av in a dependent-samples design:
