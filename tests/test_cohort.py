@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from scipy import stats
 from studydef import STUDY
 
-from helpers.cohort import table_one, visit_completeness
+from helpers.cohort import (
+    describe_pairing,
+    pairing_assumptions,
+    table_one,
+    visit_completeness,
+)
 from helpers.data import load_cohort
 from helpers.reported import load_reported
 from helpers.reproduction import (
@@ -164,3 +170,99 @@ def test_visit_schedule(cohort, reported):
     table = visit_schedule(cohort, reported)
     assert table["visit_month"].tolist() == [0, 1, 2, 3]
     assert table["measurements"].sum() == len(cohort.measurements)
+
+
+# --- the stand-in's assumed before-after correlations (notebooks 03 and 05) -----------------
+
+
+def _pairs_by_hand(code, first, second):
+    """Each patient's two values, read with plain pandas from the CSV (not load_cohort)."""
+    m = pd.read_csv("data/standin/measurements.csv")
+    m = m[m["outcome"] == code]
+    wide = m.pivot(index="patient_id", columns="visit_month", values="value")
+    both = wide[[first, second]].dropna()
+    return both[first].tolist(), both[second].tolist()
+
+
+def test_pairing_assumptions_recomputed_by_hand(cohort):
+    import json
+
+    table = pairing_assumptions(cohort, outcomes=["islet_ab", "leptin", "gad_ab"])
+    # study order, whatever order the outcomes are asked in
+    assert table["outcome"].tolist() == ["leptin", "gad_ab", "islet_ab"]
+    provenance = json.loads(Path("data/standin/provenance.json").read_text(encoding="utf-8"))
+    recorded = {c["comparison"]: c for c in provenance["measurements"]["comparisons"]}
+    for row in table.itertuples():
+        before, after = _pairs_by_hand(row.outcome, row.baseline_month, row.visit_month)
+        assert row.r == pytest.approx(stats.pearsonr(before, after).statistic)
+        entry = recorded[f"{row.outcome}: month {row.visit_month} vs month {row.baseline_month}"]
+        assert row.r == pytest.approx(entry["before_after_r"], abs=5e-5)
+        diff = [a - b for a, b in zip(after, before, strict=True)]
+        assert row.sd_change == pytest.approx(statistics.stdev(diff))
+        assert row.sd_baseline == pytest.approx(statistics.stdev(before))
+        assert row.sd_visit == pytest.approx(statistics.stdev(after))
+    # what fixed each correlation, from the abstract: leptin's p is exact (p=0,046); GAD's is
+    # only a bound (p>0,05); no data give islet-cell antibodies' p=0,485 (notebook 04)
+    assert dict(zip(table["outcome"], table["basis"], strict=True)) == {
+        "leptin": "reported_p",
+        "gad_ab": "p_bound",
+        "islet_ab": "p_unreachable",
+    }
+    assert table["assumed"].tolist() == [False, True, True]
+
+
+def test_the_pairing_sentence_recomputed_by_hand(cohort):
+    text = describe_pairing(pairing_assumptions(cohort), study=STUDY)
+    for code, name in (
+        ("gad_ab", "GAD antibodies"),
+        ("islet_ab", "islet-cell (Langerhans) antibodies"),
+    ):
+        before, after = _pairs_by_hand(code, 0, 3)
+        r = stats.pearsonr(before, after).statistic
+        sd0, sd1 = statistics.stdev(before), statistics.stdev(after)
+        sd_change = statistics.stdev([a - b for a, b in zip(after, before, strict=True)])
+        assert f"{name}, month 3 vs month 0 (r = {r:.2f}: " in text
+        at_0 = (sd0**2 + sd1**2) ** 0.5
+        at_09 = (sd0**2 + sd1**2 - 1.8 * sd0 * sd1) ** 0.5
+        assert (
+            f"{sd_change:.2f} IU/mL for {name} ({at_0:.2f} at r = 0.00, {at_09:.2f} at r = 0.90)"
+            in text
+        )
+    assert "set by the reported p for the other comparisons" in text
+    assert "the abstract gives its p only as a bound" in text
+    assert "no data give the p the abstract reports" in text
+    # only the assumed ones are named
+    assert "insulin" not in text.lower()
+    assert "leptin" not in text.lower()
+    # the safety outcomes alone: no "other comparisons" to speak of
+    safety = describe_pairing(
+        pairing_assumptions(cohort, outcomes=["gad_ab", "islet_ab"]), study=STUDY
+    )
+    assert "other comparisons" not in safety
+    assert "these comparisons" in safety
+
+
+def test_patient_records_have_no_pairing_to_disclose(cohort):
+    from dataclasses import replace
+
+    records = replace(cohort, provenance={})
+    assert pairing_assumptions(records).empty
+    assert describe_pairing(pairing_assumptions(records), study=STUDY) == ""
+    # every correlation set by the reported p: nothing assumed, nothing said
+    pinned = pairing_assumptions(cohort, outcomes=["insulin_dose", "hba1c"])
+    assert len(pinned) == 2
+    assert describe_pairing(pinned, study=STUDY) == ""
+
+
+def test_a_recorded_comparison_without_data_is_left_out(cohort):
+    from dataclasses import replace
+
+    measurements = cohort.measurements[
+        ~(
+            (cohort.measurements["outcome"] == "islet_ab")
+            & (cohort.measurements["visit_month"] == 3)
+        )
+    ]
+    table = pairing_assumptions(replace(cohort, measurements=measurements))
+    assert "islet_ab" not in table["outcome"].tolist()
+    assert "gad_ab" in table["outcome"].tolist()

@@ -16,6 +16,7 @@ from helpers.audit import audit
 from helpers.data import load_cohort
 from helpers.reconstruct import (
     MAX_ABS_R,
+    R_BASES,
     PairTarget,
     _distinct_pairings,
     _distinct_pairs,
@@ -99,6 +100,19 @@ def test_provenance_records_every_target(cohort):
     assert islet["p_reachable_by_test"] is False
     assert islet["targets"]["p"]["match"] is False
     assert all(islet["targets"][k]["match"] for k in ("mean1", "sd1", "mean2", "sd2"))
+    # what fixed each pair's correlation, and which pair it is, by hand from the abstract
+    by_comparison = {
+        c["comparison"]: (c["outcome"], c["baseline_month"], c["visit_month"], c["r_basis"])
+        for c in prov["comparisons"]
+    }
+    assert by_comparison == {
+        "insulin_dose: month 1 vs month 0": ("insulin_dose", 0, 1, "reported_p"),  # p=0,04
+        "leptin: month 1 vs month 0": ("leptin", 0, 1, "reported_p"),  # p=0,046
+        "hba1c: month 1 vs month 0": ("hba1c", 0, 1, "reported_p"),  # p=0,092
+        "gad_ab: month 3 vs month 0": ("gad_ab", 0, 3, "p_bound"),  # p>0,05
+        "islet_ab: month 3 vs month 0": ("islet_ab", 0, 3, "p_unreachable"),  # p=0,485
+    }
+    assert set(R_BASES) == {"reported_p", "p_bound", "p_unreachable"}
 
 
 @pytest.mark.slow

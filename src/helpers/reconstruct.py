@@ -53,6 +53,7 @@ from helpers.study import Study
 __all__ = [
     "MAX_ABS_R",
     "PREFERRED_R",
+    "R_BASES",
     "PairResult",
     "PairTarget",
     "choose_granularity",
@@ -488,6 +489,34 @@ def reconstruct_pair(
     return result
 
 
+#: Why a stand-in pair of visits has the before-after correlation it has (provenance ``r_basis``).
+R_BASES = {
+    "reported_p": "set by the reported p",
+    "p_bound": "assumed: the reported p is only a bound, so the correlation closest to "
+    f"{PREFERRED_R:g} within it",
+    "p_unreachable": "assumed: no data give the reported p, so the correlation closest to "
+    f"{PREFERRED_R:g}",
+}
+
+
+def _r_basis(relation: str, reachable: bool) -> str:
+    """Name what fixed a reconstructed pair's correlation (a key of :data:`R_BASES`).
+
+    The pairing is chosen to give the reported p, with the correlation closest
+    to 0.5 among the pairings that do: an exact p pins the correlation down, a
+    bound ("> 0.05") leaves it to that choice, and a p no data can give leaves
+    only the choice.
+
+    Examples
+    --------
+    >>> _r_basis("=", True), _r_basis(">", True), _r_basis("=", False)
+    ('reported_p', 'p_bound', 'p_unreachable')
+    """
+    if not reachable:
+        return "p_unreachable"
+    return "reported_p" if relation == "=" else "p_bound"
+
+
 def reconstruct_measurements(
     patients: pd.DataFrame,
     reported: pd.DataFrame,
@@ -558,12 +587,17 @@ def reconstruct_measurements(
         provenance.append(
             {
                 "comparison": c.comparison_id,
+                "outcome": c.variable,
+                "group": c.group1,
+                "baseline_month": c.visit1,
+                "visit_month": c.visit2,
                 "granularity": g,
                 "test": test,
                 "precision_rule": rule,
                 "attempts": result.attempts,
                 "p_reachable_by_test": bool(reachable[c.comparison_id]),
                 "before_after_r": round(result.r, 4),
+                "r_basis": _r_basis(c.p.relation, bool(reachable[c.comparison_id])),
                 "targets": {
                     name: {
                         "figure_id": fig.figure_id,
