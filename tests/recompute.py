@@ -30,6 +30,15 @@ CODE_OF_LABEL = {o.label: o.code for o in STUDY.outcomes}
 UNIT_LABELS = {f"{o.label} ({o.unit})": o.code for o in STUDY.outcomes}
 
 
+def grouped(n: int) -> str:
+    """A count as ISO 80000-1 writes it: "8845", "30\u202f622" (narrow no-break space)."""
+    digits = str(int(n))
+    if len(digits) < 5:
+        return digits
+    head = len(digits) % 3 or 3
+    return "\u202f".join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
+
+
 def tricky_cohort() -> Cohort:
     """Nine simulated patients with every awkwardness a table can hide a mistake behind."""
     c = simulate_cohort(

@@ -23,7 +23,7 @@ from studydef import STUDY
 
 from helpers import design as hdes
 
-from recompute import TRICKY_OUTCOMES, tricky_cohort
+from recompute import TRICKY_OUTCOMES, grouped, tricky_cohort
 
 PROJECT_NB05 = Path(__file__).resolve().parents[1] / "notebooks" / "05_follow_up_design.ipynb"
 
@@ -340,16 +340,39 @@ def test_sentences_recomputed_from_the_tables(m):
     hi = observed.sort_values("enrol_two_arm").iloc[-1]
     # inside a sentence a label loses a capital that only starts it (Leptin → leptin; HbA1c kept)
     in_text = {"leptin": "leptin", "insulin_dose": "daily insulin dose", "hba1c": "HbA1c"}
-    assert f"enrol {lo.enrol_two_arm:,} ({in_text[lo.outcome]})" in finding
-    assert f"to {hi.enrol_two_arm:,} ({in_text[hi.outcome]}) patients" in finding
+    assert f"enrol {grouped(lo.enrol_two_arm)} ({in_text[lo.outcome]})" in finding
+    assert f"to {grouped(hi.enrol_two_arm)} ({in_text[hi.outcome]}) patients" in finding
     assert "20% dropout" in finding
     assert finding.endswith(
         ", for the efficacy outcomes (a safety outcome needs an equivalence design)."
     )
     assert "antibodies" not in finding
+    # given the baseline-SD plan, the headline adds its range for the same (efficacy) outcomes
+    on_sd = hdes.followup_sd_sensitivity(inputs, sizes)
+    with_sd = hdes.design_finding(sizes, study=STUDY, followup_sd=on_sd)
+    assert with_sd.startswith(finding)
+    baseline_sd = (
+        on_sd[on_sd["outcome"].isin(efficacy)].dropna().sort_values("enrol_on_baseline_sd")
+    )
+    assert len(baseline_sd) == 3
+    lo_b, hi_b = baseline_sd.iloc[0], baseline_sd.iloc[-1]
+    assert with_sd[len(finding) :] == (
+        " These standardise each effect by the pilot's follow-up SD; planned on the baseline SD "
+        f"instead, the observed effects would need {grouped(lo_b.enrol_on_baseline_sd)} "
+        f"({in_text[lo_b.outcome]}) to {grouped(hi_b.enrol_on_baseline_sd)} "
+        f"({in_text[hi_b.outcome]}) patients (see the caveats)."
+    )
+    # the same SD at both visits: nothing changes, and the line says so
+    same = on_sd.assign(enrol_on_baseline_sd=on_sd["enrol_on_followup_sd"])
+    assert hdes.design_finding(sizes, study=STUDY, followup_sd=same).endswith(
+        "Planned on the baseline SD instead, the enrolments at the observed effects are the same."
+    )
     text = hdes.describe_design(sizes, alpha=0.05, power=0.8, dropout=0.2, test="t", study=STUDY)
     for r in sizes[sizes["n_single_arm"].notna()].itertuples():
-        assert f"single arm {r.n_single_arm:,} analysed ({r.enrol_single_arm:,} enrolled)" in text
+        assert (
+            f"single arm {grouped(r.n_single_arm)} analysed "
+            f"({grouped(r.enrol_single_arm)} enrolled)" in text
+        )
     assert text.count("\n- ") == sizes["outcome"].nunique()
 
 
@@ -553,8 +576,8 @@ def test_notebook_05_says_how_many_planned_trials_were_simulated(default_report)
     assert 0 < simulated < planned
     shown = tiny.shown(default_report / "05_follow_up_design.ipynb")
     assert (
-        f"{simulated} of the {planned} planned trials (those of at most {cap:,} patients per "
-        f"arm) were simulated"
+        f"{simulated} of the {planned} planned trials (those of at most {grouped(cap)} "
+        f"patients per arm) were simulated"
     ) in shown
     assert f"the {planned - simulated} larger ones were not." in shown
     assert "Each planned trial" not in shown
@@ -659,6 +682,9 @@ def test_notebook_05_enrolments_planned_on_the_baseline_sd_recomputed(default_re
         ), row.outcome
         if enrol["baseline"] != enrol["followup"]:
             changed += 1
-            assert f"{enrol['baseline']:,} instead of {enrol['followup']:,} for " in shown
+            assert (
+                f"{grouped(enrol['baseline'])} instead of {grouped(enrol['followup'])} for "
+                in shown
+            )
     assert changed > 0
     assert "Planned on the baseline SD instead of the follow-up SD" in shown

@@ -25,6 +25,7 @@ from helpers.reproduction import reachability_matrix
 from helpers.simulate import simulate_cohort
 
 from conftest import REPORTED, STANDIN
+from recompute import grouped
 
 
 def _figures():
@@ -544,7 +545,7 @@ def test_large_trajectories_show_the_summary_tables_median_and_quartiles(large):
     for ax, code in zip(large["figures"]["trajectories"].axes, GLYCEMIC, strict=True):
         want = described[described["outcome"] == code].set_index("visit_month")
         (median,) = [ln for ln in ax.lines if "median" in str(ln.get_label())]
-        assert f"of {LARGE:,} patients" in median.get_label()
+        assert f"of {grouped(LARGE)} patients" in median.get_label()
         np.testing.assert_allclose(median.get_xdata(), want.index)
         np.testing.assert_allclose(median.get_ydata(), want["median"])
         band = ax.collections[0].get_paths()[0].vertices

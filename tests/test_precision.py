@@ -91,3 +91,22 @@ def test_matching_many_at_once_is_matching_each(relation, rule):
     assert matches_reported_each(observed, value, relation, decimals, rule).tolist() == each
     assert any(each)
     assert not all(each)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0"), (7, "7"), (999, "999"), (8845, "8845"), (10_000, "10 000"), (30622, "30 622"),
+     (1_000_000, "1 000 000"), (123456789.0, "123 456 789"), (-12345, "-12 345")],
+)  # fmt: skip
+def test_counts_are_grouped_by_a_narrow_no_break_space(n, text):
+    from helpers.precision import THOUSANDS, format_count
+
+    assert THOUSANDS == "\u202f"
+    assert format_count(n) == text.replace(" ", "\u202f")
+
+
+def test_a_count_with_a_fraction_is_refused():
+    from helpers.precision import format_count
+
+    with pytest.raises(ValueError, match="whole number"):
+        format_count(2.5)

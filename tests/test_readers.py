@@ -14,7 +14,7 @@ from helpers import outcomes as ho
 from helpers import readers as hread
 from helpers import safety as hs
 
-from recompute import TRICKY_OUTCOMES, tricky_cohort
+from recompute import TRICKY_OUTCOMES, grouped, tricky_cohort
 
 RECOMPUTED = "Recomputed (2 more decimals than printed; counts whole)"
 
@@ -52,7 +52,7 @@ def test_mixed_model_for_readers_by_key(m):
         assert cell["p"] == _p(r.p_val)
         assert cell["p (adjusted)"] == _p(r.p_adj)
         assert cell["Unit"] == STUDY.unit(r.outcome)
-        assert cell["Patients"] == f"{r.n_patients:,}"
+        assert cell["Patients"] == f"{grouped(r.n_patients)}"
     assert "nan" not in shown.to_string().lower()
 
 
@@ -62,7 +62,7 @@ def test_omnibus_for_readers_by_key(m):
     for r in full.itertuples():
         cell = shown.loc[(STUDY.label(r.outcome), r.test)]
         assert cell["p"] == _p(r.p_val)
-        assert cell["Patients"] == f"{r.n_patients:,}"
+        assert cell["Patients"] == f"{grouped(r.n_patients)}"
     assert "nan" not in shown.to_string().lower()
 
 
@@ -138,7 +138,7 @@ def test_show_detectable_rise_by_key(m):
     for r in full.itertuples():
         cell = shown.loc[(STUDY.label(r.outcome), f"month {r.visit_month}")]
         d = STUDY.measured(r.outcome).decimals + 1
-        assert cell["Patients"] == f"{r.n:,}"
+        assert cell["Patients"] == f"{grouped(r.n)}"
         assert cell["SD of change"] == _signed(r.sd_change, d)
         assert cell["Detectable rise"] == _signed(r.detectable_rise, d)
         assert cell["Power"] == "90%"
@@ -176,20 +176,22 @@ def test_show_prints_every_kind_by_hand():
     ]  # fmt: skip
 
 
-def test_show_writes_counts_with_a_thousands_separator():
-    """As the text writes "1,000": a sample size of 30622 reads 30,622; small ones unchanged."""
+def test_show_writes_counts_with_their_digits_grouped_by_a_narrow_space():
+    """ISO 80000-1: 30622 reads "30 622" (U+202F); four digits stand alone; never a comma,
+    which the abstract uses as its decimal marker ("58,81")."""
     t = pd.DataFrame({"n_per_arm": [7, 999, 1000, 30622], "enrol_two_arm": [16, 2000, 0, 10**6]})
     shown = hread.show(t).frame
     assert shown.values.tolist() == [
-        ["7", "16"], ["999", "2,000"], ["1,000", "0"], ["30,622", "1,000,000"],
+        ["7", "16"], ["999", "2000"], ["1000", "0"], ["30\u202f622", "1\u202f000\u202f000"],
     ]  # fmt: skip
+    assert not any("," in cell for row in shown.values.tolist() for cell in row)
     # a count of patients among measured values (statistic "n"), and the tables built by key
     figures = pd.DataFrame({"statistic": ["n", "mean"], "value": [100_000.0, 7.25]})
-    assert hread.show(figures).frame["Value"].tolist()[0] == "100,000"
+    assert hread.show(figures).frame["Value"].tolist()[0] == "100\u202f000"
     omnibus = pd.DataFrame({"outcome": ["hba1c"], "test": ["Friedman test"], "visits": ["0, 1"],
         "n_patients": [100_000], "p_val": [0.5], "p_adj": [0.5], "family": ["x"],
         "note": [""]})  # fmt: skip
-    assert hread.omnibus_for_readers(omnibus)["Patients"].tolist() == ["100,000"]
+    assert hread.omnibus_for_readers(omnibus)["Patients"].tolist() == ["100\u202f000"]
 
 
 def test_show_refuses_a_code_like_header_and_keeps_plain_ones():

@@ -54,7 +54,7 @@ from statsmodels.stats.power import TTestIndPower, TTestPower
 from helpers.choices import DESIGN_BASES, DESIGNS, basis_words
 from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
-from helpers.precision import format_percent, format_signed
+from helpers.precision import format_count, format_percent, format_signed
 from helpers.study import Study, in_sentence, label_for
 
 __all__ = [
@@ -952,8 +952,11 @@ def _n_phrase(analysed: object, enrolled: object, *, per_arm: bool) -> str:
     if pd.isna(analysed):
         return "no size (no effect to plan on)"
     if per_arm:
-        return f"{int(analysed):,} per arm analysed ({int(enrolled):,} enrolled in all)"
-    return f"{int(analysed):,} analysed ({int(enrolled):,} enrolled)"
+        return (
+            f"{format_count(int(analysed))} per arm analysed "
+            f"({format_count(int(enrolled))} enrolled in all)"
+        )
+    return f"{format_count(int(analysed))} analysed ({format_count(int(enrolled))} enrolled)"
 
 
 def describe_design(
@@ -1027,17 +1030,28 @@ def describe_design(
     return "\n".join(lines)
 
 
-def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
+def design_finding(
+    sizes: pd.DataFrame,
+    *,
+    study: Study | None = None,
+    followup_sd: pd.DataFrame | None = None,
+) -> str:
     """Sum up in one line the two-arm enrolments at the observed effects and at half of them.
 
     Where the study definition gives some outcomes the safety role, the line
     covers the efficacy outcomes and says so (the notebook's tables keep all).
+    The two-arm sizes standardise the effect by the pilot's follow-up SD; given
+    :func:`followup_sd_sensitivity`, the line adds the range the observed
+    effects would need when planned on the baseline SD instead, so the headline
+    does not rest on one SD unseen.
 
     Parameters
     ----------
     sizes : pandas.DataFrame
         From :func:`sample_sizes`.
     study : Study, optional
+    followup_sd : pandas.DataFrame, optional
+        From :func:`followup_sd_sensitivity` of the same sizes.
 
     Returns
     -------
@@ -1050,6 +1064,11 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
     ...     "d_paired": [0.5, 0.25, 0.8, 0.4], "d_ancova": [0.5, 0.25, 0.8, 0.4], "note": ""})
     >>> print(design_finding(sample_sizes(e)))
     A randomised two-arm trial (80% power, two-sided α = 0.05, 0% dropout) would enrol 54 (y) to 130 (x) patients at the observed effects, and 200 (y) to 506 (x) at half of them.
+    >>> f = pd.DataFrame({"outcome": ["x", "y"], "sd_followup": [1.0, 1.0],
+    ...     "sd_baseline": [1.5, 0.8], "enrol_on_followup_sd": [130, 54],
+    ...     "enrol_on_baseline_sd": [290, 36]})
+    >>> print(design_finding(sample_sizes(e), followup_sd=f).split(". ")[1])
+    These standardise each effect by the pilot's follow-up SD; planned on the baseline SD instead, the observed effects would need 36 (y) to 290 (x) patients (see the caveats).
     >>> design_finding(sample_sizes(e.iloc[:0]))
     'No outcome has three complete pairs at a follow-up visit: there is no change to size a follow-up trial on.'
     """  # noqa: E501
@@ -1079,14 +1098,47 @@ def design_finding(sizes: pd.DataFrame, *, study: Study | None = None) -> str:
         enrol = rows["enrol_two_arm"].astype(int)
         low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
         parts.append(
-            f"{int(low['enrol_two_arm']):,} "
+            f"{format_count(int(low['enrol_two_arm']))} "
             f"({in_sentence(label_for(str(low['outcome']), study, unit=False))}) "
-            f"to {int(high['enrol_two_arm']):,} "
+            f"to {format_count(int(high['enrol_two_arm']))} "
             f"({in_sentence(label_for(str(high['outcome']), study, unit=False))}) {words}"
         )
     if not parts:
         return "No outcome changed enough to size a follow-up trial on."
-    return f"{head} {', and '.join(parts)}{scope}."
+    return f"{head} {', and '.join(parts)}{scope}.{_on_baseline_sd(followup_sd, sizes, study)}"
+
+
+def _on_baseline_sd(
+    followup_sd: pd.DataFrame | None, sizes: pd.DataFrame, study: Study | None
+) -> str:
+    """Write the headline's second sentence: the observed effects' range on the baseline SD."""
+    if followup_sd is None:
+        return ""
+    rows = followup_sd[
+        followup_sd["outcome"].isin(sizes["outcome"])
+        & followup_sd["enrol_on_followup_sd"].notna()
+        & followup_sd["enrol_on_baseline_sd"].notna()
+    ]
+    if rows.empty:
+        return ""
+    if (rows["enrol_on_followup_sd"] == rows["enrol_on_baseline_sd"]).all():
+        return (
+            " Planned on the baseline SD instead, the enrolments at the observed effects are "
+            "the same."
+        )
+    enrol = rows["enrol_on_baseline_sd"].astype(int)
+    low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
+
+    def named(row: pd.Series) -> str:
+        return f"{format_count(int(row['enrol_on_baseline_sd']))} " + (
+            f"({in_sentence(label_for(str(row['outcome']), study, unit=False))})"
+        )
+
+    span = named(low) if low["outcome"] == high["outcome"] else f"{named(low)} to {named(high)}"
+    return (
+        " These standardise each effect by the pilot's follow-up SD; planned on the baseline SD "
+        f"instead, the observed effects would need {span} patients (see the caveats)."
+    )
 
 
 def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
@@ -1176,7 +1228,8 @@ def describe_followup_sd(sensitivity: pd.DataFrame, *, study: Study | None = Non
     if changed.empty:
         return ""
     parts = [
-        f"{int(r.enrol_on_baseline_sd):,} instead of {int(r.enrol_on_followup_sd):,} for "
+        f"{format_count(int(r.enrol_on_baseline_sd))} instead of "
+        f"{format_count(int(r.enrol_on_followup_sd))} for "
         f"{in_sentence(label_for(str(r.outcome), study, unit=False))} (SD {r.sd_baseline:.2f} at "
         f"baseline, {r.sd_followup:.2f} at follow-up)"
         for r in changed.itertuples(index=False)
@@ -1295,7 +1348,7 @@ def describe_simulation(
     ...     "exact": [True, False], "simulated": [0.81, 0.78], "analytic": [0.80, 0.80],
     ...     "n_analysed": [10, 9]})
     >>> print(describe_simulation(c, n_sims=4000))  # doctest: +NORMALIZE_WHITESPACE
-    Each of the 2 planned trials was simulated 4,000 times. Where the analytic power is exact
+    Each of the 2 planned trials was simulated 4000 times. Where the analytic power is exact
     (the paired t-test and ANCOVA), 1 of 1 simulated powers lie within 3 Monte Carlo standard
     errors of it (largest |z| = 1.2). Where the analytic power is an approximation (the
     Wilcoxon tests, by their efficiency), 0 of 1 simulated powers lie within 3 Monte Carlo
@@ -1304,7 +1357,7 @@ def describe_simulation(
     >>> s = pd.DataFrame({"n_single_arm": [10, 2000], "n_per_arm": [9, 3000]})
     >>> first = describe_simulation(c, n_sims=4000, sizes=s, max_n=1000).split(".")[0]
     >>> print(first)  # doctest: +NORMALIZE_WHITESPACE
-    2 of the 4 planned trials (those of at most 1,000 patients per arm) were simulated 4,000
+    2 of the 4 planned trials (those of at most 1000 patients per arm) were simulated 4000
     times; the 2 larger ones were not
     >>> describe_simulation(c.iloc[:0], n_sims=4000, sizes=s.iloc[:0], max_n=1000)
     'No trial was planned, so none was simulated.'
@@ -1313,17 +1366,20 @@ def describe_simulation(
     if planned == 0:
         return "No trial was planned, so none was simulated."
     if check.empty:
-        cap = "" if max_n is None else f" (at most {max_n:,} patients per arm)"
+        cap = "" if max_n is None else f" (at most {format_count(max_n)} patients per arm)"
         return f"No planned trial was small enough to simulate{cap}."
     exact, approx = check[check["exact"]], check[~check["exact"]]
     if planned is not None and planned > len(check):
-        cap = "" if max_n is None else f" (those of at most {max_n:,} patients per arm)"
+        cap = "" if max_n is None else f" (those of at most {format_count(max_n)} patients per arm)"
         lines = [
-            f"{len(check)} of the {planned} planned trials{cap} were simulated {n_sims:,} times; "
+            f"{len(check)} of the {planned} planned trials{cap} were simulated "
+            f"{format_count(n_sims)} times; "
             f"the {planned - len(check)} larger ones were not."
         ]
     else:
-        lines = [f"Each of the {len(check)} planned trials was simulated {n_sims:,} times."]
+        lines = [
+            f"Each of the {len(check)} planned trials was simulated {format_count(n_sims)} times."
+        ]
     agree = "simulated powers lie within 3 Monte Carlo standard errors of it"
     if len(exact):
         within = int((exact["z"].abs() <= 3).sum())

@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.paths import resolve_path
-from helpers.precision import format_p, format_percent
+from helpers.precision import format_count, format_p, format_percent
 from helpers.study import Study, in_sentence, label_for
 
 __all__ = [
@@ -654,7 +654,7 @@ def plot_trajectories(
             linewidth=1.2,
             marker="o",
             markersize=3,
-            label=f"median and IQR of {patients:,} patients",
+            label=f"median and IQR of {format_count(patients)} patients",
             ax=ax,
         )
     m = means[means["outcome"] == outcome]
@@ -757,7 +757,7 @@ def plot_changes(
             medianprops={"color": "black", "gid": "median"},
             whiskerprops={"gid": "whisker"},
         )
-        parts["boxes"][0].set_label(f"{patients:,} patients (box: quartiles)")
+        parts["boxes"][0].set_label(f"{format_count(patients)} patients (box: quartiles)")
     est = comparisons[(comparisons["outcome"] == outcome) & (comparisons["analysis"] == "primary")]
     est = est.dropna(subset=["change_estimate"])
     # the estimate is drawn just right of the patients' points so neither hides the other

@@ -20,6 +20,8 @@ from helpers.choices import PRECISION_RULES
 
 __all__ = [
     "PRECISION_RULES",
+    "THOUSANDS",
+    "format_count",
     "format_estimate",
     "format_mean_sd",
     "format_number",
@@ -367,6 +369,39 @@ def plain_quote(quote: str) -> str:
     for latex, printed in _LATEX.items():
         text = text.replace(latex, printed)
     return " ".join(text.replace("$", "").split())
+
+
+#: Groups the digits of a large count: a narrow no-break space, as the SI brochure and
+#: ISO 80000-1 write "30 622". Never a comma or a point, each a decimal marker somewhere:
+#: the abstract itself writes "58,81".
+THOUSANDS = "\u202f"
+
+
+def format_count(value: int) -> str:
+    """Print a count (patients, simulated trials) with its digits grouped in threes.
+
+    Five digits and more are grouped by a narrow no-break space (:data:`THOUSANDS`),
+    four digits stand alone (ISO 80000-1): "8845", "30 622". A comma would read as
+    a decimal comma next to the abstract's "58,81".
+
+    Parameters
+    ----------
+    value : int
+        A whole number (a float with no fraction is accepted).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_count(7), format_count(8845), format_count(30622.0).replace(THOUSANDS, " ")
+    ('7', '8845', '30 622')
+    """
+    if float(value) != int(value):
+        raise ValueError(f"a count must be a whole number, not {value!r}")
+    n = int(value)
+    return str(n) if abs(n) < 10_000 else f"{n:,}".replace(",", THOUSANDS)
 
 
 def format_percent(fraction: float) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.precision import (
+    format_count,
     format_estimate,
     format_p,
     format_percent,
@@ -63,14 +64,15 @@ def _p(value: object) -> str:
 
 
 def _count(value: object) -> str:
-    """Write a count as the text does, with a thousands separator ("1,000").
+    """Write a count as the text does, its digits grouped by a narrow space ("30 622").
 
     Examples
     --------
-    >>> _count(7), _count(100_000.0), _count(float("nan")) == MISSING
-    ('7', '100,000', True)
+    >>> from helpers.precision import THOUSANDS
+    >>> _count(7), _count(100_000.0).replace(THOUSANDS, " "), _count(float("nan")) == MISSING
+    ('7', '100 000', True)
     """
-    return MISSING if _missing(value) else f"{int(value):,}"
+    return MISSING if _missing(value) else format_count(int(value))
 
 
 def _visit(value: object) -> str:
@@ -501,13 +503,15 @@ def _cell(
         return f"month {int(value)}"
     if kind == "p":
         return format_p(float(value))
-    if kind == "count":  # with a thousands separator, as the text writes "1,000"
-        return f"{int(value):,}"
+    if kind == "count":  # digits grouped as the text writes them (helpers.precision)
+        return format_count(int(value))
     if kind == "percent":
         return format_percent(float(value))
     if kind == "measure":
         if row.get("statistic") == "n" and float(value).is_integer():
-            return f"{int(value):,}"  # a count of patients, recomputed or printed: no decimals
+            return format_count(
+                int(value)
+            )  # a count of patients, recomputed or printed: no decimals
         if "decimals" in row and not _missing(row["decimals"]):
             # a figure as the report printed it; a recomputed one with two digits more
             return format_signed(float(value), int(row["decimals"]) + column.extra)
@@ -650,4 +654,6 @@ def show(
         return ReaderTable(shown, note=NO_ROWS)
     if len(frame) <= max_rows:
         return ReaderTable(shown)
-    return ReaderTable(shown, note=f"The first {max_rows:,} of {len(frame):,} rows.")
+    return ReaderTable(
+        shown, note=f"The first {format_count(max_rows)} of {format_count(len(frame))} rows."
+    )
