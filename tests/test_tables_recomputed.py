@@ -220,6 +220,92 @@ def test_the_reproduction_summary_counts_and_names_the_table_s_figures():
         assert ("Nothing is left unexplained" in text) is (len(matched) == len(rows))
 
 
+def test_reported_figures_are_named_in_words_by_their_own_id():
+    """Notebooks 01 and 04: each row's words are its own figure's, in any row order."""
+    from helpers import readers as hread
+    from helpers.reported import figures_in_words
+    from helpers.schema import ReportedFiguresModel
+
+    cohort = load_cohort(STANDIN, study=STUDY)
+    reported = load_reported(REPORTED)
+    words = figures_in_words(reported, STUDY)
+    # by hand, from the abstract and data/study.yaml
+    expected = {
+        "cohort.n_female": ("Patients, female", "number of patients"),
+        "age.max": ("Age", "maximum"),
+        "culture.min": ("Culture time", "minimum"),
+        "leptin.sd.m1": ("Leptin, month 1", "SD"),
+        "islet_ab.p.m3_vs_m0": (
+            "Islet-cell (Langerhans) antibodies, month 3 against baseline (before AMSCT)",
+            "p-value",
+        ),
+        "hba1c.mean.m0": ("HbA1c, baseline (before AMSCT)", "mean"),
+    }
+    from helpers import audit as ha
+
+    verdicts = ha.audit(reported, tests=["paired_t"])
+    table = hr.reproduction_table(cohort, reported, verdicts=verdicts, test="paired_t")
+    facts = hr.compare_cohort_with_reported(cohort.patients, reported, study=STUDY)
+    for frame in (table, facts):
+        shuffled = frame.sample(frac=1, random_state=3).reset_index(drop=True)
+        named = hr.figures_for_readers(shuffled, words)
+        assert named.columns[0] == "figure"
+        assert named.columns[-1] == "figure_id"
+        assert "variable" not in named
+        assert "group" not in named
+        assert named["figure_id"].tolist() == shuffled["figure_id"].tolist()
+        shown = hread.show(named, study=STUDY).frame
+        by_id = dict(zip(shown["Id in the reported-figures file"], shown["Figure"], strict=True))
+        statistic = dict(
+            zip(shown["Id in the reported-figures file"], shown["Statistic"], strict=True)
+        )
+        checked = [fid for fid in expected if fid in by_id]
+        assert len(checked) == (len(expected) if frame is table else 3)
+        for figure_id in checked:
+            assert (by_id[figure_id], statistic[figure_id]) == expected[figure_id]
+        assert not any("_" in text for text in shown["Statistic"])
+    # every statistic a reported-figures file may hold has a name for readers
+    checks = ReportedFiguresModel.to_schema().columns["statistic"].checks
+    allowed = next(c.statistics["allowed_values"] for c in checks if c.name == "isin")
+    assert set(hread.STATISTIC_NAMES) == set(allowed)
+
+
+def test_the_test_choice_sentence_recounted_from_the_audit():
+    """Notebook 04's sentence on the chosen test: counts by a plain loop, tests named in words."""
+    from helpers import audit as ha
+    from helpers.stats import PAIRED_TESTS
+
+    tests = ["sign_test", "paired_t", "wilcoxon_exact", "wilcoxon_asymptotic"]
+    verdicts = ha.audit(load_reported(REPORTED), tests=tests)
+    reached: dict[str, int] = {}
+    for record in verdicts.to_dict("records"):
+        reached[record["test"]] = reached.get(record["test"], 0) + bool(record["reachable"])
+    best = max(reached.values())
+    leaders = [t for t in tests if reached[t] == best]
+    # by hand: no test reaches islet-cell antibodies' p=0,485; the t-test and the normal
+    # approximation reach the other four; with 7 pairs the exact tests' p-values are multiples
+    # of 1/64 or 1/128 (2/128 = 0.0156, 6/128 = 0.0469: none rounds to 0,04, 0,046 or 0,092),
+    # so they reach only GAD's bound p>0,05
+    assert reached == {"sign_test": 1, "paired_t": 4, "wilcoxon_exact": 1, "wilcoxon_asymptotic": 4}
+    in_words = {
+        "paired_t": "the paired t-test",
+        "wilcoxon_asymptotic": "Wilcoxon signed-rank, normal approximation, no continuity "
+        "correction (SPSS)",
+    }
+    for chosen, opening in (
+        ("paired_t", "The paired t-test"),
+        ("sign_test", "The sign test, exact binomial"),
+    ):
+        text = hr.describe_test_choice(verdicts, chosen=chosen)
+        assert text == (
+            f"{opening} reaches {reached[chosen]} of 5 reported p-values; the most any candidate "
+            f"reaches is {best}, by {len(leaders)} tests: "
+            + "; ".join(in_words[t] for t in leaders)
+            + "."
+        )
+        assert not any(code in text for code in PAIRED_TESTS)
+
+
 @pytest.mark.slow
 def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
     m = tricky.measurements

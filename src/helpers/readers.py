@@ -33,6 +33,7 @@ __all__ = [
     "COLUMNS",
     "MAX_ROWS",
     "MISSING",
+    "STATISTIC_NAMES",
     "Column",
     "ReaderTable",
     "mixed_model_for_readers",
@@ -266,7 +267,20 @@ KINDS = (
     "percent",
     "flag",
     "test",
+    "statistic",
 )
+
+#: The statistics a reported-figures table may hold (``helpers.schema``), as readers see them.
+STATISTIC_NAMES = {
+    "n": "number of patients",
+    "count": "patients with the outcome",
+    "min": "minimum",
+    "max": "maximum",
+    "mean": "mean",
+    "sd": "SD",
+    "p_value": "p-value",
+    "scheduled": "scheduled visit",
+}
 
 
 @dataclass(frozen=True)
@@ -331,7 +345,8 @@ COLUMNS: dict[str, Column] = {
     "detectable_rise": Column("Detectable rise", "measure", 1),
     "df": Column("df", "number"),
     "effect_size": Column("Effect size dz (rise / SD of the change)", "number"),
-    "figure_id": Column("Figure id"),
+    "figure": Column("Figure"),
+    "figure_id": Column("Id in the reported-figures file"),
     "figures": Column("Figures", "count"),
     "recomputed_as_printed": Column("Recomputed, printed as the report prints it"),
     "recomputed_in_test_patients": Column("Recomputed, patients in the test only, as printed"),
@@ -359,7 +374,7 @@ COLUMNS: dict[str, Column] = {
     "round": Column("Comparisons reachable, figures rounded", "count"),
     "sd_change": Column("SD of change", "measure", 1),
     "source": Column("Source"),
-    "statistic": Column("Statistic"),
+    "statistic": Column("Statistic", "statistic"),
     "summary": Column("Reported mean ± SD"),
     "test": Column("Test", "test"),
     "truncate": Column("Comparisons reachable, figures truncated", "count"),
@@ -480,6 +495,8 @@ def _text_cell(text: str, column: Column, study: Study | None) -> str:
         return f"{_name(head, study)}: {tail}"
     if column.kind == "test":
         return _test_name(text)
+    if column.kind == "statistic":
+        return STATISTIC_NAMES.get(text, text)
     return text
 
 
@@ -509,9 +526,8 @@ def _cell(
         return format_percent(float(value))
     if kind == "measure":
         if row.get("statistic") == "n" and float(value).is_integer():
-            return format_count(
-                int(value)
-            )  # a count of patients, recomputed or printed: no decimals
+            # a count of patients, recomputed or printed: no decimals
+            return format_count(int(value))
         if "decimals" in row and not _missing(row["decimals"]):
             # a figure as the report printed it; a recomputed one with two digits more
             return format_signed(float(value), int(row["decimals"]) + column.extra)

@@ -387,13 +387,26 @@ def figure_in_words(row: Any, study: Study) -> str:
     ...                  "reference_visit": 0, "reference_group": None})
     >>> figure_in_words(row, study)
     'HbA1c, month 3 against baseline (before AMSCT)'
+    >>> cohort = pd.Series({"variable": "patients", "group": "male", "visit": None,
+    ...                     "reference_visit": None, "reference_group": None})
+    >>> age = cohort.replace({"patients": "age_years", "male": "all"})
+    >>> figure_in_words(cohort, study), figure_in_words(age, study)
+    ('patients, male', 'age')
     """
     variable = str(row.variable)
-    try:
+    group = getattr(row, "group", "all")
+    subgroup = isinstance(group, str) and group != "all" and pd.isna(row.reference_group)
+    if variable == "patients":  # the cohort: "patients", "patients, male"
+        return f"patients, {group}" if subgroup else "patients"
+    if variable == "visit_month":
+        what = "visit schedule"
+    elif variable in study.outcome_codes:
         what = in_sentence(study.label(variable, unit=False))
-    except ValueError:  # not an outcome: a characteristic or the cohort
+    elif variable in {c.code for c in study.characteristics}:
+        what = in_sentence(study.characteristic(variable).label)
+    else:
         what = variable
-    parts = [what]
+    parts = [what, group] if subgroup else [what]
     if pd.notna(row.visit):
         parts.append(in_sentence(study.visit_label(int(row.visit))))
     if pd.notna(row.reference_visit):

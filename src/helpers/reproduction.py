@@ -31,6 +31,7 @@ __all__ = [
     "cohort_statistic",
     "compare_cohort_with_reported",
     "describe_test_choice",
+    "figures_for_readers",
     "granularity_matrix",
     "reachability_by_rule",
     "reachability_matrix",
@@ -284,8 +285,54 @@ def reachability_by_rule(
     return table
 
 
+def figures_for_readers(table: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
+    """Name each reported figure in words for readers; its id goes last, for cross-reference.
+
+    A table of reported figures (:func:`compare_cohort_with_reported`,
+    :func:`reproduction_table`) is keyed by ``figure_id``, a code such as
+    ``leptin.mean.m0``. Readers see first what the figure is about (the words of
+    :func:`helpers.reported.figures_in_words`, which carry the variable and the
+    group, so those columns go; with a capital, as a cell starts), and the id
+    last, as the key into the reported-figures file. Each row is named by its
+    own id, not by position.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With a ``figure_id`` column.
+    words : dict of str to str
+        Each figure id's words; an id without words is shown as it is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``figure`` first, ``figure_id`` last; ``variable`` and ``group`` dropped.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"figure_id": ["b.sd", "a.n"], "variable": ["b", "a"],
+    ...     "statistic": ["sd", "n"], "match": [True, False]})
+    >>> figures_for_readers(t, {"a.n": "patients"}).values.tolist()
+    [['B.sd', 'sd', True, 'b.sd'], ['Patients', 'n', False, 'a.n']]
+    """
+    shown = table.drop(columns=["variable", "group"], errors="ignore")
+    figure = shown["figure_id"].map(lambda fid: _cell_start(words.get(str(fid), str(fid))))
+    out = shown[[c for c in shown.columns if c != "figure_id"]].copy()
+    out.insert(0, "figure", figure.to_numpy())
+    out["figure_id"] = shown["figure_id"].to_numpy()
+    return out
+
+
+def _cell_start(text: str) -> str:
+    """Start a table cell with a capital, as words written for a sentence do not: HbA1c kept."""
+    return text[:1].upper() + text[1:]
+
+
 def describe_test_choice(verdicts: pd.DataFrame, *, chosen: str) -> str:
     """State, from the audit, how the chosen test compares with the other candidates.
+
+    Tests are named as readers see them (:data:`helpers.stats.PAIRED_TESTS`,
+    :data:`helpers.stats.INDEPENDENT_TESTS`), not by their codes.
 
     Parameters
     ----------
@@ -300,19 +347,32 @@ def describe_test_choice(verdicts: pd.DataFrame, *, chosen: str) -> str:
 
     Examples
     --------
-    >>> v = pd.DataFrame({"comparison": ["a", "b"] * 2, "test": ["t", "t", "w", "w"],
-    ...                   "reachable": [True, True, True, False]})
-    >>> describe_test_choice(v, chosen="t")
-    't reaches 2 of 2 reported p-values; the most any candidate reaches is 2 (t).'
-    """
+    >>> v = pd.DataFrame({"comparison": ["a", "b"] * 3, "test": ["paired_t"] * 2
+    ...     + ["wilcoxon_exact"] * 2 + ["sign_test"] * 2,
+    ...     "reachable": [True, True, True, True, True, False]})
+    >>> print(describe_test_choice(v, chosen="paired_t"))
+    The paired t-test reaches 2 of 2 reported p-values; the most any candidate reaches is 2, by 2 tests: the paired t-test; Wilcoxon signed-rank, exact.
+    >>> print(describe_test_choice(v, chosen="sign_test"))
+    The sign test, exact binomial reaches 1 of 2 reported p-values; the most any candidate reaches is 2, by 2 tests: the paired t-test; Wilcoxon signed-rank, exact.
+    >>> print(describe_test_choice(v.iloc[2:], chosen="sign_test"))
+    The sign test, exact binomial reaches 1 of 2 reported p-values; the most any candidate reaches is 2, by Wilcoxon signed-rank, exact.
+    """  # noqa: E501
     counts = verdicts.groupby("test", sort=False)["reachable"].sum().astype(int)
     total = verdicts["comparison"].nunique()
     best = counts.max()
-    leaders = ", ".join(counts[counts == best].index)
+    leaders = [_test_in_sentence(t) for t in counts[counts == best].index]
+    by = leaders[0] if len(leaders) == 1 else f"{len(leaders)} tests: {'; '.join(leaders)}"
+    named = _test_in_sentence(chosen)
     return (
-        f"{chosen} reaches {counts.get(chosen, 0)} of {total} reported p-values; "
-        f"the most any candidate reaches is {best} ({leaders})."
+        f"{named[0].upper()}{named[1:]} reaches {counts.get(chosen, 0)} of {total} reported "
+        f"p-values; the most any candidate reaches is {best}, by {by}."
     )
+
+
+def _test_in_sentence(test: str) -> str:
+    """Name a test for a sentence: "the paired t-test", "Wilcoxon signed-rank, exact"."""
+    named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
+    return named if named[:1].isupper() else f"the {named}"
 
 
 def granularity_matrix(grains: pd.DataFrame) -> pd.DataFrame:
