@@ -30,6 +30,16 @@ CODE_OF_LABEL = {o.label: o.code for o in STUDY.outcomes}
 UNIT_LABELS = {f"{o.label} ({o.unit})": o.code for o in STUDY.outcomes}
 
 
+#: Each outcome as a sentence names it, by hand: a capital that only starts a label goes.
+IN_TEXT = {
+    "insulin_dose": "daily insulin dose",
+    "hba1c": "HbA1c",
+    "leptin": "leptin",
+    "gad_ab": "GAD antibodies",
+    "islet_ab": "islet-cell (Langerhans) antibodies",
+}
+
+
 def grouped(n: int) -> str:
     """A count as ISO 80000-1 writes it: "8845", "30\u202f622" (narrow no-break space)."""
     digits = str(int(n))

@@ -77,8 +77,8 @@ def test_sign_test_values_for_n7_without_zeros():
 
 
 _CONFIGURATION = re.compile(
-    r"W\+ = ([\d.]+) of (\d+) non-zero difference\(s\)"
-    r"(?:, (\d+) zero difference\(s\))?, (?:no ties|tie groups of ([\d, ]+))"
+    r"W\+ = ([\d.]+) of (\d+) non-zero differences?"
+    r"(?:, (\d+) zero differences?)?, (?:no ties|tie groups of ([\d, ]+))"
 )
 
 
@@ -276,6 +276,27 @@ def test_unreachable_rows_say_why(verdicts):
     assert (verdicts.loc[verdicts["reachable"], "reason"] == "").all()
     islet_t = verdicts.query("variable == 'islet_ab' and test == 'paired_t'").iloc[0]
     assert "at most 0.452" in islet_t["reason"]
+
+
+def test_the_audit_s_words_count_and_sign_as_prose_does(verdicts):
+    """One difference, not "difference(s)"; a true minus (U+2212), not a hyphen."""
+    text = " ".join(verdicts[["attainable", "implies", "reason"]].astype(str).to_numpy().ravel())
+    assert "(s)" not in text
+    # leptin rose while its SD grew: the t-test needs a negative correlation (by hand:
+    # r = (s1² + s2² − s_d²) / (2 s1 s2) with s_d from the p, about −0.21)
+    leptin = verdicts.query("variable == 'leptin' and test == 'paired_t'").iloc[0]
+    r_low, r_high = sorted(
+        paired_t_implied_r(c, p)
+        for c in comparisons_from_reported(load_reported(REPORTED))
+        if c.variable == "leptin"
+        for p in (0.0455, 0.0465)
+    )
+    assert f"between \u2212{abs(r_low):.2f} and \u2212{abs(r_high):.2f}" in leptin["implies"]
+    assert not re.search(r"(?<![\w.])-\d", text)
+    configurations = attainable_p("wilcoxon_r", 5)["configuration"]
+    assert configurations.str.contains(r"of 5 non-zero differences,").any()
+    assert configurations.str.contains(r", 1 zero difference,").any()
+    assert configurations.str.contains(r", 2 zero differences,").any()
 
 
 def test_study_test_reaches_as_many_as_any(verdicts):

@@ -38,7 +38,9 @@ from scipy import stats
 from helpers.precision import (
     PRECISION_RULES,
     format_number,
+    format_signed,
     matches_reported,
+    plural,
     range_meets_reported,
 )
 from helpers.proportions import (
@@ -98,9 +100,9 @@ def _compositions(m: int) -> Iterator[tuple[int, ...]]:
 
 def _describe_config(n: int, m: int, w_plus: float, sizes: tuple[int, ...]) -> str:
     ties = [g for g in sizes if g > 1]
-    parts = [f"W+ = {w_plus:g} of {m} non-zero difference(s)"]
+    parts = [f"W+ = {w_plus:g} of {plural(m, 'non-zero difference')}"]
     if n > m:
-        parts.append(f"{n - m} zero difference(s)")
+        parts.append(plural(n - m, "zero difference"))
     parts.append("tie groups of " + ", ".join(map(str, ties)) if ties else "no ties")
     return ", ".join(parts)
 
@@ -138,8 +140,8 @@ def _attainable_paired(n: int, test: str) -> pd.DataFrame:
         for m in range(1, n + 1):
             for k in range(m + 1):
                 d = [0.0] * (n - m) + [1.0] * k + [-1.0] * (m - k)
-                desc = f"{k} of {m} non-zero difference(s) positive" + (
-                    f", {n - m} zero difference(s)" if n > m else ""
+                desc = f"{k} of {plural(m, 'non-zero difference')} positive" + (
+                    f", {plural(n - m, 'zero difference')}" if n > m else ""
                 )
                 rows.append((paired_p(np.zeros(n), d, test), desc, n - m, 0))
     else:
@@ -363,7 +365,7 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
         nearest = min(values, key=lambda v: abs(v - c.p.value))
         return {
             "reachable": True,
-            "attainable": f"{len(values)} attainable value(s) fit: {shown}",
+            "attainable": f"{plural(len(values), 'attainable value')} fit: {shown}",
             "nearest_p": nearest,
             "implies": "e.g. " + simplest["configuration"],
             "reason": "",
@@ -429,17 +431,23 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
     reachable = range_meets_reported(p_min, p_max, c.p.value, c.p.relation, c.p.decimals, rule)
     lo, hi = c.p.interval(rule)
     if c.p.relation == ">":
-        r_text = f"needs r below {paired_t_implied_r(c, c.p.value):.2f}"
+        r_text = f"needs r below {format_signed(paired_t_implied_r(c, c.p.value), 2)}"
     elif c.p.relation == "<":
-        r_text = f"needs r above {paired_t_implied_r(c, c.p.value):.2f}"
+        r_text = f"needs r above {format_signed(paired_t_implied_r(c, c.p.value), 2)}"
     else:
         r_a, r_b = sorted(paired_t_implied_r(c, p) for p in (max(lo, 1e-12), min(hi, 1.0)))
         d = _distinct_decimals(r_a, r_b)
-        r_text = f"needs a before-after correlation r between {r_a:.{d}f} and {r_b:.{d}f}"
+        r_text = (
+            "needs a before-after correlation r between "
+            f"{format_signed(r_a, d)} and {format_signed(r_b, d)}"
+        )
     r_text += " (at the reported means and SDs"
     if c.p.relation == "=" and reachable:
         r_lo, r_hi = paired_t_r_range(c, rule)
-        r_text += f"; {r_lo:.{d}f} to {r_hi:.{d}f} over every mean and SD that rounds to them"
+        r_text += (
+            f"; {format_signed(r_lo, d)} to {format_signed(r_hi, d)} over every mean and SD "
+            "that rounds to them"
+        )
     r_text += ")"
     nearest = min(max(c.p.value, p_min), p_max)
     reason = ""

@@ -147,7 +147,7 @@ def not_analysed(
     >>> from helpers.data import load_cohort
     >>> cohort = load_cohort("data/standin", study="data/study.yaml")
     >>> not_analysed(cohort, outcomes=["gad_ab"], visits=[0, 1], role="safety")
-    '**In the data but not analysed here** (set by the parameters): Islet-cell (Langerhans) antibodies (14 values); visit month 3 (7 values of these outcomes).'
+    '**In the data but not analysed here** (set by the parameters): islet-cell (Langerhans) antibodies (14 values); visit month 3 (7 values of these outcomes).'
     """  # noqa: E501
     study = cohort.study
     m = cohort.measurements
@@ -158,7 +158,10 @@ def not_analysed(
     left_codes = sorted(
         (c for c in counts.index if c not in outcomes), key=lambda c: order.get(c, 0)
     )
-    left = [f"{label_for(c, study, unit=False)} ({int(counts[c])} values)" for c in left_codes]
+    left = [
+        f"{in_sentence(label_for(c, study, unit=False))} ({int(counts[c])} values)"
+        for c in left_codes
+    ]
     shown = m[m["outcome"].isin(outcomes)]
     months = shown.groupby("visit_month")["value"].size()
     left_visits = [

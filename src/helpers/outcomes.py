@@ -29,6 +29,7 @@ from helpers.precision import (
     format_number,
     format_p,
     format_percent,
+    plural,
     round_to_recording,
     round_to_recording_by_row,
 )
@@ -787,28 +788,6 @@ def adjust_family(
         adjusted = multipletests(padded, method=method)[1]
     out[ok] = adjusted[: int(ok.sum())]
     return out
-
-
-def plural(n: int, singular: str, *, plural_form: str | None = None) -> str:
-    """Count something in words: ``1 outcome``, ``3 outcomes``.
-
-    Parameters
-    ----------
-    n : int
-    singular : str
-    plural_form : str, optional
-        Default, ``singular + "s"``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> plural(1, "comparison"), plural(2, "antibody", plural_form="antibodies")
-    ('1 comparison', '2 antibodies')
-    """
-    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
 def family_label(*, method: str, planned: int, tested: int, what: str) -> str:
@@ -1579,7 +1558,7 @@ def untested_comparisons(comparisons: pd.DataFrame, *, study: Study | None = Non
     ...     "baseline": [0, 0, 0], "n": [0, 1, 7], "p_val": [None, None, 0.2]})
     >>> from helpers.study import load_study
     >>> untested_comparisons(t, study=load_study("data/study.yaml"))
-    'Not compared with month 0 (fewer than two patients measured at both visits): month 2 (HbA1c: 0 patients; Leptin: 1 patient).'
+    'Not compared with month 0 (fewer than two patients measured at both visits): month 2 (HbA1c: 0 patients; leptin: 1 patient).'
     """  # noqa: E501
     missing = comparisons[comparisons["p_val"].isna()].drop_duplicates(["outcome", "visit_month"])
     if missing.empty:
@@ -1587,7 +1566,7 @@ def untested_comparisons(comparisons: pd.DataFrame, *, study: Study | None = Non
     parts = []
     for visit, sub in missing.groupby("visit_month", sort=True):
         who = "; ".join(
-            f"{label_for(r.outcome, study, unit=False)}: {int(r.n)} "
+            f"{in_sentence(label_for(r.outcome, study, unit=False))}: {int(r.n)} "
             f"patient{'s' if r.n != 1 else ''}"
             for r in sub.itertuples()
         )

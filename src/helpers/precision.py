@@ -31,6 +31,7 @@ __all__ = [
     "matches_reported",
     "p_phrase",
     "plain_quote",
+    "plural",
     "range_meets_reported",
     "recording_decimals",
     "reported_interval",
@@ -402,6 +403,28 @@ def format_count(value: int) -> str:
         raise ValueError(f"a count must be a whole number, not {value!r}")
     n = int(value)
     return str(n) if abs(n) < 10_000 else f"{n:,}".replace(",", THOUSANDS)
+
+
+def plural(n: int, singular: str, *, plural_form: str | None = None) -> str:
+    """Count something in words: ``1 outcome``, ``3 outcomes``.
+
+    Parameters
+    ----------
+    n : int
+    singular : str
+    plural_form : str, optional
+        Default, ``singular + "s"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> plural(1, "comparison"), plural(2, "antibody", plural_form="antibodies")
+    ('1 comparison', '2 antibodies')
+    """
+    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
 
 
 def format_percent(fraction: float) -> str:
