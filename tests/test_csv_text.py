@@ -147,3 +147,64 @@ def test_short_tables_are_written_by_pandas_and_long_ones_take_the_shortcut():
         with mock.patch.object(pd.DataFrame, "to_csv", counted):
             assert report.to_csv_text(table) == expected
         assert (n in rows_written) == whole, (n, rows_written)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (64.4 / 7, 9.2),  # 9.200000000000001
+        (18.5 - 14.2, 4.3),  # 4.300000000000001
+        (0.1 + 0.2, 0.3),
+        (66.19999999999999, 66.2),
+        (1 / 3, 0.333333333333333),
+        (0.9999999453553275, 0.999999945355328),
+        (123456789.123456789, 123456789.123457),
+        (1e-320, 1e-320),  # subnormal: kept
+        (-0.0, -0.0),
+        (np.inf, np.inf),
+        (1e16, 1e16),
+    ],
+)
+def test_floats_are_written_to_fifteen_significant_digits_as_r_writes_them(value, written):
+    # R: format(c(64.4/7, 18.5-14.2, 1/3), digits = 15) gives "9.2", "4.3", "0.333333333333333"
+    shown = report.significant(pd.DataFrame({"x": [value, value]}))["x"]
+    assert shown.tolist() == [written, written]
+    assert np.signbit(shown.iloc[0]) == np.signbit(written)
+
+
+def test_significant_keeps_missing_values_other_columns_and_a_table_that_needs_nothing():
+    table = pd.DataFrame(
+        {
+            "x": pd.array([0.1 + 0.2, None, 2.0], dtype="Float64"),
+            "y": [np.nan, 0.5, 1.0],
+            "n": [1, 2, 3],
+            "s": ["0.30000000000000004", "a", "b"],
+        },
+        index=[5, 3, 9],
+    )
+    out = report.significant(table)
+    assert out["x"].dtype == "Float64"
+    assert out["x"].tolist()[0] == 0.3
+    assert out["x"].isna().tolist() == [False, True, False]
+    assert out["y"].tolist()[1:] == [0.5, 1.0]
+    assert np.isnan(out["y"].iloc[0])
+    assert out.index.tolist() == [5, 3, 9]
+    assert out[["n", "s"]].equals(table[["n", "s"]])  # text is never touched
+    assert table["x"].tolist()[0] != 0.3  # the caller's table is not changed
+    clean = pd.DataFrame({"y": [0.5, 1.25]})
+    assert report.significant(clean) is clean
+
+
+def test_written_tables_carry_no_binary_noise(tmp_path):
+    rng = np.random.default_rng(7)
+    values = np.round(rng.normal(50, 10, 5000), 1)  # recorded to one decimal
+    table = pd.DataFrame({"mean": (values[1:] + values[:-1]) / 7, "sd": values[1:] / 3})
+    noisy = table.to_csv(index=False)
+    assert "0000000" in noisy or "9999999" in noisy  # binary noise, as pandas writes it
+    report.write_tables({"t": table}, tmp_path / "tables", "09", source="Data: test.")
+    text = (tmp_path / "tables" / "09_t.csv").read_text(encoding="utf-8")
+    assert "0000000" not in text
+    assert "9999999" not in text
+    back = pd.read_csv(tmp_path / "tables" / "09_t.csv")
+    np.testing.assert_allclose(back["mean"], table["mean"], rtol=1e-14)
+    np.testing.assert_allclose(back["sd"], table["sd"], rtol=1e-14)

@@ -298,3 +298,26 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
     assert "the largest rise the data exclude (4.60 IU/mL) lies within the margin" in gad
     islet = text[text.index("**Islet") : text.index("**GAD")]
     assert "lies within the margin" not in islet  # 9.80 > 5: nothing to reconcile
+
+
+def test_changes_are_on_the_values_recording_grid_and_ties_stay_ties():
+    """18.5 − 14.2 is 4.3 (not 4.300000000000001); a rise of exactly the meaningful amount
+    (9.7 − 9.6 = 0.1 against 0.1) is not more than it."""
+    m = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "b", "b", "c", "c"],
+            "visit_month": [0, 3] * 3,
+            "outcome": ["gad_ab"] * 6,
+            "value": [14.2, 18.5, 9.6, 9.7, 8.2, 8.3],
+        }
+    )
+    t = patient_changes(
+        m,
+        outcomes=["gad_ab"],
+        visits=[3],
+        cutoffs={"gad_ab": 10.0},
+        meaningful_rise={"gad_ab": 0.1},
+    ).set_index("patient_id")
+    assert 18.5 - 14.2 != 4.3  # the noise the table must not carry
+    assert t["change"].to_dict() == {"a": 4.3, "b": 0.1, "c": 0.1}
+    assert t["rose_meaningfully"].to_dict() == {"a": True, "b": False, "c": False}

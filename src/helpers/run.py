@@ -963,7 +963,10 @@ def _run(
     selected = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     unknown = sorted(set(pset.skip) - {p.stem for p in discover_notebooks()})
     if unknown:
-        raise ParameterError(f"parameter set {pset.name!r} skips unknown notebook(s) {unknown}")
+        raise ParameterError(
+            f"parameter set {pset.name!r} skips unknown "
+            f"{'notebook' if len(unknown) == 1 else 'notebooks'} {unknown}"
+        )
     for nb in [p for p in selected if p.stem in pset.skip]:
         logger.info("skipped %s: %s", nb.stem, pset.skip[nb.stem])
     selected = [p for p in selected if p.stem not in pset.skip]
@@ -1304,7 +1307,8 @@ def _run_locked(
     """
     reports = final.parent
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=reports))
-    logger.info("parameter set %r: %d notebook(s) → %s", final.name, len(resolved), final)
+    count = f"{len(resolved)} notebook{'' if len(resolved) == 1 else 's'}"
+    logger.info("parameter set %r: %s → %s", final.name, count, final)
     try:
         work = {
             nb: (staging / nb.name, with_tables_in(p, staging / TABLES_DIR))

@@ -39,7 +39,7 @@ import pingouin as pg
 from scipy import stats
 
 from helpers.outcomes import adjust_family, family_label, first_visit, follow_up_pairs, plural
-from helpers.precision import format_number, format_percent, p_phrase
+from helpers.precision import format_number, format_percent, p_phrase, round_to_recording
 from helpers.stats import mean_sd, paired_test
 from helpers.study import Study, label_for
 
@@ -447,7 +447,8 @@ def patient_changes(
         cut = float(cutoffs[code])
         before = pairs["before"].to_numpy(dtype=float)
         after = pairs["after"].to_numpy(dtype=float)
-        change = after - before
+        # on the values' recording grid: 18.5 − 14.2 is 4.3, not 4.300000000000001
+        change = round_to_recording(after - before, np.concatenate([before, after]))
         threshold = _rise_thresholds(meaningful_rise[code], before)
         was, now = before >= cut, after >= cut
         crossing = np.select(
