@@ -612,3 +612,26 @@ def test_r_s_default_wilcoxon_names_the_test_it_ran():
         assert table["p_val"].item() == pytest.approx(expected, rel=1e-12)
         shown = comparison_table(table.assign(p_adj=table["p_val"], family="x"))
         assert shown["test"].tolist() == [f"{PAIRED_TESTS[method]} (R's default for these data)"]
+
+
+def test_bootstrap_intervals_state_their_resamples_and_only_they():
+    """The table says how many resamples a percentile bootstrap drew; t and large-sample
+    intervals say nothing of resamples."""
+    cohort = load_cohort("data/standin", study=STUDY)
+    raw = compare_to_baseline(
+        cohort.measurements, outcomes=["hba1c", "leptin"], visits=[1], n_boot=1234
+    )
+    shown = comparison_table(raw, study=STUDY).reset_index()
+    by_analysis = dict(zip(shown["analysis"], shown["effect size (95% CI)"], strict=False))
+    assert raw["n_boot"].dtype == "Int64"
+    assert raw[raw["analysis"] == "primary"]["n_boot"].isna().all()
+    assert (raw[raw["analysis"] == "sensitivity"]["n_boot"] == 1234).all()
+    # from BOOTSTRAP_UP_TO pairs on, large-sample intervals: no resamples to state
+    large = comparison_table(raw.assign(n_boot=pd.NA, effect_measure="rank_biserial_normal"))
+    assert not large["effect size (95% CI)"].str.contains("resamples").any()
+    for row in shown.to_dict("records"):
+        bootstrap = row["analysis"] == "sensitivity"
+        for column in ("effect size (95% CI)", "change (95% CI)"):
+            assert ("percentile bootstrap CI of 1234 resamples: " in row[column]) is bootstrap
+            assert ("resamples" in row[column]) is bootstrap
+    assert "Algina & Keselman" in by_analysis["primary"]

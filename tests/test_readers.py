@@ -116,16 +116,16 @@ def test_show_patient_changes_by_key(m):
     )
     shown = hread.show(full, study=STUDY).frame
     assert list(shown.columns) == [
-        "Outcome", "Baseline", "Visit", "Patient", "At baseline", "Value", "Change",
-        "Against the cut-off", "Meaningful rise: more than", "Rose meaningfully",
+        "Outcome", "Baseline visit", "Visit", "Patient", "Value at baseline", "Value", "Change",
+        "Cut-off crossing", "Meaningful rise: more than", "Rose meaningfully",
     ]  # fmt: skip
     assert len(shown) == len(full)
     keyed = shown.set_index(["Outcome", "Patient", "Visit"])
     for r in full.itertuples():
         d = STUDY.measured(r.outcome).decimals
         cell = keyed.loc[(STUDY.label(r.outcome), r.patient_id, f"month {r.visit_month}")]
-        assert cell["Baseline"] == f"month {r.baseline_month}"
-        assert cell["At baseline"] == _signed(r.baseline_value, d)
+        assert cell["Baseline visit"] == f"month {r.baseline_month}"
+        assert cell["Value at baseline"] == _signed(r.baseline_value, d)
         assert cell["Value"] == _signed(r.value, d)
         assert cell["Change"] == _signed(r.change, d)
         assert cell["Meaningful rise: more than"] == _signed(r.meaningful_rise, d + 1)
@@ -270,10 +270,10 @@ def test_show_keeps_the_decimals_values_carry_and_prints_recomputed_figures_long
         }
     )
     shown = hread.show(t, study=STUDY).frame
-    columns = ["At baseline", "Value", "Change", "Meaningful rise: more than"]
+    columns = ["Value at baseline", "Value", "Change", "Meaningful rise: more than"]
     assert shown.iloc[0][columns].tolist() == ["8.32", "6.77", "−1.55", "4.160"]
     assert shown.iloc[1]["Change"] == "0.04"  # not "0.0"
-    assert shown.iloc[2][["At baseline", "Change"]].tolist() == ["7.5", "0.5"]  # leptin: 1
+    assert shown.iloc[2][["Value at baseline", "Change"]].tolist() == ["7.5", "0.5"]  # leptin: 1
     r = pd.DataFrame(
         {"figure_id": ["x.p"], "reported": ["p=0,04"], "value": [0.04], "decimals": [2],
          "recomputed": [0.044936]}

@@ -387,6 +387,7 @@ def test_omnibus_against_scipy_and_statsmodels(tricky):
     m = tricky.measurements
     table = ho.omnibus_tests(m, outcomes=TRICKY_OUTCOMES, visits=VISITS)
     friedman_p = []
+    visit_counts = set()
     for code in TRICKY_OUTCOMES:
         present = [v for v in VISITS if values(m, code, v)]
         by_visit = [values(m, code, v) for v in present]
@@ -403,6 +404,19 @@ def test_omnibus_against_scipy_and_statsmodels(tricky):
         aov = AnovaRM(long, "value", "patient_id", within=["visit_month"]).fit().anova_table
         rm = table[(table["outcome"] == code) & (table["method"] == "rm_anova")].iloc[0]
         assert rm["p_val"] == pytest.approx(aov["Pr > F"].iloc[0], rel=1e-9)
+        # the test is named as it was run: Greenhouse–Geisser corrected from three visits on
+        corrected = len(present) >= 3
+        assert rm["test"] == "repeated-measures ANOVA" + (
+            ", Greenhouse–Geisser p" if corrected else ""
+        )
+        assert pd.notna(rm["p_gg"]) is corrected
+        visit_counts.add(len(present))
+    assert max(visit_counts) >= 3
+    two = ho.omnibus_tests(m, outcomes=TRICKY_OUTCOMES, visits=[0, 3])
+    two = two[(two["method"] == "rm_anova") & two["p_val"].notna()]
+    assert len(two) >= 2
+    assert set(two["test"]) == {"repeated-measures ANOVA"}  # two visits: no correction to name
+    assert two["p_gg"].isna().all()
     from recompute import holm
 
     shown = table[table["method"] == "friedman"]["p_adj"].tolist()

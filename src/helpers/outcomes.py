@@ -24,6 +24,7 @@ from statsmodels.stats.multitest import multipletests
 from helpers.choices import MULTIPLICITY_FAMILIES, MULTIPLICITY_METHODS, MULTIPLICITY_NAMES
 from helpers.clinical import add_derived
 from helpers.precision import (
+    format_count,
     format_estimate,
     format_mean_sd,
     format_number,
@@ -66,7 +67,7 @@ __all__ = [
 
 _OMNIBUS_NAMES = {
     "friedman": "Friedman test",
-    "rm_anova": "repeated-measures ANOVA (Greenhouse–Geisser p with 3+ visits)",
+    "rm_anova": "repeated-measures ANOVA",
 }
 
 
@@ -606,6 +607,7 @@ def _effect_and_change(
         "change_estimate": float(np.median(d)),
         "change_ci_low": float(med_ci[0]),
         "change_ci_high": float(med_ci[1]),
+        "n_boot": n_boot,
     }
 
 
@@ -654,7 +656,8 @@ def compare_to_baseline(
         ``effect_ci_high``, ``change_measure`` (mean change with its t CI for the
         t-test; median change with a bootstrap CI otherwise),
         ``change_estimate``, ``change_ci_low``, ``change_ci_high``,
-        ``ci_level``. A visit
+        ``ci_level``, ``n_boot`` (the resamples of the bootstrap intervals;
+        missing where no bootstrap was run). A visit
         with fewer than two patients measured at both visits gets a row with
         ``n`` and missing results.
 
@@ -728,9 +731,12 @@ def compare_to_baseline(
         "change_ci_low",
         "change_ci_high",
         "ci_level",
+        "n_boot",
     ]
-    # a count, missing where no test was run: whole numbers, not 7.0, in the table and its CSV
-    return pd.DataFrame(rows).reindex(columns=columns).astype({"n_used": "Int64"})
+    # counts, missing where no test (or no bootstrap) was run: whole numbers, not 7.0
+    return (
+        pd.DataFrame(rows).reindex(columns=columns).astype({"n_used": "Int64", "n_boot": "Int64"})
+    )
 
 
 def adjust_family(
@@ -1022,7 +1028,12 @@ def omnibus_tests(
         "note",
     ]
     table = pd.DataFrame(rows).reindex(columns=columns)
-    table["test"] = table["method"].map(_OMNIBUS_NAMES)
+    # with three visits or more the p is Greenhouse–Geisser corrected; with two, no correction
+    table["test"] = (
+        table["method"]
+        .map(_OMNIBUS_NAMES)
+        .where(table["p_gg"].isna(), table["method"].map(_OMNIBUS_NAMES) + ", Greenhouse–Geisser p")
+    )
     table["family"] = ""
     for method, idx in table.groupby("method", sort=False).groups.items():
         p = table.loc[idx, "p_gg"].fillna(table.loc[idx, "p_val"]).astype(float)
@@ -1501,11 +1512,15 @@ def comparison_table(
     """
     level = format_percent(ci_level)
 
-    def estimate(kind: str, value: float, low: float, high: float) -> str:
-        return f"{EFFECT_NAMES.get(kind, kind)}: {format_estimate(value, low, high, decimals)}"
+    def estimate(kind: str, value: float, low: float, high: float, n_boot: object) -> str:
+        name = EFFECT_NAMES.get(kind, kind)
+        if "bootstrap" in name and not pd.isna(n_boot):
+            name += f" of {format_count(int(n_boot))} resamples"
+        return f"{name}: {format_estimate(value, low, high, decimals)}"
 
     rows = []
     for r in comparisons[comparisons["p_val"].notna()].itertuples():
+        boot = getattr(r, "n_boot", None)
         rows.append(
             {
                 "outcome": label_for(r.outcome, study),
@@ -1517,10 +1532,10 @@ def comparison_table(
                 "p (adjusted)": format_p(getattr(r, "p_adj", math.nan)),
                 "adjusted over": getattr(r, "family", ""),
                 f"effect size ({level} CI)": estimate(
-                    r.effect_measure, r.effect, r.effect_ci_low, r.effect_ci_high
+                    r.effect_measure, r.effect, r.effect_ci_low, r.effect_ci_high, boot
                 ),
                 f"change ({level} CI)": estimate(
-                    r.change_measure, r.change_estimate, r.change_ci_low, r.change_ci_high
+                    r.change_measure, r.change_estimate, r.change_ci_low, r.change_ci_high, boot
                 ),
             }
         )
