@@ -68,7 +68,7 @@ DESIGN_TESTS = {
 #: The designs a follow-up trial is sized for (:mod:`helpers.design`).
 DESIGNS = {
     "single_arm": "single-arm replication, paired test on change from baseline",
-    "two_arm": "randomised two-arm trial, ANCOVA on change from baseline (1:1)",
+    "two_arm": "randomised two-arm trial (1:1), ANCOVA of the follow-up value on arm and baseline",
 }
 
 #: The planning effects taken from each outcome's observed change (:mod:`helpers.design`).

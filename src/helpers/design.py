@@ -923,7 +923,7 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> label_rows(pd.DataFrame({"basis": ["half"], "design": ["two_arm"]})).iloc[0].tolist()
-    ['half the observed mean change', 'randomised two-arm trial, ANCOVA on change from baseline (1:1)']
+    ['half the observed mean change', 'randomised two-arm trial (1:1), ANCOVA of the follow-up value on arm and baseline']
     >>> label_rows(pd.DataFrame({"basis": ["ci_bound"], "ci_level": [0.9]}))["basis"].tolist()
     ['90% confidence bound closest to zero']
     """  # noqa: E501
