@@ -31,7 +31,7 @@ from helpers.audit import (
     paired_t_r_range,
 )
 from helpers.reported import load_reported
-from helpers.stats import paired_p
+from helpers.stats import PAIRED_TESTS, paired_p
 
 from conftest import REPORTED, examples
 
@@ -421,3 +421,52 @@ def test_the_r_range_covers_every_mean_sd_and_p_the_rounding_allows():
     verdict = audit(load_reported(REPORTED), tests=["paired_t"])
     text = verdict.loc[verdict["variable"] == "hba1c", "implies"].item()
     assert text.endswith(f"; {r_lo:.3f} to {r_hi:.3f} over every mean and SD that rounds to them)")
+
+
+def test_the_rank_tests_need_ties_exactly_where_no_untied_data_give_the_reported_p(verdicts):
+    """The audit's ``ties_needed``, and notebook 04's sentence built on it, recomputed with
+    scipy: seven distinct, non-zero differences are ranks 1..7 with signs, 128 patterns in
+    all; a rank test needs a zero or tied difference for a comparison exactly when none of
+    the 128 gives a p that rounds to the reported one."""
+    from helpers.reproduction import describe_ties_needed
+
+    scipy_p = {  # tie-free data: R's default test is the exact one
+        "wilcoxon_exact": dict(method="exact"),
+        "wilcoxon_asymptotic": dict(method="approx", correction=False),
+        "wilcoxon_asymptotic_cc": dict(method="approx", correction=True),
+        "wilcoxon_r": dict(method="exact"),
+    }
+    patterns = [np.array(signs) * np.arange(1, 8) for signs in itertools.product((-1, 1), repeat=7)]
+    # one scipy call per test for all 128 patterns (axis=-1 takes a 2-D array row by row)
+    untied_p = {
+        t: stats.wilcoxon(np.array(patterns), axis=-1, **o).pvalue for t, o in scipy_p.items()
+    }
+    text = describe_ties_needed(verdicts, chosen="paired_t")
+    checked = 0
+    for r in verdicts[verdicts["reachable"].eq(True)].itertuples():
+        if r.test not in scipy_p:
+            continue
+        _, relation, printed = r.reported_p.split()  # "p = 0.046": ± half the last decimal
+        half = Decimal(5) * Decimal(10) ** (Decimal(printed).as_tuple().exponent - 1)
+        low, high = {
+            "=": (float(Decimal(printed) - half), float(Decimal(printed) + half)),
+            ">": (float(printed) + 1e-9, 1.0),
+            "<": (0.0, float(printed) - 1e-9),
+        }[relation]
+        ps = untied_p[r.test]
+        untied = any(low - 1e-12 <= p <= high + 1e-12 for p in ps)
+        assert bool(r.ties_needed) is not untied, (r.comparison, r.test)
+        checked += 1
+    assert checked >= 8
+    # the sentence lists, for each rival test, the comparisons needing ties, and no others
+    rivals = [ln for ln in text.splitlines() if ln.startswith("- ")]
+    assert len(rivals) == 3  # the three normal-approximation variants rival the paired t-test
+    for line in rivals:
+        test = max(  # the longest name the line starts with (one name begins another)
+            (t for t, name in PAIRED_TESTS.items() if line[2:].startswith(name)),
+            key=lambda t: len(PAIRED_TESTS[t]),
+        )
+        mine = verdicts[verdicts["test"].eq(test) & verdicts["ties_needed"].eq(True)]
+        assert line.count("(at the fewest: ") == len(mine) > 0
+        for r in mine.itertuples():
+            assert f"{r.comparison} (at the fewest: {r.fewest_ties})" in line

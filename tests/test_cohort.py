@@ -228,7 +228,10 @@ def test_the_pairing_sentence_recomputed_by_hand(cohort):
             f"{sd_change:.2f} IU/mL for {name} ({at_0:.2f} at r = 0.00, {at_09:.2f} at r = 0.90)"
             in text
         )
-    assert "set by the reported p for the other comparisons" in text
+    assert (
+        "set by the reported p for the other comparisons (taken as the paired t-test's, the "
+        "study definition's reading), but" in text
+    )
     assert "the abstract gives its p only as a bound" in text
     assert "no data give the p the abstract reports" in text
     # only the assumed ones are named

@@ -380,7 +380,7 @@ def test_abstract_format_table_on_the_standin():
         test="paired_t",
     )
     assert t["all_match"].all()
-    assert t["reported"].str.contains("±").all()
+    assert t["reported_values"].str.contains("±").all()
 
 
 def test_simulated_cohort_is_valid_and_seeded(tmp_path):

@@ -76,6 +76,7 @@ def test_safety_for_readers_by_key(m):
     for r in full.itertuples():
         cell = shown.loc[(STUDY.label(r.outcome), f"month {r.visit_month}")]
         assert cell["Margin (±)"] == _n(r.margin)
+        assert cell["Rise (one-sided p)"] == _p(r.p_increase)
         assert cell["Rise (p adjusted)"] == _p(r.p_increase_adj)
         if not math.isnan(r.p_equivalence_adj):
             word = "shown" if r.equivalent else "not demonstrated"

@@ -158,6 +158,44 @@ def test_cutoff_table_names_its_source():
     table = cutoff_table({"gad_ab": documented, "islet_ab": 25.0}, study=STUDY)
     assert "WHO 97/550" in table.iloc[0]["source"]
     assert table.iloc[1]["source"].startswith("set by the parameter set")
+    assert table["positive when"].tolist() == ["≥ 10", "≥ 25"]
+
+
+def test_a_value_at_the_cut_off_is_positive_and_the_crossings_on_it_are_counted():
+    """By hand: cut-off 10; a: 9.5 → 10.0 (on it, became positive), b: 10.0 → 9.0 (on it,
+    became negative), c: 8.0 → 12.0 (became positive, not on it), d: 11.0 → 10.0 (stays
+    positive on it: no crossing, not counted)."""
+    m = pd.DataFrame(
+        {
+            "patient_id": [p for p in "abcd" for _ in range(2)],
+            "visit_month": [0, 3] * 4,
+            "outcome": ["gad_ab"] * 8,
+            "value": [9.5, 10.0, 10.0, 9.0, 8.0, 12.0, 11.0, 10.0],
+        }
+    )
+    pts = patient_changes(
+        m, outcomes=["gad_ab"], visits=[3], cutoffs={"gad_ab": 10.0}, meaningful_rise={"gad_ab": 5}
+    )
+    assert pts.set_index("patient_id")["crossing"].to_dict() == {
+        "a": "became positive",
+        "b": "became negative",
+        "c": "became positive",
+        "d": "stayed positive",
+    }
+    safety = safety_analysis(m, outcomes=["gad_ab"], visits=[3], margins={"gad_ab": 5})
+    d = detectable_rise(m, outcomes=["gad_ab"], visits=[3])
+    common = dict(detectable=d, patients=pts, ci_level=0.95, power=0.8, alpha=0.05, study=STUDY)
+    text = describe_safety(safety, cutoffs={"gad_ab": 10.0}, **common)
+    assert (
+        "2 patients became positive and 1 became negative at the assay cut-off (10 IU/mL, "
+        "positive at or above it; 2 of these crossings rest on a value exactly at the cut-off)"
+        in text
+    )
+    # no crossing on a value equal to it: the cut-off alone (the crossings are pts' own)
+    assert "cut-off (9.9 IU/mL, positive at or above it);" in describe_safety(
+        safety, cutoffs={"gad_ab": 9.9}, **common
+    )
+    assert "positive at or above it" not in describe_safety(safety, **common)
 
 
 def test_describe_safety_says_what_is_excluded():
@@ -252,8 +290,10 @@ def test_one_sided_paired_tests_equal_scipy(alternative):
         paired_test(x, y, "paired_t", "up")
 
 
-def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_itself():
-    """Counted by hand from the table; an unadjusted bound inside the margin is said as such."""
+def test_describe_safety_flags_rises_unadjusted_and_claims_safety_adjusted():
+    """Counted by hand from the table: a rise counts on its unadjusted p (the adjusted count
+    beside it), non-inferiority on its adjusted p; an unadjusted bound inside the margin is
+    said as such."""
     s = pd.DataFrame(
         {
             "outcome": ["islet_ab", "gad_ab"],
@@ -265,8 +305,8 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
             "margin_spec": ["5", "5"],
             "equivalent": [False, False],
             "noninferior": [False, False],
-            "p_increase": [0.02, 0.3],
-            "p_increase_adj": [0.04, 0.6],
+            "p_increase": [0.02, 0.04],  # both below 0.05 before adjustment, one after
+            "p_increase_adj": [0.04, 0.08],
             "p_equivalence": [0.5, 0.03],
             "p_equivalence_adj": [1.0, 0.2],
             "family": ["Holm over 6 comparisons"] * 2,
@@ -282,9 +322,16 @@ def test_describe_safety_leads_with_the_adjusted_verdicts_and_never_contradicts_
     )
     lead = text.splitlines()[0]
     assert lead == (
-        "Of 2 antibody comparisons, 1 shows a significant rise and none shows non-inferiority to "
-        "its margin, after adjustment for multiplicity (α = 0.05)."
+        "Of 2 antibody comparisons, 2 show a rise (one-sided p < 0.05, unadjusted: for a possible "
+        "harm, adjusting would make a real rise harder to see; 1 after adjustment for "
+        "multiplicity) and none shows non-inferiority to its margin, after adjustment for "
+        "multiplicity (α = 0.05)."
     )
+    none = describe_safety(
+        s.assign(p_increase=[0.3, 0.06]), detectable=d, patients=p, ci_level=0.95, power=0.8,
+        alpha=0.05, study=STUDY,
+    )  # fmt: skip
+    assert none.splitlines()[0].startswith("Of 2 antibody comparisons, none shows a rise (")
     both = describe_safety(
         s.assign(noninferior=True), detectable=d, patients=p, ci_level=0.95, power=0.8,
         alpha=0.05, study=STUDY,

@@ -111,6 +111,10 @@ def test_its_parameter_set_runs_the_notebooks_that_fit_it(tmp_path):
     ]
     line = pd.read_csv(out / "tables" / "02_abstract_format.csv").iloc[0]
     assert line["outcome"] == "HbA1c (%) (responders)"
-    assert line["reported"] == line["recomputed_as_printed"] == "8,1 ± 0,5 → 7,0 ± 0,6 (p = 0,03)"
+    assert (
+        line["reported_values"]
+        == line["recomputed_as_printed"]
+        == "8,1 ± 0,5 → 7,0 ± 0,6 (p = 0,03)"
+    )
     text = tiny.shown(out / "01_cohort_description.ipynb")
     assert "Study: Autologous bone-marrow stem cells in type 2 diabetes" in text

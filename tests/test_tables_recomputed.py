@@ -203,13 +203,24 @@ def test_the_reproduction_summary_counts_and_names_the_table_s_figures():
     impossible = [r for r in rows if not flag(r["match"]) and flag(r["reachable_by_test"]) is False]
     possible = [r for r in rows if not flag(r["match"]) and r not in impossible]
     assert impossible, "the stand-in has a figure no data reach (islet antibodies' p=0,485)"
-    for ids in (True, False):
-        text = hr.summarise_reproduction(table, test="paired_t", words=words, ids=ids)
+    p_rows = [r for r in rows if r["statistic"] == "p_value"]
+    p_matched = [r for r in matched if r["statistic"] == "p_value"]
+    assert 1 < len(p_rows) < len(rows) - 1  # plurals on both sides
+    assert len(p_matched) > 1
+    for ids, reconstructed in ((True, False), (False, True)):
+        text = hr.summarise_reproduction(
+            table, test="paired_t", words=words, ids=ids, reconstructed=reconstructed
+        )
         lines = text.splitlines()
         assert lines[0] == (
-            f"- {len(matched)} of {len(rows)} reported figures reproduce at reported precision "
-            "with the paired t-test."
+            f"- {len(matched)} of {len(rows)} reported figures reproduce at reported precision: "
+            f"{len(p_matched)} of {len(p_rows)} p-values, with the paired t-test, and "
+            f"{len(matched) - len(p_matched)} of {len(rows) - len(p_rows)} other figures, which "
+            "no test enters."
         )
+        assert ("reconstructed from the reported figures" in lines[-1]) is reconstructed
+        if reconstructed:
+            lines = lines[:-1]
         assert f"- {len(impossible)} cannot be reproduced by any data" in text
         for r in impossible:
             named = f"**{words[r['figure_id']]}** (reported as \u201c{r['reported']}\u201d"
@@ -350,7 +361,8 @@ def test_comparisons_raw_and_displayed_agree_with_scipy_and_by_hand(tricky):
         assert "Holm over" in row["adjusted over"]
         if analysis == "primary":
             assert row["effect size (90% CI)"].startswith(
-                "Hedges' g (mean change / the two visits' pooled SD); Algina & Keselman (2003) CI"
+                "Hedges' g (mean change / the two visits' pooled SD, small-sample corrected); "
+                "Algina & Keselman (2003) CI of δav: "
             )
             numbers = [_num(x) for x in re.findall(r"−?\d+\.\d+", row["effect size (90% CI)"])]
             assert numbers == pytest.approx([e["g"], e["g_low"], e["g_high"]], abs=0.0051)

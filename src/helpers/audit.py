@@ -358,6 +358,10 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
     lo, hi = c.p.interval(rule)
     if not hit.empty:
         simplest = hit.sort_values(["zeros", "tied"], kind="stable").iloc[0]
+        # the fit with the fewest zero and tied differences in all (then the fewest zeros)
+        plainest = hit.assign(_k=hit["zeros"] + hit["tied"]).sort_values(
+            ["_k", "zeros"], kind="stable"
+        )
         values = sorted(set(hit["p"].round(6)))
         shown = ", ".join(_p_text(v) for v in values[:6])
         if len(values) > 6:
@@ -369,6 +373,8 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
             "nearest_p": nearest,
             "implies": "e.g. " + simplest["configuration"],
             "reason": "",
+            "ties_needed": bool(plainest["_k"].iloc[0] > 0),
+            "fewest_ties": plainest["configuration"].iloc[0],
         }
     below = table.loc[table["p"] < lo, "p"]
     above = table.loc[table["p"] > hi, "p"]
@@ -525,6 +531,8 @@ def _verdict_binary(c: Comparison, test: str, rule: str) -> dict[str, object]:
             f"{c.group2}: {_count(c.count2)} of {c.n2}"
         )
     verdict = _verdict_set(c, test, table, rule)
+    verdict.pop("ties_needed", None)  # counts have no differences to tie
+    verdict.pop("fewest_ties", None)
     if not verdict["reachable"]:
         scope = (
             "every split of the discordant pairs enumerated"
@@ -560,7 +568,11 @@ def audit(
         decimal point), ``p_figure_id``, ``reachable`` (True, False, or None
         when undetermined: tied values not enumerated), ``attainable`` (range
         or fitting values), ``nearest_p`` (the attainable p closest to the
-        reported one), ``implies`` and ``reason`` (why not, when not).
+        reported one), ``implies`` and ``reason`` (why not, when not),
+        ``ties_needed`` and ``fewest_ties`` (for a rank or sign test that
+        reaches the reported p: whether every data set giving it has a zero
+        or tied difference, and the one with the fewest of them; missing for
+        t-tests, counts and unreachable p-values).
 
     Raises
     ------
@@ -603,10 +615,17 @@ def audit(
                     "test": test,
                     "reported_p": f"p {c.p.text()}",
                     "p_figure_id": c.p.figure_id,
+                    "ties_needed": pd.NA,
+                    "fewest_ties": "",
                     **verdict,
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if len(table):
+        last = ["ties_needed", "fewest_ties"]
+        table = table[[c for c in table.columns if c not in last] + last]
+        table["ties_needed"] = table["ties_needed"].astype("boolean")
+    return table
 
 
 def consistent_tests(verdicts: pd.DataFrame) -> str:

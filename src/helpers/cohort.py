@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.choices import PAIRED_TESTS
 from helpers.data import Cohort
 from helpers.precision import format_mean_sd, format_number
 from helpers.stats import mean_sd
@@ -314,8 +315,11 @@ def describe_pairing(
             for q in compare_r
         )
         sds.append(f"{format_number(row.sd_change, decimals)}{unit} for {name} ({others})")
+    test = PAIRED_TESTS.get(study.reading.test, "") if study is not None else ""
     pinned = (
-        " is set by the reported p for the other comparisons, but"
+        " is set by the reported p for the other comparisons"
+        + (f" (taken as the {test}'s, the study definition's reading)" if test else "")
+        + ", but"
         if len(assumed) < len(assumptions)
         else ""
     )

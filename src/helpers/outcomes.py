@@ -1458,8 +1458,8 @@ def visit_means_ci(
 
 #: Readers' names of the effect sizes and changes, with the interval each comes with.
 EFFECT_NAMES = {
-    "hedges_g_av": "Hedges' g (mean change / the two visits' pooled SD); Algina & Keselman "
-    "(2003) CI",
+    "hedges_g_av": "Hedges' g (mean change / the two visits' pooled SD, small-sample "
+    "corrected); Algina & Keselman (2003) CI of δav",
     "rank_biserial": "matched-pairs rank-biserial r; percentile bootstrap CI",
     "mean change": "mean change; t interval",
     "median change": "median change; percentile bootstrap CI",

@@ -191,7 +191,7 @@ def mixed_model_for_readers(
 
 
 def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> pd.DataFrame:
-    """Write :func:`helpers.safety.safety_analysis` for readers, in eight columns that fit a page.
+    """Write :func:`helpers.safety.safety_analysis` for readers, in nine columns that fit a page.
 
     Parameters
     ----------
@@ -203,15 +203,17 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
     -------
     pandas.DataFrame
         Indexed by outcome and visit: the mean change with its two-sided
-        interval, the largest rise excluded, the margin, and the adjusted
-        p-values of the rise, equivalence and non-inferiority tests with their
-        verdicts in words.
+        interval, the largest rise excluded, the margin, the one-sided p of
+        the rise test before and after adjustment (a rise is flagged on the
+        first), and the adjusted p-values of the equivalence and
+        non-inferiority tests with their verdicts in words.
 
     Examples
     --------
     >>> t = pd.DataFrame({"outcome": ["x"], "visit_month": [3], "n": [7], "mean_change": [1.5],
     ...     "ci_low": [-1.0], "ci_high": [4.0], "largest_rise_excluded": [3.5], "margin": [5.0],
-    ...     "p_increase_adj": [0.2], "p_equivalence_adj": [0.04], "equivalent": [True],
+    ...     "p_increase": [0.1], "p_increase_adj": [0.2], "p_equivalence_adj": [0.04],
+    ...     "equivalent": [True],
     ...     "p_noninferiority_adj": [0.01], "noninferior": [True], "ci_level": [0.95]})
     >>> safety_for_readers(t).iloc[0]["Equivalence (p adjusted)"]
     'shown (p = 0.040)'
@@ -237,6 +239,7 @@ def safety_for_readers(safety: pd.DataFrame, *, study: Study | None = None) -> p
             ),
             "Margin (±)": _num(r.margin),
             "Unit": _unit(r.outcome, study),
+            "Rise (one-sided p)": _p(r.p_increase),
             "Rise (p adjusted)": _p(r.p_increase_adj),
             "Equivalence (p adjusted)": verdict(r.equivalent, r.p_equivalence_adj),
             "Non-inferiority (p adjusted)": verdict(r.noninferior, r.p_noninferiority_adj),
@@ -353,6 +356,8 @@ COLUMNS: dict[str, Column] = {
     "granularity": Column("Recorded to"),
     "group": Column("Group"),
     "implies": Column("What the reported p implies"),
+    "ties_needed": Column("Needs zero or tied differences", "flag"),
+    "fewest_ties": Column("Data with the fewest zero or tied differences"),
     "match": Column("Matches", "flag"),
     "matching": Column("Matching", "count"),
     "meaningful_rise": Column("Meaningful rise: more than", "measure", 1),
@@ -370,6 +375,7 @@ COLUMNS: dict[str, Column] = {
     "recomputed": Column("Recomputed (2 more decimals than printed; counts whole)", "measure", 2),
     "relation": Column("Printed as (=, < or >)"),
     "reported": Column("Reported (as printed)"),
+    "reported_values": Column("Reported values, printed the abstract's way (its + read as ±)"),
     "rose_meaningfully": Column("Rose meaningfully", "flag"),
     "round": Column("Comparisons reachable, figures rounded", "count"),
     "sd_change": Column("SD of change", "measure", 1),

@@ -19,7 +19,7 @@ import pandas as pd
 from helpers.audit import audit
 from helpers.data import Cohort
 from helpers.outcomes import outcome_pairs
-from helpers.precision import format_number, matches_reported, plain_quote
+from helpers.precision import format_number, matches_reported, plain_quote, plural
 from helpers.reported import comparisons_from_reported
 from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, mean_sd, paired_test
 from helpers.study import Study, label_for
@@ -31,6 +31,7 @@ __all__ = [
     "cohort_statistic",
     "compare_cohort_with_reported",
     "describe_test_choice",
+    "describe_ties_needed",
     "figures_for_readers",
     "granularity_matrix",
     "reachability_by_rule",
@@ -177,7 +178,12 @@ def reachability_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise_reproduction(
-    table: pd.DataFrame, *, test: str, words: Mapping[str, str] | None = None, ids: bool = True
+    table: pd.DataFrame,
+    *,
+    test: str,
+    words: Mapping[str, str] | None = None,
+    ids: bool = True,
+    reconstructed: bool = False,
 ) -> str:
     """Say in plain words what reproduces, what cannot, and why (Markdown).
 
@@ -194,6 +200,9 @@ def summarise_reproduction(
         Whether to put a named figure's id beside its words: for a summary
         shown with a table that lists the ids; ``False`` where no table the
         reader sees does (the words alone then name the figure).
+    reconstructed : bool, default False
+        Whether the data were reconstructed from these figures (the stand-in):
+        the summary then says that their reproducing is by construction.
 
     Returns
     -------
@@ -204,7 +213,7 @@ def summarise_reproduction(
     >>> t = pd.DataFrame({"figure_id": ["a.p"], "statistic": ["p_value"], "reported": ["p=0,5"],
     ...     "match": [False], "reachable_by_test": [False], "audit_note": ["none can"]})
     >>> print(summarise_reproduction(t, test="paired_t"))  # doctest: +NORMALIZE_WHITESPACE
-    - 0 of 1 reported figures reproduce at reported precision with the paired t-test.
+    - 0 of 1 reported figure reproduces at reported precision with the paired t-test.
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported as “p=0,5”): none can.
     >>> words = {"a.p": "HbA1c, month 3 against baseline"}
@@ -212,6 +221,16 @@ def summarise_reproduction(
       **HbA1c, month 3 against baseline** (reported as “p=0,5”; figure `a.p`): none can.
     >>> print(summarise_reproduction(t, test="paired_t", words=words, ids=False).splitlines()[-1])
       **HbA1c, month 3 against baseline** (reported as “p=0,5”): none can.
+    >>> two = pd.concat([t, t.assign(figure_id="a.m0", statistic="mean", match=True,
+    ...     reachable_by_test=None)])
+    >>> print(summarise_reproduction(two, test="paired_t", reconstructed=True))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    - 1 of 2 reported figures reproduces at reported precision: 0 of 1 p-value, with the
+      paired t-test, and 1 of 1 other figure, which no test enters.
+    - 1 cannot be reproduced by any data analysed with this test:
+      **a.p** (reported as “p=0,5”): none can.
+    - These data were reconstructed from the reported figures: that they reproduce them checks
+      the reconstruction, not the study.
     """
     words = words or {}
 
@@ -223,7 +242,18 @@ def summarise_reproduction(
 
     n, ok = len(table), int(table["match"].sum())
     named = PAIRED_TESTS.get(test, INDEPENDENT_TESTS.get(test, test))
-    lines = [f"- {ok} of {n} reported figures reproduce at reported precision with the {named}."]
+    verb = "reproduces" if 1 in (ok, n) else "reproduce"
+    head = f"- {ok} of {plural(n, 'reported figure')} {verb}"
+    is_p = table["statistic"].eq("p_value")
+    if is_p.all() or not is_p.any():
+        lines = [f"{head} at reported precision with the {named}."]
+    else:
+        n_p, ok_p = int(is_p.sum()), int(table.loc[is_p, "match"].sum())
+        n_o, ok_o = n - n_p, ok - ok_p
+        lines = [
+            f"{head} at reported precision: {ok_p} of {plural(n_p, 'p-value')}, with the "
+            f"{named}, and {ok_o} of {plural(n_o, 'other figure')}, which no test enters."
+        ]
     missed = table[~table["match"].astype(bool)]
     impossible = missed[missed["reachable_by_test"].eq(False).fillna(False)]
     possible = missed.drop(impossible.index)
@@ -242,6 +272,11 @@ def summarise_reproduction(
         )
     if ok == n:
         lines.append("- Nothing is left unexplained.")
+    if reconstructed:
+        lines.append(
+            "- These data were reconstructed from the reported figures: that they reproduce "
+            "them checks the reconstruction, not the study."
+        )
     return "\n".join(lines)
 
 
@@ -367,6 +402,69 @@ def describe_test_choice(verdicts: pd.DataFrame, *, chosen: str) -> str:
         f"{named[0].upper()}{named[1:]} reaches {counts.get(chosen, 0)} of {total} reported "
         f"p-values; the most any candidate reaches is {best}, by {by}."
     )
+
+
+def describe_ties_needed(
+    verdicts: pd.DataFrame, *, chosen: str, words: Mapping[str, str] | None = None
+) -> str:
+    """Say what data the rank and sign tests that rival the chosen test would need (Markdown).
+
+    A rival reaches as many reported p-values as the chosen test. For each
+    rival with a finite set of p-values (a rank or sign test), the
+    comparisons for which every data set giving the reported p has a zero
+    or tied difference are listed, each with the data set that has the
+    fewest of them (the audit's ``ties_needed`` and ``fewest_ties``).
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        The audit (:func:`helpers.audit.audit`).
+    chosen : str
+        The test the compendium uses by default.
+    words : mapping of str to str, optional
+        Each figure's words (:func:`helpers.reported.figures_in_words`),
+        naming a comparison by its p-value's figure; else its id.
+
+    Returns
+    -------
+    str
+        One bullet per rival; empty when no rank or sign test rivals the
+        chosen test.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"comparison": ["a", "b"] * 2, "p_figure_id": ["a.p", "b.p"] * 2,
+    ...     "test": ["paired_t"] * 2 + ["wilcoxon_r"] * 2, "reachable": [True] * 4,
+    ...     "ties_needed": pd.array([None, None, True, False], dtype="boolean"),
+    ...     "fewest_ties": ["", "", "W+ = 1 of 6 non-zero differences, 1 zero difference", ""]})
+    >>> print(describe_ties_needed(v, chosen="paired_t", words={"a.p": "HbA1c, month 1"}))
+    - Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal approximation with continuity correction (R's default) reaches as many only with a zero or tied difference for HbA1c, month 1 (at the fewest: W+ = 1 of 6 non-zero differences, 1 zero difference).
+    """  # noqa: E501
+    words = words or {}
+    counts = verdicts.groupby("test", sort=False)["reachable"].sum()
+    rivals = [
+        t
+        for t in counts.index
+        if t != chosen
+        and counts[t] >= counts.get(chosen, 0)
+        and verdicts.loc[verdicts["test"].eq(t) & verdicts["reachable"].eq(True), "ties_needed"]
+        .notna()
+        .any()
+    ]
+    lines = []
+    for test in rivals:
+        mine = verdicts[verdicts["test"].eq(test) & verdicts["ties_needed"].eq(True)]
+        named = _test_in_sentence(test)
+        named = f"{named[0].upper()}{named[1:]}"
+        if mine.empty:
+            lines.append(f"- {named} reaches as many with no zero or tied difference.")
+            continue
+        items = "; ".join(
+            f"{words.get(r.p_figure_id, r.comparison)} (at the fewest: {r.fewest_ties})"
+            for r in mine.itertuples()
+        )
+        lines.append(f"- {named} reaches as many only with a zero or tied difference for {items}.")
+    return "\n".join(lines)
 
 
 def _test_in_sentence(test: str) -> str:
@@ -532,7 +630,8 @@ def abstract_format_table(
     -------
     pandas.DataFrame
         One row per reported comparison of these outcomes: ``outcome``,
-        ``comparison``, ``reported``, ``recomputed_as_printed`` (same decimals,
+        ``comparison``, ``reported_values`` (the values as read, ``+`` read as
+        ``±``, printed the abstract's way), ``recomputed_as_printed`` (same decimals,
         decimal commas; means of everyone measured at each visit), ``n`` (patients
         measured at each visit, and pairs the test used), ``recomputed_in_test_patients``
         (means ± SD of those pairs, and the p), ``figures``,
@@ -589,7 +688,7 @@ def abstract_format_table(
             {
                 "outcome": label_for(c.variable, cohort.study) + group,
                 "comparison": f"month {c.visit2} vs month {c.visit1}",
-                "reported": text(list(table.loc[figs, "value"]), c.p.relation),
+                "reported_values": text(list(table.loc[figs, "value"]), c.p.relation),
                 "recomputed_as_printed": text(list(table.loc[figs, "recomputed"]), "="),
                 "n": f"month {c.visit1}: {n1}, month {c.visit2}: {n2}; {len(pairs)} pairs",
                 "recomputed_in_test_patients": text(paired, "="),

@@ -27,6 +27,10 @@ it tests, and the text says so.
 The one-sided rise tests, the equivalence tests and the non-inferiority tests
 are each adjusted for multiplicity in their own family: every antibody at
 every planned follow-up visit (a visit without data counts as not rejected).
+A rise is flagged on its unadjusted p, the adjusted one given beside it: for a
+possible harm an adjustment would make a real rise harder to see, whereas the
+adjusted equivalence and non-inferiority tests make a claim of safety harder
+to make. A value at or above the positivity cut-off counts as positive.
 """
 
 from __future__ import annotations
@@ -65,8 +69,10 @@ def cutoff_table(cutoffs: Mapping[str, float], *, study: Study) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Index outcome label; columns ``cut-off`` and ``source`` (the documented
-        cut-off's source, or a note that the parameter set changed it).
+        Index outcome label; columns ``cut-off``, ``positive when`` (at or
+        above the cut-off, the rule :func:`patient_changes` applies) and
+        ``source`` (the documented cut-off's source, or a note that the
+        parameter set changed it).
 
     Examples
     --------
@@ -83,7 +89,14 @@ def cutoff_table(cutoffs: Mapping[str, float], *, study: Study) -> pd.DataFrame:
             source = f"set by the parameter set (documented cut-off: {documented.value:g})"
         else:
             source = "set by the parameter set (the study definition documents none)"
-        rows.append({"outcome": study.label(code), "cut-off": float(value), "source": source})
+        rows.append(
+            {
+                "outcome": study.label(code),
+                "cut-off": float(value),
+                "positive when": f"≥ {float(value):g}",
+                "source": source,
+            }
+        )
     return pd.DataFrame(rows).set_index("outcome")
 
 
@@ -520,8 +533,13 @@ def describe_safety(
     margin_source: str = "",
     study: Study | None = None,
     meaningful_rise: Mapping[str, float | int | str] | None = None,
+    cutoffs: Mapping[str, float] | None = None,
 ) -> str:
     """Say in plain words what the safety analysis shows (Markdown), with the parameters used.
+
+    A rise is counted on the unadjusted one-sided p (a possible harm is not
+    made harder to see by an adjustment), with the count after adjustment
+    beside it; non-inferiority on the adjusted p.
 
     Parameters
     ----------
@@ -542,6 +560,9 @@ def describe_safety(
     meaningful_rise : mapping of outcome code to number or percentage string, optional
         What :func:`patient_changes` counted as a meaningful rise, said beside
         the count (a percentage is of each patient's own baseline).
+    cutoffs : mapping of outcome code to float, optional
+        The positivity cut-offs :func:`patient_changes` used, said beside the
+        crossings with how many of them rest on a value exactly at the cut-off.
 
     Returns
     -------
@@ -561,8 +582,10 @@ def describe_safety(
     >>> text = describe_safety(s, detectable=d, patients=p, ci_level=0.9, power=0.9, alpha=0.1,
     ...                        study=load_study("data/study.yaml"))
     >>> print(text.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
-    Of 1 antibody comparison, none shows a significant rise and 1 shows non-inferiority to its
-    margin, after adjustment for multiplicity (α = 0.1).
+    Of 1 antibody comparison, none shows a rise (one-sided p < 0.1, unadjusted: for a possible
+    harm, adjusting would make a real rise harder to see; none after adjustment for
+    multiplicity) and 1 shows non-inferiority to its margin, after adjustment for multiplicity
+    (α = 0.1).
     >>> print(text.splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
     - **GAD antibodies, month 3** (7 patients): mean change +1.50 IU/mL; before adjustment for
       multiplicity, the data exclude a mean rise larger than 4.20 IU/mL (one-sided 90%
@@ -572,18 +595,20 @@ def describe_safety(
     lines = []
     if len(compared):
         k = len(compared)
-        rises = int((compared["p_increase_adj"] < alpha).sum())
+        rises = int((compared["p_increase"] < alpha).sum())
+        rises_adj = int((compared["p_increase_adj"] < alpha).sum())
         noninferior = int(compared["noninferior"].fillna(False).astype(bool).sum())
 
         def count(n: int) -> str:  # "none shows", "1 shows", "2 show"
             return f"{n or 'none'} show{'s' if n <= 1 else ''}"
 
         lines.append(
-            f"Of {k} antibody comparison{'s' if k != 1 else ''}, {count(rises)} a significant "
-            f"rise and {count(noninferior)} non-inferiority to "
+            f"Of {k} antibody comparison{'s' if k != 1 else ''}, {count(rises)} a rise "
+            f"(one-sided p < {alpha:g}, unadjusted: for a possible harm, adjusting would make a "
+            f"real rise harder to see; {rises_adj or 'none'} after adjustment for multiplicity) "
+            f"and {count(noninferior)} non-inferiority to "
             f"{'its margin' if noninferior <= 1 else 'their margins'}, after adjustment for "
-            "multiplicity "
-            f"(α = {alpha:g})."
+            f"multiplicity (α = {alpha:g})."
         )
     det = detectable.set_index(["outcome", "visit_month"])
     for r in safety.dropna(subset=["mean_change"]).itertuples():
@@ -640,9 +665,20 @@ def describe_safety(
         became = int((pts["crossing"] == "became positive").sum())
         lost = int((pts["crossing"] == "became negative").sum())
         rose = int(pts["rose_meaningfully"].sum())
+        at_cut = ""
+        if cutoffs is not None and r.outcome in cutoffs:
+            cut = float(cutoffs[r.outcome])
+            crossed = pts[pts["crossing"].isin(["became positive", "became negative"])]
+            on_it = int((crossed["value"].eq(cut) | crossed["baseline_value"].eq(cut)).sum())
+            at_cut = f" ({cut:g} {unit}, positive at or above it" + (
+                f"; {on_it} of these crossings {'rests' if on_it == 1 else 'rest'} on a value "
+                "exactly at the cut-off)"
+                if on_it
+                else ")"
+            )
         lines.append(
             f"  {plural(became, 'patient')} became positive and {lost} became negative at the "
-            f"assay cut-off; {rose} rose by more than "
+            f"assay cut-off{at_cut}; {rose} rose by more than "
             + _meaningful_in_words((meaningful_rise or {}).get(r.outcome), unit)
             + "."
         )
