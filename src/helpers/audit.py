@@ -369,7 +369,8 @@ def _verdict_set(c: Comparison, test: str, table: pd.DataFrame, rule: str) -> di
         nearest = min(values, key=lambda v: abs(v - c.p.value))
         return {
             "reachable": True,
-            "attainable": f"{plural(len(values), 'attainable value')} fit: {shown}",
+            "attainable": f"{plural(len(values), 'attainable value')} "
+            f"{'fits' if len(values) == 1 else 'fit'}: {shown}",
             "nearest_p": nearest,
             "implies": "e.g. " + simplest["configuration"],
             "reason": "",

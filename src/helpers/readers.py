@@ -385,6 +385,7 @@ COLUMNS: dict[str, Column] = {
     "test": Column("Test", "test"),
     "truncate": Column("Comparisons reachable, figures truncated", "count"),
     "value": Column("Value", "measure"),  # at the row's visit
+    "value_as_read": Column("Reported value, as read", "measure"),
     "variable": Column("Variable", "name"),
     "version": Column("Version"),
     "visit": Column("Visit", "visit"),

@@ -341,7 +341,8 @@ def figures_for_readers(table: pd.DataFrame, words: dict[str, str]) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        ``figure`` first, ``figure_id`` last; ``variable`` and ``group`` dropped.
+        ``figure`` first, ``figure_id`` last; ``variable`` and ``group`` dropped;
+        ``value`` (the reported value as read) renamed ``value_as_read``.
 
     Examples
     --------
@@ -355,7 +356,7 @@ def figures_for_readers(table: pd.DataFrame, words: dict[str, str]) -> pd.DataFr
     out = shown[[c for c in shown.columns if c != "figure_id"]].copy()
     out.insert(0, "figure", figure.to_numpy())
     out["figure_id"] = shown["figure_id"].to_numpy()
-    return out
+    return out.rename(columns={"value": "value_as_read"})  # the reported value, not one computed
 
 
 def _cell_start(text: str) -> str:
