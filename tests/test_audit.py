@@ -373,6 +373,20 @@ def test_command_line(tmp_path, capsys):
     assert len(written) == 30
     assert main([str(tmp_path / "missing.csv")]) == 1
     assert "file not found" in capsys.readouterr().err
+    sem = tmp_path / "sem.csv"
+    assert (
+        main([str(REPORTED), "--dispersion", "sem", "--tests", "paired_t", "--csv", str(sem)]) == 0
+    )
+    assert "± read as a standard error of the mean" in capsys.readouterr().out
+    read = pd.read_csv(sem).set_index("variable")["reachable"]
+    assert (
+        read.to_dict()
+        == audit(load_reported(REPORTED), tests=["paired_t"], dispersion="sem")
+        .set_index("variable")["reachable"]
+        .to_dict()
+    )
+    assert not read["leptin"]
+    assert read["islet_ab"]
 
 
 def test_small_p_values_print_as_powers_of_ten():
@@ -470,3 +484,71 @@ def test_the_rank_tests_need_ties_exactly_where_no_untied_data_give_the_reported
         assert line.count("(at the fewest: ") == len(mine) > 0
         for r in mine.itertuples():
             assert f"{r.comparison} (at the fewest: {r.fewest_ties})" in line
+
+
+def _pairs_with(m1: float, s1: float, m2: float, s2: float, r: float, n: int = 7):
+    """n pairs with exactly these means, sample SDs and Pearson correlation."""
+    z = np.linalg.qr(np.column_stack([np.ones(n), np.arange(n), np.arange(n) ** 2]))[0][:, 1:]
+    z1, z2 = z[:, 0], z[:, 1]  # centred (orthogonal to the ones), orthonormal
+    k = math.sqrt(n - 1)
+    return m1 + s1 * k * z1, m2 + s2 * k * (r * z1 + math.sqrt(1 - r**2) * z2)
+
+
+def test_read_as_standard_errors_the_sds_are_the_printed_figures_times_root_n(reported):
+    """By hand: 13.71 printed stands for [13.705, 13.715); read as a SEM of 7 the SD lies in
+    [13.705 √7, 13.715 √7). Figures other than the SDs, and comparisons read as SDs, are
+    unchanged."""
+    from helpers.audit import as_standard_deviations
+
+    insulin = comparisons_from_reported(reported)[0]
+    sem = as_standard_deviations(insulin, "sem")
+    assert sem.sd1.value == pytest.approx(13.71 * math.sqrt(7))
+    assert sem.sd1.interval() == pytest.approx((13.705 * math.sqrt(7), 13.715 * math.sqrt(7)))
+    assert sem.sd2.interval("truncate") == pytest.approx((12.7 * math.sqrt(7), 12.8 * math.sqrt(7)))
+    assert (sem.mean1, sem.mean2, sem.p) == (insulin.mean1, insulin.mean2, insulin.p)
+    assert as_standard_deviations(insulin, "sd") is insulin
+    with pytest.raises(ValueError, match="dispersion must be one of sd, sem"):
+        audit(reported, dispersion="se")
+
+
+def test_the_sem_reading_s_verdicts_hold_for_real_data(reported):
+    """Read as SEMs, the audit says the islet-cell p = 0.485 is reachable with r about 0.91,
+    and leptin's and HbA1c's are not. Seven pairs with those means, SDs (printed figure × √7)
+    and the r the audit names give p = 0.485 with scipy; for leptin and HbA1c even r = 1 (the
+    smallest SD of the differences) gives a p above the printed one's interval."""
+    from helpers.reproduction import describe_sem_reading
+
+    as_sd = audit(reported, tests=["paired_t"])
+    as_sem = audit(reported, tests=["paired_t"], dispersion="sem")
+    by = as_sem.set_index("variable")
+    assert by["reachable"].to_dict() == {
+        "insulin_dose": True, "leptin": False, "hba1c": False, "gad_ab": True, "islet_ab": True
+    }  # fmt: skip
+    cs = {c.variable: c for c in comparisons_from_reported(reported)}
+    root = math.sqrt(7)
+    islet = cs["islet_ab"]
+    low, high = (
+        float(x)
+        for x in re.findall(r"between (\d\.\d+) and (\d\.\d+)", by.loc["islet_ab", "implies"])[0]
+    )
+    before, after = _pairs_with(
+        islet.mean1.value, islet.sd1.value * root, islet.mean2.value, islet.sd2.value * root,
+        (low + high) / 2,
+    )  # fmt: skip
+    assert round(stats.ttest_rel(after, before).pvalue, 3) == 0.485
+    for name in ("leptin", "hba1c"):
+        c = cs[name]
+        # r = 1: the SD of the differences is |s1 - s2|
+        sd_diff = abs(c.sd1.value - c.sd2.value) * root
+        t = abs(c.mean2.value - c.mean1.value) / (sd_diff / root)
+        assert 2 * stats.t.sf(t, 6) > c.p.interval()[1]
+    # the sentence counts as a direct count of the two audits does
+    text = describe_sem_reading(as_sd, as_sem, test="paired_t")
+    assert text.startswith(
+        "Read as standard errors (each SD the printed figure times √n), the paired t-test "
+        f"reaches {int(as_sem['reachable'].sum())} of 5 reported p-values, against "
+        f"{int(as_sd['reachable'].sum())} of 5 read as SDs: it reaches islet_ab: month 3 vs "
+        "month 0, which needs"
+    )
+    assert "and no longer leptin: month 1 vs month 0, which would need" in text
+    assert "; hba1c: month 1 vs month 0, which would need" in text

@@ -16,6 +16,10 @@ treated as the interval its printed decimals allow (:mod:`helpers.precision`).
   set says which p a data set of that size can give; whether one can give it
   together with the reported means and SDs is shown by the reconstruction.
 
+Every "±" is read as a standard deviation unless ``dispersion="sem"`` reads it
+as a standard error of the mean: the SD is then the printed figure times √n
+(:func:`as_standard_deviations`), and the t-tests' ranges change with it.
+
 The granularity check (GRIM, Brown & Heathers 2017; GRIMMER, Anaya 2016) says,
 for each mean and SD at its n, whether raw values recorded as multiples of a
 granularity (integers, halves, tenths, hundredths) can produce them.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +47,7 @@ from helpers.precision import (
     matches_reported,
     plural,
     range_meets_reported,
+    reported_interval,
 )
 from helpers.proportions import (
     INDEPENDENT_BINARY_TESTS,
@@ -60,9 +66,12 @@ from helpers.reported import (
 from helpers.stats import INDEPENDENT_TESTS, PAIRED_TESTS, independent_p, paired_p, paired_p_many
 
 __all__ = [
+    "DISPERSIONS",
     "GRANULARITIES",
+    "SD_TESTS",
     "TESTS_BY_DESIGN",
     "TIE_ENUMERATION_MAX_N",
+    "as_standard_deviations",
     "attainable_p",
     "audit",
     "consistent_tests",
@@ -73,6 +82,62 @@ __all__ = [
     "paired_t_p_range",
     "paired_t_r_range",
 ]
+
+#: How a printed "±" figure can be read: a standard deviation or a standard error of the mean.
+DISPERSIONS: tuple[str, ...] = ("sd", "sem")
+#: The tests whose attainable p-values the reported SDs set (the others use none).
+SD_TESTS: tuple[str, ...] = ("paired_t", "student_t", "welch_t")
+
+
+@dataclass(frozen=True)
+class _ScaledReported(Reported):
+    """A reported figure times a known factor: its interval is the printed one's, scaled."""
+
+    scale: float = 1.0
+
+    def interval(self, rule: str = "round") -> tuple[float, float]:
+        low, high = reported_interval(self.value / self.scale, self.decimals, rule)
+        return low * self.scale, high * self.scale
+
+
+def as_standard_deviations(c: Comparison, dispersion: str = "sd") -> Comparison:
+    """Give a comparison its SDs under a reading of the printed "±" figures.
+
+    Read as standard errors of the mean (``"sem"``), each SD is the printed
+    figure times √n of its visit or group (n1 for both visits of a paired
+    comparison), and so is the interval the printing allows.
+
+    Parameters
+    ----------
+    c : Comparison
+    dispersion : {"sd", "sem"}
+
+    Returns
+    -------
+    Comparison
+        ``c`` itself for ``"sd"`` and for comparisons of counts.
+
+    Examples
+    --------
+    >>> cs = comparisons_from_reported(load_reported("data/reported/abstract_figures.csv"))
+    >>> sd = as_standard_deviations(cs[0], "sem").sd1  # insulin dose, 13.71 read as a SEM of 7
+    >>> round(sd.value, 2), [round(v, 3) for v in sd.interval()]
+    (36.27, [36.26, 36.286])
+    """
+    if dispersion not in DISPERSIONS:
+        raise ValueError(f"dispersion must be one of {', '.join(DISPERSIONS)}, got {dispersion!r}")
+    if dispersion == "sd" or c.binary or c.sd1 is None or c.sd2 is None:
+        return c
+    n2 = c.n1 if c.design == "paired" else c.n2
+
+    def scaled(r: Reported, n: int) -> Reported:
+        factor = math.sqrt(n)
+        return _ScaledReported(
+            r.value * factor, r.decimals, r.relation, r.quote, r.figure_id, scale=factor
+        )
+
+    return replace(c, sd1=scaled(c.sd1, c.n1), sd2=scaled(c.sd2, n2))
+
 
 #: Granularities of raw values checked by default: integers, halves, tenths, hundredths.
 GRANULARITIES: tuple[float, ...] = (1.0, 0.5, 0.1, 0.01)
@@ -437,10 +502,15 @@ def _verdict_paired_t(c: Comparison, rule: str) -> dict[str, object]:
     p_min, p_max = paired_t_p_range(c, rule)
     reachable = range_meets_reported(p_min, p_max, c.p.value, c.p.relation, c.p.decimals, rule)
     lo, hi = c.p.interval(rule)
-    if c.p.relation == ">":
-        r_text = f"needs r below {format_signed(paired_t_implied_r(c, c.p.value), 2)}"
-    elif c.p.relation == "<":
-        r_text = f"needs r above {format_signed(paired_t_implied_r(c, c.p.value), 2)}"
+    if c.p.relation in "<>":
+        bound = paired_t_implied_r(c, c.p.value)
+        digits = 2  # enough decimals that a bound just inside ±1 does not print as ±1
+        while abs(round(bound, digits)) == 1 and abs(bound) != 1 and digits < 6:
+            digits += 1
+        side = "below" if c.p.relation == ">" else "above"
+        r_text = f"needs r {side} {format_signed(bound, digits)}"
+        if (bound >= 1) if c.p.relation == ">" else (bound <= -1):
+            r_text = "any before-after correlation r gives it"
     else:
         r_a, r_b = sorted(paired_t_implied_r(c, p) for p in (max(lo, 1e-12), min(hi, 1.0)))
         d = _distinct_decimals(r_a, r_b)
@@ -545,7 +615,11 @@ def _verdict_binary(c: Comparison, test: str, rule: str) -> dict[str, object]:
 
 
 def audit(
-    reported: pd.DataFrame, *, tests: Sequence[str] | None = None, rule: str = "round"
+    reported: pd.DataFrame,
+    *,
+    tests: Sequence[str] | None = None,
+    rule: str = "round",
+    dispersion: str = "sd",
 ) -> pd.DataFrame:
     """Say, for every reported comparison and candidate test, whether the reported p is reachable.
 
@@ -559,6 +633,9 @@ def audit(
         independent counts). Tests that do not fit a design are skipped for it.
     rule : {"round", "truncate"}, default "round"
         How printed figures relate to the values behind them.
+    dispersion : {"sd", "sem"}, default "sd"
+        What a printed "±" figure is (:func:`as_standard_deviations`); it
+        matters to the t-tests only.
 
     Returns
     -------
@@ -578,7 +655,7 @@ def audit(
     Raises
     ------
     ValueError
-        For an unknown test or precision rule.
+        For an unknown test, precision rule or dispersion.
 
     Examples
     --------
@@ -588,12 +665,15 @@ def audit(
     """
     if rule not in PRECISION_RULES:
         raise ValueError(f"rule must be one of {', '.join(PRECISION_RULES)}, got {rule!r}")
+    if dispersion not in DISPERSIONS:
+        raise ValueError(f"dispersion must be one of {', '.join(DISPERSIONS)}, got {dispersion!r}")
     known = {t for design_tests in TESTS_BY_DESIGN.values() for t in design_tests}
     unknown = [t for t in tests or [] if t not in known]
     if unknown:
         raise ValueError(f"unknown test(s) {unknown}; allowed: {', '.join(sorted(known))}")
     rows = []
-    for c in comparisons_from_reported(reported):
+    for read in comparisons_from_reported(reported):
+        c = as_standard_deviations(read, dispersion)
         allowed = TESTS_BY_DESIGN[c.design]
         for test in [t for t in (tests or allowed) if t in allowed]:
             if c.binary:
@@ -898,7 +978,10 @@ def _print_verdicts(table: pd.DataFrame, out: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m helpers.audit PATH [--csv OUT] [--tests ...] [--precision]``."""
+    """Command line: ``python -m helpers.audit PATH [--csv OUT] [--tests ...] [--precision ...]``.
+
+    ``--dispersion sem`` reads every "±" figure as a standard error of the mean.
+    """
     import sys
 
     parser = argparse.ArgumentParser(
@@ -909,6 +992,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", help="reported-figures table (CSV)")
     parser.add_argument("--tests", nargs="+", help="candidate tests (default: all for the design)")
     parser.add_argument("--precision", choices=PRECISION_RULES, default="round")
+    parser.add_argument(
+        "--dispersion",
+        choices=DISPERSIONS,
+        default="sd",
+        help='what a printed "±" figure is: an SD (default) or a standard error of the mean',
+    )
     parser.add_argument("--csv", help="write the verdict table to this CSV file")
     parser.add_argument("--granularity-csv", help="write the granularity table to this CSV file")
     args = parser.parse_args(argv)
@@ -917,16 +1006,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args.path).expanduser().absolute()  # a command line's paths are from the cwd
     try:
         reported = load_reported(path)
-        verdicts = audit(reported, tests=args.tests, rule=args.precision)
+        verdicts = audit(
+            reported, tests=args.tests, rule=args.precision, dispersion=args.dispersion
+        )
         grains = granularity(reported, rule=args.precision)
     except (HelpersError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"Audit of {path} (precision rule: {args.precision})")
+    print(
+        f"Audit of {path} (precision rule: {args.precision}; ± read as "
+        f"{'an SD' if args.dispersion == 'sd' else 'a standard error of the mean'})"
+    )
     _print_verdicts(verdicts, sys.stdout)
     print("\nTests consistent with every reported p-value:")
     print(consistent_tests(verdicts))
-    print("\nGranularity of raw values consistent with each mean ± SD (GRIM + GRIMMER):")
+    print(
+        "\nGranularity of raw values consistent with each mean ± SD (GRIM + GRIMMER; ± read "
+        "as an SD):"
+    )
     if grains.empty:
         print("(the table reports no mean ± SD)")
     else:

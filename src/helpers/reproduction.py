@@ -30,6 +30,7 @@ __all__ = [
     "audit_files_source",
     "cohort_statistic",
     "compare_cohort_with_reported",
+    "describe_sem_reading",
     "describe_test_choice",
     "describe_ties_needed",
     "figures_for_readers",
@@ -286,9 +287,13 @@ def _reported_as(text: str) -> str:
 
 
 def reachability_by_rule(
-    reported: pd.DataFrame, *, tests: Sequence[str] | None, rules: Sequence[str]
+    reported: pd.DataFrame,
+    *,
+    tests: Sequence[str] | None,
+    rules: Sequence[str],
+    sem_rules: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Count, per test, the reported p-values it can reach under each precision rule.
+    """Count, per test, the reported p-values it can reach under each reading of the figures.
 
     Parameters
     ----------
@@ -296,12 +301,18 @@ def reachability_by_rule(
     tests : sequence of str or None
         Candidate tests (None: all for each design).
     rules : sequence of str
-        Precision rules, e.g. ``("round", "truncate")``.
+        Precision rules, e.g. ``("round", "truncate")``, each with "±" read as
+        a standard deviation.
+    sem_rules : sequence of str, default ()
+        Precision rules under which "±" is also read as a standard error of
+        the mean (:func:`helpers.audit.as_standard_deviations`).
 
     Returns
     -------
     pandas.DataFrame
-        Tests as rows, one column per rule, counts of reachable comparisons.
+        Tests as rows, one column per rule (``round``, ``truncate``) and per
+        SEM reading (``round_sem``, ``truncate_sem``), counts of reachable
+        comparisons.
 
     Examples
     --------
@@ -310,10 +321,19 @@ def reachability_by_rule(
     >>> t = reachability_by_rule(rep, tests=["wilcoxon_exact"], rules=["round", "truncate"])
     >>> t.values.tolist()
     [[1, 3]]
+    >>> reachability_by_rule(rep, tests=["paired_t"], rules=["round"], sem_rules=["round"])
+    ...     # doctest: +NORMALIZE_WHITESPACE
+              round  round_sem
+    test
+    paired_t      4          3
     """
+    readings = [(rule, rule, "sd") for rule in rules]
+    readings += [(f"{rule}_sem", rule, "sem") for rule in sem_rules]
     counts = {
-        rule: audit(reported, tests=tests, rule=rule).groupby("test", sort=False)["reachable"].sum()
-        for rule in rules
+        name: audit(reported, tests=tests, rule=rule, dispersion=dispersion)
+        .groupby("test", sort=False)["reachable"]
+        .sum()
+        for name, rule, dispersion in readings
     }
     table = pd.DataFrame(counts).astype(int)
     table.index.name = "test"
@@ -466,6 +486,71 @@ def describe_ties_needed(
         )
         lines.append(f"- {named} reaches as many only with a zero or tied difference for {items}.")
     return "\n".join(lines)
+
+
+def describe_sem_reading(
+    as_sd: pd.DataFrame,
+    as_sem: pd.DataFrame,
+    *,
+    test: str,
+    words: Mapping[str, str] | None = None,
+) -> str:
+    """Say what reading "±" as a standard error changes for one test (Markdown).
+
+    Parameters
+    ----------
+    as_sd, as_sem : pandas.DataFrame
+        The audit with "±" read as SD and as SEM
+        (:func:`helpers.audit.audit`, ``dispersion``), matched on comparison
+        and test.
+    test : str
+        The test to describe.
+    words : mapping of str to str, optional
+        Each figure's words (:func:`helpers.reported.figures_in_words`),
+        naming a comparison by its p-value's figure; else its id.
+
+    Returns
+    -------
+    str
+        Empty when the audits hold no comparison for ``test``.
+
+    Examples
+    --------
+    >>> sd = pd.DataFrame({"comparison": ["a", "b"], "test": ["paired_t"] * 2,
+    ...     "p_figure_id": ["a.p", "b.p"], "reachable": [True, False]})
+    >>> sem = sd.assign(reachable=[False, True], implies=["would need r above 1", "needs r 0.9"])
+    >>> print(describe_sem_reading(sd, sem, test="paired_t", words={"a.p": "HbA1c, month 1"}))
+    Read as standard errors (each SD the printed figure times √n), the paired t-test reaches 1 of 2 reported p-values, against 1 of 2 read as SDs: it reaches b, which needs r 0.9, and no longer HbA1c, month 1, which would need r above 1.
+    """  # noqa: E501
+    words = words or {}
+    keys = ["comparison", "test"]
+    both = as_sd.loc[as_sd["test"].eq(test), [*keys, "p_figure_id", "reachable"]].merge(
+        as_sem.loc[as_sem["test"].eq(test), [*keys, "reachable", "implies"]],
+        on=keys,
+        suffixes=("_sd", "_sem"),
+        validate="one_to_one",
+    )
+
+    def named(r: Any) -> str:
+        return f"{words.get(r.p_figure_id, r.comparison)}, which {r.implies}"
+
+    gained = [named(r) for r in both.itertuples() if r.reachable_sem and not r.reachable_sd]
+    lost = [named(r) for r in both.itertuples() if r.reachable_sd and not r.reachable_sem]
+    total = len(both)
+    if not total:
+        return ""
+    changes = []
+    if gained:
+        changes.append("it reaches " + "; ".join(gained))
+    if lost:
+        changes.append("no longer " + "; ".join(lost))
+    named_test = _test_in_sentence(test)
+    return (
+        f"Read as standard errors (each SD the printed figure times √n), {named_test} reaches "
+        f"{int(both['reachable_sem'].sum())} of {total} reported p-values, against "
+        f"{int(both['reachable_sd'].sum())} of {total} read as SDs"
+        + (": " + ", and ".join(changes) + "." if changes else "; it reaches the same ones.")
+    )
 
 
 def _test_in_sentence(test: str) -> str:
