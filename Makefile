@@ -32,6 +32,8 @@ help:
 	@echo "make datadict    regenerate data/standin/datapackage.json from the schema"
 	@echo "make bench       run the benchmarks"
 	@echo "make lock        re-resolve requirements-lock.txt from requirements.txt"
+	@echo "make setup       build .venv only; make lint: ruff; make unit: tests/ in one process"
+	@echo "make clean       remove .venv, reports/ and build files"
 
 # tools/bootstrap.py builds .venv from requirements-lock.txt (uv bootstrapped from pip, pip
 # if uv cannot run), rebuilds a .venv it cannot reuse (another Python, half-built) and

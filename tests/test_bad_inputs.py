@@ -340,6 +340,26 @@ def test_parameter_value_refused(workspace, notebook, body, fragment):
     assert "case.yaml" in message or "parameter set 'case'" in message
 
 
+def test_a_misspelt_name_and_a_wrong_value_are_refused_in_one_message(workspace):
+    """A misspelt name does not hide the wrong values beside it: one message lists both, each
+    once, so the set is fixed in one go."""
+    nb = NB["02"]
+    text = (
+        f"common:\n  data_dir: {workspace['data']}\n  aplha: 0.05\n  ci_level: 95\n"
+        f"notebooks:\n  {nb.stem}:\n    seeed: 3\n    alpha: 0.7\n"
+    )
+    (workspace["params"] / "case.yaml").write_text(text, encoding="utf-8")
+    message = _refused(workspace, ParameterError, [nb])
+    for fragment in (
+        "common parameter 'aplha' is declared by no notebook",
+        "unknown parameter 'seeed'",
+        "alpha = 0.7: must be a number greater than 0",
+        "ci_level = 95: must be a number at least 0.5",
+    ):
+        assert message.count(fragment) == 1, (fragment, message)
+    assert "case.yaml" in message
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [c[1:] for c in WHOLE_FILE_CASES],

@@ -165,7 +165,10 @@ def _compositions(m: int) -> Iterator[tuple[int, ...]]:
 
 def _describe_config(n: int, m: int, w_plus: float, sizes: tuple[int, ...]) -> str:
     ties = [g for g in sizes if g > 1]
-    parts = [f"W+ = {w_plus:g} of {plural(m, 'non-zero difference')}"]
+    # the smaller of the two rank sums (W+ and W−): a two-sided p is the same for either,
+    # and a data set and its mirror image read alike
+    smaller = min(w_plus, m * (m + 1) / 2 - w_plus)
+    parts = [f"smaller rank sum {smaller:g}; {plural(m, 'non-zero difference')}"]
     if n > m:
         parts.append(plural(n - m, "zero difference"))
     parts.append("tie groups of " + ", ".join(map(str, ties)) if ties else "no ties")
@@ -1032,7 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             .groupby(["variable", "visit", "mean", "sd"], sort=False)["granularity"]
             .apply(lambda g: ", ".join(f"{v:g}" for v in g))
         )
-        print(fits.to_string())
+        print(fits.to_frame("recording steps that fit").to_string())
     for target, table in ((args.csv, verdicts), (args.granularity_csv, grains)):
         if target:
             out = Path(target).expanduser().absolute()

@@ -30,6 +30,7 @@ __all__ = [
     "audit_files_source",
     "cohort_statistic",
     "compare_cohort_with_reported",
+    "describe_reading",
     "describe_sem_reading",
     "describe_test_choice",
     "describe_ties_needed",
@@ -457,9 +458,9 @@ def describe_ties_needed(
     >>> v = pd.DataFrame({"comparison": ["a", "b"] * 2, "p_figure_id": ["a.p", "b.p"] * 2,
     ...     "test": ["paired_t"] * 2 + ["wilcoxon_r"] * 2, "reachable": [True] * 4,
     ...     "ties_needed": pd.array([None, None, True, False], dtype="boolean"),
-    ...     "fewest_ties": ["", "", "W+ = 1 of 6 non-zero differences, 1 zero difference", ""]})
+    ...     "fewest_ties": ["", "", "smaller rank sum 1; 6 non-zero differences, 1 zero difference", ""]})
     >>> print(describe_ties_needed(v, chosen="paired_t", words={"a.p": "HbA1c, month 1"}))
-    - Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal approximation with continuity correction (R's default) reaches as many only with a zero or tied difference for HbA1c, month 1 (at the fewest: W+ = 1 of 6 non-zero differences, 1 zero difference).
+    - Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal approximation with continuity correction (R's default) reaches as many only with a zero or tied difference for HbA1c, month 1 (at the fewest: smaller rank sum 1; 6 non-zero differences, 1 zero difference).
     """  # noqa: E501
     words = words or {}
     counts = verdicts.groupby("test", sort=False)["reachable"].sum()
@@ -486,6 +487,54 @@ def describe_ties_needed(
         )
         lines.append(f"- {named} reaches as many only with a zero or tied difference for {items}.")
     return "\n".join(lines)
+
+
+def describe_reading(rule: str, *, study: Study, reconstructed: bool) -> str:
+    """Say how this run reads the printed figures, when it is not the study definition's reading.
+
+    The stand-in is reconstructed to match the figures as the study definition
+    reads them (``reading.precision_rule``); read another way, figures it was
+    not built for may not match, which says nothing about the study.
+
+    Parameters
+    ----------
+    rule : {"round", "truncate"}
+        The precision rule of this run.
+    study : Study
+    reconstructed : bool
+        Whether the data are a reconstruction (:attr:`helpers.data.Cohort.is_reconstructed`).
+
+    Returns
+    -------
+    str
+        Markdown; empty when the run reads the figures as the study definition does.
+
+    Examples
+    --------
+    >>> from helpers.study import load_study
+    >>> study = load_study("data/study.yaml")
+    >>> describe_reading("round", study=study, reconstructed=True)
+    ''
+    >>> print(describe_reading("truncate", study=study, reconstructed=True))
+    **This run reads the printed figures as truncated**; the study definition reads them as rounded. The reconstructed data were built to match the figures read as rounded, so a figure that does not match below may only have been read another way.
+    >>> print(describe_reading("truncate", study=study, reconstructed=False))
+    **This run reads the printed figures as truncated**; the study definition reads them as rounded.
+    """  # noqa: E501
+    built = study.reading.precision_rule
+    if rule == built:
+        return ""
+    words = {"round": "rounded", "truncate": "truncated"}
+    text = (
+        f"**This run reads the printed figures as {words.get(rule, rule)}**; the study "
+        f"definition reads them as {words.get(built, built)}."
+    )
+    if reconstructed:
+        text += (
+            f" The reconstructed data were built to match the figures read as "
+            f"{words.get(built, built)}, so a figure that does not match below may only have "
+            "been read another way."
+        )
+    return text
 
 
 def describe_sem_reading(

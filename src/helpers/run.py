@@ -329,6 +329,26 @@ def resolve_parameters(
     >>> resolve_parameters(ParameterSet("x", common={"data_dir": "d"}), [nb])[nb]
     {'parameter_set': 'x', 'data_dir': 'd'}
     """
+    resolved, problems = _resolve(pset, notebooks, injected)
+    if problems:
+        raise ParameterError(
+            f"parameter set {pset.name!r} does not fit the notebooks:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    return resolved
+
+
+def _resolve(
+    pset: ParameterSet,
+    notebooks: Sequence[str | Path],
+    injected: dict[str, Any] | None = None,
+) -> tuple[dict[Path, dict[str, Any]], list[str]]:
+    """Resolve what :func:`resolve_parameters` resolves, returning the names' problems.
+
+    A parameter a notebook does not declare is a problem and is left out of
+    what that notebook receives, so the values of the others can be checked
+    in the same pass (one message for a misspelt name and a wrong value).
+    """
     paths = [Path(nb) for nb in notebooks]
     declared = {p: declared_parameters(p) for p in paths}
     by_stem = {p.stem: p for p in paths}
@@ -363,14 +383,10 @@ def resolve_parameters(
                 problems.append(
                     f"{path.name}: unknown parameter {show_value(name)} (declared: {allowed})"
                 )
+                continue
             params[name] = value
         resolved[path] = params
-    if problems:
-        raise ParameterError(
-            f"parameter set {pset.name!r} does not fit the notebooks:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-    return resolved
+    return resolved, problems
 
 
 def _failure_from(exc: Exception, notebook: Path) -> NotebookExecutionError:
@@ -974,18 +990,29 @@ def _run(
         raise ParameterError("no notebooks to run")
     # the staging folder's tables/ is put in when the run starts (see _run_locked)
     injected = {SET_PARAMETER: pset.name, TABLES_PARAMETER: TABLES_DIR}
-    try:  # named as the user named it; the injected name says where the report goes
-        named = dataclasses.replace(pset, name=given.name)
-        resolved = resolve_parameters(named, selected, injected)
-    except ParameterError as exc:
-        if not overrides:
-            raise
-        raise ParameterError(f"{exc}\n(given on the command line: {_given(overrides)})") from None
-    from helpers.study import load_study
+    # named as the user named it; the injected name says where the report goes. A name no
+    # notebook declares and a value no rule allows are reported together, in one message
+    named = dataclasses.replace(pset, name=given.name)
+    resolved, misnamed = _resolve(named, selected, injected)
+    from helpers.study import StudyDefinitionError, load_study
 
+    if misnamed:
+        text = f"parameter set {named.name!r} does not fit the notebooks:\n" + "\n".join(
+            f"  - {p}" for p in misnamed
+        )
+        try:
+            wrong = _value_problems(given, resolved, params_dir, overrides or {})
+        except StudyDefinitionError:
+            wrong = ""  # reported as itself once the names are right
+        if wrong:
+            text += "\n" + wrong
+        if overrides:
+            text += f"\n(given on the command line: {_given(overrides)})"
+        raise ParameterError(text)
     for study_file in _inputs(resolved, "study_file"):
         load_study(study_file)  # a wrong study definition is reported once, as itself
-    _check_values(given, resolved, params_dir, overrides or {})
+    if wrong := _value_problems(given, resolved, params_dir, overrides or {}):
+        raise ParameterError(wrong)
     reports = Path(reports_dir).absolute()
     _check_inputs(resolved, reports / cache.CHECKED)
     # the kernels read the cohorts checked here rather than check them again (load_cohort)
@@ -1076,13 +1103,13 @@ def _plan(
     return to_run, record
 
 
-def _check_values(
+def _value_problems(
     pset: ParameterSet,
     resolved: dict[Path, dict[str, Any]],
     params_dir: str | Path,
     overrides: Mapping[str, Any],
-) -> None:
-    """Check every notebook's parameter values; one error for the whole set.
+) -> str:
+    """Check every notebook's parameter values; one message for the whole set ("" if none).
 
     A problem several notebooks share (a common parameter) is one line naming
     them; the heading names the set's file and any value given on the command
@@ -1103,14 +1130,14 @@ def _check_values(
         for problem in rule_problems({name: value}).values():
             found.setdefault(problem, []).append("-p, taken by no notebook of this run")
     if not found:
-        return
+        return ""
     where = (Path(params_dir) / f"{pset.name}.yaml").absolute()
     head = f"parameter set {pset.name!r} ({where})" + (
         f" with {_given(overrides)} from the command line" if overrides else ""
     )
     count = f"{len(found)} parameter value{'s are' if len(found) > 1 else ' is'} not allowed"
     lines = [f"  - {problem} (in {', '.join(stems)})" for problem, stems in found.items()]
-    raise ParameterError(f"{head}:\n{count}:\n" + "\n".join(lines))
+    return f"{head}:\n{count}:\n" + "\n".join(lines)
 
 
 def _given(overrides: Mapping[str, Any]) -> str:
