@@ -356,11 +356,19 @@ def test_sentences_recomputed_from_the_tables(m):
     )
     assert len(baseline_sd) == 3
     lo_b, hi_b = baseline_sd.iloc[0], baseline_sd.iloc[-1]
+    # the cautious plan, by hand: each outcome on the larger of its two SDs needs the larger of
+    # its two enrolments
+    cautious = sorted(
+        (max(r.enrol_on_baseline_sd, r.enrol_on_followup_sd), in_text[r.outcome])
+        for r in baseline_sd.itertuples()
+    )
     assert with_sd[len(finding) :] == (
         " These standardise each effect by the pilot's follow-up SD; planned on the baseline SD "
         f"instead, the observed effects would need {grouped(lo_b.enrol_on_baseline_sd)} "
         f"({in_text[lo_b.outcome]}) to {grouped(hi_b.enrol_on_baseline_sd)} "
-        f"({in_text[hi_b.outcome]}) patients (see the caveats)."
+        f"({in_text[hi_b.outcome]}) patients, and on the larger of each outcome's two SDs, the "
+        f"cautious plan, {grouped(cautious[0][0])} ({cautious[0][1]}) to "
+        f"{grouped(cautious[-1][0])} ({cautious[-1][1]}) (see the caveats)."
     )
     # the same SD at both visits: nothing changes, and the line says so
     same = on_sd.assign(enrol_on_baseline_sd=on_sd["enrol_on_followup_sd"])

@@ -1068,7 +1068,7 @@ def design_finding(
     ...     "sd_baseline": [1.5, 0.8], "enrol_on_followup_sd": [130, 54],
     ...     "enrol_on_baseline_sd": [290, 36]})
     >>> print(design_finding(sample_sizes(e), followup_sd=f).split(". ")[1])
-    These standardise each effect by the pilot's follow-up SD; planned on the baseline SD instead, the observed effects would need 36 (y) to 290 (x) patients (see the caveats).
+    These standardise each effect by the pilot's follow-up SD; planned on the baseline SD instead, the observed effects would need 36 (y) to 290 (x) patients, and on the larger of each outcome's two SDs, the cautious plan, 54 (y) to 290 (x) (see the caveats).
     >>> design_finding(sample_sizes(e.iloc[:0]))
     'No outcome has three complete pairs at a follow-up visit: there is no change to size a follow-up trial on.'
     """  # noqa: E501
@@ -1126,18 +1126,26 @@ def _on_baseline_sd(
             " Planned on the baseline SD instead, the enrolments at the observed effects are "
             "the same."
         )
-    enrol = rows["enrol_on_baseline_sd"].astype(int)
-    low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
+    # planned on the larger of the two SDs, each outcome needs the larger of the two enrolments
+    larger = rows[["enrol_on_followup_sd", "enrol_on_baseline_sd"]].max(axis=1).astype(int)
 
-    def named(row: pd.Series) -> str:
-        return f"{format_count(int(row['enrol_on_baseline_sd']))} " + (
-            f"({in_sentence(label_for(str(row['outcome']), study, unit=False))})"
-        )
+    def span(enrol: pd.Series) -> str:
+        def named(i: object) -> str:
+            outcome = str(rows.loc[i, "outcome"])
+            return (
+                f"{format_count(int(enrol[i]))} "
+                f"({in_sentence(label_for(outcome, study, unit=False))})"
+            )
 
-    span = named(low) if low["outcome"] == high["outcome"] else f"{named(low)} to {named(high)}"
+        low, high = enrol.idxmin(), enrol.idxmax()
+        same = rows.loc[low, "outcome"] == rows.loc[high, "outcome"]
+        return named(low) if same else f"{named(low)} to {named(high)}"
+
     return (
         " These standardise each effect by the pilot's follow-up SD; planned on the baseline SD "
-        f"instead, the observed effects would need {span} patients (see the caveats)."
+        f"instead, the observed effects would need {span(rows['enrol_on_baseline_sd'].astype(int))}"
+        f" patients, and on the larger of each outcome's two SDs, the cautious plan, "
+        f"{span(larger)} (see the caveats)."
     )
 
 
