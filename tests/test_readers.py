@@ -210,7 +210,12 @@ def test_show_index_and_column_names():
     wide = pd.DataFrame([[True, False]], columns=pd.Index([1, 0.5], name="granularity"))
     wide.index = pd.MultiIndex.from_tuples([("hba1c", 0)], names=["variable", "visit"])
     shown = hread.show(wide, study=STUDY).frame
-    assert shown.columns.tolist() == ["Variable", "Visit", "Recorded to 1", "Recorded to 0.5"]
+    assert shown.columns.tolist() == [
+        "Variable",
+        "Visit",
+        "Values recorded in steps of 1",
+        "Values recorded in steps of 0.5",
+    ]
     assert shown.values.tolist() == [["HbA1c (%)", "month 0", "yes", "no"]]
     matrix = pd.DataFrame({"paired_t": [True]}, index=["gad_ab: month 3 vs month 0"])
     shown = hread.show(matrix, study=STUDY, index_label="comparison").frame

@@ -353,7 +353,7 @@ COLUMNS: dict[str, Column] = {
     "figures": Column("Figures", "count"),
     "recomputed_as_printed": Column("Recomputed, printed as the report prints it"),
     "recomputed_in_test_patients": Column("Recomputed, patients in the test only, as printed"),
-    "granularity": Column("Recorded to"),
+    "granularity": Column("Values recorded in steps of"),
     "group": Column("Group"),
     "implies": Column("What the reported p implies"),
     "ties_needed": Column("Needs zero or tied differences", "flag"),
