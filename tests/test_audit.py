@@ -482,9 +482,9 @@ def test_the_rank_tests_need_ties_exactly_where_no_untied_data_give_the_reported
             key=lambda t: len(PAIRED_TESTS[t]),
         )
         mine = verdicts[verdicts["test"].eq(test) & verdicts["ties_needed"].eq(True)]
-        assert line.count("(at the fewest: ") == len(mine) > 0
+        assert line.count("(with the fewest: ") == len(mine) > 0
         for r in mine.itertuples():
-            assert f"{r.comparison} (at the fewest: {r.fewest_ties})" in line
+            assert f"{r.comparison} (with the fewest: {r.fewest_ties})" in line
 
 
 def _pairs_with(m1: float, s1: float, m2: float, s2: float, r: float, n: int = 7):
@@ -551,5 +551,5 @@ def test_the_sem_reading_s_verdicts_hold_for_real_data(reported):
         f"{int(as_sd['reachable'].sum())} of 5 read as SDs: it reaches islet_ab: month 3 vs "
         "month 0, which needs"
     )
-    assert "and no longer leptin: month 1 vs month 0, which would need" in text
-    assert "; hba1c: month 1 vs month 0, which would need" in text
+    assert "; it no longer reaches leptin: month 1 vs month 0, which would need" in text
+    assert "; nor hba1c: month 1 vs month 0, which would need" in text

@@ -643,7 +643,7 @@ def test_notebook_05_states_its_confidence_level_and_how_uncertain_its_sds_are(d
         f"With {fewest} patients, the {percent} confidence interval of a true SD (the χ² "
         f"interval) runs from {low:.2f} to {high:.2f} times the SD observed"
     ) in shown
-    assert f"could be {low**2:.2f} to {high**2:.2f} times those above" in shown
+    assert f"could be about {low**2:.2f} to {high**2:.2f} times those above" in shown
 
 
 @pytest.mark.slow

@@ -216,7 +216,7 @@ def test_the_reproduction_summary_counts_and_names_the_table_s_figures():
             f"- {len(matched)} of {len(rows)} reported figures reproduce at reported precision: "
             f"{len(p_matched)} of {len(p_rows)} p-values, with the paired t-test, and "
             f"{len(matched) - len(p_matched)} of {len(rows) - len(p_rows)} other figures, which "
-            "no test enters."
+            "do not depend on the test."
         )
         assert ("reconstructed from the reported figures" in lines[-1]) is reconstructed
         if reconstructed:

@@ -1294,7 +1294,8 @@ def describe_sd_uncertainty(inputs: pd.DataFrame, *, ci_level: float = 0.95) -> 
     """Say how far the planning SDs may be from the truth, and what that does to the sizes.
 
     From the fewest pairs any outcome was planned on (:func:`sd_uncertainty`);
-    every sample size scales with the square of the SD it was planned with.
+    every sample size scales roughly with the square of the SD it was planned with (less at
+    small sizes, where the t distribution's degrees of freedom change with n too).
 
     Parameters
     ----------
@@ -1311,7 +1312,7 @@ def describe_sd_uncertainty(inputs: pd.DataFrame, *, ci_level: float = 0.95) -> 
     --------
     >>> i = pd.DataFrame({"visit_month": [1, 1], "n": [7, 7]})
     >>> print(describe_sd_uncertainty(i))
-    With 7 patients, the 95% confidence interval of a true SD (the χ² interval) runs from 0.64 to 2.20 times the SD observed; as each size scales with the square of its SD, the sizes needed could be 0.42 to 4.85 times those above.
+    With 7 patients, the 95% confidence interval of a true SD (the χ² interval) runs from 0.64 to 2.20 times the SD observed; as each size scales roughly with the square of its SD, the sizes needed could be about 0.42 to 4.85 times those above.
     """  # noqa: E501
     planned = inputs[inputs["visit_month"].notna() & (inputs["n"] >= 2)]
     if planned.empty:
@@ -1322,7 +1323,7 @@ def describe_sd_uncertainty(inputs: pd.DataFrame, *, ci_level: float = 0.95) -> 
     return (
         f"With {fewest}{n} patients, the {format_percent(ci_level)} confidence interval of a "
         f"true SD (the χ² interval) runs from {low:.2f} to {high:.2f} times the SD observed; as "
-        "each size scales with the square of its SD, the sizes needed could be "
+        "each size scales roughly with the square of its SD, the sizes needed could be about "
         f"{low**2:.2f} to {high**2:.2f} times those above."
     )
 

@@ -228,7 +228,7 @@ def summarise_reproduction(
     >>> print(summarise_reproduction(two, test="paired_t", reconstructed=True))
     ... # doctest: +NORMALIZE_WHITESPACE
     - 1 of 2 reported figures reproduces at reported precision: 0 of 1 p-value, with the
-      paired t-test, and 1 of 1 other figure, which no test enters.
+      paired t-test, and 1 of 1 other figure, which does not depend on the test.
     - 1 cannot be reproduced by any data analysed with this test:
       **a.p** (reported as “p=0,5”): none can.
     - These data were reconstructed from the reported figures: that they reproduce them checks
@@ -254,7 +254,8 @@ def summarise_reproduction(
         n_o, ok_o = n - n_p, ok - ok_p
         lines = [
             f"{head} at reported precision: {ok_p} of {plural(n_p, 'p-value')}, with the "
-            f"{named}, and {ok_o} of {plural(n_o, 'other figure')}, which no test enters."
+            f"{named}, and {ok_o} of {plural(n_o, 'other figure')}, which "
+            f"{'does' if n_o == 1 else 'do'} not depend on the test."
         ]
     missed = table[~table["match"].astype(bool)]
     impossible = missed[missed["reachable_by_test"].eq(False).fillna(False)]
@@ -460,7 +461,7 @@ def describe_ties_needed(
     ...     "ties_needed": pd.array([None, None, True, False], dtype="boolean"),
     ...     "fewest_ties": ["", "", "smaller rank sum 1; 6 non-zero differences, 1 zero difference", ""]})
     >>> print(describe_ties_needed(v, chosen="paired_t", words={"a.p": "HbA1c, month 1"}))
-    - Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal approximation with continuity correction (R's default) reaches as many only with a zero or tied difference for HbA1c, month 1 (at the fewest: smaller rank sum 1; 6 non-zero differences, 1 zero difference).
+    - Wilcoxon signed-rank, exact; with ties, zeros or 50+ pairs, normal approximation with continuity correction (R's default) reaches as many only with zero or tied differences for HbA1c, month 1 (with the fewest: smaller rank sum 1; 6 non-zero differences, 1 zero difference).
     """  # noqa: E501
     words = words or {}
     counts = verdicts.groupby("test", sort=False)["reachable"].sum()
@@ -482,10 +483,10 @@ def describe_ties_needed(
             lines.append(f"- {named} reaches as many with no zero or tied difference.")
             continue
         items = "; ".join(
-            f"{words.get(r.p_figure_id, r.comparison)} (at the fewest: {r.fewest_ties})"
+            f"{words.get(r.p_figure_id, r.comparison)} (with the fewest: {r.fewest_ties})"
             for r in mine.itertuples()
         )
-        lines.append(f"- {named} reaches as many only with a zero or tied difference for {items}.")
+        lines.append(f"- {named} reaches as many only with zero or tied differences for {items}.")
     return "\n".join(lines)
 
 
@@ -569,7 +570,7 @@ def describe_sem_reading(
     ...     "p_figure_id": ["a.p", "b.p"], "reachable": [True, False]})
     >>> sem = sd.assign(reachable=[False, True], implies=["would need r above 1", "needs r 0.9"])
     >>> print(describe_sem_reading(sd, sem, test="paired_t", words={"a.p": "HbA1c, month 1"}))
-    Read as standard errors (each SD the printed figure times √n), the paired t-test reaches 1 of 2 reported p-values, against 1 of 2 read as SDs: it reaches b, which needs r 0.9, and no longer HbA1c, month 1, which would need r above 1.
+    Read as standard errors (each SD the printed figure times √n), the paired t-test reaches 1 of 2 reported p-values, against 1 of 2 read as SDs: it reaches b, which needs r 0.9; it no longer reaches HbA1c, month 1, which would need r above 1.
     """  # noqa: E501
     words = words or {}
     keys = ["comparison", "test"]
@@ -590,15 +591,15 @@ def describe_sem_reading(
         return ""
     changes = []
     if gained:
-        changes.append("it reaches " + "; ".join(gained))
+        changes.append("it reaches " + "; and ".join(gained))
     if lost:
-        changes.append("no longer " + "; ".join(lost))
+        changes.append("it no longer reaches " + "; nor ".join(lost))
     named_test = _test_in_sentence(test)
     return (
         f"Read as standard errors (each SD the printed figure times √n), {named_test} reaches "
         f"{int(both['reachable_sem'].sum())} of {total} reported p-values, against "
         f"{int(both['reachable_sd'].sum())} of {total} read as SDs"
-        + (": " + ", and ".join(changes) + "." if changes else "; it reaches the same ones.")
+        + (": " + "; ".join(changes) + "." if changes else "; it reaches the same ones.")
     )
 
 
