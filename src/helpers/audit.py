@@ -100,6 +100,11 @@ class _ScaledReported(Reported):
         return low * self.scale, high * self.scale
 
 
+def _check_dispersion(dispersion: str) -> None:
+    if dispersion not in DISPERSIONS:
+        raise ValueError(f"dispersion must be one of {', '.join(DISPERSIONS)}, got {dispersion!r}")
+
+
 def as_standard_deviations(c: Comparison, dispersion: str = "sd") -> Comparison:
     """Give a comparison its SDs under a reading of the printed "±" figures.
 
@@ -124,8 +129,7 @@ def as_standard_deviations(c: Comparison, dispersion: str = "sd") -> Comparison:
     >>> round(sd.value, 2), [round(v, 3) for v in sd.interval()]
     (36.27, [36.26, 36.286])
     """
-    if dispersion not in DISPERSIONS:
-        raise ValueError(f"dispersion must be one of {', '.join(DISPERSIONS)}, got {dispersion!r}")
+    _check_dispersion(dispersion)
     if dispersion == "sd" or c.binary or c.sd1 is None or c.sd2 is None:
         return c
     n2 = c.n1 if c.design == "paired" else c.n2
@@ -668,8 +672,7 @@ def audit(
     """
     if rule not in PRECISION_RULES:
         raise ValueError(f"rule must be one of {', '.join(PRECISION_RULES)}, got {rule!r}")
-    if dispersion not in DISPERSIONS:
-        raise ValueError(f"dispersion must be one of {', '.join(DISPERSIONS)}, got {dispersion!r}")
+    _check_dispersion(dispersion)  # before any comparison is read, even with none to read
     known = {t for design_tests in TESTS_BY_DESIGN.values() for t in design_tests}
     unknown = [t for t in tests or [] if t not in known]
     if unknown:
@@ -699,15 +702,14 @@ def audit(
                     "test": test,
                     "reported_p": f"p {c.p.text()}",
                     "p_figure_id": c.p.figure_id,
-                    "ties_needed": pd.NA,
-                    "fewest_ties": "",
                     **verdict,
                 }
             )
+            # only a rank or sign test that reaches the p says what ties it needs
+            rows[-1].setdefault("ties_needed", pd.NA)
+            rows[-1].setdefault("fewest_ties", "")
     table = pd.DataFrame(rows)
     if len(table):
-        last = ["ties_needed", "fewest_ties"]
-        table = table[[c for c in table.columns if c not in last] + last]
         table["ties_needed"] = table["ties_needed"].astype("boolean")
     return table
 

@@ -422,7 +422,7 @@ def describe_test_choice(verdicts: pd.DataFrame, *, chosen: str) -> str:
     by = leaders[0] if len(leaders) == 1 else f"{len(leaders)} tests: {'; '.join(leaders)}"
     named = _test_in_sentence(chosen)
     return (
-        f"{named[0].upper()}{named[1:]} reaches {counts.get(chosen, 0)} of {total} reported "
+        f"{_cell_start(named)} reaches {counts.get(chosen, 0)} of {total} reported "
         f"p-values; the most any candidate reaches is {best}, by {by}."
     )
 
@@ -477,8 +477,7 @@ def describe_ties_needed(
     lines = []
     for test in rivals:
         mine = verdicts[verdicts["test"].eq(test) & verdicts["ties_needed"].eq(True)]
-        named = _test_in_sentence(test)
-        named = f"{named[0].upper()}{named[1:]}"
+        named = _cell_start(_test_in_sentence(test))
         if mine.empty:
             lines.append(f"- {named} reaches as many with no zero or tied difference.")
             continue

@@ -331,11 +331,15 @@ def resolve_parameters(
     """
     resolved, problems = _resolve(pset, notebooks, injected)
     if problems:
-        raise ParameterError(
-            f"parameter set {pset.name!r} does not fit the notebooks:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
+        raise ParameterError(_misfit(pset.name, problems))
     return resolved
+
+
+def _misfit(name: str, problems: Sequence[str]) -> str:
+    """Word the problems of a set's parameter names: one line each under one heading."""
+    return f"parameter set {name!r} does not fit the notebooks:\n" + "\n".join(
+        f"  - {p}" for p in problems
+    )
 
 
 def _resolve(
@@ -997,9 +1001,7 @@ def _run(
     from helpers.study import StudyDefinitionError, load_study
 
     if misnamed:
-        text = f"parameter set {named.name!r} does not fit the notebooks:\n" + "\n".join(
-            f"  - {p}" for p in misnamed
-        )
+        text = _misfit(named.name, misnamed)
         try:
             wrong = _value_problems(given, resolved, params_dir, overrides or {})
         except StudyDefinitionError:
