@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from helpers.data import file_checksums
+from helpers.kernels import ZYGOTE_ENV
 from helpers.paths import PROJECT_ROOT, ROOT_ENV
 
 from conftest import rewrite
@@ -22,20 +23,37 @@ from conftest import rewrite
 NB01 = "01_cohort_description.ipynb"
 
 
-def _project_copy(tmp_path: Path) -> Path:
+def _project_copy(tmp_path: Path, *, data: bool) -> Path:
+    """The notebook 01 of a project copy, with its data when ``data`` (else the checkout's)."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("private"))
-    (root / "notebooks").mkdir()
+    if data:
+        shutil.copytree(
+            PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("private")
+        )
+    (root / "notebooks").mkdir(parents=True)
     for name in (NB01, "sanitize.cfg"):
         shutil.copy(PROJECT_ROOT / "notebooks" / name, root / "notebooks" / name)
-    shutil.copy(PROJECT_ROOT / "tests" / "nbval_images.py", root / "nbval_images.py")
+    for plugin in ("nbval_images.py", "session_zygote.py"):
+        shutil.copy(PROJECT_ROOT / "tests" / plugin, root / plugin)
     (root / "pytest.ini").write_text("[pytest]\n")
     return root
 
 
-def _nbval(root: Path) -> subprocess.Popen:
-    """Start nbval on the copy's notebook 01 (collect it with ``_done``)."""
-    env = {**os.environ, ROOT_ENV: str(root)}
+def _nbval(root: Path, zygote: str | None) -> subprocess.Popen:
+    """Start nbval on the copy's notebook 01 (collect it with ``_done``).
+
+    With its own data (``zygote`` None) the copy is the project root of the helpers the
+    kernel imports, which starts as a new process. Without, the kernel forks from the
+    session's ``zygote`` (which imported the checkout's helpers), as nbval's kernels do in
+    the session itself.
+    """
+    env = {**os.environ}
+    plugins = ["-p", "nbval_images"]
+    if zygote is None:
+        env[ROOT_ENV] = str(root)
+    else:
+        env[ZYGOTE_ENV] = zygote
+        plugins += ["-p", "session_zygote"]
     return subprocess.Popen(
         [
             sys.executable,
@@ -44,8 +62,7 @@ def _nbval(root: Path) -> subprocess.Popen:
             "-q",
             "-p",
             "no:cacheprovider",
-            "-p",
-            "nbval_images",
+            *plugins,
             "--nbval",
             "--nbval-current-env",
             "--nbval-sanitize-with",
@@ -96,14 +113,15 @@ def _change_a_figure(root: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_changed_age_and_a_changed_figure_each_fail_nbval(tmp_path):
+def test_a_changed_age_and_a_changed_figure_each_fail_nbval(tmp_path, session_zygote):
     """On copies of the project: a changed age fails at Table 1, and a changed stored figure
     fails on its image and nowhere else (so the copy itself passes: it is the control).
-    The two runs go side by side."""
-    age, figure = (_project_copy(tmp_path / k) for k in ("age", "figure"))
+    The two runs go side by side; the second on the checkout's data, its kernel forked."""
+    age = _project_copy(tmp_path / "age", data=True)
+    figure = _project_copy(tmp_path / "figure", data=False)
     _change_an_age(age)
     _change_a_figure(figure)
-    runs = {name: _nbval(root) for name, root in (("age", age), ("figure", figure))}
+    runs = {"age": _nbval(age, None), "figure": _nbval(figure, session_zygote)}
     results = {name: _done(proc) for name, proc in runs.items()}
     code, out = results["age"]
     assert code == 1, out[-2000:]
