@@ -311,3 +311,91 @@ def test_a_request_answered_at_once_is_not_mistaken_for_a_failure(tmp_path, monk
     with kernels.zygote([]) as path:
         kernel = _kernel(path, tmp_path)  # forked, and known to the caller
         assert kernel.is_running()
+
+
+class _Kernel:
+    """A kernel's two channels as a client sees them, for ReadyKernelClient.wait_for_ready.
+
+    Each kernel_info request is answered on shell, and its busy and idle statuses are
+    published on IOPub after what the kernel published as it started, unless IOPub is not
+    yet connected (``missed``: the first requests' statuses are lost, as a late
+    subscriber loses them). ``stale`` replies to earlier requests come first on shell.
+    """
+
+    def __init__(self, *, missed: int = 0, stale: int = 0) -> None:
+        import asyncio
+
+        self.shell: asyncio.Queue = asyncio.Queue()
+        self.iopub: asyncio.Queue = asyncio.Queue()
+        self.requests = 0
+        self.missed = missed
+        for _ in range(stale):
+            self.shell.put_nowait(self._message("kernel_info_reply", "earlier"))
+        for state in ("starting", "idle"):  # published as the kernel started
+            self.iopub.put_nowait(self._message("status", None, execution_state=state))
+
+    @staticmethod
+    def _message(kind: str, parent: str | None, **content: object) -> dict:
+        return {"msg_type": kind, "parent_header": {"msg_id": parent} if parent else {},
+                "content": {"protocol_version": "5.3", **content}}  # fmt: skip
+
+    def send(self, msg: dict) -> None:  # a request on shell
+        msg_id = msg["header"]["msg_id"]
+        self.requests += 1
+        self.shell.put_nowait(self._message("kernel_info_reply", msg_id))
+        if self.requests > self.missed:
+            for state in ("busy", "idle"):
+                self.iopub.put_nowait(self._message("status", msg_id, execution_state=state))
+
+    def channel(self, queue):
+        import asyncio
+        from queue import Empty
+
+        kernel = self
+
+        class Channel:
+            def send(self, msg: dict) -> None:
+                kernel.send(msg)
+
+            async def get_msg(self, timeout: float | None = None) -> dict:
+                try:
+                    return await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError:
+                    raise Empty from None
+
+        return Channel()
+
+
+@pytest.mark.parametrize(("missed", "stale"), [(0, 0), (1, 0), (3, 2)])
+def test_a_client_is_ready_once_its_kernel_answers_on_shell_and_on_iopub(missed, stale):
+    """ReadyKernelClient: ready at the idle status of its own kernel_info request on IOPub,
+    having read what the kernel published before it; asked again while IOPub missed it;
+    replies to earlier requests are passed over. Nothing of the start-up is left to read."""
+    import asyncio
+
+    async def check() -> None:
+        kernel = _Kernel(missed=missed, stale=stale)
+        client = kernels.ReadyKernelClient()
+        client._shell_channel = kernel.channel(kernel.shell)
+        client._iopub_channel = kernel.channel(kernel.iopub)
+        client._async_is_alive = lambda: asyncio.sleep(0, True)
+        await client.wait_for_ready(timeout=10)
+        assert kernel.requests == missed + 1
+        assert kernel.iopub.empty()  # the start-up's messages were read and dropped
+
+    asyncio.run(check())
+
+
+def test_a_client_whose_kernel_never_answers_on_iopub_times_out():
+    import asyncio
+
+    async def check() -> None:
+        kernel = _Kernel(missed=10**6)
+        client = kernels.ReadyKernelClient()
+        client._shell_channel = kernel.channel(kernel.shell)
+        client._iopub_channel = kernel.channel(kernel.iopub)
+        client._async_is_alive = lambda: asyncio.sleep(0, True)
+        with pytest.raises(RuntimeError, match=r"didn't respond in 0\.3 seconds"):
+            await client.wait_for_ready(timeout=0.3)
+
+    asyncio.run(check())

@@ -47,12 +47,15 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import psutil
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 from helpers.cache import CHECKED_ENV, notebook_modules
 
@@ -62,6 +65,7 @@ __all__ = [
     "WARM_PROVISIONER",
     "ZYGOTE_ENV",
     "ForkedKernel",
+    "ReadyKernelClient",
     "WarmKernelManager",
     "WarmProvisioner",
     "die_with_parent",
@@ -598,8 +602,73 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
         return self.connection_info
 
 
+#: Seconds to wait on IOPub for the kernel's idle status after its kernel_info reply before
+#: asking again (:class:`ReadyKernelClient`).
+IOPUB_WAIT = 0.05
+
+
+class ReadyKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """AsyncKernelClient that is ready as soon as its kernel has answered on both channels.
+
+    jupyter_client's ``wait_for_ready`` asks the kernel for its ``kernel_info``,
+    then reads IOPub until it has been silent for 0.2 s (and waits 0.2 s more
+    when IOPub missed the first answer): 0.2-0.4 s of waiting at every kernel
+    start, more than a forked kernel takes to start. Here the client is ready when
+    the reply has arrived on the shell channel *and* the kernel's ``idle`` status
+    for that same request on IOPub. Messages arrive in order on each channel, so
+    what the kernel published before that status (its start-up) has then been read
+    and dropped, as jupyter_client's flush drops it; the subscription is proven by
+    a message received rather than by a silence. If IOPub was not yet connected when
+    the kernel answered (a subscriber joins late), the status never comes and the
+    request is made again after :data:`IOPUB_WAIT`.
+
+    Examples
+    --------
+    >>> WarmKernelManager().client_factory is ReadyKernelClient
+    True
+    """
+
+    async def _answered(self, msg_id: str) -> dict[str, Any] | None:
+        """Return the reply to kernel_info ``msg_id`` once its idle status is on IOPub, or None."""
+        try:
+            reply = await self.shell_channel.get_msg(timeout=1)
+            while reply["parent_header"].get("msg_id") != msg_id:  # to an earlier request
+                reply = await self.shell_channel.get_msg(timeout=1)
+            while True:
+                msg = await self.iopub_channel.get_msg(timeout=IOPUB_WAIT)
+                if (
+                    msg["parent_header"].get("msg_id") == msg_id
+                    and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"
+                ):
+                    return reply
+        except Empty:
+            return None
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Wait until the kernel has answered ``kernel_info`` on shell and IOPub, or fail.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds before RuntimeError; default, no limit (as jupyter_client's).
+        """
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            reply = await self._answered(self.kernel_info())
+            if reply is not None:
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """AsyncKernelManager whose kernels come from the run's zygote (see the module).
+
+    Its clients are :class:`ReadyKernelClient`, ready as soon as the kernel has answered.
 
     Examples
     --------
@@ -607,6 +676,10 @@ class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
     >>> config = Config()
     >>> config.NotebookClient.kernel_manager_class = WarmKernelManager
     """
+
+    # both: jupyter_client reads the factory, and makes it from the class name only on a change
+    client_class = DottedObjectName("helpers.kernels.ReadyKernelClient")
+    client_factory = Type(default_value=ReadyKernelClient, klass=AsyncKernelClient)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None:  # jupyter_client's factory would make a LocalProvisioner
