@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 from pathlib import Path
 
 import pytest
 
-from helpers.kernels import ZYGOTE_ENV
 from helpers.paths import PROJECT_ROOT
 
 #: The zygote of this test process (:func:`the_session_zygote`), closed when the session ends.
@@ -28,8 +26,8 @@ _ZYGOTE = contextlib.ExitStack()
 def the_session_zygote() -> str:
     """One kernel zygote for this test process, which has imported every notebook's imports.
 
-    Started at the first call, unless this process was started naming one
-    (:data:`_GIVEN`). Runs of tests that use it (``warm_session``) fork their
+    Started at the first call, unless pytest was given one (``--session-zygote``,
+    :data:`_GIVEN`). Runs of tests that use it (``warm_session``) fork their
     kernels from it instead of starting a zygote each (helpers.kernels.given_or_new_zygote),
     and so do nbval's kernels (:func:`pytest_runtest_setup`), so each spares importing
     the stack once more. Tests of the zygote itself (test_kernels, test_faults) do not use
@@ -39,14 +37,28 @@ def the_session_zygote() -> str:
     from helpers.run import discover_notebooks
 
     if _GIVEN:
-        return _GIVEN
+        return _GIVEN[0]
     return _ZYGOTE.enter_context(kernels.zygote(kernels.notebook_imports(discover_notebooks())))
 
 
-#: The zygote named in the environment this process started with (read once, at start, so
-#: that a test naming its own for a while is not taken for it): a pytest run that a test
-#: starts (tests/test_nbval_sensitivity.py) forks its kernels from the test session's.
-_GIVEN = os.environ.get(ZYGOTE_ENV)
+#: The zygote given by ``--session-zygote`` (set when pytest is configured): a pytest run
+#: that a test starts (tests/test_nbval_sensitivity.py) forks its kernels from the test
+#: session's. Only an explicit option, never an inherited environment variable.
+_GIVEN: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--session-zygote",
+        default=None,
+        metavar="SOCKET",
+        help="fork nbval's kernels from this running zygote instead of starting one",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    given = config.getoption("--session-zygote")
+    _GIVEN[:] = [given] if given else []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

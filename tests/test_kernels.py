@@ -317,85 +317,114 @@ class _Kernel:
     """A kernel's two channels as a client sees them, for ReadyKernelClient.wait_for_ready.
 
     Each kernel_info request is answered on shell, and its busy and idle statuses are
-    published on IOPub after what the kernel published as it started, unless IOPub is not
-    yet connected (``missed``: the first requests' statuses are lost, as a late
-    subscriber loses them). ``stale`` replies to earlier requests come first on shell.
+    published on IOPub after what the kernel published as it started. The statuses of the
+    first ``missed`` requests are lost (IOPub not yet connected: a late subscriber loses
+    them); those of the next ``delayed`` come only after the following request's reply. The
+    replies to ``stale`` earlier requests come first on shell.
     """
 
-    def __init__(self, *, missed: int = 0, stale: int = 0) -> None:
+    def __init__(self, *, missed: int = 0, delayed: int = 0, stale: int = 0) -> None:
         import asyncio
 
         self.shell: asyncio.Queue = asyncio.Queue()
         self.iopub: asyncio.Queue = asyncio.Queue()
         self.requests = 0
-        self.missed = missed
+        self.missed, self.delayed = missed, delayed
+        self.held: list[dict] = []
         for _ in range(stale):
-            self.shell.put_nowait(self._message("kernel_info_reply", "earlier"))
+            self.shell.put_nowait(self.message("kernel_info_reply", "earlier"))
         for state in ("starting", "idle"):  # published as the kernel started
-            self.iopub.put_nowait(self._message("status", None, execution_state=state))
+            self.iopub.put_nowait(self.message("status", None, execution_state=state))
 
     @staticmethod
-    def _message(kind: str, parent: str | None, **content: object) -> dict:
+    def message(kind: str, parent: str | None, **content: object) -> dict:
         return {"msg_type": kind, "parent_header": {"msg_id": parent} if parent else {},
                 "content": {"protocol_version": "5.3", **content}}  # fmt: skip
 
     def send(self, msg: dict) -> None:  # a request on shell
         msg_id = msg["header"]["msg_id"]
         self.requests += 1
-        self.shell.put_nowait(self._message("kernel_info_reply", msg_id))
-        if self.requests > self.missed:
-            for state in ("busy", "idle"):
-                self.iopub.put_nowait(self._message("status", msg_id, execution_state=state))
+        self.shell.put_nowait(self.message("kernel_info_reply", msg_id))
+        for held in self.held:
+            self.iopub.put_nowait(held)
+        self.held = []
+        statuses = [self.message("status", msg_id, execution_state=s) for s in ("busy", "idle")]
+        if self.requests <= self.missed:
+            return
+        if self.requests <= self.missed + self.delayed:
+            self.held = statuses
+            return
+        for status in statuses:
+            self.iopub.put_nowait(status)
 
-    def channel(self, queue):
+    def client(self, alive: bool = True) -> kernels.ReadyKernelClient:
+        """A ReadyKernelClient on these channels; ``alive``: what it learns of the kernel."""
         import asyncio
         from queue import Empty
 
         kernel = self
 
         class Channel:
+            def __init__(self, queue: asyncio.Queue) -> None:
+                self.queue = queue
+
             def send(self, msg: dict) -> None:
                 kernel.send(msg)
 
             async def get_msg(self, timeout: float | None = None) -> dict:
                 try:
-                    return await asyncio.wait_for(queue.get(), timeout)
+                    return await asyncio.wait_for(self.queue.get(), timeout)
                 except TimeoutError:
                     raise Empty from None
 
-        return Channel()
+        client = kernels.ReadyKernelClient()
+        client._shell_channel = Channel(self.shell)
+        client._iopub_channel = Channel(self.iopub)
+        client._async_is_alive = lambda: asyncio.sleep(0, alive)
+        return client
 
 
-@pytest.mark.parametrize(("missed", "stale"), [(0, 0), (1, 0), (3, 2)])
-def test_a_client_is_ready_once_its_kernel_answers_on_shell_and_on_iopub(missed, stale):
+@pytest.mark.parametrize(
+    ("missed", "delayed", "stale"), [(0, 0, 0), (1, 0, 0), (0, 0, 2), (0, 1, 0), (3, 2, 2)]
+)
+def test_a_client_is_ready_once_its_kernel_answers_on_shell_and_on_iopub(missed, delayed, stale):
     """ReadyKernelClient: ready at the idle status of its own kernel_info request on IOPub,
-    having read what the kernel published before it; asked again while IOPub missed it;
-    replies to earlier requests are passed over. Nothing of the start-up is left to read."""
+    having read what the kernel published before it; asked again while IOPub missed it or
+    the status is late; replies and statuses of earlier requests are passed over, not taken
+    for the last one's. Nothing is left to read on either channel."""
     import asyncio
 
     async def check() -> None:
-        kernel = _Kernel(missed=missed, stale=stale)
-        client = kernels.ReadyKernelClient()
-        client._shell_channel = kernel.channel(kernel.shell)
-        client._iopub_channel = kernel.channel(kernel.iopub)
-        client._async_is_alive = lambda: asyncio.sleep(0, True)
-        await client.wait_for_ready(timeout=10)
-        assert kernel.requests == missed + 1
-        assert kernel.iopub.empty()  # the start-up's messages were read and dropped
+        kernel = _Kernel(missed=missed, delayed=delayed, stale=stale)
+        await kernel.client().wait_for_ready(timeout=10)
+        assert kernel.requests == missed + delayed + 1
+        assert kernel.shell.empty()  # the last reply was the one taken
+        assert kernel.iopub.empty()  # the start-up's and earlier requests' messages were read
 
     asyncio.run(check())
 
 
-def test_a_client_whose_kernel_never_answers_on_iopub_times_out():
+def test_a_client_stops_waiting_when_its_kernel_dies_or_the_time_is_up():
+    """A kernel that never answers on IOPub: the wait ends at its timeout, even while IOPub
+    brings other messages every 0.02 s (within IOPUB_WAIT of each other); a kernel found dead
+    ends it at once."""
     import asyncio
+
+    async def chatter(kernel: _Kernel) -> None:
+        while True:
+            kernel.iopub.put_nowait(kernel.message("stream", "another", text="x"))
+            await asyncio.sleep(0.02)
 
     async def check() -> None:
         kernel = _Kernel(missed=10**6)
-        client = kernels.ReadyKernelClient()
-        client._shell_channel = kernel.channel(kernel.shell)
-        client._iopub_channel = kernel.channel(kernel.iopub)
-        client._async_is_alive = lambda: asyncio.sleep(0, True)
-        with pytest.raises(RuntimeError, match=r"didn't respond in 0\.3 seconds"):
-            await client.wait_for_ready(timeout=0.3)
+        talk = asyncio.ensure_future(chatter(kernel))
+        try:
+            waited = kernel.client().wait_for_ready(timeout=0.3)
+            with pytest.raises(RuntimeError, match=r"didn't respond in 0\.3 seconds"):
+                await asyncio.wait_for(waited, 10)  # a TimeoutError here: it kept waiting
+        finally:
+            talk.cancel()
+        with pytest.raises(RuntimeError, match="Kernel died before replying"):
+            await _Kernel(missed=10**6).client(alive=False).wait_for_ready(timeout=10)
 
     asyncio.run(check())

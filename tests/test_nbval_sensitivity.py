@@ -15,7 +15,6 @@ import nbformat
 import pytest
 
 from helpers.data import file_checksums
-from helpers.kernels import ZYGOTE_ENV
 from helpers.paths import PROJECT_ROOT, ROOT_ENV
 
 from conftest import rewrite
@@ -52,8 +51,7 @@ def _nbval(root: Path, zygote: str | None) -> subprocess.Popen:
     if zygote is None:
         env[ROOT_ENV] = str(root)
     else:
-        env[ZYGOTE_ENV] = zygote
-        plugins += ["-p", "session_zygote"]
+        plugins += ["-p", "session_zygote", f"--session-zygote={zygote}"]
     return subprocess.Popen(
         [
             sys.executable,
