@@ -696,3 +696,36 @@ def test_notebook_05_enrolments_planned_on_the_baseline_sd_recomputed(default_re
             )
     assert changed > 0
     assert "Planned on the baseline SD instead of the follow-up SD" in shown
+
+
+def test_notebook_05_s_rounding_example_is_its_own_arithmetic():
+    """The sentence under "Sample sizes": half of a change, shown to two decimals, against half
+    of the change as shown. Its numbers recomputed: the half of the unrounded change and the
+    half of the rounded one round differently, as the sentence says."""
+    import json
+    import re
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from helpers.paths import PROJECT_ROOT
+
+    cells = json.loads((PROJECT_ROOT / "notebooks/05_follow_up_design.ipynb").read_text("utf-8"))
+    text = next(
+        "".join(c["source"]) for c in cells["cells"]
+        if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## Sample sizes")
+    )  # fmt: skip
+    found = re.search(
+        r"half of (−[\d.]+) \(shown (−[\d.]+)\) is (−[\d.]+), shown (−[\d.]+), although half of "
+        r"(−[\d.]+) is (−[\d.]+)\.",
+        text,
+    )
+    assert found, text
+    change, shown, half, half_shown, again, half_of_shown = (
+        Decimal(g.replace("−", "-")) for g in found.groups()
+    )
+    cent = Decimal("0.01")
+    assert change.quantize(cent, ROUND_HALF_UP) == shown == again
+    assert half == change / 2
+    assert half.quantize(cent, ROUND_HALF_UP) == half_shown
+    assert half_of_shown == shown / 2
+    # half of the change as shown rounds to another last decimal than the half shown
+    assert half_of_shown.quantize(cent, ROUND_HALF_UP) != half_shown
