@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -487,6 +488,115 @@ def test_numbers_parsed_once_per_distinct_text_equal_to_numeric_row_by_row(texts
         pd.testing.assert_series_equal(numbers, expected, check_names=False)
         if numbers.dtype.kind == "f":  # equal above takes -0.0 for 0.0
             assert np.signbit(numbers).tolist() == np.signbit(expected).tolist()
+
+
+_ID_LIKE = st.sampled_from(["P1", "P2", "P10", "p1", "S 1", "IvanPetrov", "1990-01-02", ""])
+_OUTCOME_LIKE = st.sampled_from([o.code for o in STUDY.outcomes] + ["HbA1c", "weight", ""])
+_AGE_LIKE = st.sampled_from(["40", "040", "17", "1e2", "40.0", "4O", "", " 41"])
+
+
+def _validated(frame: pd.DataFrame, schema, per_distinct: bool) -> tuple:
+    """validate_table's typed table and failures, with or without the coercion per distinct text."""
+    if per_distinct:
+        return validate_table(frame.copy(), schema, "m.csv")
+    # pandera coerces every cell itself, as it would alone
+    with mock.patch.object(data, "coerce_per_distinct", lambda frame, schema: frame):
+        return validate_table(frame.copy(), schema, "m.csv")
+
+
+def _text_tables(rows: list[tuple]) -> dict[str, pd.DataFrame]:
+    columns = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
+    ids, visits, outcomes, values, ages = columns
+    return {
+        "measurements": pd.DataFrame(
+            {"patient_id": ids, "visit_month": visits, "outcome": outcomes, "value": values},
+            index=range(3, 3 + len(rows)), dtype=str,
+        ),
+        "patients": pd.DataFrame(
+            {"patient_id": ids, "sex": ["F"] * len(rows), "age_years": ages,
+             "cells_infused_million": values, "culture_weeks": visits},
+            index=range(3, 3 + len(rows)), dtype=str,
+        ),
+    }  # fmt: skip
+
+
+_ROWS = st.lists(
+    st.tuples(_ID_LIKE | st.none(), _NUMBER_LIKE | st.none(), _OUTCOME_LIKE | st.none(),
+              _NUMBER_LIKE | st.none(), _AGE_LIKE | st.none()),
+    min_size=0, max_size=10,
+)  # fmt: skip
+_SCHEMAS = {"measurements": measurements_schema(STUDY), "patients": patients_schema(STUDY)}
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(rows=_ROWS)
+@example([("P2", "1", "hba1c", "7.5", "40"), ("P1", "1", "hba1c", "-0", "041")])
+@example([("P1", "1", None, "7.5", None), ("P1", "x", "weight", "1e400", "4O")])
+def test_a_column_coerced_per_distinct_text_is_pandera_s_coercion_of_the_column(rows):
+    """Each column coerce_per_distinct types equals the column's own pandera dtype coercing every
+    cell (type, categories, values, the sign of a zero); each column it leaves as text is one
+    that coercion refuses, or one of a type it does not coerce."""
+    from pandera.errors import ParserError
+
+    for name, frame in _text_tables(rows).items():
+        schema = _SCHEMAS[name]
+        coerced = data.coerce_per_distinct(frame, schema)
+        pd.testing.assert_frame_equal(frame, _text_tables(rows)[name])  # the input is untouched
+        for column, spec in schema.columns.items():
+            if column not in frame:
+                continue
+            if str(coerced[column].dtype) == "str":
+                if str(spec.dtype) in ("int64", "float64", "category"):
+                    with pytest.raises(ParserError):
+                        spec.dtype.try_coerce(frame[column])
+                continue
+            expected = spec.dtype.try_coerce(frame[column])
+            pd.testing.assert_series_equal(coerced[column], expected, check_exact=True)
+            if expected.dtype == "category":
+                assert coerced[column].cat.categories.equals(expected.cat.categories)
+            elif expected.dtype.kind == "f":
+                assert np.signbit(coerced[column]).tolist() == np.signbit(expected).tolist()
+
+
+@pytest.mark.slow
+@settings(max_examples=examples(8), deadline=None)  # the column test above covers more
+@given(rows=_ROWS)
+@example([("P2", "1", "hba1c", "7.5", "40"), ("P1", "1", "hba1c", "7.5", "41")])  # valid
+@example([("P1", "1", "hba1c", "7.5", "40"), ("P1", "1", "hba1c", "7.5", "40")])  # a duplicate
+@example([("P1", "x", "weight", "1e400", "4O"), ("P1", None, "hba1c", "nan", None)])
+@example([("P1", "0", "hba1c", "7.5", "40"), ("P2", "0", "hba1c", "900", "40")])  # out of range
+@example([("P1", "0", "hba1c", "x", "40"), ("P2", "0", "hba1c", "900", "40")])  # 2nd pass
+def test_coercing_each_distinct_text_once_gives_what_pandera_gives_cell_by_cell(rows):
+    """validate_table coerces number and factor columns once per distinct text before pandera
+    runs (coerce_per_distinct); with pandera coercing every cell instead, the typed table (its
+    types, categories and values) and every failure are the same, for both files."""
+    for name, frame in _text_tables(rows).items():
+        fast = _validated(frame, _SCHEMAS[name], True)
+        cell_by_cell = _validated(frame, _SCHEMAS[name], False)
+        assert fast[1] == cell_by_cell[1], name
+        if cell_by_cell[0] is None:
+            assert fast[0] is None, name
+        else:
+            pd.testing.assert_frame_equal(fast[0], cell_by_cell[0], check_exact=True)
+            for column in fast[0].select_dtypes("category"):
+                assert fast[0][column].cat.categories.equals(cell_by_cell[0][column].cat.categories)
+
+
+def test_coercion_per_distinct_types_a_whole_file_as_pandera_does():
+    """On a simulated file of 400 patients (every type, thousands of repeated texts), the typed
+    tables of both ways are equal, and the one-per-distinct way did type the columns."""
+    cohort = simulate_cohort(400, study=STUDY, seed=5)
+    text = cohort.measurements.astype(str).astype("str")
+    schema = measurements_schema(STUDY)
+    coerced = data.coerce_per_distinct(text, schema)
+    assert {c: str(t) for c, t in coerced.dtypes.items()} == {
+        "patient_id": "category", "visit_month": "int64", "outcome": "category",
+        "value": "float64",
+    }  # fmt: skip
+    fast = _validated(text, schema, True)
+    cell_by_cell = _validated(text, schema, False)
+    assert fast[1] == cell_by_cell[1] == []
+    pd.testing.assert_frame_equal(fast[0], cell_by_cell[0], check_exact=True)
 
 
 def test_the_schema_types_the_factors_as_as_factors_does():

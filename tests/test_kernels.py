@@ -26,6 +26,7 @@ import pytest
 import tiny
 
 from helpers import kernels
+from helpers.cache import _CHECKERS, helper_closure
 from helpers.run import execute_notebook, strip_volatile_metadata
 
 pytestmark = pytest.mark.slow
@@ -152,13 +153,17 @@ def test_a_forked_kernel_has_what_its_libraries_import_at_first_use(tmp_path):
     assert "matplotlib.backends.backend_svg" in wanted
     assert "pandera.backends.pandas.register" in wanted
     body = "import sys\nimport helpers.data\nimport helpers.figures\n"
-    body += f"print([m for m in {wanted} if m not in sys.modules])"
+    body += f"print([m for m in {wanted} if m not in sys.modules])\n"
+    # and the zygote has parsed the checking helpers' imports (a cold kernel has not)
+    body += "from helpers import cache\nprint(cache._source_imports.cache_info().currsize)"
     probe = _notebook(tmp_path / "nbs", "first_use", body)
     with kernels.warm_kernels(kernels.notebook_imports([probe])):
         warm = execute_notebook(probe, tmp_path / "warm.ipynb", {}, cwd=tmp_path)
     assert warm.error is None, warm.error
     printed = nbformat.read(warm.output, as_version=4).cells[-1].outputs[0]["text"]
-    assert printed == "[]\n"
+    missing, parsed = printed.splitlines()
+    assert missing == "[]"
+    assert int(parsed) >= len(helper_closure(_CHECKERS))
 
 
 def test_the_zygote_ends_with_the_process_that_started_it(tmp_path):

@@ -58,6 +58,7 @@ __all__ = [
     "notebook_key",
     "output_digests",
     "reasons",
+    "warm_checked_key",
 ]
 
 #: The record of the last good run, inside the report folder.
@@ -311,6 +312,24 @@ CHECKED = ".checked"
 #: The environment variable naming, for the runner's kernels, the folder of checked
 #: cohorts (``reports/.checked``) that :func:`helpers.data.load_cohort` reads.
 CHECKED_ENV = "AMSCT_CHECKED_INPUTS"
+
+
+def warm_checked_key() -> None:
+    """Parse the checking helpers' sources for their imports now, for processes forked later.
+
+    :func:`checked_key` finds the helpers that check a cohort by parsing their
+    sources; each text is parsed once per process (:func:`_source_imports`
+    caches by the text itself). The kernel zygote (:mod:`helpers.kernels`)
+    calls this before it forks, so a kernel reading a checked cohort finds the
+    parse done. A source changed since is a text not in the cache, parsed anew.
+
+    Examples
+    --------
+    >>> warm_checked_key()
+    >>> _source_imports.cache_info().currsize > 0
+    True
+    """
+    helper_closure(_CHECKERS)
 
 
 def checked_key(paths: Iterable[str]) -> str:

@@ -597,6 +597,7 @@ def validate_table(
     flood = _unparseable_flood(frame, parsed, schema, name)
     if flood:
         return None, _hint_decimal_commas(_with_lines(failures + flood, original))
+    frame = coerce_per_distinct(frame, schema)
     typed, cases = _collect_failure_cases(frame, schema)
     failures += _failures_from_cases(cases, schema, name, identifiers)
     if failures:
@@ -605,6 +606,74 @@ def validate_table(
         typed = schema.validate(frame)
     typed.attrs = {}  # the line record is the text table's; analyses do not carry it along
     return typed, []
+
+
+#: The column types :func:`coerce_per_distinct` coerces ahead of pandera (as pandera names them).
+_COERCED_PER_DISTINCT = ("int64", "float64", "category")
+
+
+def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Coerce a text table's number and factor columns as pandera would, each distinct text once.
+
+    pandera coerces a column by converting every cell (its dtype's
+    ``try_coerce``: ``astype``, one cell at a time); a long file repeats few
+    texts (a visit month on every row, a patient's id on each of their rows,
+    values with one decimal). Here the column's own pandera dtype coerces the
+    distinct texts, and the result is spread back to the rows that hold them:
+    the same values and type as coercing the whole column, so pandera's
+    coercion then has nothing left to change, and its checks run as before. A
+    column where any distinct text does not coerce is left as text, for pandera
+    to coerce and report cell by cell. Columns of other types (text, nullable
+    whole numbers) and columns already typed are left as they are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table as :func:`read_csv_text` reads it (every cell text).
+    schema : pandera.DataFrameSchema
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with those columns typed; ``frame`` itself if none was.
+
+    Examples
+    --------
+    >>> from helpers.schema import measurements_schema
+    >>> text = pd.DataFrame({"patient_id": ["P2", "P1", "P2"], "visit_month": ["0", "1", "x"],
+    ...                      "outcome": ["hba1c"] * 3, "value": ["7.5", "7.5", "8"]}, dtype=str)
+    >>> schema = measurements_schema(load_study("data/study.yaml"))
+    >>> typed = coerce_per_distinct(text, schema)
+    >>> [str(t) for t in typed.dtypes], list(typed["patient_id"].cat.categories)
+    (['category', 'str', 'category', 'float64'], ['P1', 'P2'])
+    """
+    from pandera.errors import ParserError
+
+    typed = {}
+    for column, spec in schema.columns.items():
+        if (
+            column not in frame
+            or spec.dtype is None
+            or not (schema.coerce or spec.coerce)
+            or str(spec.dtype) not in _COERCED_PER_DISTINCT
+            or not pd.api.types.is_string_dtype(frame[column].dtype)
+        ):
+            continue
+        values = frame[column]
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        texts = pd.Series(np.asarray(distinct, dtype=object), dtype=values.dtype, name=column)
+        try:
+            coerced = spec.dtype.try_coerce(texts)
+        except ParserError:
+            continue  # pandera coerces it cell by cell, and says which cells fail
+        if isinstance(coerced.dtype, pd.CategoricalDtype):
+            spread = pd.Categorical.from_codes(
+                coerced.cat.codes.to_numpy()[codes], dtype=coerced.dtype
+            )
+        else:
+            spread = coerced.to_numpy()[codes]
+        typed[column] = pd.Series(spread, index=values.index, name=column)
+    return frame.assign(**typed) if typed else frame
 
 
 def require_full_validation() -> None:

@@ -342,6 +342,9 @@ def _serve(path: str, modules: Sequence[str]) -> None:
     for name in first_use(list(sys.modules)):  # of the libraries those imports brought in
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    if "helpers.data" in sys.modules:  # each kernel that reads a checked cohort keys it
+        with contextlib.suppress(Exception):
+            importlib.import_module("helpers.cache").warm_checked_key()
     while True:
         ready, _, _ = select.select([server], [], [], 0.1)
         _reap(folder)
