@@ -507,15 +507,16 @@ def _validated(frame: pd.DataFrame, schema, per_distinct: bool) -> tuple:
 def _text_tables(rows: list[tuple]) -> dict[str, pd.DataFrame]:
     columns = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
     ids, visits, outcomes, values, ages = columns
+    index = [3 * i + 1 for i in range(len(rows))][::-1]  # rows dropped before, in any order
     return {
         "measurements": pd.DataFrame(
             {"patient_id": ids, "visit_month": visits, "outcome": outcomes, "value": values},
-            index=range(3, 3 + len(rows)), dtype=str,
+            index=index, dtype=str,
         ),
         "patients": pd.DataFrame(
             {"patient_id": ids, "sex": ["F"] * len(rows), "age_years": ages,
              "cells_infused_million": values, "culture_weeks": visits},
-            index=range(3, 3 + len(rows)), dtype=str,
+            index=index, dtype=str,
         ),
     }  # fmt: skip
 
@@ -546,6 +547,7 @@ def test_a_column_coerced_per_distinct_text_is_pandera_s_coercion_of_the_column(
             if column not in frame:
                 continue
             if str(coerced[column].dtype) == "str":
+                pd.testing.assert_series_equal(coerced[column], frame[column])
                 if str(spec.dtype) in ("int64", "float64", "category"):
                     with pytest.raises(ParserError):
                         spec.dtype.try_coerce(frame[column])
@@ -587,6 +589,29 @@ def test_coercing_each_distinct_text_once_gives_what_pandera_gives_cell_by_cell(
             pd.testing.assert_frame_equal(fast[0], cell_by_cell[0], check_exact=True)
             for column in fast[0].select_dtypes("category"):
                 assert fast[0][column].cat.categories.equals(cell_by_cell[0][column].cat.categories)
+
+
+def test_coercion_per_distinct_leaves_what_pandera_would_coerce_otherwise():
+    """Python objects (0.0 and -0.0 are one distinct value, two numbers), repeated column names
+    and a table-wide dtype are left to pandera; a column named "self" is typed like any other."""
+    import pandera.pandas as pa
+
+    objects = pd.DataFrame({"value": pd.Series([0.0, -0.0], dtype=object)})
+    schema = pa.DataFrameSchema({"value": pa.Column(float)}, coerce=True)
+    assert data.coerce_per_distinct(objects, schema) is objects
+    repeated = pd.DataFrame([["1", "2"]], columns=["value", "value"], dtype=str)
+    assert data.coerce_per_distinct(repeated, schema) is repeated
+    whole = pa.DataFrameSchema({"value": pa.Column(float)}, dtype=float, coerce=True)
+    text = pd.DataFrame({"value": ["1.5", "2"]}, dtype=str)
+    assert data.coerce_per_distinct(text, whole) is text
+    named_self = pd.DataFrame({"patient_id": ["P1", "P2"], "self": ["1.5", "-0"]}, dtype=str)
+    schema = pa.DataFrameSchema({"patient_id": pa.Column(str), "self": pa.Column(float)},
+                                coerce=True)  # fmt: skip
+    typed, failures = validate_table(named_self, schema, "p.csv")
+    assert failures == []
+    assert str(data.coerce_per_distinct(named_self, schema)["self"].dtype) == "float64"
+    assert typed["self"].tolist() == [1.5, -0.0]
+    assert np.signbit(typed["self"]).tolist() == [False, True]
 
 
 def test_coercion_per_distinct_types_a_whole_file_as_pandera_does():

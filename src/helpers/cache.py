@@ -325,8 +325,9 @@ def warm_checked_key() -> None:
 
     Examples
     --------
+    >>> _source_imports.cache_clear()
     >>> warm_checked_key()
-    >>> _source_imports.cache_info().currsize > 0
+    >>> _source_imports.cache_info().currsize == len(helper_closure(_CHECKERS))
     True
     """
     helper_closure(_CHECKERS)

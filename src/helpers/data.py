@@ -48,6 +48,7 @@ __all__ = [
     "Cohort",
     "as_factors",
     "checked_cohort_file",
+    "coerce_per_distinct",
     "display_path",
     "file_checksums",
     "load_cohort",
@@ -623,14 +624,19 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
     the same values and type as coercing the whole column, so pandera's
     coercion then has nothing left to change, and its checks run as before. A
     column where any distinct text does not coerce is left as text, for pandera
-    to coerce and report cell by cell. Columns of other types (text, nullable
-    whole numbers) and columns already typed are left as they are.
+    to coerce and report cell by cell. Left as they are too: columns of other
+    types (text, nullable whole numbers), columns that are not text (pandas'
+    string dtype; Python objects may be equal yet differ, as 0.0 and -0.0), and
+    every column of a table whose column names repeat or whose schema coerces
+    otherwise than column by column (a table-wide dtype, or parsers run first).
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A table as :func:`read_csv_text` reads it (every cell text).
     schema : pandera.DataFrameSchema
+        The schema the table is about to be validated against (e.g.
+        :func:`~helpers.schema.measurements_schema` of a study), with ``coerce``.
 
     Returns
     -------
@@ -647,16 +653,17 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
     >>> [str(t) for t in typed.dtypes], list(typed["patient_id"].cat.categories)
     (['category', 'str', 'category', 'float64'], ['P1', 'P2'])
     """
-    from pandera.errors import ParserError
-
-    typed = {}
+    if schema.dtype is not None or not frame.columns.is_unique:
+        return frame  # pandera coerces the table as a whole, or each same-named column
+    typed: dict[str, pd.Series] = {}
     for column, spec in schema.columns.items():
         if (
             column not in frame
             or spec.dtype is None
             or not (schema.coerce or spec.coerce)
+            or getattr(spec, "parsers", None)
             or str(spec.dtype) not in _COERCED_PER_DISTINCT
-            or not pd.api.types.is_string_dtype(frame[column].dtype)
+            or not isinstance(frame[column].dtype, pd.StringDtype)
         ):
             continue
         values = frame[column]
@@ -664,7 +671,7 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
         texts = pd.Series(np.asarray(distinct, dtype=object), dtype=values.dtype, name=column)
         try:
             coerced = spec.dtype.try_coerce(texts)
-        except ParserError:
+        except pa.errors.ParserError:
             continue  # pandera coerces it cell by cell, and says which cells fail
         if isinstance(coerced.dtype, pd.CategoricalDtype):
             spread = pd.Categorical.from_codes(
@@ -673,7 +680,12 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
         else:
             spread = coerced.to_numpy()[codes]
         typed[column] = pd.Series(spread, index=values.index, name=column)
-    return frame.assign(**typed) if typed else frame
+    if not typed:
+        return frame
+    out = frame.copy()
+    for column, series in typed.items():  # by item: a column may be named "self"
+        out[column] = series
+    return out
 
 
 def require_full_validation() -> None:
