@@ -592,8 +592,8 @@ def test_coercing_each_distinct_text_once_gives_what_pandera_gives_cell_by_cell(
 
 
 def test_coercion_per_distinct_leaves_what_pandera_would_coerce_otherwise():
-    """Python objects (0.0 and -0.0 are one distinct value, two numbers), repeated column names
-    and a table-wide dtype are left to pandera; a column named "self" is typed like any other."""
+    """Python objects (0.0 and -0.0 are one distinct value, two numbers), repeated column names,
+    a table-wide dtype and parsers are left to pandera; a column named "self" is typed."""
     import pandera.pandas as pa
 
     objects = pd.DataFrame({"value": pd.Series([0.0, -0.0], dtype=object)})
@@ -604,6 +604,14 @@ def test_coercion_per_distinct_leaves_what_pandera_would_coerce_otherwise():
     whole = pa.DataFrameSchema({"value": pa.Column(float)}, dtype=float, coerce=True)
     text = pd.DataFrame({"value": ["1.5", "2"]}, dtype=str)
     assert data.coerce_per_distinct(text, whole) is text
+    parsed_first = [  # parsers run before pandera coerces: of the table, of the column
+        pa.DataFrameSchema({"value": pa.Column(float)}, parsers=pa.Parser(lambda t: t),
+                           coerce=True),
+        pa.DataFrameSchema({"value": pa.Column(float, parsers=pa.Parser(lambda v: v))},
+                           coerce=True),
+    ]  # fmt: skip
+    for schema_with_parsers in parsed_first:
+        assert data.coerce_per_distinct(text, schema_with_parsers) is text
     named_self = pd.DataFrame({"patient_id": ["P1", "P2"], "self": ["1.5", "-0"]}, dtype=str)
     schema = pa.DataFrameSchema({"patient_id": pa.Column(str), "self": pa.Column(float)},
                                 coerce=True)  # fmt: skip

@@ -628,7 +628,8 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
     types (text, nullable whole numbers), columns that are not text (pandas'
     string dtype; Python objects may be equal yet differ, as 0.0 and -0.0), and
     every column of a table whose column names repeat or whose schema coerces
-    otherwise than column by column (a table-wide dtype, or parsers run first).
+    otherwise than column by column (a table-wide dtype, or parsers run first, the table's
+    or the column's).
 
     Parameters
     ----------
@@ -653,15 +654,16 @@ def coerce_per_distinct(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
     >>> [str(t) for t in typed.dtypes], list(typed["patient_id"].cat.categories)
     (['category', 'str', 'category', 'float64'], ['P1', 'P2'])
     """
-    if schema.dtype is not None or not frame.columns.is_unique:
-        return frame  # pandera coerces the table as a whole, or each same-named column
+    if schema.dtype is not None or schema.parsers or not frame.columns.is_unique:
+        # pandera coerces the table as a whole, after its parsers, or each same-named column
+        return frame
     typed: dict[str, pd.Series] = {}
     for column, spec in schema.columns.items():
         if (
             column not in frame
             or spec.dtype is None
             or not (schema.coerce or spec.coerce)
-            or getattr(spec, "parsers", None)
+            or spec.parsers  # run before the column is coerced
             or str(spec.dtype) not in _COERCED_PER_DISTINCT
             or not isinstance(frame[column].dtype, pd.StringDtype)
         ):
