@@ -172,6 +172,32 @@ def test_floats_are_written_to_fifteen_significant_digits_as_r_writes_them(value
     assert np.signbit(shown.iloc[0]) == np.signbit(written)
 
 
+_NOISY = st.one_of(
+    _FLOATS,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.builds(lambda a, b: a / b, st.integers(-999, 999), st.integers(1, 99)),  # 64.4 / 7, …
+)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(_NOISY, max_size=30), st.sampled_from(["float64", "Float64"]))
+def test_significant_is_each_cell_rounded_alone(values, dtype):
+    """Each distinct value rounded once and spread back equals each cell rounded by itself:
+    f"{v:.15g}" read back, kept where that is v (a zero keeps its sign), missing kept."""
+    column = pd.Series(values, dtype=dtype, index=range(len(values), 0, -1))
+    out = report.significant(pd.DataFrame({"x": column}))["x"]
+    assert out.dtype == column.dtype
+    assert out.index.equals(column.index)
+    for before, after in zip(column.tolist(), out.tolist(), strict=True):
+        if pd.isna(before):
+            assert pd.isna(after)
+            continue
+        by_itself = float(f"{before:.15g}")
+        expected = before if by_itself == before else by_itself
+        assert after == expected, (before, after)
+        assert np.signbit(after) == np.signbit(expected), (before, after)
+
+
 def test_significant_keeps_missing_values_other_columns_and_a_table_that_needs_nothing():
     table = pd.DataFrame(
         {

@@ -466,14 +466,20 @@ def test_changes_every_patient_and_a_zero_baseline(tricky):
                 assert row["change"] == pytest.approx(after - base[pid], abs=1e-9)
                 if base[pid] == 0:
                     assert math.isnan(row["percent_change"])
-                    assert "baseline is zero" in row["note"]
+                    assert row["note"] == "baseline is zero: percent change undefined"
                 else:
                     assert row["percent_change"] == pytest.approx(
                         100 * (after - base[pid]) / base[pid]
                     )
+                    assert row["note"] == ""
                 count += 1
     assert count == len(table)
     assert np.isfinite(table["percent_change"].dropna()).all()
+    # text, as pandas types any column of strings; with no row too
+    assert str(table["note"].dtype) == "str"
+    none = ho.change_from_baseline(m[m["visit_month"] == 0], outcomes=TRICKY_OUTCOMES)
+    assert none.empty
+    assert str(none["note"].dtype) == "str"
 
 
 @pytest.mark.slow

