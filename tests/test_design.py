@@ -323,6 +323,27 @@ def test_simulation_check_skips_large_designs_and_flags_exact_ones(m):
         assert r.z == pytest.approx((r.simulated - r.analytic) / r.mc_se)
 
 
+def test_one_outcome_is_one_enrolment_not_a_range_from_it_to_itself():
+    """A study of one outcome (the second worked example's HbA1c) gives "18 (HbA1c)", not
+    "18 (HbA1c) to 18 (HbA1c)", in the headline and in its baseline-SD sentence."""
+    e = pd.DataFrame({"outcome": ["hba1c", "hba1c"], "visit_month": [15, 15],
+                      "basis": ["observed", "half"], "effect": [1.0, 0.5],
+                      "d_paired": [0.8, 0.4], "d_ancova": [0.8, 0.4], "note": ""})  # fmt: skip
+    sizes = hdes.sample_sizes(e)
+    observed, half = sizes.set_index("basis").loc[["observed", "half"], "enrol_two_arm"]
+    f = pd.DataFrame({"outcome": ["hba1c"], "sd_followup": [1.0], "sd_baseline": [1.5],
+                      "enrol_on_followup_sd": [observed],
+                      "enrol_on_baseline_sd": [120]})  # fmt: skip
+    finding = hdes.design_finding(sizes, study=STUDY, followup_sd=f)
+    assert f"would enrol {grouped(observed)} (HbA1c) patients at the observed effects, " in finding
+    assert f"and {grouped(half)} (HbA1c) at half of them." in finding
+    assert finding.endswith(
+        "would need 120 (HbA1c) patients, and on the larger of each outcome's two SDs, the "
+        "cautious plan, 120 (HbA1c) (see the caveats)."
+    )
+    assert "(HbA1c) to " not in finding
+
+
 @pytest.mark.slow
 def test_sentences_recomputed_from_the_tables(m):
     inputs = hdes.planning_inputs(m, outcomes=TRICKY_OUTCOMES, visits=[0, 1, 2, 3], baseline=0)

@@ -1095,14 +1095,7 @@ def design_finding(
         rows = sizes[(sizes["basis"] == basis) & sizes["enrol_two_arm"].notna()]
         if rows.empty:
             continue
-        enrol = rows["enrol_two_arm"].astype(int)
-        low, high = rows.loc[enrol.idxmin()], rows.loc[enrol.idxmax()]
-        parts.append(
-            f"{format_count(int(low['enrol_two_arm']))} "
-            f"({in_sentence(label_for(str(low['outcome']), study, unit=False))}) "
-            f"to {format_count(int(high['enrol_two_arm']))} "
-            f"({in_sentence(label_for(str(high['outcome']), study, unit=False))}) {words}"
-        )
+        parts.append(f"{_span(rows['enrol_two_arm'].astype(int), rows['outcome'], study)} {words}")
     if not parts:
         return "No outcome changed enough to size a follow-up trial on."
     return f"{head} {', and '.join(parts)}{scope}.{_on_baseline_sd(followup_sd, sizes, study)}"
@@ -1128,25 +1121,34 @@ def _on_baseline_sd(
         )
     # planned on the larger of the two SDs, each outcome needs the larger of the two enrolments
     larger = rows[["enrol_on_followup_sd", "enrol_on_baseline_sd"]].max(axis=1).astype(int)
-
-    def span(enrol: pd.Series) -> str:
-        def named(i: object) -> str:
-            outcome = str(rows.loc[i, "outcome"])
-            return (
-                f"{format_count(int(enrol[i]))} "
-                f"({in_sentence(label_for(outcome, study, unit=False))})"
-            )
-
-        low, high = enrol.idxmin(), enrol.idxmax()
-        same = rows.loc[low, "outcome"] == rows.loc[high, "outcome"]
-        return named(low) if same else f"{named(low)} to {named(high)}"
-
+    on_baseline = _span(rows["enrol_on_baseline_sd"].astype(int), rows["outcome"], study)
     return (
         " These standardise each effect by the pilot's follow-up SD; planned on the baseline SD "
-        f"instead, the observed effects would need {span(rows['enrol_on_baseline_sd'].astype(int))}"
-        f" patients, and on the larger of each outcome's two SDs, the cautious plan, "
-        f"{span(larger)} (see the caveats)."
+        f"instead, the observed effects would need {on_baseline} patients, and on the larger of "
+        f"each outcome's two SDs, the cautious plan, {_span(larger, rows['outcome'], study)} "
+        "(see the caveats)."
     )
+
+
+def _span(enrol: pd.Series, outcomes: pd.Series, study: Study | None) -> str:
+    """Say the smallest and largest enrolment, each with its outcome; one of them if they agree.
+
+    Examples
+    --------
+    >>> _span(pd.Series([30, 12]), pd.Series(["x", "y"]), None)
+    '12 (y) to 30 (x)'
+    >>> _span(pd.Series([18]), pd.Series(["x"]), None)
+    '18 (x)'
+    """
+
+    def named(i: object) -> str:
+        label = in_sentence(label_for(str(outcomes[i]), study, unit=False))
+        return f"{format_count(int(enrol[i]))} ({label})"
+
+    low, high = enrol.idxmin(), enrol.idxmax()
+    if enrol[low] == enrol[high] and outcomes[low] == outcomes[high]:
+        return named(low)  # one outcome (at one visit): not "18 (HbA1c) to 18 (HbA1c)"
+    return f"{named(low)} to {named(high)}"
 
 
 def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
