@@ -418,6 +418,51 @@ def test_power_curves_are_monotone_and_keyed():
     assert row["power"].item() == pytest.approx(_ancova_power_by_quad(0.9, 20), abs=1e-7)
 
 
+@pytest.mark.parametrize(
+    ("test", "single_arm", "two_arm", "in_legend"),
+    [
+        ("t", "paired t-test on change from baseline",
+         "ANCOVA of the follow-up value on arm and baseline", ("paired t-test", "ANCOVA")),
+        ("wilcoxon", "Wilcoxon signed-rank test on change from baseline",
+         "Wilcoxon rank-sum test on change from baseline",
+         ("Wilcoxon signed-rank", "Wilcoxon rank-sum on change")),
+    ],
+)  # fmt: skip
+def test_each_design_is_named_with_the_test_it_is_analysed_with(
+    test, single_arm, two_arm, in_legend
+):
+    """The simulation check's rows and the power curves' legend name the test (the rank-sum
+    test on change with design_test wilcoxon, not ANCOVA); a design without its test is
+    refused rather than named by a default."""
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import plot_power_curves
+
+    i = pd.DataFrame({"outcome": ["x"], "visit_month": [1], "n": [7], "mean_change": [-2.0],
+                      "sd_change": [2.0], "ci_low": [-3.8], "ci_high": [-0.2],
+                      "sd_baseline": [3.0], "sd_followup": [3.0], "r": [0.6]})  # fmt: skip
+    effects = hdes.planning_effects(i)
+    sizes = hdes.sample_sizes(effects.iloc[:1], test=test)
+    check = hdes.simulation_check(sizes, inputs=i, test=test, n_sims=200)
+    assert set(check["test"]) == {test}
+    shown = hdes.label_rows(check)
+    assert "test" not in shown
+    assert shown["design"].tolist() == [
+        f"single-arm replication, {single_arm}",
+        f"randomised two-arm trial (1:1), {two_arm}",
+    ]
+    curves = hdes.power_curves(effects.iloc[:1], n_values=[5, 50], test=test)
+    assert set(curves["test"]) == {test}
+    fig, ax = plt.subplots()
+    plot_power_curves(curves, outcome="x", target=0.8, ax=ax, legend=True)
+    labels = ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    assert f"single-arm replication, {in_legend[0]}" in labels
+    assert f"randomised two-arm trial (1:1), {in_legend[1]}" in labels
+    with pytest.raises(ValueError, match="needs a test column"):
+        hdes.label_rows(check.drop(columns="test"))
+
+
 def test_the_power_curves_legend_names_the_confidence_bound_with_its_level():
     """The curves carry the effects' CI level, and the legend says it (90%, not a default)."""
     import matplotlib.pyplot as plt
@@ -446,7 +491,7 @@ def test_the_power_axis_shows_where_the_curves_end(top, last_ticks):
     from helpers.figures import plot_power_curves
 
     c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
-                      "n": [2, top], "power": [0.1, 0.9]})  # fmt: skip
+                      "test": "t", "n": [2, top], "power": [0.1, 0.9]})  # fmt: skip
     fig, ax = plt.subplots()
     plot_power_curves(c, outcome="x", target=0.8, ax=ax)
     assert [int(t) for t in ax.get_xticks()][-len(last_ticks) :] == last_ticks

@@ -19,6 +19,7 @@ import math
 
 __all__ = [
     "DESIGNS",
+    "DESIGN_ANALYSES",
     "DESIGN_BASES",
     "DESIGN_TESTS",
     "MULTIPLICITY_FAMILIES",
@@ -27,6 +28,7 @@ __all__ = [
     "PAIRED_TESTS",
     "PRECISION_RULES",
     "basis_words",
+    "design_words",
 ]
 
 #: The paired tests of change from baseline (:func:`helpers.stats.paired_test`).
@@ -67,9 +69,36 @@ DESIGN_TESTS = {
 
 #: The designs a follow-up trial is sized for (:mod:`helpers.design`).
 DESIGNS = {
-    "single_arm": "single-arm replication, paired test on change from baseline",
-    "two_arm": "randomised two-arm trial (1:1), ANCOVA of the follow-up value on arm and baseline",
+    "single_arm": "single-arm replication",
+    "two_arm": "randomised two-arm trial (1:1)",
 }
+
+#: How each design (:data:`DESIGNS`) is analysed with each test (:data:`DESIGN_TESTS`): in
+#: full, and briefly for a figure's legend.
+DESIGN_ANALYSES = {
+    ("single_arm", "t"): ("paired t-test on change from baseline", "paired t-test"),
+    ("single_arm", "wilcoxon"): (
+        "Wilcoxon signed-rank test on change from baseline", "Wilcoxon signed-rank"
+    ),
+    ("two_arm", "t"): ("ANCOVA of the follow-up value on arm and baseline", "ANCOVA"),
+    ("two_arm", "wilcoxon"): (
+        "Wilcoxon rank-sum test on change from baseline", "Wilcoxon rank-sum on change"
+    ),
+}  # fmt: skip
+
+
+def design_words(design: str, test: str, *, brief: bool = False) -> str:
+    """Name a follow-up design and the test it is analysed with, in words.
+
+    Examples
+    --------
+    >>> design_words("two_arm", "t")
+    'randomised two-arm trial (1:1), ANCOVA of the follow-up value on arm and baseline'
+    >>> design_words("single_arm", "wilcoxon", brief=True)
+    'single-arm replication, Wilcoxon signed-rank'
+    """
+    full, short = DESIGN_ANALYSES[(design, test)]
+    return f"{DESIGNS[design]}, {short if brief else full}"
 
 #: The planning effects taken from each outcome's observed change (:mod:`helpers.design`).
 DESIGN_BASES = {

@@ -51,7 +51,7 @@ import pandas as pd
 from scipy import special, stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
-from helpers.choices import DESIGN_BASES, DESIGNS, basis_words
+from helpers.choices import DESIGN_BASES, DESIGNS, basis_words, design_words
 from helpers.choices import DESIGN_TESTS as TESTS
 from helpers.outcomes import outcome_pairs
 from helpers.precision import format_count, format_percent, format_signed
@@ -544,8 +544,8 @@ def power_curves(
     -------
     pandas.DataFrame
         ``outcome``, ``basis``, ``ci_level`` (the effects' own; missing when
-        they have none), ``design``, ``n``, ``power``; rows with no effect are
-        left out.
+        they have none), ``design``, ``test``, ``n``, ``power``; rows with no
+        effect are left out.
 
     Examples
     --------
@@ -554,7 +554,7 @@ def power_curves(
     >>> power_curves(e, n_values=[10, 34])["power"].round(2).tolist()
     [0.29, 0.81, 0.18, 0.52]
     """
-    columns = ["outcome", "basis", "ci_level", "design", "n", "power"]
+    columns = ["outcome", "basis", "ci_level", "design", "test", "n", "power"]
     ns = np.array([int(n) for n in n_values], dtype=int)
     curves = []
     for r in effects.itertuples(index=False):
@@ -564,7 +564,8 @@ def power_curves(
                 continue
             power = _analytic_powers(d, ns, design=design, alpha=alpha, test=test)
             curves.append(pd.DataFrame({"outcome": r.outcome, "basis": r.basis, "ci_level": level,
-                                        "design": design, "n": ns, "power": power}))  # fmt: skip
+                                        "design": design, "test": test, "n": ns,
+                                        "power": power}))  # fmt: skip
     if not curves:
         return pd.DataFrame(columns=columns)
     return pd.concat(curves, ignore_index=True)[columns]
@@ -848,8 +849,8 @@ def simulation_check(
     Returns
     -------
     pandas.DataFrame
-        ``outcome``, ``basis``, ``design``, ``n_analysed`` (per arm for two arms),
-        ``analytic``, ``simulated``,
+        ``outcome``, ``basis``, ``ci_level``, ``design``, ``test``,
+        ``n_analysed`` (per arm for two arms), ``analytic``, ``simulated``,
         ``mc_se``, ``z`` = (simulated − analytic) / mc_se, ``exact`` (whether
         the analytic power is exact for the simulated analysis: the paired
         t-test and ANCOVA; the Wilcoxon tests' power by their efficiency is an
@@ -887,6 +888,7 @@ def simulation_check(
                     "basis": r.basis,
                     "ci_level": getattr(r, "ci_level", math.nan),
                     "design": design,
+                    "test": test,
                     "n_analysed": int(n),
                     "analytic": analytic,
                     "simulated": sim,
@@ -900,8 +902,8 @@ def simulation_check(
 
 #: The columns of :func:`simulation_check`, there even when no trial was simulated.
 _CHECK_COLUMNS = (
-    "outcome", "basis", "ci_level", "design", "n_analysed", "analytic", "simulated", "mc_se", "z",
-    "exact",
+    "outcome", "basis", "ci_level", "design", "test", "n_analysed", "analytic", "simulated",
+    "mc_se", "z", "exact",
 )  # fmt: skip
 
 
@@ -913,17 +915,25 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
     table : pandas.DataFrame
         With ``basis`` and/or ``design`` codes (see :data:`BASES`, :data:`DESIGNS`);
         a ``ci_level`` column puts the level into the confidence bound's words
-        (:func:`basis_words`) and is then left out.
+        (:func:`basis_words`), and a ``test`` column (:data:`TESTS`), which a
+        ``design`` column needs, the analysis into the design's
+        (:func:`~helpers.choices.design_words`); both are then left out.
 
     Returns
     -------
     pandas.DataFrame
         A copy with the codes replaced by their descriptions.
 
+    Raises
+    ------
+    ValueError
+        A ``design`` column without a ``test`` column: a design's words name its test.
+
     Examples
     --------
-    >>> label_rows(pd.DataFrame({"basis": ["half"], "design": ["two_arm"]})).iloc[0].tolist()
-    ['half the observed mean change', 'randomised two-arm trial (1:1), ANCOVA of the follow-up value on arm and baseline']
+    >>> t = pd.DataFrame({"basis": ["half"], "design": ["single_arm"], "test": ["wilcoxon"]})
+    >>> label_rows(t).iloc[0].tolist()
+    ['half the observed mean change', 'single-arm replication, Wilcoxon signed-rank test on change from baseline']
     >>> label_rows(pd.DataFrame({"basis": ["ci_bound"], "ci_level": [0.9]}))["basis"].tolist()
     ['90% confidence bound closest to zero']
     """  # noqa: E501
@@ -933,7 +943,11 @@ def label_rows(table: pd.DataFrame) -> pd.DataFrame:
         out["basis"] = [basis_words(b, lv) for b, lv in zip(out["basis"], levels, strict=True)]
         out = out.drop(columns="ci_level", errors="ignore")
     if "design" in out:
-        out["design"] = out["design"].map(DESIGNS)
+        if "test" not in out:
+            raise ValueError("a design column needs a test column: a design is named with its test")
+        words = [design_words(d, t) for d, t in zip(out["design"], out["test"], strict=True)]
+        out["design"] = pd.Series(words, index=out.index, dtype="str")
+        out = out.drop(columns="test")
     return out
 
 
@@ -1223,7 +1237,7 @@ def describe_followup_sd(sensitivity: pd.DataFrame, *, study: Study | None = Non
     Returns
     -------
     str
-        Empty when no enrolment changes.
+        Empty when no outcome was planned.
 
     Examples
     --------
@@ -1232,11 +1246,18 @@ def describe_followup_sd(sensitivity: pd.DataFrame, *, study: Study | None = Non
     ...     "enrol_on_baseline_sd": [72, 40]})
     >>> print(describe_followup_sd(t))
     Planned on the baseline SD instead of the follow-up SD, the two-arm trial at the observed change would enrol 72 instead of 22 for x (SD 4.00 at baseline, 2.00 at follow-up); the other planned outcome's enrolment is unchanged.
+    >>> print(describe_followup_sd(t.iloc[1:]))
+    Planned on the baseline SD instead of the follow-up SD, the two-arm enrolments at the observed change are the same.
     """  # noqa: E501
     rows = sensitivity.dropna(subset=["enrol_on_followup_sd", "enrol_on_baseline_sd"])
-    changed = rows[rows["enrol_on_followup_sd"] != rows["enrol_on_baseline_sd"]]
-    if changed.empty:
+    if rows.empty:
         return ""
+    changed = rows[rows["enrol_on_followup_sd"] != rows["enrol_on_baseline_sd"]]
+    if changed.empty:  # equal SDs, or a test sized on the SD of the change (rank-sum)
+        return (
+            "Planned on the baseline SD instead of the follow-up SD, the two-arm enrolments at "
+            "the observed change are the same."
+        )
     parts = [
         f"{format_count(int(r.enrol_on_baseline_sd))} instead of "
         f"{format_count(int(r.enrol_on_followup_sd))} for "

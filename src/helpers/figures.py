@@ -1225,14 +1225,14 @@ def plot_power_curves(
     Examples
     --------
     >>> c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
-    ...     "n": [5, 10], "power": [0.3, 0.6]})
+    ...     "test": "t", "n": [5, 10], "power": [0.3, 0.6]})
     >>> fig, ax = plt.subplots()
     >>> plot_power_curves(c, outcome="x", target=0.8, ax=ax).get_xlabel()
     'Patients analysed (per arm for two arms)'
     >>> plt.close(fig)
     """
     from helpers.choices import DESIGN_BASES as BASES
-    from helpers.choices import DESIGNS, basis_words
+    from helpers.choices import DESIGNS, basis_words, design_words
 
     ax = ax if ax is not None else plt.gca()
     data = curves[curves["outcome"] == outcome]
@@ -1240,15 +1240,20 @@ def plot_power_curves(
         return _no_data(ax, "no effect to plan on")
     levels = data["ci_level"] if "ci_level" in data else pd.Series(None, index=data.index)
     words = {b: basis_words(b, lv) for b, lv in zip(data["basis"], levels, strict=True)}
+    # each design named with the test it is analysed with (the curves' own)
+    named = {
+        (d, t): design_words(d, t, brief=True)
+        for d, t in zip(data["design"], data["test"], strict=True)
+    }
     data = data.assign(
-        Design=data["design"].map(DESIGNS).str.split(",").str[0],
+        Design=[named[key] for key in zip(data["design"], data["test"], strict=True)],
         Effect=data["basis"].map(words),
     )
     # one power per n on each curve: drawn as it is (estimator=None), not aggregated per n
     sns.lineplot(
         data=data, x="n", y="power", hue="Design", style="Effect", ax=ax, legend=legend,
         estimator=None, errorbar=None,
-        hue_order=[DESIGNS[d].split(",")[0] for d in DESIGNS if d in set(data["design"])],
+        hue_order=[w for d in DESIGNS for (e, _), w in named.items() if e == d],
         style_order=[words[b] for b in BASES if b in words],
     )  # fmt: skip
     # dash-dot: the effects' curves are solid, dashed and dotted (seaborn's first three dashes)
@@ -1297,7 +1302,7 @@ def power_curve_figure(
     Examples
     --------
     >>> c = pd.DataFrame({"outcome": "x", "basis": "observed", "design": "single_arm",
-    ...     "n": [5, 10], "power": [0.3, 0.6]})
+    ...     "test": "t", "n": [5, 10], "power": [0.3, 0.6]})
     >>> len(power_curve_figure(c, outcomes=["x"], target=0.8, alpha=0.05).axes)
     1
     >>> power_curve_figure(c.iloc[:0], outcomes=[], target=0.8, alpha=0.05).axes[0].texts[0]
