@@ -164,9 +164,33 @@ def test_measurement_rules(data_copy):
     assert all("combination" in f.rule for f in by_row[1] + by_row[2])
     assert any(f.column == "visit_month" and f.value == "4" for f in by_row[3])
     assert any(f.column == "patient_id" and "not in patients.csv" in f.rule for f in by_row[4])
-    assert any(f.column == "value" and f.value == "75.0" and "HbA1c" in f.rule for f in by_row[5])
+    # as written ("75"), not as pandera typed it ("75.0")
+    assert any(f.column == "value" and f.value == "75" and "HbA1c" in f.rule for f in by_row[5])
     assert any(f.column == "outcome" and f.value == "cholesterol" for f in by_row[6])
     assert any(f.column == "value" and "must not be empty" in f.rule for f in by_row[7])
+
+
+def test_a_cell_that_is_not_a_number_hides_no_other_problem_of_its_column(data_copy):
+    """'abc' in value and '1.5' in visit_month are refused, and so are, in one message, the
+    other rows' breaches of the rules that read those columns: a leptin of -3 (outcome's range,
+    a table-wide check), a visit 4 (the visits), a measurement given twice."""
+    _measurements(
+        data_copy,
+        "P01,0,hba1c,9.1\nP01,1,hba1c,abc\nP01,0,leptin,-3\nP01,1.5,leptin,7\n"
+        "P02,4,hba1c,8\nP02,0,hba1c,8.5\nP02,0,hba1c,8.6\nP02,1,leptin,200\n",
+    )
+    found = {(f.row, f.column, f.value, f.rule.split(" (")[0]) for f in _problems(data_copy)}
+    assert found == {
+        (2, "value", "abc", "must be a number"),
+        (3, "value", "-3", "Leptin must be between 0 and 150 ng/mL"),
+        (4, "visit_month", "1.5", "must be a whole number"),
+        (5, "visit_month", "4", "must be one of [0, 1, 2, 3]"),
+        (6, "patient_id + visit_month + outcome", "P02, 0, hba1c",
+         "this combination must be unique; it also appears in row 7"),
+        (7, "patient_id + visit_month + outcome", "P02, 0, hba1c",
+         "this combination must be unique; it also appears in row 6"),
+        (8, "value", "200", "Leptin must be between 0 and 150 ng/mL"),
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("o", STUDY.outcomes, ids=lambda o: o.code)

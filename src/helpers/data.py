@@ -475,9 +475,12 @@ def _collect_failure_cases(
     """Collect every failure, including range checks on the parseable part of a column.
 
     pandera cannot run a column's value checks once some of its values fail to
-    parse. So a second pass leaves out the rows with unparseable cells (already
-    reported) and keeps what it finds about the other cells of those columns.
-    The typed table is returned with the cases when there are none (one pass).
+    parse, nor a table-wide check that reads that column (each outcome's
+    plausible range reads the value with its outcome). So a second pass leaves
+    out the rows with unparseable cells (already reported) and keeps what it
+    finds about the other cells of those columns, and what the table-wide
+    checks that could not run find in the other rows. The typed table is
+    returned with the cases when there are none (one pass).
     """
     typed, cases = _schema_failures(frame, schema)
     unparsed = cases[cases["check"].str.startswith("coerce_dtype")]
@@ -491,16 +494,36 @@ def _collect_failure_cases(
         & again["schema_context"].eq("Column")
         & ~again["check"].str.startswith("dtype(")
     ]
-    keep = ~(cases["column"].isin(columns) & (cases["schema_context"] == "Column")) | cases[
-        "check"
-    ].str.startswith("coerce_dtype")
-    return None, pd.concat([cases[keep], extra], ignore_index=True)
+    # a table-wide check that could not run (no row: index missing) and ran on the parseable
+    # rows: its failures there are kept, and it no longer counts as not run
+    table, table_again = (
+        cases["schema_context"].eq("DataFrameSchema"),
+        again["schema_context"].eq("DataFrameSchema"),
+    )
+    ran = set(cases.loc[table & cases["index"].isna(), "check"]) - set(
+        again.loc[table_again & again["index"].isna(), "check"]
+    )
+    found = again[table_again & again["check"].isin(ran) & again["index"].notna()]
+    keep = (
+        ~(cases["column"].isin(columns) & (cases["schema_context"] == "Column"))
+        | cases["check"].str.startswith("coerce_dtype")
+    ) & ~(table & cases["check"].isin(ran) & cases["index"].isna())
+    return None, pd.concat([cases[keep], extra, found], ignore_index=True)
 
 
 def _failures_from_cases(
-    cases: pd.DataFrame, schema: pa.DataFrameSchema, name: str, skip_columns: set[str]
+    cases: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    name: str,
+    skip_columns: set[str],
+    texts: pd.DataFrame | None = None,
 ) -> list[Failure]:
-    """Convert pandera's ``failure_cases`` into :class:`Failure` records."""
+    """Convert pandera's ``failure_cases`` into :class:`Failure` records.
+
+    A row that breaks a table-wide rule (a value outside its outcome's range, a
+    repeated combination) is shown with its cells as ``texts`` (the table as
+    read) holds them, '-3' as written rather than pandera's typed '-3.0'.
+    """
     out: list[Failure] = []
     table_level: dict[tuple[str, int], list[tuple[str, str]]] = {}
     allowed = ", ".join(schema.columns)
@@ -523,7 +546,8 @@ def _failures_from_cases(
         elif check == "column_in_dataframe":
             out.append(Failure(name, None, str(value), None, "required column is missing"))
         elif rec.schema_context == "DataFrameSchema" and not _is_missing(idx):
-            table_level.setdefault((check, int(idx)), []).append((str(column), str(value)))
+            shown = _as_written(texts, int(idx), str(column), str(value))
+            table_level.setdefault((check, int(idx)), []).append((str(column), shown))
         else:
             row = None if _is_missing(idx) else int(idx) + 1
             shown = None if _is_missing(value) else str(value)
@@ -543,6 +567,22 @@ def _failures_from_cases(
         value = ", ".join(v for _, v in cells)
         out.append(Failure(name, idx + 1, column, value, _rule_text(check, None, schema)))
     return out
+
+
+def _as_written(texts: pd.DataFrame | None, row: int, column: str, typed: str) -> str:
+    """Return a cell's text as the file holds it; ``typed`` where it has none (empty).
+
+    Examples
+    --------
+    >>> _as_written(pd.DataFrame({"value": ["-3", None]}), 0, "value", "-3.0")
+    '-3'
+    >>> _as_written(pd.DataFrame({"value": ["-3", None]}), 1, "value", "nan")
+    'nan'
+    """
+    if texts is None or not texts.columns.is_unique or column not in texts:
+        return typed
+    text = texts[column].get(row)
+    return typed if text is None or _is_missing(text) else str(text)
 
 
 def validate_table(
@@ -600,7 +640,7 @@ def validate_table(
         return None, _hint_decimal_commas(_with_lines(failures + flood, original))
     frame = coerce_per_distinct(frame, schema)
     typed, cases = _collect_failure_cases(frame, schema)
-    failures += _failures_from_cases(cases, schema, name, identifiers)
+    failures += _failures_from_cases(cases, schema, name, identifiers, original)
     if failures:
         return None, _hint_decimal_commas(_name_the_other_rows(_with_lines(failures, original)))
     if typed is None:  # cases that name no failure of ours: let pandera say what they are
