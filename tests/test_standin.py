@@ -71,3 +71,46 @@ def test_measurements_only_at_reported_visits():
     reported_cells = set(zip(stats["variable"], stats["visit"], strict=True))
     present = set(zip(measurements["outcome"], measurements["visit_month"], strict=True))
     assert present == reported_cells
+
+
+def test_an_edited_copy_keeps_its_label_only_when_the_edit_is_recorded(tmp_path, capsys):
+    """An edited copy of the stand-in is refused, and the refusal names the command that keeps
+    its label; after it, every notebook's statement still says reconstructed, and which file
+    was edited. A folder with no label has none to keep: the command refuses it."""
+    import shutil
+
+    from helpers.data import read_provenance
+    from helpers.errors import DataValidationError
+
+    copy = tmp_path / "copy"
+    shutil.copytree(STANDIN, copy)
+    text = (copy / "measurements.csv").read_text()
+    (copy / "measurements.csv").write_text(text.replace("P01,1,hba1c,9.36", "P01,1,hba1c,9.4"))
+    with pytest.raises(DataValidationError, match=f"python -m helpers.standin --edited {copy}"):
+        load_cohort(copy, study=STUDY)
+
+    assert main(["--edited", str(copy)]) == 0
+    assert capsys.readouterr().out == "recorded as edited: measurements.csv\n"
+    cohort = load_cohort(copy, study=STUDY)
+    assert cohort.is_reconstructed
+    assert cohort.data_label == load_cohort(STANDIN, study=STUDY).data_label
+    assert (
+        "(seeded generator helpers.standin, matching the abstract's cohort facts), and "
+        "measurements.csv then edited by hand. They show how" in cohort.source_statement()
+    )
+    assert cohort.measurements["value"].max() >= 9.4  # the edited value is read
+    # a second run records nothing more; the label's other records are kept
+    assert main(["--edited", str(copy)]) == 0
+    assert capsys.readouterr().out == "nothing changed since the provenance file was written\n"
+    recorded = read_provenance(copy)[0]
+    original = json.loads((STANDIN / "provenance.json").read_text())
+    assert recorded["edited"] == [{"files": ["measurements.csv"]}]
+    assert {k: v for k, v in recorded.items() if k not in ("files", "edited")} == {
+        k: v for k, v in original.items() if k != "files"
+    }
+    assert recorded["files"]["patients.csv"] == original["files"]["patients.csv"]
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in STANDIN.iterdir())
+
+    (copy / "provenance.json").unlink()
+    assert main(["--edited", str(copy)]) == 1
+    assert "no readable provenance file, so no label to keep" in capsys.readouterr().err

@@ -100,6 +100,7 @@ def design_words(design: str, test: str, *, brief: bool = False) -> str:
     full, short = DESIGN_ANALYSES[(design, test)]
     return f"{DESIGNS[design]}, {short if brief else full}"
 
+
 #: The planning effects taken from each outcome's observed change (:mod:`helpers.design`).
 DESIGN_BASES = {
     "observed": "observed mean change",

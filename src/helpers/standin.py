@@ -40,6 +40,7 @@ from helpers.data import (
     PROVENANCE_FILE,
     display_path,
     file_checksums,
+    record_edits,
 )
 from helpers.errors import HelpersError
 from helpers.paths import resolve_path
@@ -273,7 +274,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)"
     )
+    parser.add_argument(
+        "--edited",
+        metavar="DIR",
+        help="instead: keep the label of a stand-in copy in DIR whose files you edited "
+        "(records the edit and the new checksums in its provenance.json)",
+    )
     args = parser.parse_args(argv)
+    if args.edited is not None:
+        try:
+            changed = record_edits(args.edited)
+        except (HelpersError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(
+            f"recorded as edited: {', '.join(changed)}"
+            if changed
+            else "nothing changed since the provenance file was written"
+        )
+        return 0
     try:
         files = write_standin(
             args.out, reported_path=args.reported, study=args.study, seed=args.seed
