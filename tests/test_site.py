@@ -138,6 +138,23 @@ def test_every_figure_on_the_site_says_which_data_it_came_from(site):
 
 
 @pytest.mark.slow
+def test_every_page_says_which_data_it_shows_under_its_title(site, default_report):
+    """Each notebook's page has the statement of its data (read from the executed notebook's
+    Data section) under its title, before its first section, and in that section too."""
+    import html as html_lib
+
+    for page in sorted(site.glob("0*.html")):
+        text = html_lib.unescape(page.read_text(encoding="utf-8"))
+        shown = tiny.shown(default_report / f"{page.stem}.ipynb")
+        label = "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS. The files in data/standin"
+        assert label in shown, page.name
+        article = text.index("<article")  # the page's own content, after the theme's navigation
+        title, first_section = text.index("<h1", article), text.index("<h2", article)
+        assert title < text.index(label, article) < first_section, page.name
+        assert text.count(label) == 2, page.name  # under the title, and in the Data section
+
+
+@pytest.mark.slow
 def test_the_site_reads_offline_in_a_real_browser(site):
     from playwright.sync_api import sync_playwright
 

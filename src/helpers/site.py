@@ -73,7 +73,10 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Tag an executed notebook's cells for readers: code hidden, parameter cells removed.
 
     Cells tagged ``report-files`` (the list of files a run wrote) are removed
-    too, and a figure's alternative text is passed to MyST-NB.
+    too, and a figure's alternative text is passed to MyST-NB. The statement
+    of which data the run read (:func:`data_statement`: "STAND-IN DATA —
+    RECONSTRUCTED, NOT PATIENT RECORDS. …") is put under the page's title as
+    well, so it heads every page and not only its Data section.
 
     Parameters
     ----------
@@ -112,6 +115,12 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             # the figure's alternative text, which MyST-NB reads from the cell, not the output
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alts[0]}
         cell.metadata["tags"] = tags
+    statement = data_statement(nb)
+    if statement:
+        first = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
+        # a fixed id: nbformat would draw a random one, and the page would differ run to run
+        cell = nbformat.v4.new_markdown_cell(statement, id="data-statement")
+        out.cells.insert(first + 1, cell)
     return out
 
 
