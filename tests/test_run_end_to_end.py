@@ -152,13 +152,14 @@ def test_non_default_parameters_reach_every_table_legend_and_sentence(tmp_path):
     # legends (in the figures' alternative text) and sentences state the parameters used
     shown02, shown03 = tiny.shown(out / NB02.name), tiny.shown(out / nb03.name)
     for phrase in (
-        "mean (90% CI)",
-        "estimate (90% CI)",
+        "mean (90% t CI)",  # the visit means' intervals, named (the changes' just below)
         "Effect size (90% CI)",
         "p < 0.1 before adjustment",
         "Not compared with month 1",
     ):
         assert phrase in shown02, phrase
+    # both figures' legends: the visit means and the mean changes, with the interval's method
+    assert shown02.count("Legend: mean (90% t CI).") == 2
     for phrase in (
         "two-sided 90% CI",
         "80% CI, unadjusted (equivalence at α = 0.1)",

@@ -666,7 +666,7 @@ def plot_trajectories(
         linewidth=2.2,
         marker="s",
         capsize=4,
-        label=f"mean ({_level(m)} CI)",
+        label=f"mean ({_level(m)} t CI)",
     )
     ax.set(
         xlabel=_time_label(study),
@@ -772,7 +772,7 @@ def plot_changes(
         color="#c4452b",
         capsize=4,
         markersize=7,
-        label=f"estimate ({_level(est)} CI)",
+        label=_estimate_label(est),
     )
     shown = sorted(set(sub["visit_month"].unique().tolist()))
     if shown:
@@ -783,6 +783,35 @@ def plot_changes(
         _headroom(ax)  # after the estimates, so that none is cut off
     ax.legend(loc="best", frameon=False, fontsize=8)
     return ax
+
+
+def _estimate_label(est: pd.DataFrame) -> str:
+    """Name the change a changes figure draws (mean or median), its interval's level and method.
+
+    Examples
+    --------
+    >>> _estimate_label(pd.DataFrame({"change_measure": ["median change"], "ci_level": [0.9]}))
+    'median (90% bootstrap CI)'
+    """
+    from helpers.outcomes import EFFECT_NAMES  # the names the comparison table uses
+
+    measures = set(est["change_measure"].dropna()) if "change_measure" in est else set()
+    measure = measures.pop() if len(measures) == 1 else None
+    if measure not in EFFECT_NAMES or "; " not in EFFECT_NAMES[measure]:
+        return f"estimate ({_level(est)} CI)"
+    interval = EFFECT_NAMES[measure].split("; ", 1)[1]
+    short = _SHORT_INTERVALS.get(interval, interval)
+    # "mean", "median": the axis says it is the change
+    return f"{measure.split()[0]} ({_level(est)} {short})"
+
+
+#: A legend's names of the change intervals (:data:`helpers.outcomes.EFFECT_NAMES`' words are
+#: longer than a legend inside a panel takes without covering the data).
+_SHORT_INTERVALS = {
+    "t interval": "t CI",
+    "percentile bootstrap CI": "bootstrap CI",
+    "distribution-free order-statistic CI": "order-statistic CI",
+}
 
 
 def _outcome_panels(
