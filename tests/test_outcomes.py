@@ -383,6 +383,28 @@ def test_abstract_format_table_on_the_standin():
     assert t["reported_values"].str.contains("±").all()
 
 
+def test_abstract_format_with_no_measurements_says_not_computed_not_no(tmp_path):
+    """With the measurements file empty nothing is recomputed: 'All figures match' reads
+    'not computed' for the reader, not 'no', and the CSV leaves it empty."""
+    import shutil
+
+    from helpers.readers import show
+
+    shutil.copytree(STANDIN, tmp_path / "empty")
+    (tmp_path / "empty" / "provenance.json").unlink()
+    (tmp_path / "empty" / "measurements.csv").write_text("patient_id,visit_month,outcome,value\n")
+    t = abstract_format_table(
+        load_cohort(tmp_path / "empty", study=STUDY),
+        load_reported(REPORTED),
+        outcomes=["insulin_dose", "hba1c"],
+        test="paired_t",
+    )
+    assert len(t) == 2
+    assert t["all_match"].isna().all()
+    assert (t["matching"] == 0).all()
+    assert show(t, study=STUDY).frame["All figures match"].tolist() == ["not computed"] * 2
+
+
 def test_simulated_cohort_is_valid_and_seeded(tmp_path):
     c = simulate_cohort(40, study=STUDY, missing=[("S01", 2)], seed=9)
     write_cohort(c, tmp_path)

@@ -770,7 +770,8 @@ def abstract_format_table(
         decimal commas; means of everyone measured at each visit), ``n`` (patients
         measured at each visit, and pairs the test used), ``recomputed_in_test_patients``
         (means ± SD of those pairs, and the p), ``figures``,
-        ``matching`` (of the five: two means, two SDs, p), ``all_match``.
+        ``matching`` (of the five: two means, two SDs, p), ``all_match`` (missing when
+        no figure could be recomputed: no measurements).
 
     Examples
     --------
@@ -818,6 +819,7 @@ def abstract_format_table(
         ]
         n1, n2 = (int(table.loc[f.figure_id, "n"]) for f in (c.mean1, c.mean2) if f is not None)
         matches = table.loc[figs, "match"]
+        computed = table.loc[figs, "recomputed"].notna()
         group = "" if c.group1 == "all" else f" ({c.group1})"
         rows.append(
             {
@@ -829,7 +831,8 @@ def abstract_format_table(
                 "recomputed_in_test_patients": text(paired, "="),
                 "figures": len(figs),
                 "matching": int(matches.sum()),
-                "all_match": bool(matches.all()),
+                # nothing recomputed (no measurements): not a mismatch, but not computed
+                "all_match": bool(matches.all()) if computed.any() else None,
             }
         )
     return pd.DataFrame(rows)
