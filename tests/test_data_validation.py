@@ -193,6 +193,17 @@ def test_a_cell_that_is_not_a_number_hides_no_other_problem_of_its_column(data_c
     }  # fmt: skip
 
 
+def test_a_measurement_given_twice_in_two_spellings_names_the_other_row(data_copy):
+    """Visits written "0" and "00" are the same visit: the two rows are one measurement given
+    twice, and each message names the other row (by typed values, not the text)."""
+    _measurements(data_copy, "P01,0,hba1c,9.1\nP01,00,hba1c,9.2\nP01,1,hba1c,9.0\n")
+    found = {(f.row, f.value, f.rule) for f in _problems(data_copy)}
+    assert found == {
+        (1, "P01, 0, hba1c", "this combination must be unique; it also appears in row 2 (line 3)"),
+        (2, "P01, 0, hba1c", "this combination must be unique; it also appears in row 1 (line 2)"),
+    }
+
+
 @pytest.mark.parametrize("o", STUDY.outcomes, ids=lambda o: o.code)
 def test_every_outcome_has_bounds_that_bite(o):
     schema = measurements_schema(STUDY)

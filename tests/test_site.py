@@ -137,6 +137,33 @@ def test_every_figure_on_the_site_says_which_data_it_came_from(site):
     }
 
 
+@pytest.mark.parametrize("minor", [4, 5])
+def test_the_statement_goes_under_the_title_once_and_keeps_the_notebook_valid(minor):
+    """After the title cell (not the first Markdown cell), once however often a notebook is
+    prepared, with a fixed id where the format has ids and none where it has not."""
+    import nbformat
+
+    from helpers.site import prepare_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat_minor = minor
+    printed = nbformat.v4.new_code_cell("display(Markdown(cohort.source_statement()))")
+    printed.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": "> **S.**"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("Note"), nbformat.v4.new_markdown_cell("# Title"),
+                printed]  # fmt: skip
+    for i, cell in enumerate(nb.cells):
+        cell.pop("id", None)
+        if minor >= 5:
+            cell["id"] = f"c{i}"
+    once = prepare_notebook(nb)
+    twice = prepare_notebook(once)
+    for out in (once, twice):
+        nbformat.validate(out)
+        assert [c.source for c in out.cells[:3]] == ["Note", "# Title", "> **S.**"]
+        assert len(out.cells) == 4
+    assert once.cells[2].get("id") == ("data-statement" if minor >= 5 else None)
+
+
 @pytest.mark.slow
 def test_every_page_says_which_data_it_shows_under_its_title(site, default_report):
     """Each notebook's page has the statement of its data (read from the executed notebook's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -75,42 +76,92 @@ def test_measurements_only_at_reported_visits():
 
 def test_an_edited_copy_keeps_its_label_only_when_the_edit_is_recorded(tmp_path, capsys):
     """An edited copy of the stand-in is refused, and the refusal names the command that keeps
-    its label; after it, every notebook's statement still says reconstructed, and which file
-    was edited. A folder with no label has none to keep: the command refuses it."""
+    its label; after it, every notebook's label says the data were edited by hand, the
+    statement names the file, and nothing is said of the pairing the reconstruction chose. The
+    record keeps the checksums before and after. A label that records no checksums (hand
+    written) has none to keep, nor has a folder without one: the command refuses both."""
+    import re
     import shutil
 
+    from helpers.cohort import pairing_assumptions
     from helpers.data import read_provenance
     from helpers.errors import DataValidationError
 
-    copy = tmp_path / "copy"
+    copy = tmp_path / "a copy"  # a space: the command in the message is quoted
     shutil.copytree(STANDIN, copy)
+    original = json.loads((STANDIN / "provenance.json").read_text())
     text = (copy / "measurements.csv").read_text()
     (copy / "measurements.csv").write_text(text.replace("P01,1,hba1c,9.36", "P01,1,hba1c,9.4"))
-    with pytest.raises(DataValidationError, match=f"python -m helpers.standin --edited {copy}"):
+    with pytest.raises(DataValidationError) as info:
         load_cohort(copy, study=STUDY)
+    message = str(info.value)
+    assert f"python -m helpers.standin --edited '{copy}'" in message
+    assert message.index("real data, remove provenance.json") < message.index("--edited")
 
+    mode = (copy / "provenance.json").stat().st_mode
     assert main(["--edited", str(copy)]) == 0
     assert capsys.readouterr().out == "recorded as edited: measurements.csv\n"
+    assert (copy / "provenance.json").stat().st_mode == mode
     cohort = load_cohort(copy, study=STUDY)
     assert cohort.is_reconstructed
-    assert cohort.data_label == load_cohort(STANDIN, study=STUDY).data_label
+    assert not cohort.built_from_figures
+    assert cohort.data_label == "STAND-IN DATA — RECONSTRUCTED, EDITED BY HAND, NOT PATIENT RECORDS"
     assert (
         "(seeded generator helpers.standin, matching the abstract's cohort facts), and "
         "measurements.csv then edited by hand. They show how" in cohort.source_statement()
     )
+    assert pairing_assumptions(cohort).empty
+    assert not pairing_assumptions(load_cohort(STANDIN, study=STUDY)).empty
     assert cohort.measurements["value"].max() >= 9.4  # the edited value is read
     # a second run records nothing more; the label's other records are kept
     assert main(["--edited", str(copy)]) == 0
     assert capsys.readouterr().out == "nothing changed since the provenance file was written\n"
     recorded = read_provenance(copy)[0]
-    original = json.loads((STANDIN / "provenance.json").read_text())
-    assert recorded["edited"] == [{"files": ["measurements.csv"]}]
+    after = hashlib.sha256((copy / "measurements.csv").read_bytes()).hexdigest()
+    assert recorded["edited"] == [
+        {
+            "files": ["measurements.csv"],
+            "before": {"measurements.csv": original["files"]["measurements.csv"]},
+            "after": {"measurements.csv": after},
+        }
+    ]
     assert {k: v for k, v in recorded.items() if k not in ("files", "edited")} == {
         k: v for k, v in original.items() if k != "files"
     }
-    assert recorded["files"]["patients.csv"] == original["files"]["patients.csv"]
+    assert recorded["files"] == {**original["files"], "measurements.csv": after}
     assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in STANDIN.iterdir())
+    # --edited generates nothing: it is refused with any option of the generator
+    with pytest.raises(SystemExit):
+        main(["--edited", str(copy), "--seed", "3"])
+    capsys.readouterr()
 
+    for label in ('{"kind": "reconstructed"}', '{"kind": "reconstructed", "files": [1]}'):
+        (copy / "provenance.json").write_text(label)
+        assert main(["--edited", str(copy)]) == 1
+        err = capsys.readouterr().err
+        assert "records no checksums of the files it was written for" in err, label
+        assert "the data were rejected" not in err
     (copy / "provenance.json").unlink()
     assert main(["--edited", str(copy)]) == 1
-    assert "no readable provenance file, so no label to keep" in capsys.readouterr().err
+    assert re.search(r"no readable provenance file .*no label to keep", capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    "edited",
+    ['"measurements.csv"', '["measurements.csv"]', '[{"files": "measurements.csv"}]', "[null]",
+     '[{"files": []}]', '[{"files": ["notes.txt"]}]'],
+)  # fmt: skip
+def test_a_malformed_record_of_edits_is_refused_not_read(tmp_path, edited):
+    """The record of edits is checked with the label: a malformed one is one message naming
+    the file, not a crash of the data statement or a garbled list of files."""
+    import shutil
+
+    from helpers.errors import DataValidationError
+
+    copy = tmp_path / "copy"
+    shutil.copytree(STANDIN, copy)
+    record = json.loads((copy / "provenance.json").read_text())
+    (copy / "provenance.json").write_text(json.dumps(record)[:-1] + f', "edited": {edited}}}')
+    with pytest.raises(DataValidationError, match="'edited' must be a list of records of edits"):
+        load_cohort(copy, study=STUDY)
+    assert main(["--edited", str(copy)]) == 1

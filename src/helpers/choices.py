@@ -97,6 +97,11 @@ def design_words(design: str, test: str, *, brief: bool = False) -> str:
     >>> design_words("single_arm", "wilcoxon", brief=True)
     'single-arm replication, Wilcoxon signed-rank'
     """
+    if (design, test) not in DESIGN_ANALYSES:
+        raise ValueError(
+            f"no words for design {design!r} analysed with test {test!r}: designs "
+            f"{list(DESIGNS)}, tests {list(DESIGN_TESTS)}"
+        )
     full, short = DESIGN_ANALYSES[(design, test)]
     return f"{DESIGNS[design]}, {short if brief else full}"
 

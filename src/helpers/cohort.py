@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.choices import PAIRED_TESTS
-from helpers.data import Cohort
+from helpers.data import MEASUREMENTS_FILE, Cohort
 from helpers.precision import format_mean_sd, format_number
 from helpers.stats import mean_sd
 from helpers.study import Study, in_sentence, label_for
@@ -199,7 +199,9 @@ def pairing_assumptions(cohort: Cohort, *, outcomes: Sequence[str] | None = None
     Parameters
     ----------
     cohort : Cohort
-        A loaded cohort; patient records (no provenance) give an empty table.
+        A loaded cohort; patient records (no provenance), and a stand-in whose
+        measurements were edited by hand (no longer the pairing it was built
+        with), give an empty table.
     outcomes : sequence of str, optional
         Outcome codes to keep; default, every reconstructed comparison.
 
@@ -232,6 +234,8 @@ def pairing_assumptions(cohort: Cohort, *, outcomes: Sequence[str] | None = None
         "sd_change",
     ]
     recorded = cohort.provenance.get("measurements", {}).get("comparisons", [])
+    if MEASUREMENTS_FILE in cohort.edited_files:
+        recorded = []  # the pairs are the editor's now, not the reconstruction's
     m = cohort.measurements
     rows = []
     for entry in recorded:

@@ -24,6 +24,7 @@ import math
 import os
 import pickle
 import re
+import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -526,7 +527,7 @@ def _failures_from_cases(
     read) holds them, '-3' as written rather than pandera's typed '-3.0'.
     """
     out: list[Failure] = []
-    table_level: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    table_level: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
     allowed = ", ".join(schema.columns)
     could_not_run: list[str] = []
     for rec in cases.itertuples(index=False):
@@ -547,8 +548,8 @@ def _failures_from_cases(
         elif check == "column_in_dataframe":
             out.append(Failure(name, None, str(value), None, "required column is missing"))
         elif rec.schema_context == "DataFrameSchema" and not _is_missing(idx):
-            shown = _as_written(texts, int(idx), str(column), str(value))
-            table_level.setdefault((check, int(idx)), []).append((str(column), shown))
+            written = _as_written(texts, int(idx), str(column), str(value))
+            table_level.setdefault((check, int(idx)), []).append((str(column), str(value), written))
         else:
             row = None if _is_missing(idx) else int(idx) + 1
             shown = None if _is_missing(value) else str(value)
@@ -564,9 +565,13 @@ def _failures_from_cases(
         cells = [c for c in cells if c[0] == target] or cells
         # in the schema's order, whatever order pandera reports a row's cells in
         cells = sorted(cells, key=lambda c: order.get(c[0], len(order)))
-        column = " + ".join(c for c, _ in cells)
-        value = ", ".join(v for _, v in cells)
-        out.append(Failure(name, idx + 1, column, value, _rule_text(check, None, schema)))
+        column = " + ".join(c for c, _, _ in cells)
+        rule = _rule_text(check, None, schema)
+        # a repeated row by its typed values, which find the rows it repeats (" 0" and "00"
+        # are the visit 0); any other rule's cells as the file holds them ("-3", not "-3.0")
+        unique = rule in (_UNIQUE_VALUE, _UNIQUE_COMBINATION)
+        value = ", ".join(typed if unique else written for _, typed, written in cells)
+        out.append(Failure(name, idx + 1, column, value, rule))
     return out
 
 
@@ -873,8 +878,24 @@ class Cohort:
 
     @property
     def is_reconstructed(self) -> bool:
-        """Whether the data are the stand-in reconstructed from the abstract."""
+        """Whether the data are the stand-in reconstructed from the abstract (edited or not)."""
         return self.provenance.get("kind") == "reconstructed"
+
+    @property
+    def edited_files(self) -> list[str]:
+        """The files edited by hand after they were generated (:func:`record_edits`)."""
+        return sorted({f for entry in self.provenance.get("edited", []) for f in entry["files"]})
+
+    @property
+    def built_from_figures(self) -> bool:
+        """Whether the data are the stand-in as generated to match the abstract's figures.
+
+        An edited copy (:attr:`edited_files`) is still reconstructed, not patient
+        records, but no longer what the reconstruction built: what the notebooks
+        say of the reconstruction (the correlations it chose, the figures it was
+        built to match) is not said of it.
+        """
+        return self.is_reconstructed and not self.edited_files
 
     @property
     def data_label(self) -> str | None:
@@ -892,10 +913,11 @@ class Cohort:
         >>> Cohort(pd.DataFrame(), pd.DataFrame(), "d").data_label is None
         True
         """
+        edited = "EDITED BY HAND, " if self.edited_files else ""
         if self.provenance.get("kind") == "simulated":
-            return "SIMULATED DATA — NOT PATIENT RECORDS"
+            return f"SIMULATED DATA — {edited}NOT PATIENT RECORDS"
         if self.is_reconstructed:
-            return "STAND-IN DATA — RECONSTRUCTED, NOT PATIENT RECORDS"
+            return f"STAND-IN DATA — RECONSTRUCTED, {edited}NOT PATIENT RECORDS"
         return None
 
     def source_statement(self) -> str:
@@ -914,7 +936,7 @@ class Cohort:
 
     def _edited(self) -> str:
         """Say which files were edited after they were generated (:func:`record_edits`)."""
-        files = sorted({f for e in self.provenance.get("edited", []) for f in e.get("files", [])})
+        files = self.edited_files
         return f", and {' and '.join(files)} then edited by hand" if files else ""
 
     def _data_statement(self) -> str:
@@ -1330,16 +1352,41 @@ def read_provenance(data_dir: str | Path) -> tuple[dict[str, Any], list[Failure]
         actual = file_checksums(root)
     except OSError:
         return {}, []  # the missing or unreadable data file is reported on its own
+    if (problem := _edits_problem(data.get("edited", []))) is not None:
+        return fail(problem)
     wrong = [f for f, digest in actual.items() if recorded.get(f) != digest]
     if wrong:
         return fail(
             f"labels the data {kind}, but the SHA-256 of {', '.join(wrong)} does not match the "
-            "one it records: these are not the files it describes. If you edited these "
-            f"{kind} files on purpose, keep them labelled: `python -m helpers.standin --edited "
-            f"{root}` records the edit and the new checksums. Remove provenance.json only if "
-            "these are the investigators' real data; otherwise regenerate the data it describes"
+            "one it records: these are not the files it describes. If these are the "
+            "investigators' real data, remove provenance.json. If they are a copy of the "
+            f"{kind} data that you edited on purpose, keep the label: `python -m helpers.standin "
+            f"--edited {shlex.quote(str(root))}` records the edit (the label then says "
+            "'EDITED BY HAND'). Otherwise regenerate the data it describes"
         )
     return data, []
+
+
+def _edits_problem(edited: object) -> str | None:
+    """Say what is wrong with a provenance file's ``"edited"`` record (None: nothing).
+
+    Examples
+    --------
+    >>> _edits_problem([{"files": ["measurements.csv"], "before": {}, "after": {}}]) is None
+    True
+    >>> _edits_problem("measurements.csv")
+    "'edited' must be a list of records of edits, each naming the files edited"
+    """
+    names = {PATIENTS_FILE, MEASUREMENTS_FILE}
+    if isinstance(edited, list) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("files"), list)
+        and e["files"]
+        and all(isinstance(f, str) and f in names for f in e["files"])
+        for e in edited
+    ):
+        return None
+    return "'edited' must be a list of records of edits, each naming the files edited"
 
 
 def record_edits(data_dir: str | Path) -> list[str]:
@@ -1348,11 +1395,14 @@ def record_edits(data_dir: str | Path) -> list[str]:
     A copy of the stand-in (or of simulated data) edited by hand no longer
     matches the checksums its ``provenance.json`` records, and is refused
     (:func:`read_provenance`). Deleting the label would make the files pass as
-    the investigators' real data; this records the new checksums instead, and
-    adds to its ``"edited"`` list which files changed, so every notebook still
-    labels the data (:attr:`Cohort.data_label`) and says they were edited
-    (:meth:`Cohort.source_statement`). The file is replaced whole, never half
-    written.
+    the investigators' real data; this records the edit instead: the new
+    checksums, and in the ``"edited"`` list which files changed with their
+    checksums before and after, so the record shows the edit began from the
+    files the label was written for. Every notebook then labels the data
+    "… EDITED BY HAND, NOT PATIENT RECORDS" (:attr:`Cohort.data_label`) and
+    names the files edited (:meth:`Cohort.source_statement`). Only a label
+    that records the files it was written for can be kept; the file is
+    replaced whole, with its permissions, never half written.
 
     Parameters
     ----------
@@ -1366,42 +1416,60 @@ def record_edits(data_dir: str | Path) -> list[str]:
 
     Raises
     ------
-    DataValidationError
-        No readable provenance file of a known kind: there is no label to keep.
+    HelpersError
+        No readable provenance file of a known kind that records its files'
+        checksums, or a malformed record of earlier edits: there is no label to keep.
+    OSError
+        A data file cannot be read, or the provenance file cannot be written.
 
     Examples
     --------
     >>> import shutil, tempfile
-    >>> folder = Path(tempfile.mkdtemp()) / "copy"
-    >>> _ = shutil.copytree("data/standin", folder)
-    >>> with open(folder / "measurements.csv", "a") as f:
-    ...     _ = f.write("P01,3,hba1c,8.2\n")
-    >>> record_edits(folder), record_edits(folder)
-    (['measurements.csv'], [])
-    >>> read_provenance(folder)[0]["edited"]
-    [{'files': ['measurements.csv']}]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = shutil.copytree("data/standin", Path(tmp) / "copy")
+    ...     with open(folder / "measurements.csv", "a") as f:
+    ...         _ = f.write("P01,3,hba1c,8.2\n")
+    ...     edits = record_edits(folder), record_edits(folder)
+    ...     record = read_provenance(folder)[0]["edited"]
+    >>> edits, record[0]["files"]
+    ((['measurements.csv'], []), ['measurements.csv'])
     """
     root = resolve_path(data_dir)
     path = root / PROVENANCE_FILE
+
+    def refuse(why: str) -> HelpersError:
+        return HelpersError(f"{path}: {why}; there is no label to keep")
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        rule = f"no readable provenance file, so no label to keep ({exc})"
-        raise DataValidationError([Failure(str(path), None, None, None, rule)]) from None
+        raise refuse(f"no readable provenance file ({exc})") from None
     if not isinstance(data, dict) or data.get("kind") not in PROVENANCE_KINDS:
-        rule = f"labels the data with no known kind (one of {', '.join(PROVENANCE_KINDS)})"
-        raise DataValidationError([Failure(str(path), None, None, None, rule)])
+        raise refuse(f"labels the data with no known kind (one of {', '.join(PROVENANCE_KINDS)})")
+    recorded = data.get("files")
+    if not isinstance(recorded, dict) or not all(isinstance(v, str) for v in recorded.values()):
+        raise refuse("records no checksums of the files it was written for")
+    if (problem := _edits_problem(data.get("edited", []))) is not None:
+        raise refuse(problem)
     actual = file_checksums(root)
-    recorded = data.get("files") if isinstance(data.get("files"), dict) else {}
     changed = [f for f, digest in actual.items() if recorded.get(f) != digest]
     if not changed:
         return []
+    edit = {
+        "files": changed,
+        "before": {f: recorded.get(f) for f in changed},
+        "after": {f: actual[f] for f in changed},
+    }
     data["files"] = actual
-    data["edited"] = [*data.get("edited", []), {"files": changed}]
+    data["edited"] = [*data.get("edited", []), edit]
+    mode = path.stat().st_mode & 0o777
     fd, name = tempfile.mkstemp(dir=root, prefix=".provenance-", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(name, mode)
         os.replace(name, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1145,24 +1145,28 @@ def _on_baseline_sd(
 
 
 def _span(enrol: pd.Series, outcomes: pd.Series, study: Study | None) -> str:
-    """Say the smallest and largest enrolment, each with its outcome; one of them if they agree.
+    """Say the smallest and largest enrolment, each with its outcome; one if all are equal.
 
     Examples
     --------
     >>> _span(pd.Series([30, 12]), pd.Series(["x", "y"]), None)
     '12 (y) to 30 (x)'
-    >>> _span(pd.Series([18]), pd.Series(["x"]), None)
-    '18 (x)'
-    """
+    >>> _span(pd.Series([18]), pd.Series(["x"]), None), _span(pd.Series([18, 18]), pd.Series(["x", "y"]), None)
+    ('18 (x)', '18 (x and y)')
+    """  # noqa: E501
 
-    def named(i: object) -> str:
-        label = in_sentence(label_for(str(outcomes[i]), study, unit=False))
-        return f"{format_count(int(enrol[i]))} ({label})"
+    def label(code: object) -> str:
+        return in_sentence(label_for(str(code), study, unit=False))
 
     low, high = enrol.idxmin(), enrol.idxmax()
-    if enrol[low] == enrol[high] and outcomes[low] == outcomes[high]:
-        return named(low)  # one outcome (at one visit): not "18 (HbA1c) to 18 (HbA1c)"
-    return f"{named(low)} to {named(high)}"
+    if enrol[low] == enrol[high]:  # one number: not "18 (HbA1c) to 18 (HbA1c)"
+        names = [label(c) for c in dict.fromkeys(outcomes[enrol.index])]
+        named = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        return f"{format_count(int(enrol[low]))} ({named})"
+    return (
+        f"{format_count(int(enrol[low]))} ({label(outcomes[low])}) to "
+        f"{format_count(int(enrol[high]))} ({label(outcomes[high])})"
+    )
 
 
 def _efficacy_outcomes(codes: Sequence[str], study: Study | None) -> list[str]:
@@ -1247,16 +1251,18 @@ def describe_followup_sd(sensitivity: pd.DataFrame, *, study: Study | None = Non
     >>> print(describe_followup_sd(t))
     Planned on the baseline SD instead of the follow-up SD, the two-arm trial at the observed change would enrol 72 instead of 22 for x (SD 4.00 at baseline, 2.00 at follow-up); the other planned outcome's enrolment is unchanged.
     >>> print(describe_followup_sd(t.iloc[1:]))
-    Planned on the baseline SD instead of the follow-up SD, the two-arm enrolments at the observed change are the same.
+    Planned on the baseline SD instead of the follow-up SD, the two-arm enrolment at the observed change is the same.
     """  # noqa: E501
     rows = sensitivity.dropna(subset=["enrol_on_followup_sd", "enrol_on_baseline_sd"])
     if rows.empty:
         return ""
     changed = rows[rows["enrol_on_followup_sd"] != rows["enrol_on_baseline_sd"]]
     if changed.empty:  # equal SDs, or a test sized on the SD of the change (rank-sum)
+        which = "enrolments" if len(rows) > 1 else "enrolment"
+        verb = "are" if len(rows) > 1 else "is"
         return (
-            "Planned on the baseline SD instead of the follow-up SD, the two-arm enrolments at "
-            "the observed change are the same."
+            f"Planned on the baseline SD instead of the follow-up SD, the two-arm {which} at "
+            f"the observed change {verb} the same."
         )
     parts = [
         f"{format_count(int(r.enrol_on_baseline_sd))} instead of "

@@ -1269,6 +1269,8 @@ def plot_power_curves(
         return _no_data(ax, "no effect to plan on")
     levels = data["ci_level"] if "ci_level" in data else pd.Series(None, index=data.index)
     words = {b: basis_words(b, lv) for b, lv in zip(data["basis"], levels, strict=True)}
+    if "test" not in data:
+        raise ValueError("power curves need a test column: a design is named with its test")
     # each design named with the test it is analysed with (the curves' own)
     named = {
         (d, t): design_words(d, t, brief=True)

@@ -1195,7 +1195,7 @@ def reml_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
     x = np.asarray(x, dtype=float)
     # np.unique's patient numbers (in sorted order), by hashing: np.unique sorts every value,
     # which for a million text ids is most of the fit's time
-    index, _ = pd.factorize(np.asarray(groups), sort=True)
+    index, _ = pd.factorize(np.asarray(groups), sort=True, use_na_sentinel=False)
     n_total, p = x.shape
     counts = np.bincount(index)
     s = np.zeros((len(counts), p))

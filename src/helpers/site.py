@@ -116,12 +116,30 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alts[0]}
         cell.metadata["tags"] = tags
     statement = data_statement(nb)
-    if statement:
-        first = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
-        # a fixed id: nbformat would draw a random one, and the page would differ run to run
-        cell = nbformat.v4.new_markdown_cell(statement, id="data-statement")
-        out.cells.insert(first + 1, cell)
+    there = any(
+        c.get("id") == _STATEMENT_ID or (c.cell_type == "markdown" and c.source == statement)
+        for c in out.cells
+    )
+    if statement and not there:  # once, however often a notebook is prepared
+        title = next(
+            (
+                i
+                for i, c in enumerate(out.cells)
+                if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")
+            ),
+            -1,
+        )
+        cell = nbformat.v4.new_markdown_cell(statement)
+        if out.get("nbformat_minor", 0) >= 5:
+            cell["id"] = _STATEMENT_ID  # fixed: nbformat draws a random one, which would vary
+        else:
+            cell.pop("id", None)  # cells of notebooks before format 4.5 have none
+        out.cells.insert(title + 1, cell)
     return out
+
+
+#: The id of the cell :func:`prepare_notebook` puts the data statement in.
+_STATEMENT_ID = "data-statement"
 
 
 def finding(nb: nbformat.NotebookNode) -> str:
@@ -273,9 +291,12 @@ def _reproduction_status(
         return "The reproduction audit (notebook 04) was not run for this report."
     table = pd.read_csv(table_path)
     ok = int(table["match"].sum())
-    source = {"reconstructed": "the stand-in data", "simulated": "the simulated data"}.get(
-        data_kind, "the patient-level data"
-    )
+    source = {
+        "reconstructed": "the stand-in data",
+        "simulated": "the simulated data",
+        "edited reconstructed": "the edited copy of the stand-in data",
+        "edited simulated": "the edited simulated data",
+    }.get(data_kind, "the patient-level data")
     text = f"{ok} of {len(table)} reported figures reproduced from {source}"
     impossible = table[table["reachable_by_test"].astype("string") == "False"]
     if len(impossible):
@@ -298,6 +319,11 @@ def _reproduction_status(
         )
     elif data_kind == "simulated":
         text += " These data are simulated: the count says nothing about the study."
+    elif data_kind.startswith("edited"):
+        text += (
+            " These data are a copy of the stand-in (or of simulated data) edited by hand: "
+            "the count checks neither the reconstruction nor the study."
+        )
     return text
 
 
@@ -309,6 +335,8 @@ def _data_kind(nb: nbformat.NotebookNode) -> str:
     if not data_dir:
         return ""
     provenance, _ = read_provenance(data_dir)
+    if provenance.get("edited"):
+        return f"edited {provenance['kind']}"
     return str(provenance.get("kind", "investigators"))
 
 

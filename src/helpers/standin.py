@@ -262,7 +262,11 @@ def _visits_left_missing(measurements: pd.DataFrame, study: Study) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m helpers.standin [--out DIR] [--seed N]``."""
+    """Command line: ``python -m helpers.standin [--out DIR] [--seed N]``, or ``--edited DIR``.
+
+    ``--edited DIR`` keeps the label of a copy of the stand-in edited on purpose
+    (:func:`helpers.data.record_edits`) and takes no other option.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m helpers.standin", description=__doc__.split("\n\n")[0]
     )
@@ -281,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         "(records the edit and the new checksums in its provenance.json)",
     )
     args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    generating = {"--out", "--reported", "--study", "--seed"}
+    if args.edited is not None and any(a.split("=")[0] in generating for a in given):
+        parser.error("--edited records an edit and generates nothing: give it alone")
     if args.edited is not None:
         try:
             changed = record_edits(args.edited)
