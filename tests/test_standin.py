@@ -131,9 +131,14 @@ def test_an_edited_copy_keeps_its_label_only_when_the_edit_is_recorded(tmp_path,
     assert recorded["files"] == {**original["files"], "measurements.csv": after}
     assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in STANDIN.iterdir())
     # --edited generates nothing: it is refused with any option of the generator
-    with pytest.raises(SystemExit):
-        main(["--edited", str(copy), "--seed", "3"])
-    capsys.readouterr()
+    for generator_option in (
+        ["--seed", "3"],
+        ["--se", "3"],
+        ["--out=elsewhere"],
+    ):  # "--se": abbreviated
+        with pytest.raises(SystemExit):
+            main(["--edited", str(copy), *generator_option])
+        assert "give it alone" in capsys.readouterr().err
 
     for label in ('{"kind": "reconstructed"}', '{"kind": "reconstructed", "files": [1]}'):
         (copy / "provenance.json").write_text(label)

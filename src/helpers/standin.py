@@ -270,14 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.standin", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument(
-        "--out", default=DEFAULT_OUT, help="output directory (default: %(default)s)"
-    )
-    parser.add_argument("--reported", default=DEFAULT_REPORTED, help="reported-figures table")
-    parser.add_argument("--study", default=DEFAULT_STUDY, help="study definition (YAML)")
-    parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)"
-    )
+    # no defaults here: an option given (under any abbreviation argparse accepts) is not None,
+    # so --edited can refuse the generator's options; the defaults are filled in below
+    parser.add_argument("--out", help=f"output directory (default: {DEFAULT_OUT})")
+    parser.add_argument("--reported", help=f"reported-figures table (default: {DEFAULT_REPORTED})")
+    parser.add_argument("--study", help=f"study definition, YAML (default: {DEFAULT_STUDY})")
+    parser.add_argument("--seed", type=int, help=f"seed (default: {DEFAULT_SEED})")
     parser.add_argument(
         "--edited",
         metavar="DIR",
@@ -285,9 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         "(records the edit and the new checksums in its provenance.json)",
     )
     args = parser.parse_args(argv)
-    given = sys.argv[1:] if argv is None else argv
-    generating = {"--out", "--reported", "--study", "--seed"}
-    if args.edited is not None and any(a.split("=")[0] in generating for a in given):
+    generating = (args.out, args.reported, args.study, args.seed)
+    if args.edited is not None and any(v is not None for v in generating):
         parser.error("--edited records an edit and generates nothing: give it alone")
     if args.edited is not None:
         try:
@@ -303,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         files = write_standin(
-            args.out, reported_path=args.reported, study=args.study, seed=args.seed
+            DEFAULT_OUT if args.out is None else args.out,
+            reported_path=DEFAULT_REPORTED if args.reported is None else args.reported,
+            study=DEFAULT_STUDY if args.study is None else args.study,
+            seed=DEFAULT_SEED if args.seed is None else args.seed,
         )
     except (HelpersError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
