@@ -21,7 +21,7 @@ from studydef import STUDY
 
 from helpers.site import FINDING_TAG, build_site, finding, prepare_notebook
 
-from conftest import REPORTED
+from conftest import REPORTED, STANDIN
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 INSTALL = (
@@ -332,6 +332,36 @@ def test_reproduction_status_counts_from_the_table(tmp_path):
     by_test = _reproduction_status(tmp_path, test="sign_test")
     assert "no data analysed with the sign test, exact binomial could give" in by_test
     assert "audit's test" not in by_test
+
+
+def test_the_status_of_an_edited_copy_says_it_was_edited(tmp_path):
+    """The kind is read from the data folder a run named: an edited copy of the stand-in (its
+    provenance records the edit) is 'a copy of the stand-in data edited by hand', and the
+    count is said to check neither the reconstruction nor the study."""
+    import pandas as pd
+
+    from helpers.site import _data_kind, _reproduction_status
+    from helpers.standin import main as standin
+
+    copy = tmp_path / "copy"
+    shutil.copytree(STANDIN, copy)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"parameters": {"data_dir": str(copy)}}
+    assert _data_kind(nb) == "reconstructed"
+    with open(copy / "patients.csv", "a", encoding="utf-8") as f:
+        f.write("P08,M,30,96,3\n")
+    assert standin(["--edited", str(copy)]) == 0
+    assert _data_kind(nb) == "edited reconstructed"
+    (tmp_path / "tables").mkdir()
+    pd.DataFrame(
+        {"figure_id": ["a.mean", "b.p"], "reported": ["7", "p < 0,05"], "match": [True, False],
+         "reachable_by_test": [None, True]}
+    ).to_csv(tmp_path / "tables" / "04_reproduction.csv", index=False)  # fmt: skip
+    assert _reproduction_status(tmp_path, data_kind="edited reconstructed") == (
+        "1 of 2 reported figures reproduced from a copy of the stand-in data edited by hand. "
+        "These data are a copy of the stand-in data edited by hand: the count checks neither "
+        "the reconstruction nor the study."
+    )
 
 
 @pytest.mark.slow

@@ -294,8 +294,8 @@ def _reproduction_status(
     source = {
         "reconstructed": "the stand-in data",
         "simulated": "the simulated data",
-        "edited reconstructed": "the edited copy of the stand-in data",
-        "edited simulated": "the edited simulated data",
+        "edited reconstructed": "a copy of the stand-in data edited by hand",
+        "edited simulated": "simulated data edited by hand",
     }.get(data_kind, "the patient-level data")
     text = f"{ok} of {len(table)} reported figures reproduced from {source}"
     impossible = table[table["reachable_by_test"].astype("string") == "False"]
@@ -321,8 +321,7 @@ def _reproduction_status(
         text += " These data are simulated: the count says nothing about the study."
     elif data_kind.startswith("edited"):
         text += (
-            " These data are a copy of the stand-in (or of simulated data) edited by hand: "
-            "the count checks neither the reconstruction nor the study."
+            f" These data are {source}: the count checks neither the reconstruction nor the study."
         )
     return text
 
